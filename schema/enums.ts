@@ -1,0 +1,103 @@
+import { registerEnumType } from 'type-graphql';
+
+/** Enums shared by the GraphQL contract and the stored entities, so both spell values alike. */
+
+export enum JobKind {
+  TRAIN_SUPERNET = 'TRAIN_SUPERNET',
+  SLIM = 'SLIM',
+  RETRAIN = 'RETRAIN',
+  PROFILE_LATENCY = 'PROFILE_LATENCY',
+  EVALUATE = 'EVALUATE',
+}
+
+export enum JobState {
+  QUEUED = 'QUEUED',
+  RUNNING = 'RUNNING',
+  SUCCEEDED = 'SUCCEEDED',
+  FAILED = 'FAILED',
+  CANCELLED = 'CANCELLED',
+}
+
+export enum ArtifactKind {
+  CHECKPOINT = 'CHECKPOINT',
+  ONNX = 'ONNX',
+  LATENCY_TABLE = 'LATENCY_TABLE',
+  DATASET_SPLIT = 'DATASET_SPLIT',
+  OTHER = 'OTHER',
+}
+
+export enum DatasetFormat {
+  IDX = 'IDX',
+  SYNTHETIC = 'SYNTHETIC',
+}
+
+export enum RunKind {
+  SUPERNET = 'SUPERNET',
+  RETRAIN = 'RETRAIN',
+}
+
+export enum RunStatus {
+  PENDING = 'PENDING',
+  RUNNING = 'RUNNING',
+  FINISHED = 'FINISHED',
+  FAILED = 'FAILED',
+  CANCELLED = 'CANCELLED',
+}
+
+export enum CostConstraint {
+  MACS = 'MACS',
+  PARAMS = 'PARAMS',
+  LATENCY = 'LATENCY',
+}
+
+export enum BnMode {
+  BATCH_STATS = 'BATCH_STATS',
+  RECALIBRATED = 'RECALIBRATED',
+}
+
+export enum Scoring {
+  ACCURACY = 'ACCURACY',
+  ACCURACY_DROP_PER_COST = 'ACCURACY_DROP_PER_COST',
+}
+
+export enum CandidateSource {
+  AUTOSLIM = 'AUTOSLIM',
+  UNIFORM = 'UNIFORM',
+  IMPORTED = 'IMPORTED',
+}
+
+export enum CostConvention {
+  REFERENCE = 'REFERENCE',
+  MMCV = 'MMCV',
+}
+
+export enum CandidateOrderField {
+  CREATED_AT = 'CREATED_AT',
+  MACS = 'MACS',
+  PARAMS = 'PARAMS',
+  SEARCH_ACCURACY = 'SEARCH_ACCURACY',
+  RETRAINED_TOP1 = 'RETRAINED_TOP1',
+  MEASURED_LATENCY = 'MEASURED_LATENCY',
+}
+
+export enum SortDirection {
+  ASC = 'ASC',
+  DESC = 'DESC',
+}
+
+const described: [object, string, string][] = [
+  [JobKind, 'JobKind', 'What a job does; executors declare the kinds they run.'],
+  [JobState, 'JobState', 'QUEUED → RUNNING → SUCCEEDED | FAILED | CANCELLED.'],
+  [ArtifactKind, 'ArtifactKind', 'What a stored file is.'],
+  [DatasetFormat, 'DatasetFormat', 'How a dataset is stored on disk.'],
+  [RunKind, 'RunKind', 'A supernet training or the retraining of one candidate.'],
+  [RunStatus, 'RunStatus', 'Lifecycle of a training run.'],
+  [CostConstraint, 'CostConstraint', 'The budget a slimming trajectory walks down under.'],
+  [BnMode, 'BnMode', 'How batch norm is evaluated during search.'],
+  [Scoring, 'Scoring', 'How greedy slimming ranks proposals.'],
+  [CandidateSource, 'CandidateSource', 'Where a candidate configuration came from.'],
+  [CostConvention, 'CostConvention', 'How MACs and params are counted (AUTOSLIM.md §3).'],
+  [CandidateOrderField, 'CandidateOrderField', 'Leaderboard sort keys.'],
+  [SortDirection, 'SortDirection', 'Ascending or descending.'],
+];
+for (const [enumRef, name, description] of described) registerEnumType(enumRef, { name, description });

@@ -1,0 +1,194 @@
+import { Field, Float, ID, InputType, Int } from 'type-graphql';
+import {
+  BnMode,
+  CandidateOrderField,
+  CandidateSource,
+  CostConstraint,
+  DatasetFormat,
+  JobKind,
+  JobState,
+  Scoring,
+  SortDirection,
+} from './enums';
+
+@InputType()
+export class CreateProjectInput {
+  @Field(() => String) name!: string;
+  @Field(() => String, { nullable: true }) description?: string | null;
+}
+
+@InputType({ description: 'Shape of a generated dataset, for tests and demos.' })
+export class SyntheticDatasetInput {
+  @Field(() => Int)
+  numClasses: number = 10;
+  @Field(() => Int)
+  trainSize: number = 512;
+  @Field(() => Int)
+  testSize: number = 128;
+  @Field(() => Int)
+  channels: number = 1;
+  @Field(() => Int)
+  size: number = 28;
+}
+
+@InputType()
+export class RegisterDatasetInput {
+  @Field(() => ID) projectId!: string;
+  @Field(() => String) name!: string;
+  @Field(() => DatasetFormat) format!: DatasetFormat;
+  @Field(() => String, { nullable: true, description: 'Folder of the files; not used by SYNTHETIC.' }) path?: string | null;
+  @Field(() => SyntheticDatasetInput, { nullable: true }) synthetic?: SyntheticDatasetInput | null;
+  @Field(() => [String], { nullable: true }) classNames?: string[] | null;
+  @Field(() => Float, { description: 'Share of training images held out for the search.' })
+  searchFraction: number = 0.1;
+  @Field(() => Int)
+  splitSeed: number = 0;
+}
+
+@InputType({ description: 'Overrides one channel unit of a search space.' })
+export class UnitOverrideInput {
+  @Field(() => String) unit!: string;
+  @Field(() => Int, { nullable: true }) min?: number | null;
+  @Field(() => Int, { nullable: true }) groups?: number | null;
+}
+
+@InputType()
+export class CreateSearchSpaceInput {
+  @Field(() => ID) projectId!: string;
+  @Field(() => String) name!: string;
+  @Field(() => String) architecture!: string;
+  @Field(() => Int, { nullable: true, description: 'Defaults to the architecture\'s input size.' }) inputSize?: number | null;
+  @Field(() => Int, { nullable: true }) numClasses?: number | null;
+  @Field(() => Float, { nullable: true, description: 'Width multiplier of the widest config (default: the architecture\'s AutoSlim start width).' })
+  maxWidth?: number | null;
+  @Field(() => Int)
+  groups: number = 12;
+  @Field(() => Int)
+  divisor: number = 8;
+  @Field(() => [UnitOverrideInput])
+  units: UnitOverrideInput[] = [];
+}
+
+@InputType({ description: 'How a supernet is trained (AUTOSLIM.md §1, stage 2).' })
+export class SupernetRecipeInput {
+  @Field(() => Int)
+  epochs: number = 5;
+  @Field(() => Int)
+  batchSize: number = 64;
+  @Field(() => Float)
+  learningRate: number = 0.05;
+  @Field(() => Float)
+  momentum: number = 0.9;
+  @Field(() => Float)
+  weightDecay: number = 1e-4;
+  @Field(() => String, { description: 'linear, cosine or step.' })
+  schedule: string = 'linear';
+  @Field(() => Float)
+  warmupEpochs: number = 0;
+  @Field(() => Float)
+  labelSmoothing: number = 0.1;
+  @Field(() => Int, { description: 'Random configs per step besides the widest and narrowest.' })
+  randomConfigs: number = 2;
+  @Field(() => String, { description: 'soft (reference), hard+kl (mmrazor) or off.' })
+  distillation: string = 'soft';
+  @Field(() => Int)
+  seed: number = 0;
+}
+
+@InputType()
+export class TrainSupernetInput {
+  @Field(() => String) name!: string;
+  @Field(() => ID) searchSpaceId!: string;
+  @Field(() => ID) datasetId!: string;
+  @Field(() => SupernetRecipeInput)
+  recipe: SupernetRecipeInput = new SupernetRecipeInput();
+}
+
+@InputType()
+export class StartSlimmingInput {
+  @Field(() => ID) supernetId!: string;
+  @Field(() => CostConstraint)
+  constraint: CostConstraint = CostConstraint.MACS;
+  @Field(() => [Float], { description: 'Budgets in the constraint\'s unit (MACs, params or ms).' }) targets!: number[];
+  @Field(() => Int)
+  evalBatchSize: number = 2048;
+  @Field(() => Int)
+  evalSeed: number = 0;
+  @Field(() => BnMode)
+  bnMode: BnMode = BnMode.BATCH_STATS;
+  @Field(() => Scoring)
+  scoring: Scoring = Scoring.ACCURACY;
+}
+
+@InputType({ description: 'How a candidate is retrained from scratch.' })
+export class RetrainRecipeInput {
+  @Field(() => Int)
+  epochs: number = 10;
+  @Field(() => Int)
+  batchSize: number = 64;
+  @Field(() => Float)
+  learningRate: number = 0.05;
+  @Field(() => Float)
+  momentum: number = 0.9;
+  @Field(() => Float)
+  weightDecay: number = 1e-4;
+  @Field(() => String)
+  schedule: string = 'linear';
+  @Field(() => Float)
+  warmupEpochs: number = 0;
+  @Field(() => Float)
+  labelSmoothing: number = 0.1;
+}
+
+@InputType()
+export class RetrainCandidateInput {
+  @Field(() => ID) candidateId!: string;
+  @Field(() => ID) datasetId!: string;
+  @Field(() => [Int], { description: 'One training run per seed.' })
+  seeds: number[] = [0];
+  @Field(() => RetrainRecipeInput)
+  recipe: RetrainRecipeInput = new RetrainRecipeInput();
+}
+
+@InputType({ description: 'Uniform width-multiplier baselines of a search space.' })
+export class CreateUniformCandidatesInput {
+  @Field(() => ID) searchSpaceId!: string;
+  @Field(() => [Float]) widths!: number[];
+}
+
+@InputType({ description: 'A channel list from elsewhere, e.g. pasted from the official AutoSlim configs.' })
+export class ImportCandidateInput {
+  @Field(() => ID) searchSpaceId!: string;
+  @Field(() => [Int]) channels!: number[];
+}
+
+@InputType()
+export class CandidateFilter {
+  @Field(() => ID, { nullable: true }) projectId?: string | null;
+  @Field(() => ID, { nullable: true }) searchSpaceId?: string | null;
+  @Field(() => ID, { nullable: true }) trajectoryId?: string | null;
+  @Field(() => CandidateSource, { nullable: true }) source?: CandidateSource | null;
+  @Field(() => Float, { nullable: true }) maxMacs?: number | null;
+  @Field(() => Float, { nullable: true }) maxParams?: number | null;
+}
+
+@InputType()
+export class CandidateOrder {
+  @Field(() => CandidateOrderField) field!: CandidateOrderField;
+  @Field(() => SortDirection)
+  direction: SortDirection = SortDirection.ASC;
+}
+
+@InputType()
+export class JobFilter {
+  @Field(() => ID, { nullable: true }) projectId?: string | null;
+  @Field(() => JobState, { nullable: true }) state?: JobState | null;
+  @Field(() => JobKind, { nullable: true }) kind?: JobKind | null;
+}
+
+@InputType()
+export class SupernetFilter {
+  @Field(() => ID, { nullable: true }) projectId?: string | null;
+  @Field(() => ID, { nullable: true }) searchSpaceId?: string | null;
+  @Field(() => ID, { nullable: true }) datasetId?: string | null;
+}

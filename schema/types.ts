@@ -1,0 +1,276 @@
+import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import {
+  ArtifactKind,
+  BnMode,
+  CandidateSource,
+  CostConstraint,
+  DatasetFormat,
+  JobKind,
+  JobState,
+  RunKind,
+  RunStatus,
+  Scoring,
+} from './enums';
+import { DateTime, JSON } from './scalars';
+
+@ObjectType({ description: 'A namespace that owns datasets, search spaces, supernets and everything they produce.' })
+export class Project {
+  @Field(() => ID) id!: string;
+  @Field(() => String) name!: string;
+  @Field(() => String, { nullable: true }) description!: string | null;
+  @Field(() => DateTime) createdAt!: Date;
+}
+
+@ObjectType({ description: 'Images, their splits and the seed and digest that made the search hold-out.' })
+export class Dataset {
+  @Field(() => ID) id!: string;
+  @Field(() => String) name!: string;
+  @Field(() => DatasetFormat) format!: DatasetFormat;
+  @Field(() => String, { description: 'Where the files are (a folder, or "synthetic:").' }) uri!: string;
+  @Field(() => Int) inputChannels!: number;
+  @Field(() => Int) inputHeight!: number;
+  @Field(() => Int) inputWidth!: number;
+  @Field(() => Int) numClasses!: number;
+  @Field(() => [String], { nullable: true }) classNames!: string[] | null;
+  @Field(() => Int, { description: 'Training images, before the search hold-out is carved out.' }) trainSize!: number;
+  @Field(() => Int) testSize!: number;
+  @Field(() => Float) searchFraction!: number;
+  @Field(() => Int) splitSeed!: number;
+  @Field(() => Int, { nullable: true, description: 'Images in the search hold-out.' }) searchSize!: number | null;
+  @Field(() => String, { nullable: true, description: 'sha256 of the hold-out indices.' }) splitDigest!: string | null;
+  @Field(() => DateTime) createdAt!: Date;
+}
+
+@ObjectType({ description: 'An independent width: every layer in it shares one channel count.' })
+export class ChannelUnit {
+  @Field(() => Int) index!: number;
+  @Field(() => String) name!: string;
+  @Field(() => [Int], { description: 'Positions in the channel list that take this width.' }) members!: number[];
+  @Field(() => [String], { description: 'Layers whose output width this unit sets.' }) layers!: string[];
+  @Field(() => Int) max!: number;
+  @Field(() => Int) min!: number;
+  @Field(() => [Int], { description: 'Widths the unit may take, ascending.' }) choices!: number[];
+}
+
+@ObjectType({ description: 'An architecture with its input size, class count, widest config and unit table.' })
+export class SearchSpace {
+  @Field(() => ID) id!: string;
+  @Field(() => String) name!: string;
+  @Field(() => String) architecture!: string;
+  @Field(() => Int) inputSize!: number;
+  @Field(() => Int) numClasses!: number;
+  @Field(() => Float, { description: 'Width multiplier of the widest config.' }) maxWidth!: number;
+  @Field(() => Int) groups!: number;
+  @Field(() => Int) divisor!: number;
+  @Field(() => [Int], { description: 'The widest channel list in the reference layout.' }) maxChannels!: number[];
+  @Field(() => [ChannelUnit]) units!: ChannelUnit[];
+  @Field(() => DateTime) createdAt!: Date;
+}
+
+@ObjectType()
+export class Artifact {
+  @Field(() => ID) id!: string;
+  @Field(() => ArtifactKind) kind!: ArtifactKind;
+  @Field(() => String) name!: string;
+  @Field(() => String) uri!: string;
+  @Field(() => Float) bytes!: number;
+  @Field(() => String) sha256!: string;
+  @Field(() => DateTime) createdAt!: Date;
+}
+
+@ObjectType({ description: 'One training attempt: a supernet, or a candidate retrained with one seed.' })
+export class TrainingRun {
+  @Field(() => ID) id!: string;
+  @Field(() => RunKind) kind!: RunKind;
+  @Field(() => RunStatus) status!: RunStatus;
+  @Field(() => Int) seed!: number;
+  @Field(() => JSON) recipe!: Record<string, unknown>;
+  @Field(() => String, { nullable: true }) backend!: string | null;
+  @Field(() => JSON, { nullable: true, description: 'Final figures, e.g. test top-1 and top-5.' })
+  summary!: Record<string, number> | null;
+  @Field(() => DateTime, { nullable: true }) startedAt!: Date | null;
+  @Field(() => DateTime, { nullable: true }) finishedAt!: Date | null;
+  @Field(() => DateTime) createdAt!: Date;
+}
+
+@ObjectType({ description: 'A slimmable training of a search space on a dataset.' })
+export class Supernet {
+  @Field(() => ID) id!: string;
+  @Field(() => String) name!: string;
+  @Field(() => JSON) recipe!: Record<string, unknown>;
+  @Field(() => DateTime) createdAt!: Date;
+}
+
+@ObjectType()
+export class ProposalScore {
+  @Field(() => Int) unitIndex!: number;
+  @Field(() => Float) score!: number;
+  @Field(() => Float) accuracy!: number;
+  @Field(() => Float) cost!: number;
+}
+
+@ObjectType({ description: 'One greedy step: the unit slimmed and the config it reached.' })
+export class SlimmingStep {
+  @Field(() => ID) id!: string;
+  @Field(() => Int) index!: number;
+  @Field(() => Int, { nullable: true, description: 'Null for step 0, the widest config.' }) unitIndex!: number | null;
+  @Field(() => String, { nullable: true }) unitName!: string | null;
+  @Field(() => [Int]) channels!: number[];
+  @Field(() => Float) macs!: number;
+  @Field(() => Float) params!: number;
+  @Field(() => Float, { nullable: true }) predictedLatencyMs!: number | null;
+  @Field(() => Float) score!: number;
+  @Field(() => Float) accuracy!: number;
+  @Field(() => Float, { description: 'Accuracy lost against the widest config.' }) accuracyDrop!: number;
+  @Field(() => [ProposalScore]) proposals!: ProposalScore[];
+}
+
+@ObjectType({ description: 'One greedy walk of a supernet under a cost constraint.' })
+export class SlimmingTrajectory {
+  @Field(() => ID) id!: string;
+  @Field(() => CostConstraint) constraint!: CostConstraint;
+  @Field(() => [Float]) targets!: number[];
+  @Field(() => Int) evalBatchSize!: number;
+  @Field(() => Int) evalSeed!: number;
+  @Field(() => BnMode) bnMode!: BnMode;
+  @Field(() => Scoring) scoring!: Scoring;
+  @Field(() => Int) evaluations!: number;
+  @Field(() => Int) cacheHits!: number;
+  @Field(() => Float) evalSeconds!: number;
+  @Field(() => DateTime) createdAt!: Date;
+}
+
+@ObjectType({ description: 'A channel configuration worth retraining.' })
+export class Candidate {
+  @Field(() => ID) id!: string;
+  @Field(() => String, { description: 'Content hash of (architecture, channels).' }) configHash!: string;
+  @Field(() => [Int]) channels!: number[];
+  @Field(() => CandidateSource) source!: CandidateSource;
+  @Field(() => Float, { nullable: true }) target!: number | null;
+  @Field(() => Float, { nullable: true }) widthMultiplier!: number | null;
+  @Field(() => Float) macs!: number;
+  @Field(() => Float) params!: number;
+  @Field(() => Float, { nullable: true }) searchAccuracy!: number | null;
+  @Field(() => Float, { nullable: true }) predictedLatencyMs!: number | null;
+  @Field(() => Float, { nullable: true }) measuredLatencyMs!: number | null;
+  @Field(() => Float, { nullable: true }) retrainedTop1Mean!: number | null;
+  @Field(() => Float, { nullable: true }) retrainedTop1Std!: number | null;
+  @Field(() => Int) retrainedRuns!: number;
+  @Field(() => DateTime) createdAt!: Date;
+}
+
+@ObjectType()
+export class CandidateEdge {
+  @Field(() => String) cursor!: string;
+  @Field(() => Candidate) node!: Candidate;
+}
+
+@ObjectType()
+export class PageInfo {
+  @Field(() => Boolean) hasNextPage!: boolean;
+  @Field(() => String, { nullable: true }) endCursor!: string | null;
+}
+
+@ObjectType()
+export class CandidateConnection {
+  @Field(() => [CandidateEdge]) edges!: CandidateEdge[];
+  @Field(() => PageInfo) pageInfo!: PageInfo;
+  @Field(() => Int) totalCount!: number;
+}
+
+@ObjectType({ description: 'Queued work, run by an executor plugin that declares its kind.' })
+export class Job {
+  @Field(() => ID) id!: string;
+  @Field(() => ID) projectId!: string;
+  @Field(() => JobKind) kind!: JobKind;
+  @Field(() => JobState) state!: JobState;
+  @Field(() => Int, { description: 'How many times a worker has started it.' }) attempts!: number;
+  @Field(() => Int) maxAttempts!: number;
+  @Field(() => Float, { description: 'Fraction done, 0 to 1.' }) progress!: number;
+  @Field(() => String, { nullable: true }) progressMessage!: string | null;
+  @Field(() => String, { nullable: true }) error!: string | null;
+  @Field(() => Boolean) cancelRequested!: boolean;
+  @Field(() => String, { nullable: true }) executorName!: string | null;
+  @Field(() => String, { nullable: true }) backend!: string | null;
+  @Field(() => String, { nullable: true }) provider!: string | null;
+  @Field(() => String, { nullable: true }) device!: string | null;
+  @Field(() => String, { nullable: true, description: 'Why the executor runs on this backend.' })
+  executorNote!: string | null;
+  @Field(() => JSON) payload!: Record<string, unknown>;
+  @Field(() => JSON, { nullable: true }) result!: unknown;
+  @Field(() => String, { nullable: true, description: 'The entity the job works on.' }) subjectType!: string | null;
+  @Field(() => ID, { nullable: true }) subjectId!: string | null;
+  @Field(() => DateTime) createdAt!: Date;
+  @Field(() => DateTime, { nullable: true }) startedAt!: Date | null;
+  @Field(() => DateTime, { nullable: true }) finishedAt!: Date | null;
+  @Field(() => DateTime, { nullable: true }) heartbeatAt!: Date | null;
+}
+
+@ObjectType({ description: 'A registered executor plugin instance and what it runs on.' })
+export class Executor {
+  @Field(() => ID) id!: string;
+  @Field(() => String) name!: string;
+  @Field(() => String) workerId!: string;
+  @Field(() => [JobKind]) kinds!: JobKind[];
+  @Field(() => String) backend!: string;
+  @Field(() => String) provider!: string;
+  @Field(() => String) device!: string;
+  @Field(() => JSON) versions!: Record<string, string>;
+  @Field(() => String, { nullable: true }) note!: string | null;
+  @Field(() => String) host!: string;
+  @Field(() => Int) pid!: number;
+  @Field(() => DateTime) lastSeenAt!: Date;
+  @Field(() => Boolean) online!: boolean;
+}
+
+@ObjectType()
+export class MetricValue {
+  @Field(() => Int) step!: number;
+  @Field(() => Float) value!: number;
+  @Field(() => DateTime, { nullable: true }) wallTime!: Date | null;
+}
+
+@ObjectType({ description: 'One metric of a run, downsampled to at most maxPoints points.' })
+export class MetricSeries {
+  @Field(() => String) key!: string;
+  @Field(() => Int, { description: 'Points stored, before downsampling.' }) totalPoints!: number;
+  @Field(() => [MetricValue]) points!: MetricValue[];
+}
+
+@ObjectType()
+export class MetricSample {
+  @Field(() => String) name!: string;
+  @Field(() => Int) step!: number;
+  @Field(() => Float) value!: number;
+}
+
+@ObjectType({ description: 'Metrics a training run just reported.' })
+export class TrainingProgress {
+  @Field(() => ID) runId!: string;
+  @Field(() => [MetricSample]) points!: MetricSample[];
+}
+
+@ObjectType()
+export class LayerCost {
+  @Field(() => String) name!: string;
+  @Field(() => String) op!: string;
+  @Field(() => Float) macs!: number;
+  @Field(() => Float) params!: number;
+}
+
+@ObjectType({ description: 'MACs and params of one channel configuration.' })
+export class Profile {
+  @Field(() => Float) macs!: number;
+  @Field(() => Float) params!: number;
+  @Field(() => [LayerCost]) perLayer!: LayerCost[];
+}
+
+@ObjectType()
+export class Architecture {
+  @Field(() => String) name!: string;
+  @Field(() => String) description!: string;
+  @Field(() => Int) defaultInputSize!: number;
+  @Field(() => Int) inputChannels!: number;
+  @Field(() => Int) defaultNumClasses!: number;
+  @Field(() => Float) defaultStartWidth!: number;
+}

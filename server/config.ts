@@ -1,0 +1,53 @@
+import { resolve } from 'node:path';
+
+export type DatabaseTarget =
+  | { readonly kind: 'sqlite'; readonly file: string }
+  | { readonly kind: 'postgresql'; readonly url: string };
+
+export interface ServerConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly database: DatabaseTarget;
+  /** Run the executor plugins inside the server process (the embedded default). */
+  readonly embeddedWorker: boolean;
+  readonly workerConcurrency: number;
+  /** A RUNNING job whose heartbeat is older than this is considered abandoned. */
+  readonly leaseSeconds: number;
+}
+
+export class ConfigError extends Error {}
+
+/** Reads the SLIMLAB_* environment; every variable has a default that runs on one machine. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const dataDir = resolve(env.SLIMLAB_DATA_DIR ?? './data');
+  return {
+    port: integer(env, 'SLIMLAB_PORT', 4000, 0, 65535),
+    host: env.SLIMLAB_HOST ?? '0.0.0.0',
+    dataDir,
+    database: parseDatabaseUrl(env.SLIMLAB_DATABASE_URL, dataDir),
+    embeddedWorker: (env.SLIMLAB_EMBEDDED_WORKER ?? 'true') !== 'false',
+    workerConcurrency: integer(env, 'SLIMLAB_WORKER_CONCURRENCY', 1, 1, 64),
+    leaseSeconds: integer(env, 'SLIMLAB_LEASE_SECONDS', 120, 5, 86400),
+  };
+}
+
+export function parseDatabaseUrl(url: string | undefined, dataDir: string): DatabaseTarget {
+  if (url === undefined || url === '') return { kind: 'sqlite', file: resolve(dataDir, 'slimlab.db') };
+  if (/^postgres(ql)?:\/\//.test(url)) return { kind: 'postgresql', url };
+  const sqlite = /^sqlite:(?:\/\/)?(.+)$/.exec(url);
+  if (sqlite) return { kind: 'sqlite', file: sqlite[1] === ':memory:' ? ':memory:' : resolve(sqlite[1]) };
+  throw new ConfigError(
+    `SLIMLAB_DATABASE_URL must start with postgres://, postgresql:// or sqlite: (got "${url}")`,
+  );
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max} (got "${raw}")`);
+  }
+  return value;
+}

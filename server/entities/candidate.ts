@@ -1,0 +1,64 @@
+import { Entity, Enum, Index, ManyToOne, type Opt, Property, Unique } from '@mikro-orm/core';
+import { BaseEntity } from './base';
+import { Project } from './project';
+import { SearchSpace } from './search-space';
+import { SlimmingTrajectory } from './slimming';
+import { CandidateSource } from '../../schema/enums';
+
+/**
+ * A channel configuration worth retraining, identified by a content hash of (architecture,
+ * channels). Retrained accuracy is aggregated here from its runs so the leaderboard can sort on it.
+ */
+@Entity({ tableName: 'candidate' })
+@Unique({ properties: ['searchSpace', 'configHash', 'source'] })
+@Index({ properties: ['project', 'macs'] })
+export class Candidate extends BaseEntity {
+  @ManyToOne({ entity: () => Project })
+  project!: Project;
+
+  @ManyToOne({ entity: () => SearchSpace })
+  searchSpace!: SearchSpace;
+
+  @Property({ type: 'string', length: 64 })
+  configHash!: string;
+
+  @Property({ type: 'json' })
+  channels!: number[];
+
+  @Enum({ items: () => CandidateSource, type: 'string' })
+  source!: CandidateSource;
+
+  @ManyToOne({ entity: () => SlimmingTrajectory, nullable: true })
+  trajectory: SlimmingTrajectory | null = null;
+
+  /** The budget this candidate was selected for, in the trajectory's constraint unit. */
+  @Property({ type: 'double', nullable: true })
+  target: number | null = null;
+
+  @Property({ type: 'double', nullable: true })
+  widthMultiplier: number | null = null;
+
+  @Property({ type: 'double' })
+  macs!: number;
+
+  @Property({ type: 'double' })
+  params!: number;
+
+  @Property({ type: 'double', nullable: true })
+  searchAccuracy: number | null = null;
+
+  @Property({ type: 'double', nullable: true })
+  predictedLatencyMs: number | null = null;
+
+  @Property({ type: 'double', nullable: true })
+  measuredLatencyMs: number | null = null;
+
+  @Property({ type: 'double', nullable: true })
+  retrainedTop1Mean: number | null = null;
+
+  @Property({ type: 'double', nullable: true })
+  retrainedTop1Std: number | null = null;
+
+  @Property({ type: 'integer' })
+  retrainedRuns: Opt<number> = 0;
+}

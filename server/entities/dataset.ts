@@ -1,0 +1,58 @@
+import { Entity, Enum, ManyToOne, Property, Unique } from '@mikro-orm/core';
+import { BaseEntity } from './base';
+import { Project } from './project';
+import { DatasetFormat } from '../../schema/enums';
+
+/**
+ * Where the images are and how the training set is split. The search hold-out is carved from the
+ * training images by a seeded shuffle; search never touches the test split.
+ */
+@Entity({ tableName: 'dataset' })
+@Unique({ properties: ['project', 'name'] })
+export class Dataset extends BaseEntity {
+  @ManyToOne({ entity: () => Project })
+  project!: Project;
+
+  @Property({ type: 'string', length: 200 })
+  name!: string;
+
+  @Enum({ items: () => DatasetFormat, type: 'string' })
+  format!: DatasetFormat;
+
+  @Property({ type: 'text' })
+  uri!: string;
+
+  @Property({ type: 'integer' })
+  inputChannels!: number;
+
+  @Property({ type: 'integer' })
+  inputHeight!: number;
+
+  @Property({ type: 'integer' })
+  inputWidth!: number;
+
+  @Property({ type: 'integer' })
+  numClasses!: number;
+
+  @Property({ type: 'json', nullable: true })
+  classNames: string[] | null = null;
+
+  @Property({ type: 'integer' })
+  trainSize!: number;
+
+  @Property({ type: 'integer' })
+  testSize!: number;
+
+  @Property({ type: 'double' })
+  searchFraction!: number;
+
+  @Property({ type: 'integer' })
+  splitSeed!: number;
+
+  /** sha256 of the search hold-out's indices, so two splits can be compared without loading them. */
+  @Property({ type: 'string', length: 64, nullable: true })
+  splitDigest: string | null = null;
+
+  @Property({ type: 'integer', nullable: true })
+  searchSize: number | null = null;
+}

@@ -1,0 +1,38 @@
+import { Artifact } from './artifact';
+import { Candidate } from './candidate';
+import { Dataset } from './dataset';
+import { Executor } from './executor';
+import { Job } from './job';
+import { MetricPoint } from './metric-point';
+import { Project } from './project';
+import { SearchSpace } from './search-space';
+import { SlimmingStep, SlimmingTrajectory } from './slimming';
+import { Supernet } from './supernet';
+import { TrainingRun } from './training-run';
+
+export * from './artifact';
+export * from './candidate';
+export * from './dataset';
+export * from './executor';
+export * from './job';
+export * from './metric-point';
+export * from './project';
+export * from './search-space';
+export * from './slimming';
+export * from './supernet';
+export * from './training-run';
+
+export const ENTITIES = [
+  Project,
+  Dataset,
+  SearchSpace,
+  Supernet,
+  SlimmingTrajectory,
+  SlimmingStep,
+  Candidate,
+  TrainingRun,
+  MetricPoint,
+  Artifact,
+  Job,
+  Executor,
+];

@@ -1,0 +1,154 @@
+import type { EntityManager } from '@mikro-orm/knex';
+import { configHash, parseChannelList, profile } from '../../autoslim';
+import type { ExecutorEvent } from '../../executors/contract';
+import { CandidateSource, RunKind, RunStatus } from '../../schema/enums';
+import type { Orm } from '../db/orm';
+import { Artifact, Candidate, Job, MetricPoint, SlimmingStep, SlimmingTrajectory, TrainingRun } from '../entities';
+import type { EventBus } from '../events';
+import { networkOf } from '../services/search-space-service';
+
+type PersistedEvent = Exclude<ExecutorEvent, { type: 'log' }>;
+type EventOf<T extends PersistedEvent['type']> = Extract<PersistedEvent, { type: T }>;
+
+/**
+ * Persists what executors report, one transaction per event, then publishes it. Every handler is
+ * idempotent, because a job resumed after a crash may report its last step again.
+ */
+export class EventSink {
+  constructor(
+    private readonly orm: Orm,
+    private readonly bus: EventBus,
+  ) {}
+
+  async handle(jobId: string, event: PersistedEvent): Promise<void> {
+    const em = this.orm.em.fork();
+    const job = await em.findOneOrFail(Job, jobId);
+    switch (event.type) {
+      case 'metrics':
+        return this.metrics(em, job, event);
+      case 'checkpoint':
+        return this.checkpoint(em, job, event);
+      case 'runSummary':
+        return this.runSummary(em, job, event);
+      case 'slimmingStep':
+        return this.slimmingStep(em, job, event);
+      case 'candidate':
+        return this.candidate(em, job, event);
+      case 'evaluationStats':
+        return this.evaluationStats(em, job, event);
+    }
+  }
+
+  private async metrics(em: EntityManager, job: Job, event: EventOf<'metrics'>): Promise<void> {
+    const run = await this.runOf(em, job, event.runId);
+    if (event.points.length === 0) return;
+    const wallTime = new Date();
+    // A resumed run may report a step again: the unique (run, name, step) key keeps the first.
+    await em
+      .createQueryBuilder(MetricPoint)
+      .insert(event.points.map((p) => ({ run: run.id, name: p.name, step: p.step, value: p.value, wallTime })))
+      .onConflict(['run', 'name', 'step'])
+      .ignore()
+      .execute();
+    this.bus.publish('TRAINING_PROGRESS', run.id, { runId: run.id, points: event.points });
+  }
+
+  private async checkpoint(em: EntityManager, job: Job, event: EventOf<'checkpoint'>): Promise<void> {
+    const run = await this.runOf(em, job, event.runId);
+    run.checkpoint = await em.findOneOrFail(Artifact, event.artifact.id);
+    run.checkpointStep = event.step;
+    run.checkpoint.project ??= job.project;
+    await em.flush();
+  }
+
+  private async runSummary(em: EntityManager, job: Job, event: EventOf<'runSummary'>): Promise<void> {
+    const run = await this.runOf(em, job, event.runId);
+    run.summary = { ...event.summary };
+    await em.flush();
+    if (run.kind === RunKind.RETRAIN && run.candidateId) await this.aggregateRetraining(em, run.candidateId);
+  }
+
+  /** The leaderboard sorts on retrained top-1, so its mean, std and n live on the candidate. */
+  private async aggregateRetraining(em: EntityManager, candidateId: string): Promise<void> {
+    const runs = await em.find(TrainingRun, { candidateId, kind: RunKind.RETRAIN });
+    const top1 = runs.flatMap((r) => (r.summary?.top1 !== undefined && r.status !== RunStatus.FAILED ? [r.summary.top1] : []));
+    const candidate = await em.findOneOrFail(Candidate, candidateId);
+    candidate.retrainedRuns = top1.length;
+    candidate.retrainedTop1Mean = top1.length ? mean(top1) : null;
+    candidate.retrainedTop1Std = top1.length > 1 ? Math.sqrt(top1.reduce((s, v) => s + (v - mean(top1)) ** 2, 0) / (top1.length - 1)) : null;
+    await em.flush();
+  }
+
+  private async slimmingStep(em: EntityManager, job: Job, event: EventOf<'slimmingStep'>): Promise<void> {
+    const trajectory = await this.trajectoryOf(em, job, event.trajectoryId);
+    const { step } = event;
+    const existing = await em.findOne(SlimmingStep, { trajectory, index: step.index });
+    const saved =
+      existing ??
+      em.create(SlimmingStep, {
+        trajectory,
+        index: step.index,
+        unitIndex: step.unitIndex,
+        unitName: step.unitName,
+        channels: [...step.channels],
+        macs: step.macs,
+        params: step.params,
+        predictedLatencyMs: step.predictedLatencyMs,
+        score: step.score,
+        accuracy: step.accuracy,
+        accuracyDrop: step.accuracyDrop,
+        proposals: step.proposals.map((p) => ({ ...p })),
+      });
+    await em.flush();
+    if (!existing) this.bus.publish('SLIMMING_PROGRESS', trajectory.id, { trajectoryId: trajectory.id, stepId: saved.id });
+  }
+
+  /** A config crossing a target; its cost is recounted here rather than trusted from the executor. */
+  private async candidate(em: EntityManager, job: Job, event: EventOf<'candidate'>): Promise<void> {
+    const trajectory = await this.trajectoryOf(em, job, event.trajectoryId);
+    const space = trajectory.supernet.searchSpace;
+    const { architecture, options } = networkOf(space);
+    const structure = parseChannelList(architecture, space.maxChannels, options);
+    const channels = parseChannelList(architecture, event.channels, options, structure);
+    const hash = configHash(architecture, channels);
+    if (await em.count(Candidate, { searchSpace: space, configHash: hash, source: CandidateSource.AUTOSLIM })) return;
+    const cost = profile(architecture, channels, options, 'reference', structure);
+    em.create(Candidate, {
+      project: job.project,
+      searchSpace: space,
+      configHash: hash,
+      channels: [...channels],
+      source: CandidateSource.AUTOSLIM,
+      trajectory,
+      target: event.target,
+      macs: cost.macs,
+      params: cost.params,
+      searchAccuracy: event.searchAccuracy,
+    });
+    await em.flush();
+  }
+
+  private async evaluationStats(em: EntityManager, job: Job, event: EventOf<'evaluationStats'>): Promise<void> {
+    const trajectory = await this.trajectoryOf(em, job, event.trajectoryId);
+    trajectory.evaluations = event.evaluations;
+    trajectory.cacheHits = event.cacheHits;
+    trajectory.evalSeconds = event.evalSeconds;
+    await em.flush();
+  }
+
+  private async runOf(em: EntityManager, job: Job, runId: string): Promise<TrainingRun> {
+    const run = await em.findOne(TrainingRun, { id: runId, project: job.project });
+    if (!run) throw new Error(`job ${job.id} reported on run ${runId}, which is not in its project`);
+    return run;
+  }
+
+  private async trajectoryOf(em: EntityManager, job: Job, trajectoryId: string): Promise<SlimmingTrajectory> {
+    const trajectory = await em.findOne(SlimmingTrajectory, { id: trajectoryId, project: job.project }, { populate: ['supernet.searchSpace'] });
+    if (!trajectory) throw new Error(`job ${job.id} reported on trajectory ${trajectoryId}, which is not in its project`);
+    return trajectory;
+  }
+}
+
+function mean(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}

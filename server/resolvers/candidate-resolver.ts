@@ -1,0 +1,65 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { CandidateOrderField, SortDirection } from '../../schema/enums';
+import {
+  CandidateFilter,
+  CandidateOrder,
+  CreateUniformCandidatesInput,
+  ImportCandidateInput,
+  RetrainCandidateInput,
+} from '../../schema/inputs';
+import { Candidate, CandidateConnection, Job, SearchSpace, SlimmingTrajectory, TrainingRun } from '../../schema/types';
+import type { Candidate as CandidateEntity } from '../entities';
+import type { GraphQLContext } from '../services';
+
+@Resolver(() => Candidate)
+export class CandidateResolver {
+  @Query(() => CandidateConnection, { description: 'The leaderboard: filtered, sorted, cursor-paginated.' })
+  candidates(
+    @Arg('filter', () => CandidateFilter, { defaultValue: {} }) filter: CandidateFilter,
+    @Arg('orderBy', () => CandidateOrder, { defaultValue: { field: CandidateOrderField.MACS, direction: SortDirection.ASC } })
+    orderBy: CandidateOrder,
+    @Arg('first', () => Int, { defaultValue: 50 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Ctx() { services }: GraphQLContext,
+  ) {
+    return services.candidates.list(filter, orderBy, first, after);
+  }
+
+  @Query(() => Candidate)
+  candidate(@Arg('id', () => ID) id: string, @Ctx() { services }: GraphQLContext) {
+    return services.candidates.get(id);
+  }
+
+  @Mutation(() => [Candidate], { description: 'Uniform width-multiplier baselines, the comparison AutoSlim must win.' })
+  createUniformCandidates(
+    @Arg('input', () => CreateUniformCandidatesInput) input: CreateUniformCandidatesInput,
+    @Ctx() { services }: GraphQLContext,
+  ) {
+    return services.candidates.createUniform(input);
+  }
+
+  @Mutation(() => Candidate)
+  importCandidate(@Arg('input', () => ImportCandidateInput) input: ImportCandidateInput, @Ctx() { services }: GraphQLContext) {
+    return services.candidates.import(input);
+  }
+
+  @Mutation(() => [Job], { description: 'Queues one RETRAIN job (and training run) per seed.' })
+  retrainCandidate(@Arg('input', () => RetrainCandidateInput) input: RetrainCandidateInput, @Ctx() { services }: GraphQLContext) {
+    return services.candidates.retrain(input);
+  }
+
+  @FieldResolver(() => [TrainingRun])
+  runs(@Root() candidate: CandidateEntity, @Ctx() { services }: GraphQLContext) {
+    return services.candidates.runs(candidate.id);
+  }
+
+  @FieldResolver(() => SearchSpace)
+  searchSpace(@Root() candidate: CandidateEntity, @Ctx() { services }: GraphQLContext) {
+    return services.searchSpaces.get(candidate.searchSpace.id);
+  }
+
+  @FieldResolver(() => SlimmingTrajectory, { nullable: true })
+  trajectory(@Root() candidate: CandidateEntity, @Ctx() { services }: GraphQLContext) {
+    return candidate.trajectory ? services.slimming.getTrajectory(candidate.trajectory.id) : null;
+  }
+}

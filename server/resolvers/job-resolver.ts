@@ -1,0 +1,63 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { JobFilter } from '../../schema/inputs';
+import { Executor, Job } from '../../schema/types';
+import { Executor as ExecutorEntity } from '../entities';
+import { ALL_JOBS } from '../events';
+import type { JobView } from '../jobs/job-view';
+import type { GraphQLContext } from '../services';
+import { uuid } from '../validation';
+
+@Resolver(() => Job)
+export class JobResolver {
+  @Query(() => [Job], { description: 'Newest first.' })
+  jobs(
+    @Arg('filter', () => JobFilter, { defaultValue: {} }) filter: JobFilter,
+    @Arg('first', () => Int, { defaultValue: 100 }) first: number,
+    @Ctx() { services }: GraphQLContext,
+  ) {
+    return services.jobs.list(filter, first);
+  }
+
+  @Query(() => Job)
+  job(@Arg('id', () => ID) id: string, @Ctx() { services }: GraphQLContext) {
+    return services.jobs.get(id);
+  }
+
+  @Mutation(() => Job, { description: 'Cancels a queued job at once; a running one is aborted and becomes CANCELLED when it stops.' })
+  cancelJob(@Arg('id', () => ID) id: string, @Ctx() { services }: GraphQLContext) {
+    return services.jobs.cancel(id);
+  }
+
+  @Mutation(() => Job, { description: 'Requeues a FAILED or CANCELLED job; it resumes from its last saved state.' })
+  retryJob(@Arg('id', () => ID) id: string, @Ctx() { services }: GraphQLContext) {
+    return services.jobs.retry(id);
+  }
+
+  @Query(() => [Executor])
+  executors(@Ctx() { services }: GraphQLContext) {
+    return services.orm.em.fork().find(ExecutorEntity, {}, { orderBy: { lastSeenAt: 'desc' } });
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'Why a QUEUED job is not running, when no executor can take it.' })
+  waitingReason(@Root() job: JobView, @Ctx() { services }: GraphQLContext) {
+    return services.jobs.waitingReason(job);
+  }
+
+  @Subscription(() => Job, {
+    description: 'Every change of a job: of one job, of a project\'s jobs, or (no argument) of all jobs.',
+    topics: 'JOB_UPDATED',
+    topicId: ({ args }) => {
+      const { jobId, projectId } = args as { jobId?: string | null; projectId?: string | null };
+      if (jobId) return uuid('jobId', jobId);
+      if (projectId) return uuid('projectId', projectId);
+      return ALL_JOBS;
+    },
+  })
+  jobUpdated(
+    @Root() job: JobView,
+    @Arg('jobId', () => ID, { nullable: true }) _jobId: string | null,
+    @Arg('projectId', () => ID, { nullable: true }) _projectId: string | null,
+  ): JobView {
+    return job;
+  }
+}

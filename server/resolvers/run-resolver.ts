@@ -1,0 +1,39 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root, Subscription } from 'type-graphql';
+import type { TrainingProgressEvent } from '../events';
+import { MetricSeries, TrainingProgress, TrainingRun } from '../../schema/types';
+import { TrainingRun as RunEntity } from '../entities';
+import type { GraphQLContext } from '../services';
+import { findOrReject } from '../services/lookup';
+import { uuid } from '../validation';
+
+@Resolver(() => TrainingRun)
+export class RunResolver {
+  @Query(() => TrainingRun)
+  run(@Arg('id', () => ID) id: string, @Ctx() { services }: GraphQLContext) {
+    return findOrReject(services.orm.em.fork(), RunEntity, 'training run', 'id', id);
+  }
+
+  @Query(() => [MetricSeries], { description: 'A run\'s metric history, downsampled to at most maxPoints points per key.' })
+  runHistory(
+    @Arg('runId', () => ID) runId: string,
+    @Arg('keys', () => [String], { nullable: true, description: 'Default: every metric of the run.' }) keys: string[] | null,
+    @Arg('maxPoints', () => Int, { defaultValue: 500 }) maxPoints: number,
+    @Ctx() { services }: GraphQLContext,
+  ) {
+    return services.history.history(runId, keys, maxPoints);
+  }
+
+  @FieldResolver(() => [String], { description: 'Names of the metrics this run has reported.' })
+  metricKeys(@Root() run: RunEntity, @Ctx() { services }: GraphQLContext) {
+    return services.history.keys(run.id);
+  }
+
+  @Subscription(() => TrainingProgress, {
+    description: 'Metrics of a training run as they are reported.',
+    topics: 'TRAINING_PROGRESS',
+    topicId: ({ args }) => uuid('runId', (args as { runId: string }).runId),
+  })
+  trainingProgress(@Root() event: TrainingProgressEvent, @Arg('runId', () => ID) _runId: string): TrainingProgressEvent {
+    return event;
+  }
+}

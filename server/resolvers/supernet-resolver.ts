@@ -1,0 +1,49 @@
+import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { SupernetFilter, TrainSupernetInput } from '../../schema/inputs';
+import { Artifact, Dataset, Job, SearchSpace, SlimmingTrajectory, Supernet, TrainingRun } from '../../schema/types';
+import { Dataset as DatasetEntity, TrainingRun as RunEntity, type Supernet as SupernetEntity } from '../entities';
+import type { GraphQLContext } from '../services';
+
+@Resolver(() => Supernet)
+export class SupernetResolver {
+  @Query(() => [Supernet])
+  supernets(@Arg('filter', () => SupernetFilter, { defaultValue: {} }) filter: SupernetFilter, @Ctx() { services }: GraphQLContext) {
+    return services.supernets.list(filter);
+  }
+
+  @Query(() => Supernet)
+  supernet(@Arg('id', () => ID) id: string, @Ctx() { services }: GraphQLContext) {
+    return services.supernets.get(id);
+  }
+
+  @Mutation(() => Job, { description: 'Creates a supernet and its training run, and queues a TRAIN_SUPERNET job.' })
+  trainSupernet(@Arg('input', () => TrainSupernetInput) input: TrainSupernetInput, @Ctx() { services }: GraphQLContext) {
+    return services.supernets.train(input);
+  }
+
+  @FieldResolver(() => SearchSpace)
+  searchSpace(@Root() supernet: SupernetEntity, @Ctx() { services }: GraphQLContext) {
+    return services.searchSpaces.get(supernet.searchSpace.id);
+  }
+
+  @FieldResolver(() => Dataset)
+  dataset(@Root() supernet: SupernetEntity, @Ctx() { services }: GraphQLContext) {
+    return services.orm.em.fork().findOneOrFail(DatasetEntity, supernet.dataset.id);
+  }
+
+  @FieldResolver(() => TrainingRun)
+  run(@Root() supernet: SupernetEntity, @Ctx() { services }: GraphQLContext) {
+    return services.orm.em.fork().findOneOrFail(RunEntity, supernet.run.id);
+  }
+
+  @FieldResolver(() => Artifact, { nullable: true, description: 'The latest checkpoint.' })
+  async checkpoint(@Root() supernet: SupernetEntity, @Ctx() { services }: GraphQLContext) {
+    const run = await services.orm.em.fork().findOneOrFail(RunEntity, supernet.run.id, { populate: ['checkpoint'] });
+    return run.checkpoint;
+  }
+
+  @FieldResolver(() => [SlimmingTrajectory])
+  trajectories(@Root() supernet: SupernetEntity, @Ctx() { services }: GraphQLContext) {
+    return services.slimming.listTrajectories(supernet.id);
+  }
+}

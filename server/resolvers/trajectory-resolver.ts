@@ -1,0 +1,43 @@
+import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import type { SlimmingStepEvent } from '../events';
+import { StartSlimmingInput } from '../../schema/inputs';
+import { Job, SlimmingStep, SlimmingTrajectory, Supernet } from '../../schema/types';
+import type { SlimmingTrajectory as TrajectoryEntity } from '../entities';
+import type { GraphQLContext } from '../services';
+import { uuid } from '../validation';
+
+@Resolver(() => SlimmingTrajectory)
+export class TrajectoryResolver {
+  @Query(() => SlimmingTrajectory)
+  trajectory(@Arg('id', () => ID) id: string, @Ctx() { services }: GraphQLContext) {
+    return services.slimming.getTrajectory(id);
+  }
+
+  @Mutation(() => Job, { description: 'Creates a trajectory and queues the SLIM job that walks the supernet down greedily.' })
+  startSlimming(@Arg('input', () => StartSlimmingInput) input: StartSlimmingInput, @Ctx() { services }: GraphQLContext) {
+    return services.slimming.start(input);
+  }
+
+  @FieldResolver(() => [SlimmingStep], { description: 'In greedy order; step 0 is the widest config.' })
+  steps(@Root() trajectory: TrajectoryEntity, @Ctx() { services }: GraphQLContext) {
+    return services.slimming.steps(trajectory.id);
+  }
+
+  @FieldResolver(() => Supernet)
+  supernet(@Root() trajectory: TrajectoryEntity, @Ctx() { services }: GraphQLContext) {
+    return services.supernets.get(trajectory.supernet.id);
+  }
+
+  @Subscription(() => SlimmingStep, {
+    description: 'One event per greedy step of a trajectory, as it is persisted.',
+    topics: 'SLIMMING_PROGRESS',
+    topicId: ({ args }) => uuid('trajectoryId', (args as { trajectoryId: string }).trajectoryId),
+  })
+  async slimmingProgress(
+    @Root() event: SlimmingStepEvent,
+    @Arg('trajectoryId', () => ID) _trajectoryId: string,
+    @Ctx() { services }: GraphQLContext,
+  ) {
+    return services.slimming.step(event.stepId);
+  }
+}

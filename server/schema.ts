@@ -1,0 +1,34 @@
+import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { buildSchema } from 'type-graphql';
+import type { EventBus } from './events';
+import { CandidateResolver } from './resolvers/candidate-resolver';
+import { DatasetResolver } from './resolvers/dataset-resolver';
+import { JobResolver } from './resolvers/job-resolver';
+import { ProjectResolver } from './resolvers/project-resolver';
+import { RunResolver } from './resolvers/run-resolver';
+import { SearchSpaceResolver } from './resolvers/search-space-resolver';
+import { SupernetResolver } from './resolvers/supernet-resolver';
+import { TrajectoryResolver } from './resolvers/trajectory-resolver';
+
+export function buildGraphQLSchema(bus: EventBus): Promise<GraphQLSchema> {
+  return buildSchema({
+    resolvers: [
+      ProjectResolver,
+      DatasetResolver,
+      SearchSpaceResolver,
+      SupernetResolver,
+      TrajectoryResolver,
+      CandidateResolver,
+      JobResolver,
+      RunResolver,
+    ],
+    pubSub: bus,
+    // Inputs are validated by the services, which name the field and the rule.
+    validate: false,
+  });
+}
+
+/** The SDL checked in as schema/schema.graphql; sorted so the snapshot diff shows only real changes. */
+export function schemaSdl(schema: GraphQLSchema): string {
+  return `${printSchema(lexicographicSortSchema(schema))}\n`;
+}

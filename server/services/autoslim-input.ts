@@ -1,0 +1,15 @@
+import { AutoSlimError } from '../../autoslim';
+import { badInput } from '../errors';
+
+/** Runs an autoslim/ check and turns its rejection into a GraphQL error under the input's path. */
+export function checked<T>(inputPath: string, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof AutoSlimError) {
+      const field = !inputPath || error.field.startsWith(inputPath) ? error.field : `${inputPath}.${error.field}`;
+      throw badInput(field, error.message.slice(error.field.length + 2));
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,202 @@
+import type { EntityManager, FilterQuery } from '@mikro-orm/core';
+import { configHash, defaultChannels, parseChannelList, profile, type ChannelList } from '../../autoslim';
+import { CandidateOrderField, CandidateSource, JobKind, RunKind, SortDirection } from '../../schema/enums';
+import type {
+  CandidateFilter,
+  CandidateOrder,
+  CreateUniformCandidatesInput,
+  ImportCandidateInput,
+  RetrainCandidateInput,
+} from '../../schema/inputs';
+import type { Orm } from '../db/orm';
+import { Candidate, Dataset, SearchSpace, TrainingRun } from '../entities';
+import { badInput } from '../errors';
+import type { JobView } from '../jobs/job-view';
+import * as check from '../validation';
+import { checked } from './autoslim-input';
+import type { JobService } from './job-service';
+import { findOrReject } from './lookup';
+import { networkOf } from './search-space-service';
+import { checkTrainingRecipe } from './supernet-service';
+
+export const MAX_PAGE_SIZE = 500;
+const MAX_SEEDS = 16;
+
+type SortColumn = 'createdAt' | 'macs' | 'params' | 'searchAccuracy' | 'retrainedTop1Mean' | 'measuredLatencyMs';
+
+const COLUMNS: Record<CandidateOrderField, SortColumn> = {
+  [CandidateOrderField.CREATED_AT]: 'createdAt',
+  [CandidateOrderField.MACS]: 'macs',
+  [CandidateOrderField.PARAMS]: 'params',
+  [CandidateOrderField.SEARCH_ACCURACY]: 'searchAccuracy',
+  [CandidateOrderField.RETRAINED_TOP1]: 'retrainedTop1Mean',
+  [CandidateOrderField.MEASURED_LATENCY]: 'measuredLatencyMs',
+};
+
+/** Where the previous page ended: the sort value (null sorts last) and the id that breaks ties. */
+interface Cursor {
+  readonly value: number | string | null;
+  readonly id: string;
+}
+
+export interface CandidatePage {
+  readonly edges: { cursor: string; node: Candidate }[];
+  readonly pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  readonly totalCount: number;
+}
+
+export class CandidateService {
+  constructor(
+    private readonly orm: Orm,
+    private readonly jobs: JobService,
+  ) {}
+
+  /** Keyset pagination: a page is stable under inserts elsewhere in the order. */
+  async list(filter: CandidateFilter, order: CandidateOrder, first: number, after: string | null | undefined): Promise<CandidatePage> {
+    check.integer('first', first, 1, MAX_PAGE_SIZE);
+    const column = COLUMNS[order.field];
+    const ascending = order.direction === SortDirection.ASC;
+    const where = this.filterQuery(filter);
+    const em = this.orm.em.fork();
+    const totalCount = await em.count(Candidate, where);
+    const page = after ? { $and: [where, afterCursor(column, ascending, decodeCursor(after))] } : where;
+    const rows = await em.find(Candidate, page as FilterQuery<Candidate>, {
+      orderBy: [{ [column]: ascending ? 'asc nulls last' : 'desc nulls last' }, { id: 'asc' }],
+      limit: first + 1,
+    });
+    const nodes = rows.slice(0, first);
+    const edges = nodes.map((node) => ({ cursor: encodeCursor(column, node), node }));
+    return { edges, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null }, totalCount };
+  }
+
+  get(id: string): Promise<Candidate> {
+    return findOrReject(this.orm.em.fork(), Candidate, 'candidate', 'id', id);
+  }
+
+  /** Uniform width-multiplier baselines; asking twice for one width returns the same candidate. */
+  async createUniform(input: CreateUniformCandidatesInput): Promise<Candidate[]> {
+    check.list('input.widths', input.widths, 1, 64);
+    return this.orm.em.fork().transactional(async (em) => {
+      const space = await findOrReject(em, SearchSpace, 'search space', 'input.searchSpaceId', input.searchSpaceId);
+      const { architecture, options } = networkOf(space);
+      const structure = parseChannelList(architecture, space.maxChannels, options);
+      const lists = input.widths.map((width, i) =>
+        checked(`input.widths[${i}]`, () => {
+          check.finite(`input.widths[${i}]`, width, 0.15, space.maxWidth);
+          return { width, channels: parseChannelList(architecture, defaultChannels(architecture, width, options), options, structure) };
+        }),
+      );
+      const out: Candidate[] = [];
+      for (const { width, channels } of lists) {
+        out.push(await this.upsert(em, space, channels, CandidateSource.UNIFORM, { widthMultiplier: width }));
+      }
+      return out;
+    });
+  }
+
+  async import(input: ImportCandidateInput): Promise<Candidate> {
+    return this.orm.em.fork().transactional(async (em) => {
+      const space = await findOrReject(em, SearchSpace, 'search space', 'input.searchSpaceId', input.searchSpaceId);
+      const { architecture, options } = networkOf(space);
+      const structure = parseChannelList(architecture, space.maxChannels, options);
+      const channels = checked('input', () => parseChannelList(architecture, input.channels, options, structure));
+      return this.upsert(em, space, channels, CandidateSource.IMPORTED, {});
+    });
+  }
+
+  /** One RETRAIN job and training run per seed, created together. */
+  async retrain(input: RetrainCandidateInput): Promise<JobView[]> {
+    check.list('input.seeds', input.seeds, 1, MAX_SEEDS);
+    input.seeds.forEach((seed, i) => check.integer(`input.seeds[${i}]`, seed, 0, 0xffffffff));
+    if (new Set(input.seeds).size !== input.seeds.length) throw badInput('input.seeds', 'must not repeat a seed');
+    const recipe = checkTrainingRecipe('input.recipe', { ...input.recipe });
+    const jobs = await this.orm.em.fork().transactional(async (em) => {
+      const candidate = await findOrReject(em, Candidate, 'candidate', 'input.candidateId', input.candidateId);
+      const dataset = await findOrReject(em, Dataset, 'dataset', 'input.datasetId', input.datasetId);
+      if (dataset.project.id !== candidate.project.id) throw badInput('input.datasetId', 'dataset belongs to another project than the candidate');
+      if (dataset.numClasses !== candidate.searchSpace.numClasses) {
+        throw badInput('input.datasetId', `dataset has ${dataset.numClasses} classes, the candidate's search space ${candidate.searchSpace.numClasses}`);
+      }
+      return input.seeds.map((seed) => {
+        const run = em.create(TrainingRun, { project: candidate.project, kind: RunKind.RETRAIN, seed, recipe: { ...recipe }, candidateId: candidate.id });
+        return this.jobs.create(em, {
+          project: candidate.project,
+          kind: JobKind.RETRAIN,
+          payload: { candidateId: candidate.id, runId: run.id, datasetId: dataset.id, seed, channels: candidate.channels, recipe: { ...recipe } },
+          subjectType: TrainingRun.name,
+          subjectId: run.id,
+        });
+      });
+    });
+    return jobs.map((job) => this.jobs.announce(job));
+  }
+
+  runs(candidateId: string): Promise<TrainingRun[]> {
+    return this.orm.em.fork().find(TrainingRun, { candidateId }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+  }
+
+  private async upsert(
+    em: EntityManager,
+    space: SearchSpace,
+    channels: ChannelList,
+    source: CandidateSource,
+    extra: Partial<Candidate>,
+  ): Promise<Candidate> {
+    const { architecture, options } = networkOf(space);
+    const structure = parseChannelList(architecture, space.maxChannels, options);
+    const hash = configHash(architecture, channels);
+    const existing = await em.findOne(Candidate, { searchSpace: space, configHash: hash, source });
+    if (existing) return existing;
+    const cost = profile(architecture, channels, options, 'reference', structure);
+    return em.create(Candidate, {
+      project: space.project,
+      searchSpace: space,
+      configHash: hash,
+      channels: [...channels],
+      source,
+      macs: cost.macs,
+      params: cost.params,
+      ...extra,
+    });
+  }
+
+  private filterQuery(filter: CandidateFilter): FilterQuery<Candidate> {
+    const where: Record<string, unknown> = {};
+    if (filter.projectId) where.project = check.uuid('filter.projectId', filter.projectId);
+    if (filter.searchSpaceId) where.searchSpace = check.uuid('filter.searchSpaceId', filter.searchSpaceId);
+    if (filter.trajectoryId) where.trajectory = check.uuid('filter.trajectoryId', filter.trajectoryId);
+    if (filter.source) where.source = filter.source;
+    if (filter.maxMacs != null) where.macs = { $lte: check.finite('filter.maxMacs', filter.maxMacs, 0, Number.MAX_VALUE) };
+    if (filter.maxParams != null) where.params = { $lte: check.finite('filter.maxParams', filter.maxParams, 0, Number.MAX_VALUE) };
+    return where as FilterQuery<Candidate>;
+  }
+}
+
+function encodeCursor(column: SortColumn, node: Candidate): string {
+  const raw = node[column];
+  const value = raw instanceof Date ? raw.toISOString() : raw;
+  return Buffer.from(JSON.stringify({ value, id: node.id } satisfies Cursor)).toString('base64url');
+}
+
+function decodeCursor(cursor: string): Cursor {
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Cursor;
+    if (typeof parsed.id !== 'string' || !['number', 'string'].includes(typeof parsed.value) && parsed.value !== null) throw new Error();
+    return parsed;
+  } catch {
+    throw badInput('after', 'is not a cursor this API returned');
+  }
+}
+
+/** Rows strictly after the cursor in (value nulls last, id) order. */
+function afterCursor(column: SortColumn, ascending: boolean, cursor: Cursor): Record<string, unknown> {
+  const value = column === 'createdAt' && typeof cursor.value === 'string' ? new Date(cursor.value) : cursor.value;
+  if (value === null) return { [column]: null, id: { $gt: cursor.id } };
+  return {
+    $or: [
+      { [column]: { [ascending ? '$gt' : '$lt']: value } },
+      { [column]: value, id: { $gt: cursor.id } },
+      { [column]: null },
+    ],
+  };
+}

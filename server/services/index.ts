@@ -1,0 +1,42 @@
+import type { Orm } from '../db/orm';
+import type { EventBus } from '../events';
+import type { DatabaseJobBroker } from '../jobs/database-broker';
+import { CandidateService } from './candidate-service';
+import { DatasetService } from './dataset-service';
+import { HistoryService } from './history-service';
+import { JobService } from './job-service';
+import { ProjectService } from './project-service';
+import { SearchSpaceService } from './search-space-service';
+import { SlimmingService } from './slimming-service';
+import { SupernetService } from './supernet-service';
+
+/** The domain operations, one service per aggregate; resolvers only validate and call these. */
+export class Services {
+  readonly jobs: JobService;
+  readonly projects: ProjectService;
+  readonly datasets: DatasetService;
+  readonly searchSpaces: SearchSpaceService;
+  readonly supernets: SupernetService;
+  readonly slimming: SlimmingService;
+  readonly candidates: CandidateService;
+  readonly history: HistoryService;
+
+  constructor(
+    readonly orm: Orm,
+    readonly bus: EventBus,
+    broker: DatabaseJobBroker,
+  ) {
+    this.jobs = new JobService(orm, bus, broker);
+    this.projects = new ProjectService(orm);
+    this.datasets = new DatasetService(orm);
+    this.searchSpaces = new SearchSpaceService(orm);
+    this.supernets = new SupernetService(orm, this.jobs);
+    this.slimming = new SlimmingService(orm, this.jobs);
+    this.candidates = new CandidateService(orm, this.jobs);
+    this.history = new HistoryService(orm);
+  }
+}
+
+export interface GraphQLContext {
+  readonly services: Services;
+}

@@ -1,0 +1,26 @@
+import type { Orm } from '../db/orm';
+import { Project } from '../entities';
+import { userError } from '../errors';
+import type { CreateProjectInput } from '../../schema/inputs';
+import * as check from '../validation';
+import { findOrReject } from './lookup';
+
+export class ProjectService {
+  constructor(private readonly orm: Orm) {}
+
+  async create(input: CreateProjectInput): Promise<Project> {
+    const name = check.name('input.name', input.name);
+    return this.orm.em.fork().transactional(async (em) => {
+      if (await em.count(Project, { name })) throw userError('CONFLICT', 'input.name', `a project named "${name}" already exists`);
+      return em.create(Project, { name, description: input.description?.trim() || null });
+    });
+  }
+
+  list(): Promise<Project[]> {
+    return this.orm.em.fork().find(Project, {}, { orderBy: { createdAt: 'asc', id: 'asc' } });
+  }
+
+  get(id: string): Promise<Project> {
+    return findOrReject(this.orm.em.fork(), Project, 'project', 'id', id);
+  }
+}

@@ -1,0 +1,85 @@
+import { JobKind, CostConstraint } from '../../schema/enums';
+import type { StartSlimmingInput } from '../../schema/inputs';
+import type { Orm } from '../db/orm';
+import { SlimmingStep, SlimmingTrajectory, Supernet } from '../entities';
+import { badInput, userError } from '../errors';
+import type { JobView } from '../jobs/job-view';
+import * as check from '../validation';
+import type { JobService } from './job-service';
+import { findOrReject } from './lookup';
+
+export const MAX_TARGETS = 64;
+
+export class SlimmingService {
+  constructor(
+    private readonly orm: Orm,
+    private readonly jobs: JobService,
+  ) {}
+
+  /** Creates the trajectory and its SLIM job in one transaction. */
+  async start(input: StartSlimmingInput): Promise<JobView> {
+    check.list('input.targets', input.targets, 1, MAX_TARGETS);
+    input.targets.forEach((t, i) => check.finite(`input.targets[${i}]`, t, 0, Number.MAX_SAFE_INTEGER, true));
+    const targets = [...new Set(input.targets)].sort((a, b) => b - a);
+    const evalBatchSize = check.integer('input.evalBatchSize', input.evalBatchSize, 1, 65_536);
+    const evalSeed = check.integer('input.evalSeed', input.evalSeed, 0, 0xffffffff);
+    if (input.constraint === CostConstraint.LATENCY) {
+      throw userError(
+        'FAILED_PRECONDITION',
+        'input.constraint',
+        'latency budgets need a latency lookup table for this search space, and none has been built',
+      );
+    }
+    const job = await this.orm.em.fork().transactional(async (em) => {
+      const supernet = await findOrReject(em, Supernet, 'supernet', 'input.supernetId', input.supernetId);
+      await em.populate(supernet, ['run.checkpoint', 'dataset']);
+      const checkpoint = supernet.run.checkpoint;
+      if (!checkpoint) {
+        throw userError('FAILED_PRECONDITION', 'input.supernetId', 'the supernet has no checkpoint yet; wait for its training to save one');
+      }
+      if (evalBatchSize > supernet.dataset.searchSize!) {
+        throw badInput('input.evalBatchSize', `the search hold-out has only ${supernet.dataset.searchSize} images`);
+      }
+      const trajectory = em.create(SlimmingTrajectory, {
+        project: supernet.project,
+        supernet,
+        constraint: input.constraint,
+        targets,
+        evalBatchSize,
+        evalSeed,
+        bnMode: input.bnMode,
+        scoring: input.scoring,
+      });
+      return this.jobs.create(em, {
+        project: supernet.project,
+        kind: JobKind.SLIM,
+        payload: {
+          trajectoryId: trajectory.id,
+          supernetId: supernet.id,
+          checkpointUri: checkpoint.uri,
+          checkpointSha256: checkpoint.sha256,
+        },
+        subjectType: SlimmingTrajectory.name,
+        subjectId: trajectory.id,
+      });
+    });
+    return this.jobs.announce(job);
+  }
+
+  getTrajectory(id: string): Promise<SlimmingTrajectory> {
+    return findOrReject(this.orm.em.fork(), SlimmingTrajectory, 'trajectory', 'id', id);
+  }
+
+  listTrajectories(supernetId: string | null | undefined): Promise<SlimmingTrajectory[]> {
+    const where = supernetId ? { supernet: check.uuid('supernetId', supernetId) } : {};
+    return this.orm.em.fork().find(SlimmingTrajectory, where, { orderBy: { createdAt: 'asc', id: 'asc' } });
+  }
+
+  steps(trajectoryId: string): Promise<SlimmingStep[]> {
+    return this.orm.em.fork().find(SlimmingStep, { trajectory: trajectoryId }, { orderBy: { index: 'asc' } });
+  }
+
+  step(id: string): Promise<SlimmingStep | null> {
+    return this.orm.em.fork().findOne(SlimmingStep, id);
+  }
+}

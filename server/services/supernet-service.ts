@@ -1,0 +1,76 @@
+import type { SupernetRecipeInput, TrainSupernetInput } from '../../schema/inputs';
+import { JobKind, RunKind } from '../../schema/enums';
+import type { Orm } from '../db/orm';
+import { Dataset, SearchSpace, Supernet, TrainingRun } from '../entities';
+import { badInput } from '../errors';
+import type { JobView } from '../jobs/job-view';
+import * as check from '../validation';
+import type { JobService } from './job-service';
+import { findOrReject } from './lookup';
+
+const SCHEDULES = ['linear', 'cosine', 'step'];
+const DISTILLATION = ['soft', 'hard+kl', 'off'];
+
+export function checkTrainingRecipe<R extends Omit<SupernetRecipeInput, 'randomConfigs' | 'distillation' | 'seed'>>(field: string, r: R): R {
+  check.integer(`${field}.epochs`, r.epochs, 1, 10_000);
+  check.integer(`${field}.batchSize`, r.batchSize, 1, 65_536);
+  check.finite(`${field}.learningRate`, r.learningRate, 0, 10, true);
+  check.finite(`${field}.momentum`, r.momentum, 0, 1);
+  check.finite(`${field}.weightDecay`, r.weightDecay, 0, 1);
+  check.finite(`${field}.warmupEpochs`, r.warmupEpochs, 0, r.epochs);
+  check.finite(`${field}.labelSmoothing`, r.labelSmoothing, 0, 1);
+  if (!SCHEDULES.includes(r.schedule)) throw badInput(`${field}.schedule`, `must be one of ${SCHEDULES.join(', ')} (got "${r.schedule}")`);
+  return r;
+}
+
+export class SupernetService {
+  constructor(
+    private readonly orm: Orm,
+    private readonly jobs: JobService,
+  ) {}
+
+  /** Creates the supernet, its training run and its TRAIN_SUPERNET job in one transaction. */
+  async train(input: TrainSupernetInput): Promise<JobView> {
+    const name = check.name('input.name', input.name);
+    const recipe = checkTrainingRecipe('input.recipe', { ...input.recipe });
+    check.integer('input.recipe.randomConfigs', recipe.randomConfigs, 0, 16);
+    check.integer('input.recipe.seed', recipe.seed, 0, 0xffffffff);
+    if (!DISTILLATION.includes(recipe.distillation)) {
+      throw badInput('input.recipe.distillation', `must be one of ${DISTILLATION.join(', ')} (got "${recipe.distillation}")`);
+    }
+    const job = await this.orm.em.fork().transactional(async (em) => {
+      const space = await findOrReject(em, SearchSpace, 'search space', 'input.searchSpaceId', input.searchSpaceId);
+      const dataset = await findOrReject(em, Dataset, 'dataset', 'input.datasetId', input.datasetId);
+      if (dataset.project.id !== space.project.id) throw badInput('input.datasetId', 'dataset belongs to another project than the search space');
+      if (dataset.inputChannels !== 1 && dataset.inputChannels !== 3) {
+        throw badInput('input.datasetId', `dataset has ${dataset.inputChannels} channels; networks take 1 or 3`);
+      }
+      if (dataset.numClasses !== space.numClasses) {
+        throw badInput('input.datasetId', `dataset has ${dataset.numClasses} classes, the search space ${space.numClasses}`);
+      }
+      const run = em.create(TrainingRun, { project: space.project, kind: RunKind.SUPERNET, seed: recipe.seed, recipe: { ...recipe } });
+      const supernet = em.create(Supernet, { project: space.project, name, searchSpace: space, dataset, recipe: { ...recipe }, run });
+      run.supernetId = supernet.id;
+      return this.jobs.create(em, {
+        project: space.project,
+        kind: JobKind.TRAIN_SUPERNET,
+        payload: { supernetId: supernet.id, runId: run.id, searchSpaceId: space.id, datasetId: dataset.id, recipe: { ...recipe } },
+        subjectType: TrainingRun.name,
+        subjectId: run.id,
+      });
+    });
+    return this.jobs.announce(job);
+  }
+
+  list(filter: { projectId?: string | null; searchSpaceId?: string | null; datasetId?: string | null }): Promise<Supernet[]> {
+    const where: Record<string, string> = {};
+    if (filter.projectId) where.project = check.uuid('filter.projectId', filter.projectId);
+    if (filter.searchSpaceId) where.searchSpace = check.uuid('filter.searchSpaceId', filter.searchSpaceId);
+    if (filter.datasetId) where.dataset = check.uuid('filter.datasetId', filter.datasetId);
+    return this.orm.em.fork().find(Supernet, where, { orderBy: { createdAt: 'asc', id: 'asc' } });
+  }
+
+  get(id: string): Promise<Supernet> {
+    return findOrReject(this.orm.em.fork(), Supernet, 'supernet', 'id', id);
+  }
+}
