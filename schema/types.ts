@@ -86,6 +86,7 @@ export class TrainingRun {
   @Field(() => Int) seed!: number;
   @Field(() => JSON) recipe!: Record<string, unknown>;
   @Field(() => String, { nullable: true }) backend!: string | null;
+  @Field(() => Int, { nullable: true, description: 'Step of the latest checkpoint.' }) checkpointStep!: number | null;
   @Field(() => JSON, { nullable: true, description: 'Final figures, e.g. test top-1 and top-5.' })
   summary!: Record<string, number> | null;
   @Field(() => DateTime, { nullable: true }) startedAt!: Date | null;

@@ -1,14 +1,14 @@
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
-import type { EntityManager } from '@mikro-orm/core';
 import type { ExecutorCapabilities, ExecutorEvent, JobKind, JobSpec, Logger } from '../../executors/contract';
 import type { BrokerSignal, JobBroker } from '../../executors/worker';
-import { JobState, RunStatus } from '../../schema/enums';
+import { JobState } from '../../schema/enums';
 import type { Orm } from '../db/orm';
-import { Executor, Job, TrainingRun } from '../entities';
+import { Executor, Job } from '../entities';
 import { publishJob, type EventBus } from '../events';
 import type { EventSink } from './event-sink';
 import { jobView } from './job-view';
+import { settleJobChange } from './settle';
 
 /**
  * The in-process queue: the job table is the queue, so jobs survive restarts and a PostgreSQL
@@ -93,7 +93,7 @@ export class DatabaseJobBroker implements JobBroker {
       );
       if (won !== 1) continue;
       const job = await em.refreshOrFail(next);
-      await this.onStateChange(em, job);
+      await settleJobChange(em, this.bus, job);
       return { id: job.id, kind: job.kind, attempt: job.attempts, payload: job.payload, resumeState: job.resumeState };
     }
   }
@@ -158,9 +158,8 @@ export class DatabaseJobBroker implements JobBroker {
    */
   async recoverAbandoned(isAbandoned: (job: Job) => boolean): Promise<number> {
     const em = this.orm.em.fork();
-    const running = await em.find(Job, { state: JobState.RUNNING });
-    let recovered = 0;
-    for (const job of running.filter(isAbandoned)) {
+    const abandoned = (await em.find(Job, { state: JobState.RUNNING })).filter(isAbandoned);
+    for (const job of abandoned) {
       const owner = job.workerId ?? 'unknown worker';
       if (job.attempts < job.maxAttempts) {
         job.state = JobState.QUEUED;
@@ -171,11 +170,11 @@ export class DatabaseJobBroker implements JobBroker {
         job.error = `worker ${owner} stopped while running it, and all ${job.maxAttempts} attempts are used`;
       }
       job.workerId = null;
-      recovered += 1;
     }
     await em.flush();
-    for (const job of running.filter((j) => j.workerId === null)) await this.onStateChange(em, job);
-    return recovered;
+    for (const job of abandoned) await settleJobChange(em, this.bus, job);
+    if (abandoned.some((job) => job.state === JobState.QUEUED)) this.wake();
+    return abandoned.length;
   }
 
   private async finish(jobId: string, state: JobState, mutate: (job: Job) => void): Promise<void> {
@@ -193,23 +192,9 @@ export class DatabaseJobBroker implements JobBroker {
     const before = job.state;
     mutate(job);
     await em.flush();
-    if (job.state !== before) await this.onStateChange(em, job);
+    if (job.state !== before) await settleJobChange(em, this.bus, job);
     else publishJob(this.bus, jobView(job));
     if (job.state === JobState.QUEUED) this.wake();
-  }
-
-  /** Keeps a job's training run in step with the job, then publishes the job. */
-  private async onStateChange(em: EntityManager, job: Job): Promise<void> {
-    if (job.subjectType === TrainingRun.name && job.subjectId) {
-      const run = await em.findOne(TrainingRun, job.subjectId);
-      if (run) {
-        run.status = RUN_STATUS[job.state as JobState];
-        if (job.state === JobState.RUNNING && !run.startedAt) run.startedAt = job.startedAt;
-        if (job.finishedAt && job.state !== JobState.QUEUED) run.finishedAt = job.finishedAt;
-        await em.flush();
-      }
-    }
-    publishJob(this.bus, jobView(job));
   }
 
   private emit(signal: BrokerSignal): void {
@@ -217,10 +202,3 @@ export class DatabaseJobBroker implements JobBroker {
   }
 }
 
-const RUN_STATUS: Record<JobState, RunStatus> = {
-  [JobState.QUEUED]: RunStatus.PENDING,
-  [JobState.RUNNING]: RunStatus.RUNNING,
-  [JobState.SUCCEEDED]: RunStatus.FINISHED,
-  [JobState.FAILED]: RunStatus.FAILED,
-  [JobState.CANCELLED]: RunStatus.CANCELLED,
-};

@@ -1,6 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { TrainingProgressEvent } from '../events';
-import { MetricSeries, TrainingProgress, TrainingRun } from '../../schema/types';
+import { Artifact, MetricSeries, TrainingProgress, TrainingRun } from '../../schema/types';
 import { TrainingRun as RunEntity } from '../entities';
 import type { GraphQLContext } from '../services';
 import { findOrReject } from '../services/lookup';
@@ -21,6 +21,11 @@ export class RunResolver {
     @Ctx() { services }: GraphQLContext,
   ) {
     return services.history.history(runId, keys, maxPoints);
+  }
+
+  @FieldResolver(() => Artifact, { nullable: true, description: 'The latest checkpoint; a resumed run starts from it.' })
+  async checkpoint(@Root() run: RunEntity, @Ctx() { services }: GraphQLContext) {
+    return (await services.orm.em.fork().findOneOrFail(RunEntity, run.id, { populate: ['checkpoint'] })).checkpoint;
   }
 
   @FieldResolver(() => [String], { description: 'Names of the metrics this run has reported.' })

@@ -38,8 +38,7 @@ export class SupernetResolver {
 
   @FieldResolver(() => Artifact, { nullable: true, description: 'The latest checkpoint.' })
   async checkpoint(@Root() supernet: SupernetEntity, @Ctx() { services }: GraphQLContext) {
-    const run = await services.orm.em.fork().findOneOrFail(RunEntity, supernet.run.id, { populate: ['checkpoint'] });
-    return run.checkpoint;
+    return (await services.orm.em.fork().findOneOrFail(RunEntity, supernet.run.id, { populate: ['checkpoint'] })).checkpoint;
   }
 
   @FieldResolver(() => [SlimmingTrajectory])

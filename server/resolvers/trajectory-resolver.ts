@@ -1,8 +1,8 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { SlimmingStepEvent } from '../events';
 import { StartSlimmingInput } from '../../schema/inputs';
-import { Job, SlimmingStep, SlimmingTrajectory, Supernet } from '../../schema/types';
-import type { SlimmingTrajectory as TrajectoryEntity } from '../entities';
+import { Candidate, Job, SlimmingStep, SlimmingTrajectory, Supernet } from '../../schema/types';
+import { Candidate as CandidateEntity, type SlimmingTrajectory as TrajectoryEntity } from '../entities';
 import type { GraphQLContext } from '../services';
 import { uuid } from '../validation';
 
@@ -21,6 +21,11 @@ export class TrajectoryResolver {
   @FieldResolver(() => [SlimmingStep], { description: 'In greedy order; step 0 is the widest config.' })
   steps(@Root() trajectory: TrajectoryEntity, @Ctx() { services }: GraphQLContext) {
     return services.slimming.steps(trajectory.id);
+  }
+
+  @FieldResolver(() => [Candidate], { description: 'One per target crossed, largest target first.' })
+  async candidates(@Root() trajectory: TrajectoryEntity, @Ctx() { services }: GraphQLContext) {
+    return services.orm.em.fork().find(CandidateEntity, { trajectory: trajectory.id }, { orderBy: { target: 'desc' } });
   }
 
   @FieldResolver(() => Supernet)

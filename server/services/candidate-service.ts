@@ -112,6 +112,7 @@ export class CandidateService {
     const recipe = checkTrainingRecipe('input.recipe', { ...input.recipe });
     const jobs = await this.orm.em.fork().transactional(async (em) => {
       const candidate = await findOrReject(em, Candidate, 'candidate', 'input.candidateId', input.candidateId);
+      await em.populate(candidate, ['searchSpace']);
       const dataset = await findOrReject(em, Dataset, 'dataset', 'input.datasetId', input.datasetId);
       if (dataset.project.id !== candidate.project.id) throw badInput('input.datasetId', 'dataset belongs to another project than the candidate');
       if (dataset.numClasses !== candidate.searchSpace.numClasses) {

@@ -7,6 +7,7 @@ import { userError, notFound } from '../errors';
 import { publishJob, type EventBus } from '../events';
 import type { DatabaseJobBroker } from '../jobs/database-broker';
 import { jobView, type JobView } from '../jobs/job-view';
+import { settleJobChange } from '../jobs/settle';
 import * as check from '../validation';
 
 export interface NewJob {
@@ -117,8 +118,6 @@ export class JobService {
   }
 
   private async publishFresh(em: EntityManager, job: Job): Promise<JobView> {
-    const view = jobView(await em.refreshOrFail(job));
-    publishJob(this.bus, view);
-    return view;
+    return settleJobChange(em, this.bus, await em.refreshOrFail(job));
   }
 }

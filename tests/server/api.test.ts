@@ -210,6 +210,10 @@ describe.each(DATABASES)('GraphQL API on %s', (kind) => {
       expect(await server.gqlError(`mutation($s: ID!) { startSlimming(input: { supernetId: $s, targets: [5e6] }) { id } }`, { s: job.payload.supernetId })).toMatchObject({
         extensions: { code: 'FAILED_PRECONDITION', field: 'input.supernetId' },
       });
+      const { cancelJob } = await server.gql(`mutation($id: ID!) { cancelJob(id: $id) { state finishedAt progressMessage } }`, { id: job.id });
+      expect(cancelJob).toMatchObject({ state: 'CANCELLED', progressMessage: 'cancelled by user' });
+      const { supernet: cancelled } = await server.gql(`query($id: ID!) { supernet(id: $id) { run { status } } }`, { id: job.payload.supernetId });
+      expect(cancelled.run.status).toBe('CANCELLED');
     });
 
     it('validates training and slimming inputs before writing anything', async () => {

@@ -22,31 +22,33 @@ export class ScriptedPlugin implements ExecutorPlugin {
 
   async run(job: JobSpec, ctx: JobContext): Promise<unknown> {
     this.runs.push(job);
-    deferred(this.started, job.id).resolve(ctx);
+    deferred(this.started, key(job.id, job.attempt)).resolve(ctx);
     return this.script(job, ctx, this);
   }
 
-  /** Resolves with the job's context once a worker has started it. */
-  whenStarted(jobId: string): Promise<JobContext> {
-    return deferred(this.started, jobId).promise;
+  /** Resolves with the context of an attempt of the job once a worker has started it. */
+  whenStarted(jobId: string, attempt = 1): Promise<JobContext> {
+    return deferred(this.started, key(jobId, attempt)).promise;
   }
 
-  finish(jobId: string, result: unknown = { ok: true }): void {
-    deferred(this.outcomes, jobId).resolve(result);
+  finish(jobId: string, result: unknown = { ok: true }, attempt = 1): void {
+    deferred(this.outcomes, key(jobId, attempt)).resolve(result);
   }
 
-  fail(jobId: string, error: Error): void {
-    deferred(this.outcomes, jobId).reject(error);
+  fail(jobId: string, error: Error, attempt = 1): void {
+    deferred(this.outcomes, key(jobId, attempt)).reject(error);
   }
 
   /** Waits for the test's decision, or for the abort signal, as a well-behaved executor does. */
   awaitOutcome(job: JobSpec, ctx: JobContext): Promise<unknown> {
     return new Promise((resolve, reject) => {
       ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason), { once: true });
-      deferred(this.outcomes, job.id).promise.then(resolve, reject);
+      deferred(this.outcomes, key(job.id, job.attempt)).promise.then(resolve, reject);
     });
   }
 }
+
+const key = (jobId: string, attempt: number) => `${jobId}#${attempt}`;
 
 interface Deferred<T> {
   promise: Promise<T>;

@@ -1,0 +1,42 @@
+import type { ImageSet } from './images';
+import { loadIdxSplit } from './idx';
+import { searchSplit, type SearchSplit } from './split';
+import { subset } from './images';
+import { syntheticImages } from './synthetic';
+
+/** What an executor is told about a dataset: the fields of the Dataset entity it needs. */
+export interface DatasetSpec {
+  readonly format: 'IDX' | 'SYNTHETIC';
+  readonly uri: string;
+  readonly inputChannels: number;
+  readonly inputHeight: number;
+  readonly numClasses: number;
+  readonly trainSize: number;
+  readonly testSize: number;
+  readonly searchFraction: number;
+  readonly splitSeed: number;
+}
+
+/** The three disjoint sets one search uses: train (supernet), search (hold-out) and test (retraining). */
+export interface DatasetSplits {
+  readonly train: ImageSet;
+  readonly search: ImageSet;
+  readonly test: ImageSet;
+  readonly split: SearchSplit;
+}
+
+export function loadDataset(spec: DatasetSpec): DatasetSplits {
+  const full = loadFull(spec, 'train');
+  if (full.count !== spec.trainSize) throw new Error(`dataset at ${spec.uri} has ${full.count} training images, ${spec.trainSize} were registered`);
+  const split = searchSplit(full.count, spec.searchFraction, spec.splitSeed);
+  return { train: subset(full, split.trainIndices), search: subset(full, split.searchIndices), test: loadFull(spec, 'test'), split };
+}
+
+function loadFull(spec: DatasetSpec, which: 'train' | 'test'): ImageSet {
+  if (spec.format === 'IDX') return loadIdxSplit(spec.uri, which);
+  return syntheticImages(
+    { numClasses: spec.numClasses, channels: spec.inputChannels, size: spec.inputHeight, seed: spec.splitSeed },
+    which,
+    which === 'train' ? spec.trainSize : spec.testSize,
+  );
+}

@@ -1,0 +1,23 @@
+import { resolve } from 'node:path';
+import { ConfigError, loadConfig } from '../../server/config';
+
+describe('configuration from the environment', () => {
+  it('defaults to SQLite under ./data on port 4000 with an in-process worker', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ port: 4000, dataDir: resolve('data'), embeddedWorker: true, workerConcurrency: 1 });
+    expect(config.database).toEqual({ kind: 'sqlite', file: resolve('data', 'slimlab.db') });
+  });
+
+  it('reads PostgreSQL and SQLite urls, the data dir and the port', () => {
+    expect(loadConfig({ SLIMLAB_DATABASE_URL: 'postgres://u@h:5432/db' }).database).toEqual({ kind: 'postgresql', url: 'postgres://u@h:5432/db' });
+    expect(loadConfig({ SLIMLAB_DATABASE_URL: 'sqlite:/tmp/x.db' }).database).toEqual({ kind: 'sqlite', file: '/tmp/x.db' });
+    expect(loadConfig({ SLIMLAB_DATA_DIR: '/srv/slimlab' }).database).toEqual({ kind: 'sqlite', file: '/srv/slimlab/slimlab.db' });
+    expect(loadConfig({ SLIMLAB_PORT: '8080' }).port).toBe(8080);
+  });
+
+  it('names the variable and the rule when a value is wrong', () => {
+    expect(() => loadConfig({ SLIMLAB_PORT: 'eighty' })).toThrow(new ConfigError('SLIMLAB_PORT must be an integer between 0 and 65535 (got "eighty")'));
+    expect(() => loadConfig({ SLIMLAB_DATABASE_URL: 'mysql://x' })).toThrow(/SLIMLAB_DATABASE_URL must start with postgres:\/\//);
+    expect(() => loadConfig({ SLIMLAB_WORKER_CONCURRENCY: '0' })).toThrow(/SLIMLAB_WORKER_CONCURRENCY/);
+  });
+});
