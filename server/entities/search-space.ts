@@ -1,4 +1,4 @@
-import { Entity, ManyToOne, Property, Unique } from '@mikro-orm/core';
+import { Entity, ManyToOne, type Opt, Property, Unique } from '@mikro-orm/core';
 import { BaseEntity } from './base';
 import { Project } from './project';
 
@@ -43,7 +43,7 @@ export class SearchSpace extends BaseEntity {
 
   /** Per-unit overrides as the user gave them, keyed by unit name. */
   @Property({ type: 'json' })
-  unitOverrides: Record<string, { min?: number; groups?: number }> = {};
+  unitOverrides: Opt<Record<string, { min?: number; groups?: number }>> = {};
 
   /** The widest channel list, in the reference layout. */
   @Property({ type: 'json' })

@@ -16,7 +16,8 @@ import * as check from '../validation';
 import { checked } from './autoslim-input';
 import type { JobService } from './job-service';
 import { findOrReject } from './lookup';
-import { networkOf } from './search-space-service';
+import { datasetSpec } from './dataset-service';
+import { networkOf, searchSpaceSpec } from './search-space-service';
 import { checkTrainingRecipe } from './supernet-service';
 
 export const MAX_PAGE_SIZE = 500;
@@ -123,7 +124,14 @@ export class CandidateService {
         return this.jobs.create(em, {
           project: candidate.project,
           kind: JobKind.RETRAIN,
-          payload: { candidateId: candidate.id, runId: run.id, datasetId: dataset.id, seed, channels: candidate.channels, recipe: { ...recipe } },
+          payload: {
+            candidateId: candidate.id,
+            runId: run.id,
+            searchSpace: searchSpaceSpec(candidate.searchSpace),
+            dataset: datasetSpec(dataset),
+            channels: candidate.channels,
+            recipe: { ...recipe, seed },
+          },
           subjectType: TrainingRun.name,
           subjectId: run.id,
         });

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadIdxSplit } from '../../executors/data/idx';
+import type { DatasetSpec } from '../../executors/data/source';
 import { searchSplit } from '../../executors/data/split';
 import { DatasetFormat } from '../../schema/enums';
 import type { RegisterDatasetInput } from '../../schema/inputs';
@@ -9,6 +10,21 @@ import { Dataset, Project } from '../entities';
 import { badInput, userError } from '../errors';
 import * as check from '../validation';
 import { findOrReject } from './lookup';
+
+/** What executors are told about a stored dataset. */
+export function datasetSpec(dataset: Dataset): DatasetSpec {
+  return {
+    format: dataset.format,
+    uri: dataset.uri,
+    inputChannels: dataset.inputChannels,
+    inputHeight: dataset.inputHeight,
+    numClasses: dataset.numClasses,
+    trainSize: dataset.trainSize,
+    testSize: dataset.testSize,
+    searchFraction: dataset.searchFraction,
+    splitSeed: dataset.splitSeed,
+  };
+}
 
 interface DatasetShape {
   uri: string;

@@ -1,13 +1,5 @@
-import {
-  architectureInfo,
-  buildUnitTable,
-  defaultChannels,
-  parseArchitecture,
-  type ArchitectureName,
-  type NetworkOptions,
-  type UnitTable,
-  type UnitSpacing,
-} from '../../autoslim';
+import { architectureInfo, defaultChannels, parseArchitecture, type ArchitectureName, type NetworkOptions, type UnitTable } from '../../autoslim';
+import { resolveSearchSpace, type SearchSpaceSpec } from '../../executors/search-space';
 import type { CreateSearchSpaceInput } from '../../schema/inputs';
 import type { Orm } from '../db/orm';
 import { Project, SearchSpace, type StoredUnit } from '../entities';
@@ -31,19 +23,18 @@ export class SearchSpaceService {
     const groups = check.integer('input.groups', input.groups, 1, 64);
     const divisor = check.integer('input.divisor', input.divisor, 1, 64);
     check.list('input.units', input.units, 0);
-    const perUnit: Record<string, UnitSpacing> = {};
+    const unitOverrides: Record<string, { min?: number; groups?: number }> = {};
     input.units.forEach((o, i) => {
       const field = `input.units[${i}]`;
-      if (perUnit[o.unit]) throw userError('BAD_USER_INPUT', `${field}.unit`, `unit "${o.unit}" is overridden twice`);
-      perUnit[o.unit] = {
-        ...(o.min != null && { minWidth: check.integer(`${field}.min`, o.min, 1) }),
+      if (o.unit in unitOverrides) throw userError('BAD_USER_INPUT', `${field}.unit`, `unit "${o.unit}" is overridden twice`);
+      unitOverrides[o.unit] = {
+        ...(o.min != null && { min: check.integer(`${field}.min`, o.min, 1) }),
         ...(o.groups != null && { groups: check.integer(`${field}.groups`, o.groups, 1, 64) }),
       };
     });
     const maxChannels = checked('input', () => defaultChannels(architecture, maxWidth, options));
-    const table = checked('input', () =>
-      buildUnitTable(architecture, maxChannels, options, { default: { groups, divisor }, perUnit }),
-    );
+    const spec: SearchSpaceSpec = { architecture, ...options, maxChannels, groups, divisor, unitOverrides };
+    const { table } = checked('input', () => resolveSearchSpace(spec));
     return this.orm.em.fork().transactional(async (em) => {
       const project = await findOrReject(em, Project, 'project', 'input.projectId', input.projectId);
       if (await em.count(SearchSpace, { project, name })) {
@@ -57,7 +48,7 @@ export class SearchSpaceService {
         maxWidth,
         groups,
         divisor,
-        unitOverrides: Object.fromEntries(input.units.map((o) => [o.unit, { min: o.min ?? undefined, groups: o.groups ?? undefined }])),
+        unitOverrides: { ...unitOverrides },
         maxChannels: [...maxChannels],
         units: storedUnits(table),
       });
@@ -79,6 +70,19 @@ export function networkOf(space: SearchSpace): { architecture: ArchitectureName;
   return {
     architecture: parseArchitecture(space.architecture),
     options: { inputSize: space.inputSize, numClasses: space.numClasses },
+  };
+}
+
+/** What executors are told about a stored search space. */
+export function searchSpaceSpec(space: SearchSpace): SearchSpaceSpec {
+  return {
+    architecture: space.architecture,
+    inputSize: space.inputSize,
+    numClasses: space.numClasses,
+    maxChannels: space.maxChannels,
+    groups: space.groups,
+    divisor: space.divisor,
+    unitOverrides: space.unitOverrides,
   };
 }
 

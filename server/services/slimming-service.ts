@@ -6,7 +6,9 @@ import { badInput, userError } from '../errors';
 import type { JobView } from '../jobs/job-view';
 import * as check from '../validation';
 import type { JobService } from './job-service';
+import { datasetSpec } from './dataset-service';
 import { findOrReject } from './lookup';
+import { searchSpaceSpec } from './search-space-service';
 
 export const MAX_TARGETS = 64;
 
@@ -32,7 +34,7 @@ export class SlimmingService {
     }
     const job = await this.orm.em.fork().transactional(async (em) => {
       const supernet = await findOrReject(em, Supernet, 'supernet', 'input.supernetId', input.supernetId);
-      await em.populate(supernet, ['run.checkpoint', 'dataset']);
+      await em.populate(supernet, ['run.checkpoint', 'dataset', 'searchSpace']);
       const checkpoint = supernet.run.checkpoint;
       if (!checkpoint) {
         throw userError('FAILED_PRECONDITION', 'input.supernetId', 'the supernet has no checkpoint yet; wait for its training to save one');
@@ -56,8 +58,15 @@ export class SlimmingService {
         payload: {
           trajectoryId: trajectory.id,
           supernetId: supernet.id,
-          checkpointUri: checkpoint.uri,
-          checkpointSha256: checkpoint.sha256,
+          searchSpace: searchSpaceSpec(supernet.searchSpace),
+          dataset: datasetSpec(supernet.dataset),
+          checkpoint: { uri: checkpoint.uri, sha256: checkpoint.sha256 },
+          constraint: input.constraint,
+          targets,
+          evalBatchSize,
+          evalSeed,
+          bnMode: input.bnMode,
+          scoring: input.scoring,
         },
         subjectType: SlimmingTrajectory.name,
         subjectId: trajectory.id,

@@ -6,7 +6,9 @@ import { badInput } from '../errors';
 import type { JobView } from '../jobs/job-view';
 import * as check from '../validation';
 import type { JobService } from './job-service';
+import { datasetSpec } from './dataset-service';
 import { findOrReject } from './lookup';
+import { searchSpaceSpec } from './search-space-service';
 
 const SCHEDULES = ['linear', 'cosine', 'step'];
 const DISTILLATION = ['soft', 'hard+kl', 'off'];
@@ -54,7 +56,7 @@ export class SupernetService {
       return this.jobs.create(em, {
         project: space.project,
         kind: JobKind.TRAIN_SUPERNET,
-        payload: { supernetId: supernet.id, runId: run.id, searchSpaceId: space.id, datasetId: dataset.id, recipe: { ...recipe } },
+        payload: { supernetId: supernet.id, runId: run.id, searchSpace: searchSpaceSpec(space), dataset: datasetSpec(dataset), recipe: { ...recipe } },
         subjectType: TrainingRun.name,
         subjectId: run.id,
       });

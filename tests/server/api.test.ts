@@ -87,6 +87,8 @@ describe.each(DATABASES)('GraphQL API on %s', (kind) => {
         expect(unit.choices.length).toBeLessThanOrEqual(12);
       }
       const { searchSpace } = await server.gql(`query($id: ID!) { searchSpace(id: $id) { architecture inputSize numClasses maxWidth groups divisor units { name } } }`, { id: space.id });
+      const { searchSpaces } = await server.gql(`{ searchSpaces { id } }`);
+      expect(searchSpaces).toContainEqual({ id: space.id });
       expect(searchSpace).toMatchObject({ architecture: 'mbv2-fmnist', inputSize: 28, numClasses: 10, maxWidth: 1, groups: 12, divisor: 8 });
     });
 

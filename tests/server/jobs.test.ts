@@ -23,9 +23,9 @@ describe.each(DATABASES)('jobs, executors and live updates on %s', (kind) => {
   const open = async (jobId: string) => (await eventually(async () => gates.get(jobId)))();
 
   const trainer = new ScriptedPlugin(['TRAIN_SUPERNET', 'RETRAIN'], async (job, ctx, test) => {
-    const payload = job.payload as { runId: string; candidateId?: string; seed?: number };
+    const payload = job.payload as { runId: string; recipe: { seed: number } };
     if (job.kind === 'RETRAIN') {
-      const top1 = payload.seed === 1 ? 0.9 : 0.8;
+      const top1 = payload.recipe.seed === 1 ? 0.9 : 0.8;
       await ctx.report({ type: 'runSummary', runId: payload.runId, summary: { top1, top5: 0.99 } });
       return { top1 };
     }
