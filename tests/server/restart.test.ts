@@ -1,68 +1,32 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DatabaseTarget } from '../../server/config';
 import { openDatabase } from '../../server/db/orm';
 import { Job } from '../../server/entities';
+import { ChildServer } from '../support/child';
 import { DATABASES, scratchDatabase } from '../support/databases';
 import { seedProject, trainSupernet } from '../support/fixtures';
 import { ScriptedPlugin } from '../support/plugins';
 import { TestServer, eventually } from '../support/server';
 
-/** Starts the server in a child process and returns it with its URL. */
-async function startChild(database: DatabaseTarget, dataDir: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'support', 'child-server.ts')], {
-    env: {
-      ...process.env,
-      SLIMLAB_DATABASE_URL: database.kind === 'sqlite' ? `sqlite:${database.file}` : database.url,
-      SLIMLAB_DATA_DIR: dataDir,
-      SLIMLAB_PORT: '0',
-      SLIMLAB_HOST: '127.0.0.1',
-      SLIMLAB_WORKER_CONCURRENCY: '2',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      const match = /LISTENING (\S+)/.exec(chunk.toString());
-      if (match) resolve(match[1]!);
-    });
-    child.on('exit', (code) => reject(new Error(`child server exited with ${code}: ${stderr}`)));
-  });
-  return { child, url };
-}
-
-async function gql(url: string, query: string, variables: Record<string, unknown> = {}) {
-  const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
-  const body = (await res.json()) as { data: any; errors?: unknown[] };
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
-
 describe.each(DATABASES)('restart after a killed server on %s', (kind) => {
   it('requeues a job left RUNNING, which resumes from its saved state; one out of attempts is FAILED', async () => {
     const scratch = await scratchDatabase(kind);
     const dataDir = mkdtempSync(join(tmpdir(), 'slimlab-restart-'));
-    const { child, url } = await startChild(scratch.target, dataDir);
-    const client = { gql: (q: string, v?: Record<string, unknown>) => gql(url, q, v) };
-    const { datasetId, space } = await seedProject(client as unknown as TestServer, 'restart');
-    const resumable = await trainSupernet(client as unknown as TestServer, space.id, datasetId, 'resumable');
-    const exhausted = await trainSupernet(client as unknown as TestServer, space.id, datasetId, 'exhausted');
+    const child = await ChildServer.start(scratch.target, dataDir, 'stuck');
+    const { datasetId, space } = await seedProject(child, 'restart');
+    const resumable = await trainSupernet(child, space.id, datasetId, 'resumable');
+    const exhausted = await trainSupernet(child, space.id, datasetId, 'exhausted');
     for (const job of [resumable, exhausted]) {
       await eventually(async () => {
-        const { job: j } = await client.gql(`query($id: ID!) { job(id: $id) { state progress } }`, { id: job.id });
+        const { job: j } = await child.gql(`query($id: ID!) { job(id: $id) { state progress } }`, { id: job.id });
         return j.state === 'RUNNING' && j.progress === 0.25 ? true : undefined;
       });
     }
     const orm = (await openDatabase(scratch.target)).orm;
     await orm.em.fork().nativeUpdate(Job, { id: exhausted.id }, { maxAttempts: 1 });
     await orm.close(true);
-    const exited = new Promise((resolve) => child.on('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
+    await child.kill();
 
     const trainer = new ScriptedPlugin(['TRAIN_SUPERNET']);
     const server = await TestServer.start(kind, [trainer], { database: scratch.target, dataDir });

@@ -1,12 +1,14 @@
 /**
- * A slimlab server in its own process, for tests that kill it. Its one executor starts jobs and
- * never finishes them, like a worker caught mid-training. Prints its URL once listening.
+ * A slimlab server in its own process, for tests that kill it. Its executor is the real tfjs
+ * trainer when SLIMLAB_TEST_EXECUTOR=tfjs, else one that starts jobs and never finishes them, like
+ * a worker caught mid-training. Prints its URL once listening.
  */
 import 'reflect-metadata';
 import { startServer } from '../../server/app';
 import { loadConfig } from '../../server/config';
 import { quietLog } from './server';
-import { ScriptedPlugin } from './plugins';
+import { TfjsTrainingPlugin } from '../../executors/tfjs/plugin';
+import { ScriptedPlugin, TEST_TRAINING_OPTIONS } from './plugins';
 
 const stuck = new ScriptedPlugin(['TRAIN_SUPERNET'], async (_job, ctx) => {
   await ctx.saveState({ epoch: 1 });
@@ -14,7 +16,9 @@ const stuck = new ScriptedPlugin(['TRAIN_SUPERNET'], async (_job, ctx) => {
   return new Promise(() => undefined);
 }, 'stuck');
 
-startServer(loadConfig(), { plugins: [stuck], log: quietLog }).then(
+const plugin = process.env.SLIMLAB_TEST_EXECUTOR === 'tfjs' ? new TfjsTrainingPlugin(TEST_TRAINING_OPTIONS) : stuck;
+
+startServer(loadConfig(), { plugins: [plugin], log: quietLog }).then(
   (server) => console.log(`LISTENING ${server.url}`),
   (error: unknown) => {
     console.error(error);

@@ -2,7 +2,6 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { TestServer } from './server';
 
 /** An IDX file (unsigned bytes) as the MNIST tools write it. */
 export function idxBytes(dims: readonly number[], data: Uint8Array): Buffer {
@@ -29,10 +28,15 @@ export function writeIdxDataset(train: number, test: number, size = 8, classes =
   return dir;
 }
 
+/** Anything that runs GraphQL operations against a server: in-process or a child process. */
+export interface GraphQLClient {
+  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>): Promise<T>;
+}
+
 export const JOB_FIELDS = 'id projectId kind state attempts progress progressMessage error backend provider executorName waitingReason subjectId';
 
 /** A project, a synthetic dataset and an mbv2-fmnist search space: what most tests start from. */
-export async function seedProject(server: TestServer, name = 'fmnist') {
+export async function seedProject(server: GraphQLClient, name = 'fmnist') {
   const { createProject: project } = await server.gql(`mutation($n: String!) { createProject(input: { name: $n }) { id } }`, { n: name });
   const { registerDataset: dataset } = await server.gql(
     `mutation($p: ID!) { registerDataset(input: { projectId: $p, name: "synthetic", format: SYNTHETIC,
@@ -47,7 +51,7 @@ export async function seedProject(server: TestServer, name = 'fmnist') {
   return { projectId: project.id as string, datasetId: dataset.id as string, space };
 }
 
-export async function trainSupernet(server: TestServer, searchSpaceId: string, datasetId: string, name = 'supernet') {
+export async function trainSupernet(server: GraphQLClient, searchSpaceId: string, datasetId: string, name = 'supernet') {
   const { trainSupernet: job } = await server.gql(
     `mutation($s: ID!, $d: ID!, $n: String!) { trainSupernet(input: { name: $n, searchSpaceId: $s, datasetId: $d, recipe: { epochs: 2 } }) { ${JOB_FIELDS} payload } }`,
     { s: searchSpaceId, d: datasetId, n: name },

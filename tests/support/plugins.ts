@@ -1,4 +1,8 @@
 import type { ExecutorCapabilities, ExecutorPlugin, JobContext, JobKind, JobSpec } from '../../executors/contract';
+import type { TrainingPluginOptions } from '../../executors/tfjs/plugin';
+
+/** The real trainer, sized for tests: every step reported, small evaluations. */
+export const TEST_TRAINING_OPTIONS: Partial<TrainingPluginOptions> = { reportEvery: 1, evalImages: 128, recalibrationImages: 128 };
 
 /** A test-only executor whose jobs do what the test tells them, one decision per job. */
 export class ScriptedPlugin implements ExecutorPlugin {

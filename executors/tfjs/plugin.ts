@@ -1,0 +1,273 @@
+/**
+ * The training executor: TRAIN_SUPERNET (sandwich rule, in-place distillation) and RETRAIN (a
+ * candidate from scratch as a fixed-width network). Checkpoints every epoch; a restarted job
+ * resumes from its last checkpoint at the same step, data order and RNG state.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { buildGraph, parseChannelList, randomConfig, uniformConfig, type ChannelList, type NetworkGraph } from '../../autoslim';
+import type { ArtifactRef, ExecutorCapabilities, ExecutorPlugin, JobContext, JobKind, JobSpec, MetricSample } from '../contract';
+import { batches, channelStatistics, type Augmentation, type Batch as DataBatch, type Normalization } from '../data/batches';
+import type { ImageSet } from '../data/images';
+import { loadDataset, type DatasetSpec } from '../data/source';
+import { cpuDescription } from '../device';
+import { resolveSearchSpace, type ResolvedSearchSpace, type SearchSpaceSpec } from '../search-space';
+import { selectTrainingBackend, type BackendChoice } from './backend';
+import type { DistillationMode } from './losses';
+import { Rng } from './rng';
+import type { DecaySchedule } from './schedule';
+import type { SlimmableNetwork } from './supernet';
+import { Trainer, sandwichPlan, type ConfigPlan } from './trainer';
+import type { Batch } from './train_step';
+
+export interface TrainingRecipe {
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly learningRate: number;
+  readonly momentum: number;
+  readonly weightDecay: number;
+  readonly schedule: 'linear' | 'cosine' | 'step';
+  readonly warmupEpochs: number;
+  readonly labelSmoothing: number;
+  readonly seed: number;
+  /** Supernet training only. */
+  readonly randomConfigs?: number;
+  readonly distillation?: DistillationMode;
+}
+
+export interface TrainingPayload {
+  readonly runId: string;
+  readonly searchSpace: SearchSpaceSpec;
+  readonly dataset: DatasetSpec;
+  readonly recipe: TrainingRecipe;
+  /** RETRAIN only: the candidate's channel list. */
+  readonly channels?: readonly number[];
+}
+
+interface ResumeState {
+  readonly checkpoint: ArtifactRef;
+  readonly step: number;
+}
+
+export interface TrainingPluginOptions {
+  /** Metrics go to the run's history every this many steps. */
+  readonly reportEvery: number;
+  /** Held-out images scored at the end of each supernet epoch. */
+  readonly evalImages: number;
+  /** Training images whose batch statistics recalibrate BN before an evaluation. */
+  readonly recalibrationImages: number;
+  readonly augmentation: Augmentation;
+}
+
+const DEFAULTS: TrainingPluginOptions = {
+  reportEvery: 10,
+  evalImages: 2000,
+  recalibrationImages: 2048,
+  augmentation: { cropPadding: 2, horizontalFlip: true },
+};
+
+const STEP_DECAY: DecaySchedule = { kind: 'step', milestones: [0.5, 0.75], gamma: 0.1 };
+const EVAL_BATCH = 500;
+
+export class TfjsTrainingPlugin implements ExecutorPlugin {
+  readonly name = 'tfjs-trainer';
+  readonly kinds: readonly JobKind[] = ['TRAIN_SUPERNET', 'RETRAIN'];
+  private readonly options: TrainingPluginOptions;
+  private backend: BackendChoice | null = null;
+
+  constructor(options: Partial<TrainingPluginOptions> = {}) {
+    this.options = { ...DEFAULTS, ...options };
+  }
+
+  async probe(): Promise<ExecutorCapabilities> {
+    this.backend = await selectTrainingBackend(() => undefined);
+    return {
+      backend: `tfjs-${this.backend.backend}`,
+      provider: this.backend.reason.startsWith('@tensorflow/tfjs-node-gpu') ? 'cuda' : 'cpu',
+      device: cpuDescription(),
+      versions: { '@tensorflow/tfjs-core': tf.version_core, node: process.version },
+      note: this.backend.reason,
+    };
+  }
+
+  async run(job: JobSpec, ctx: JobContext): Promise<unknown> {
+    const payload = job.payload as TrainingPayload;
+    ctx.log.info(`training on tfjs backend ${tf.getBackend()} (${this.backend?.reason ?? 'not probed'})`);
+    const space = resolveSearchSpace(payload.searchSpace);
+    const { recipe } = payload;
+    await ctx.progress(0, 'loading data');
+    const data = loadDataset(payload.dataset);
+    const norm = channelStatistics(data.train);
+    const stepsPerEpoch = Math.ceil(data.train.count / recipe.batchSize);
+    const { network: graph, plan, evaluated } = planFor(job.kind, space, payload);
+    const trainer = new Trainer(graph, plan, {
+      schedule: {
+        baseLr: recipe.learningRate,
+        totalIterations: recipe.epochs * stepsPerEpoch,
+        warmupIterations: Math.round(recipe.warmupEpochs * stepsPerEpoch),
+        decay: recipe.schedule === 'step' ? STEP_DECAY : { kind: recipe.schedule },
+      },
+      step: { labelSmoothing: recipe.labelSmoothing, distillation: recipe.distillation ?? 'off' },
+      sgd: { momentum: recipe.momentum, weightDecay: recipe.weightDecay },
+      seed: recipe.seed,
+    });
+    try {
+      const resume = job.resumeState as ResumeState | null;
+      if (resume) {
+        trainer.loadState(await ctx.artifacts.read(resume.checkpoint.uri));
+        ctx.log.info(`resumed from the checkpoint of step ${trainer.step}`);
+      }
+      const resumedFromStep = trainer.step;
+      const meter = new ThroughputMeter(recipe.batchSize);
+      const scoreConfigs = () =>
+        evaluated.map(({ name, config }) => ({ name, top1: this.heldOutTop1(trainer.network, config, data.train, data.search, norm) }));
+      let latest: { name: string; top1: number }[] | null = null;
+      let pending: MetricSample[] = [];
+      for (let epoch = Math.floor(trainer.step / stepsPerEpoch); epoch < recipe.epochs; epoch++) {
+        const skip = trainer.step - epoch * stepsPerEpoch;
+        const order = new Rng(mix(recipe.seed, epoch)).permutation(data.train.count);
+        const augmentRng = new Rng(mix(recipe.seed ^ 0x5bd1e995, epoch));
+        const stream = tensorBatches(batches(data.train, order, recipe.batchSize, norm, this.options.augmentation, augmentRng), skip, data.train);
+        await trainer.train(stream, ctx.signal, async ({ step, lr, loss, configLosses }) => {
+          pending.push({ name: 'loss', step, value: loss }, { name: 'lr', step, value: lr });
+          if (configLosses.length > 1) pending.push({ name: 'loss/narrowest', step, value: configLosses[1]! });
+          if (step % this.options.reportEvery === 0 || step % stepsPerEpoch === 0) {
+            pending.push({ name: 'images_per_s', step, value: meter.lap(step) });
+            await ctx.report({ type: 'metrics', runId: payload.runId, points: pending });
+            pending = [];
+            await ctx.progress(step / (recipe.epochs * stepsPerEpoch), `epoch ${epoch + 1} of ${recipe.epochs}, step ${step}`);
+          }
+        });
+        const step = trainer.step;
+        const scores = job.kind === 'RETRAIN' ? [] : scoreConfigs();
+        latest = scores;
+        if (scores.length > 0) {
+          await ctx.report({ type: 'metrics', runId: payload.runId, points: scores.map((x) => ({ name: `heldout_top1/${x.name}`, step, value: x.top1 })) });
+        }
+        const checkpoint = await ctx.artifacts.put('CHECKPOINT', `run-${payload.runId}-step-${step}.safetensors`, trainer.saveState());
+        await ctx.report({ type: 'checkpoint', runId: payload.runId, artifact: checkpoint, step });
+        await ctx.saveState({ checkpoint, step } satisfies ResumeState);
+        ctx.log.info(`epoch ${epoch + 1} done at step ${step} ${scores.map((x) => `${x.name} ${(100 * x.top1).toFixed(2)}%`).join(', ')}`);
+      }
+      if (job.kind === 'RETRAIN') {
+        const test = this.score(trainer.network, evaluated[0]!.config, data.train, data.test, norm, data.test.count);
+        await ctx.report({ type: 'runSummary', runId: payload.runId, summary: { top1: test.top1, top5: test.top5, loss: test.loss } });
+        return { top1: test.top1, top5: test.top5, steps: trainer.step, resumedFromStep };
+      }
+      const final = Object.fromEntries((latest ?? scoreConfigs()).map((x) => [`heldout_top1_${x.name}`, x.top1]));
+      await ctx.report({ type: 'runSummary', runId: payload.runId, summary: final });
+      return { ...final, steps: trainer.step, resumedFromStep };
+    } finally {
+      trainer.dispose();
+    }
+  }
+
+  private heldOutTop1(network: SlimmableNetwork, config: NetworkGraph, train: ImageSet, heldOut: ImageSet, norm: Normalization): number {
+    return this.score(network, config, train, heldOut, norm, this.options.evalImages).top1;
+  }
+
+  /**
+   * Top-1, top-5 and mean loss of `config` on the first `limit` images of `set`, after its BN
+   * statistics are recalibrated on training batches (a slimmable net's running statistics
+   * belong to no config in particular).
+   */
+  private score(network: SlimmableNetwork, config: NetworkGraph, train: ImageSet, set: ImageSet, norm: Normalization, limit: number) {
+    const calibration = Array.from({ length: Math.min(train.count, this.options.recalibrationImages) }, (_, i) => i);
+    const calibrationTensors = [...batches(train, calibration, 256, norm)].map((b) => toImages(b.images, b.size, train));
+    try {
+      network.recalibrateBatchNorm(config, calibrationTensors);
+    } finally {
+      tf.dispose(calibrationTensors);
+    }
+    const indices = Array.from({ length: Math.min(limit, set.count) }, (_, i) => i);
+    let top1 = 0;
+    let top5 = 0;
+    let loss = 0;
+    for (const b of batches(set, indices, EVAL_BATCH, norm)) {
+      const [hit1, hit5, lossSum] = tf.tidy(() => {
+        const logits = network.forward(config, toImages(b.images, b.size, set), 'running');
+        const labels = tf.tensor1d(b.labels, 'int32');
+        const k = Math.min(5, logits.shape[1]);
+        const { indices: best } = tf.topk(logits, k);
+        const matches = tf.cast(tf.equal(best, tf.expandDims(labels, 1)), 'float32');
+        const first = tf.sum(tf.slice(matches, [0, 0], [-1, 1]));
+        const any = tf.sum(tf.max(matches, 1));
+        const nll = tf.neg(tf.sum(tf.mul(tf.oneHot(labels, logits.shape[1]), tf.logSoftmax(logits))));
+        return [first.dataSync()[0]!, any.dataSync()[0]!, nll.dataSync()[0]!];
+      });
+      top1 += hit1;
+      top5 += hit5;
+      loss += lossSum;
+    }
+    return { top1: top1 / indices.length, top5: top5 / indices.length, loss: loss / indices.length };
+  }
+}
+
+/** What a job trains and which configs it scores each epoch. */
+function planFor(
+  kind: JobKind,
+  space: ResolvedSearchSpace,
+  payload: TrainingPayload,
+): { network: NetworkGraph; plan: ConfigPlan; evaluated: { name: string; config: NetworkGraph }[] } {
+  const graphOf = (channels: ChannelList) => buildGraph(space.architecture, channels, space.options, space.structure);
+  if (kind === 'RETRAIN') {
+    if (!payload.channels) throw new Error('a RETRAIN job needs the candidate\'s channels');
+    const channels = parseChannelList(space.architecture, payload.channels, space.options, space.structure);
+    const network = graphOf(channels);
+    return { network, plan: { kind: 'fixed', config: network }, evaluated: [{ name: 'candidate', config: network }] };
+  }
+  const widest = graphOf(uniformConfig(space.table, 1));
+  const narrowest = graphOf(uniformConfig(space.table, 0));
+  const plan = sandwichPlan(
+    { widest, narrowest, sample: (rng) => graphOf(randomConfig(space.table, () => rng.nextFloat())) },
+    payload.recipe.randomConfigs,
+  );
+  return {
+    network: graphOf(space.structure),
+    plan,
+    evaluated: [
+      { name: 'widest', config: widest },
+      { name: 'narrowest', config: narrowest },
+    ],
+  };
+}
+
+/** NCHW floats from the data loaders as the NHWC tensor tfjs convolutions take. */
+function toImages(images: Float32Array, size: number, set: ImageSet): tf.Tensor4D {
+  return tf.tidy(() => tf.transpose(tf.tensor4d(images, [size, set.channels, set.height, set.width]), [0, 2, 3, 1]));
+}
+
+/** The loader's batches as tensors, from batch `skip` on, each disposed once the step used it. */
+function* tensorBatches(source: Iterable<DataBatch>, skip: number, set: ImageSet): Generator<Batch> {
+  let index = 0;
+  for (const b of source) {
+    if (index++ < skip) continue;
+    const images = toImages(b.images, b.size, set);
+    const labels = tf.tensor1d(b.labels, 'int32');
+    try {
+      yield { images, labels };
+    } finally {
+      tf.dispose([images, labels]);
+    }
+  }
+}
+
+/** A seed per (base seed, epoch): each epoch has its own data order, reproducible on resume. */
+function mix(seed: number, epoch: number): number {
+  return (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(epoch + 1, 0xc2b2ae35)) >>> 0;
+}
+
+class ThroughputMeter {
+  private lastStep = 0;
+  private lastTime = performance.now();
+
+  constructor(private readonly batchSize: number) {}
+
+  /** Images per second since the previous lap. */
+  lap(step: number): number {
+    const now = performance.now();
+    const rate = ((step - this.lastStep) * this.batchSize * 1000) / Math.max(1e-3, now - this.lastTime);
+    this.lastStep = step;
+    this.lastTime = now;
+    return rate;
+  }
+}

@@ -1,0 +1,76 @@
+import { TfjsTrainingPlugin } from '../../../executors/tfjs/plugin';
+import { JOB_FIELDS } from '../../support/fixtures';
+import { TEST_TRAINING_OPTIONS } from '../../support/plugins';
+import { TestServer, eventually } from '../../support/server';
+
+/** A small learnable problem: 8×8 synthetic images and mbv2-fmnist at 0.35x with 3 groups per unit. */
+async function seed(server: TestServer, name: string) {
+  const { createProject: project } = await server.gql(`mutation($n: String!) { createProject(input: { name: $n }) { id } }`, { n: name });
+  const { registerDataset: dataset } = await server.gql(
+    `mutation($p: ID!) { registerDataset(input: { projectId: $p, name: "tiny", format: SYNTHETIC, searchFraction: 0.25,
+        synthetic: { numClasses: 4, trainSize: 256, testSize: 64, channels: 1, size: 8 } }) { id } }`,
+    { p: project.id },
+  );
+  const { createSearchSpace: space } = await server.gql(
+    `mutation($p: ID!) { createSearchSpace(input: { projectId: $p, name: "mbv2-tiny", architecture: "mbv2-fmnist", inputSize: 8, numClasses: 4, maxWidth: 0.35, groups: 3 }) { id } }`,
+    { p: project.id },
+  );
+  return { projectId: project.id as string, datasetId: dataset.id as string, spaceId: space.id as string };
+}
+
+async function finished(server: TestServer, jobId: string) {
+  return eventually(async () => {
+    const { job } = await server.gql(`query($id: ID!) { job(id: $id) { state error result backend provider executorNote } }`, { id: jobId });
+    if (job.state === 'FAILED') throw new Error(job.error);
+    return job.state === 'SUCCEEDED' ? job : undefined;
+  }, 240_000);
+}
+
+describe('tfjs training executor through the server', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await TestServer.start('sqlite', [new TfjsTrainingPlugin(TEST_TRAINING_OPTIONS)]);
+  });
+
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it('trains a supernet with the sandwich rule, reporting history, held-out accuracy and checkpoints', async () => {
+    const { datasetId, spaceId } = await seed(server, 'supernet');
+    const { trainSupernet: job } = await server.gql(
+      `mutation($s: ID!, $d: ID!) { trainSupernet(input: { name: "sn", searchSpaceId: $s, datasetId: $d, recipe: { epochs: 2, batchSize: 32, learningRate: 0.1 } }) { ${JOB_FIELDS} payload } }`,
+      { s: spaceId, d: datasetId },
+    );
+    const done = await finished(server, job.id);
+    expect(done.backend).toBe('tfjs-wasm');
+    expect(done.executorNote).toMatch(/wasm/);
+    expect(done.result).toMatchObject({ steps: 12, resumedFromStep: 0 });
+    expect(done.result.heldout_top1_widest).toBeGreaterThan(0.25);
+    const { runHistory } = await server.gql(`query($r: ID!) { runHistory(runId: $r, maxPoints: 1000) { key totalPoints points { step value } } }`, { r: job.payload.runId });
+    const series = Object.fromEntries(runHistory.map((s: { key: string; points: { step: number; value: number }[] }) => [s.key, s.points]));
+    expect(Object.keys(series).sort()).toEqual(['heldout_top1/narrowest', 'heldout_top1/widest', 'images_per_s', 'loss', 'loss/narrowest', 'lr']);
+    expect(series.loss.map((p: { step: number }) => p.step)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    expect(series['heldout_top1/widest'].map((p: { step: number }) => p.step)).toEqual([6, 12]);
+    expect(series.lr[0].value).toBeCloseTo(0.1 * (1 - 0 / 12));
+    const { supernet } = await server.gql(`query($id: ID!) { supernet(id: $id) { checkpoint { kind bytes } run { status checkpointStep summary } } }`, { id: job.payload.supernetId });
+    expect(supernet.run).toMatchObject({ status: 'FINISHED', checkpointStep: 12 });
+    expect(supernet.checkpoint.kind).toBe('CHECKPOINT');
+  });
+
+  it('retrains a candidate from scratch and records test top-1 and top-5', async () => {
+    const { datasetId, spaceId } = await seed(server, 'retrain');
+    const { createUniformCandidates: [candidate] } = await server.gql(`mutation($s: ID!) { createUniformCandidates(input: { searchSpaceId: $s, widths: [0.25] }) { id } }`, { s: spaceId });
+    const { retrainCandidate: [job] } = await server.gql(
+      `mutation($c: ID!, $d: ID!) { retrainCandidate(input: { candidateId: $c, datasetId: $d, seeds: [3], recipe: { epochs: 2, batchSize: 32, learningRate: 0.1 } }) { id } }`,
+      { c: candidate.id, d: datasetId },
+    );
+    const done = await finished(server, job.id);
+    expect(done.result.top5).toBeGreaterThanOrEqual(done.result.top1);
+    const { candidate: after } = await server.gql(`query($c: ID!) { candidate(id: $c) { retrainedRuns retrainedTop1Mean runs { seed status summary } } }`, { c: candidate.id });
+    expect(after.retrainedRuns).toBe(1);
+    expect(after.retrainedTop1Mean).toBe(done.result.top1);
+    expect(after.runs[0]).toMatchObject({ seed: 3, status: 'FINISHED', summary: { top1: done.result.top1, top5: done.result.top5 } });
+  });
+});
