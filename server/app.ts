@@ -64,6 +64,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const schema = await buildGraphQLSchema(bus);
   const app = express();
   const httpServer = createServer(app);
+  // Longer than clients' idle keep-alive (undici: 4 s), so a client never reuses a socket the
+  // server is closing; in-process training can delay timers by a whole step.
+  httpServer.keepAliveTimeout = 65_000;
+  httpServer.headersTimeout = 66_000;
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
   const wsCleanup = useServer({ schema, context: (): GraphQLContext => ({ services }) }, wsServer);
   const apollo = new ApolloServer<GraphQLContext>({

@@ -14,6 +14,9 @@ export interface ServerConfig {
   readonly workerConcurrency: number;
   /** A RUNNING job whose heartbeat is older than this is considered abandoned. */
   readonly leaseSeconds: number;
+  /** ONNX Runtime execution provider to try first; 'cuda' falls back to 'cpu' when it cannot load. */
+  readonly ortProvider: 'cuda' | 'cpu';
+  readonly ortThreads: number;
 }
 
 export class ConfigError extends Error {}
@@ -29,6 +32,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     embeddedWorker: (env.SLIMLAB_EMBEDDED_WORKER ?? 'true') !== 'false',
     workerConcurrency: integer(env, 'SLIMLAB_WORKER_CONCURRENCY', 1, 1, 64),
     leaseSeconds: integer(env, 'SLIMLAB_LEASE_SECONDS', 120, 5, 86400),
+    ortProvider: oneOf(env, 'SLIMLAB_ORT_PROVIDER', ['cuda', 'cpu'] as const, 'cuda'),
+    ortThreads: integer(env, 'SLIMLAB_ORT_THREADS', 2, 1, 256),
   };
 }
 
@@ -40,6 +45,14 @@ export function parseDatabaseUrl(url: string | undefined, dataDir: string): Data
   throw new ConfigError(
     `SLIMLAB_DATABASE_URL must start with postgres://, postgresql:// or sqlite: (got "${url}")`,
   );
+}
+
+function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = allowed.find((a) => a === raw);
+  if (value === undefined) throw new ConfigError(`${name} must be one of ${allowed.join(', ')} (got "${raw}")`);
+  return value;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {

@@ -1,4 +1,7 @@
 import 'reflect-metadata';
+import { join } from 'node:path';
+import { OnnxSlimmingPlugin } from '../executors/onnx/slim-plugin';
+import { TfjsTrainingPlugin } from '../executors/tfjs/plugin';
 import { startServer } from './app';
 import { ConfigError, loadConfig } from './config';
 
@@ -13,7 +16,16 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const server = await startServer(config);
+  const server = await startServer(config, {
+    plugins: [
+      new TfjsTrainingPlugin(),
+      new OnnxSlimmingPlugin({
+        provider: config.ortProvider,
+        threads: config.ortThreads,
+        cacheFile: join(config.dataDir, 'cache', 'evaluations.jsonl'),
+      }),
+    ],
+  });
   const shutdown = (signal: string) => {
     console.log(`[slimlab] ${signal}: stopping; running jobs go back to the queue`);
     server.stop().then(

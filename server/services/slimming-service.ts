@@ -1,4 +1,4 @@
-import { JobKind, CostConstraint } from '../../schema/enums';
+import { BnMode, CostConstraint, JobKind } from '../../schema/enums';
 import type { StartSlimmingInput } from '../../schema/inputs';
 import type { Orm } from '../db/orm';
 import { SlimmingStep, SlimmingTrajectory, Supernet } from '../entities';
@@ -30,6 +30,13 @@ export class SlimmingService {
         'FAILED_PRECONDITION',
         'input.constraint',
         'latency budgets need a latency lookup table for this search space, and none has been built',
+      );
+    }
+    if (input.bnMode === BnMode.RECALIBRATED) {
+      throw userError(
+        'FAILED_PRECONDITION',
+        'input.bnMode',
+        'the evaluation executor scores proposals with batch statistics only; use BATCH_STATS',
       );
     }
     const job = await this.orm.em.fork().transactional(async (em) => {

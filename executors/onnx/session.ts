@@ -1,0 +1,131 @@
+/**
+ * ONNX Runtime sessions for evaluation graphs, and the choice of execution provider.
+ * Creating a session with the CUDA provider throws when its libraries are missing (ORT does not
+ * fall back by itself), so the provider is probed once and the fallback is recorded.
+ */
+import * as ort from 'onnxruntime-node';
+import type { TensorShape } from '../../autoslim/graph';
+import { METRIC_OUTPUTS } from './metrics-head';
+import { OnnxGraphBuilder } from './proto';
+
+export type ProviderName = 'cuda' | 'cpu';
+
+export interface SessionSettings {
+  readonly provider: ProviderName;
+  /** ORT intra-op threads; on the CPU provider, the cores one evaluation uses. */
+  readonly threads: number;
+}
+
+/** Images with labels, validated once: see labelledImages. */
+export interface LabelledImages {
+  /** NCHW, count × channels × height × width values. */
+  readonly images: Float32Array;
+  readonly labels: BigInt64Array;
+  readonly shape: TensorShape;
+  readonly count: number;
+}
+
+export interface EvaluationResult {
+  /** Correct top-1 and top-5 predictions. */
+  readonly top1: number;
+  readonly top5: number;
+  /** Cross-entropy summed over the images. */
+  readonly loss: number;
+  readonly count: number;
+}
+
+export function labelledImages(images: Float32Array, labels: ArrayLike<number>, shape: TensorShape): LabelledImages {
+  const perImage = shape.channels * shape.height * shape.width;
+  if (labels.length === 0) throw new Error('labels: must not be empty');
+  if (images.length !== labels.length * perImage) {
+    throw new Error(`images: must hold labels.length × ${perImage} values (NCHW), holds ${images.length}`);
+  }
+  const asInt64 = new BigInt64Array(labels.length);
+  for (let i = 0; i < labels.length; i++) {
+    if (!Number.isInteger(labels[i]) || labels[i] < 0) throw new Error(`labels[${i}]: must be a class index, is ${labels[i]}`);
+    asInt64[i] = BigInt(labels[i]);
+  }
+  return { images, labels: asInt64, shape, count: labels.length };
+}
+
+/** Which provider this machine runs, and why not the requested one if it fell back. */
+export async function resolveProvider(
+  requested: ProviderName,
+): Promise<{ readonly provider: ProviderName; readonly note?: string }> {
+  if (requested === 'cpu') return { provider: 'cpu' };
+  try {
+    const probe = await ort.InferenceSession.create(probeModel(), { executionProviders: ['cuda'], logSeverityLevel: 4 });
+    await probe.release();
+    return { provider: 'cuda' };
+  } catch (error) {
+    return { provider: 'cpu', note: `CUDA execution provider unavailable, ran on CPU: ${firstLine(error)}` };
+  }
+}
+
+/** A session of one evaluation graph, run over labelled images in batches. */
+export class MetricsSession {
+  private constructor(private readonly session: ort.InferenceSession) {}
+
+  static async open(model: Uint8Array, settings: SessionSettings): Promise<MetricsSession> {
+    const session = await ort.InferenceSession.create(model, {
+      executionProviders: [settings.provider],
+      intraOpNumThreads: settings.threads,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      logSeverityLevel: 3,
+    });
+    return new MetricsSession(session);
+  }
+
+  /**
+   * Runs once on zeros of the exact batch shape, so one-time work (cuDNN's exhaustive algorithm
+   * search, memory planning) is not charged to the first real batch.
+   */
+  async warmUp(shape: TensorShape, batch: number, extraFeeds: Record<string, Float32Array> = {}): Promise<void> {
+    const zeros: LabelledImages = {
+      images: new Float32Array(batch * shape.channels * shape.height * shape.width),
+      labels: new BigInt64Array(batch),
+      shape,
+      count: batch,
+    };
+    await this.run(zeros, batch, extraFeeds);
+  }
+
+  /**
+   * Evaluates in batches of `batch` images; a final shorter batch runs at its own size (and, with
+   * batch-statistics BN, on its own statistics). `extraFeeds` are [1, C, 1, 1] inputs such as masks.
+   */
+  async run(data: LabelledImages, batch: number, extraFeeds: Record<string, Float32Array> = {}): Promise<EvaluationResult> {
+    if (!Number.isInteger(batch) || batch < 1) throw new Error(`batch: must be a positive integer, is ${batch}`);
+    const { channels, height, width } = data.shape;
+    const perImage = channels * height * width;
+    const constant: Record<string, ort.Tensor> = {};
+    for (const [name, values] of Object.entries(extraFeeds)) constant[name] = new ort.Tensor('float32', values, [1, values.length, 1, 1]);
+    const totals = { top1: 0, top5: 0, loss: 0 };
+    for (let start = 0; start < data.count; start += batch) {
+      const n = Math.min(batch, data.count - start);
+      const outputs = await this.session.run({
+        ...constant,
+        input: new ort.Tensor('float32', data.images.subarray(start * perImage, (start + n) * perImage), [n, channels, height, width]),
+        labels: new ort.Tensor('int64', data.labels.subarray(start, start + n), [n]),
+      });
+      for (const name of METRIC_OUTPUTS) totals[name] += Number(outputs[name].data[0]);
+    }
+    return { ...totals, count: data.count };
+  }
+
+  release(): Promise<void> {
+    return this.session.release();
+  }
+}
+
+function probeModel(): Uint8Array {
+  const b = new OnnxGraphBuilder();
+  b.alias(b.op('Relu', [b.input({ name: 'x', type: 'float32', dims: [1] })]), 'y');
+  b.output({ name: 'y', type: 'float32', dims: [1] });
+  return b.encode('probe');
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0];
+}

@@ -1,0 +1,121 @@
+import { buildGraph, parseChannelList } from '../../../autoslim';
+import { createEvaluator } from '../../../executors/onnx/evaluator';
+import { OnnxSlimmingPlugin } from '../../../executors/onnx/slim-plugin';
+import { labelledImages } from '../../../executors/onnx/session';
+import { batches, channelStatistics } from '../../../executors/data/batches';
+import { loadDataset } from '../../../executors/data/source';
+import { Rng } from '../../../executors/tfjs/rng';
+import { TfjsTrainingPlugin } from '../../../executors/tfjs/plugin';
+import { decodeSafetensors } from '../../../executors/weights';
+import { BlobStore } from '../../../server/artifact-store';
+import { JOB_FIELDS } from '../../support/fixtures';
+import { TEST_TRAINING_OPTIONS } from '../../support/plugins';
+import { TestServer, eventually } from '../../support/server';
+
+async function succeeded(server: TestServer, jobId: string) {
+  return eventually(async () => {
+    const { job } = await server.gql(`query($id: ID!) { job(id: $id) { state error result backend provider } }`, { id: jobId });
+    if (job.state === 'FAILED') throw new Error(job.error);
+    return job.state === 'SUCCEEDED' ? job : undefined;
+  }, 240_000);
+}
+
+describe('greedy slimming with the ONNX Runtime evaluator, through GraphQL', () => {
+  let server: TestServer;
+  let supernetId: string;
+  let datasetId: string;
+  let widestMacs: number;
+  const slimmer = new OnnxSlimmingPlugin({ provider: 'cpu', threads: 1, cacheFile: null });
+
+  beforeAll(async () => {
+    server = await TestServer.start('sqlite', [new TfjsTrainingPlugin(TEST_TRAINING_OPTIONS), slimmer]);
+    const { createProject: project } = await server.gql(`mutation { createProject(input: { name: "slim" }) { id } }`);
+    const { registerDataset: dataset } = await server.gql(
+      `mutation($p: ID!) { registerDataset(input: { projectId: $p, name: "tiny", format: SYNTHETIC, searchFraction: 0.25,
+          synthetic: { numClasses: 4, trainSize: 256, testSize: 64, channels: 1, size: 8 } }) { id } }`,
+      { p: project.id },
+    );
+    datasetId = dataset.id;
+    const { createSearchSpace: space } = await server.gql(
+      `mutation($p: ID!) { createSearchSpace(input: { projectId: $p, name: "s", architecture: "mbv2-fmnist", inputSize: 8, numClasses: 4, maxWidth: 0.35, groups: 3 }) { id maxChannels } }`,
+      { p: project.id },
+    );
+    const { profile } = await server.gql(`query($c: [Int!]!) { profile(architecture: "mbv2-fmnist", channels: $c, inputSize: 8, numClasses: 4) { macs } }`, { c: space.maxChannels });
+    widestMacs = profile.macs;
+    const { trainSupernet: job } = await server.gql(
+      `mutation($s: ID!, $d: ID!) { trainSupernet(input: { name: "sn", searchSpaceId: $s, datasetId: $d, recipe: { epochs: 2, batchSize: 32, learningRate: 0.1 } }) { id payload } }`,
+      { s: space.id, d: dataset.id },
+    );
+    await succeeded(server, job.id);
+    supernetId = job.payload.supernetId;
+  });
+
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it('walks down with strictly decreasing MACs, with a candidate at or under each target', async () => {
+    const targets = [Math.round(widestMacs * 0.7), Math.round(widestMacs * 0.4)];
+    const { startSlimming: job } = await server.gql(
+      `mutation($s: ID!, $t: [Float!]!) { startSlimming(input: { supernetId: $s, targets: $t, evalBatchSize: 64 }) { ${JOB_FIELDS} payload } }`,
+      { s: supernetId, t: targets },
+    );
+    const done = await succeeded(server, job.id);
+    expect(done).toMatchObject({ backend: 'onnxruntime-cpu', provider: 'cpu' });
+    const { trajectory } = await server.gql(
+      `query($t: ID!) { trajectory(id: $t) { evaluations cacheHits evalSeconds steps { index unitName macs params accuracy accuracyDrop proposals { unitIndex } channels }
+          candidates { target macs searchAccuracy channels source } } }`,
+      { t: job.payload.trajectoryId },
+    );
+    const macs = trajectory.steps.map((s: { macs: number }) => s.macs);
+    expect(macs[0]).toBe(widestMacs);
+    for (let i = 1; i < macs.length; i++) expect(macs[i]).toBeLessThan(macs[i - 1]);
+    expect(macs.at(-1)).toBeLessThanOrEqual(targets[1]);
+    expect(trajectory.steps[0].accuracyDrop).toBe(0);
+    expect(trajectory.steps[1].proposals.length).toBeGreaterThan(1);
+    expect(trajectory.candidates.map((c: { target: number }) => c.target)).toEqual([targets[0], targets[1]]);
+    for (const c of trajectory.candidates) {
+      expect(c.macs).toBeLessThanOrEqual(c.target);
+      expect(c.source).toBe('AUTOSLIM');
+    }
+    expect(trajectory.evaluations + trajectory.cacheHits).toBeGreaterThanOrEqual(trajectory.steps.length);
+    expect(trajectory.evalSeconds).toBeGreaterThan(0);
+
+    // The candidate, evaluated on its own in ORT on the same batch with the same BN mode, scores what the search recorded.
+    const candidate = trajectory.candidates[1];
+    const { supernet } = await server.gql(`query($id: ID!) { supernet(id: $id) { checkpoint { uri } searchSpace { maxChannels } } }`, { id: supernetId });
+    const weights = decodeSafetensors(await new BlobStore('/').read(supernet.checkpoint.uri)).tensors;
+    const options = { inputSize: 8, numClasses: 4 };
+    const structure = parseChannelList('mbv2-fmnist', supernet.searchSpace.maxChannels, options);
+    const graph = buildGraph('mbv2-fmnist', parseChannelList('mbv2-fmnist', candidate.channels, options, structure), options, structure);
+    const data = loadDataset({ format: 'SYNTHETIC', uri: 'synthetic:', inputChannels: 1, inputHeight: 8, numClasses: 4, trainSize: 256, testSize: 64, searchFraction: 0.25, splitSeed: 0 });
+    const indices = new Rng(0).permutation(data.search.count).slice(0, 64);
+    const [batch] = [...batches(data.search, indices, 64, channelStatistics(data.train))];
+    const evaluator = await createEvaluator({ provider: 'cpu', threads: 1 });
+    const result = await evaluator.evaluate({ graph, weights, batchNorm: 'batch' }, labelledImages(batch!.images, batch!.labels, graph.input), 64);
+    expect(result.top1 / result.count).toBe(candidate.searchAccuracy);
+  });
+
+  it('never evaluates a configuration twice: a second trajectory of the supernet is served from the cache', async () => {
+    const { startSlimming: job } = await server.gql(
+      `mutation($s: ID!, $t: [Float!]!) { startSlimming(input: { supernetId: $s, targets: $t, evalBatchSize: 64 }) { id payload } }`,
+      { s: supernetId, t: [Math.round(widestMacs * 0.7)] },
+    );
+    const done = await succeeded(server, job.id);
+    expect(done.result.evaluations).toBe(0);
+    expect(done.result.cacheHits).toBeGreaterThan(0);
+  });
+
+  it('rejects budgets and BN modes it cannot serve, before queueing anything', async () => {
+    expect(await server.gqlError(`mutation($s: ID!) { startSlimming(input: { supernetId: $s, targets: [1e6], bnMode: RECALIBRATED }) { id } }`, { s: supernetId })).toMatchObject({
+      extensions: { code: 'FAILED_PRECONDITION', field: 'input.bnMode' },
+    });
+    expect(await server.gqlError(`mutation($s: ID!) { startSlimming(input: { supernetId: $s, targets: [1], constraint: LATENCY }) { id } }`, { s: supernetId })).toMatchObject({
+      extensions: { code: 'FAILED_PRECONDITION', field: 'input.constraint' },
+    });
+    expect(await server.gqlError(`mutation($s: ID!) { startSlimming(input: { supernetId: $s, targets: [1], evalBatchSize: 100000 }) { id } }`, { s: supernetId })).toMatchObject({
+      extensions: { field: 'input.evalBatchSize' },
+    });
+    void datasetId;
+  });
+});
