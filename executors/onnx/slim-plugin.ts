@@ -87,6 +87,7 @@ export class OnnxSlimmingPlugin implements ExecutorPlugin {
       evalSeconds: 0,
     };
     if (resumed) ctx.log.info(`resuming the trajectory at step ${resumed.greedy.step}`);
+    const resumedFromStep = stats.greedy.step;
     const widestCost = costOf(space.structure);
     const smallestTarget = Math.min(...payload.targets);
 
@@ -134,6 +135,7 @@ export class OnnxSlimmingPlugin implements ExecutorPlugin {
       cacheHits: stats.cacheHits,
       evalSeconds: stats.evalSeconds,
       provider: evaluator.provider,
+      resumedFromStep,
     };
   }
 }

@@ -4,7 +4,7 @@
  * resumes from its last checkpoint at the same step, data order and RNG state.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { buildGraph, parseChannelList, randomConfig, uniformConfig, type ChannelList, type NetworkGraph } from '../../autoslim';
+import { buildGraph, parseChannelList, type ChannelList, type NetworkGraph } from '../../autoslim';
 import type { ArtifactRef, ExecutorCapabilities, ExecutorPlugin, JobContext, JobKind, JobSpec, MetricSample } from '../contract';
 import { batches, channelStatistics, type Augmentation, type Batch as DataBatch, type Normalization } from '../data/batches';
 import type { ImageSet } from '../data/images';
@@ -12,6 +12,7 @@ import { loadDataset, type DatasetSpec } from '../data/source';
 import { cpuDescription } from '../device';
 import { resolveSearchSpace, type ResolvedSearchSpace, type SearchSpaceSpec } from '../search-space';
 import { selectTrainingBackend, type BackendChoice } from './backend';
+import { unitTableSpace } from './config_space';
 import type { DistillationMode } from './losses';
 import { Rng } from './rng';
 import type { DecaySchedule } from './schedule';
@@ -215,18 +216,13 @@ function planFor(
     const network = graphOf(channels);
     return { network, plan: { kind: 'fixed', config: network }, evaluated: [{ name: 'candidate', config: network }] };
   }
-  const widest = graphOf(uniformConfig(space.table, 1));
-  const narrowest = graphOf(uniformConfig(space.table, 0));
-  const plan = sandwichPlan(
-    { widest, narrowest, sample: (rng) => graphOf(randomConfig(space.table, () => rng.nextFloat())) },
-    payload.recipe.randomConfigs,
-  );
+  const configs = unitTableSpace(space.table);
   return {
     network: graphOf(space.structure),
-    plan,
+    plan: sandwichPlan(configs, payload.recipe.randomConfigs),
     evaluated: [
-      { name: 'widest', config: widest },
-      { name: 'narrowest', config: narrowest },
+      { name: 'widest', config: configs.widest },
+      { name: 'narrowest', config: configs.narrowest },
     ],
   };
 }

@@ -1,12 +1,15 @@
 /**
- * A slimlab server in its own process, for tests that kill it. Its executor is the real tfjs
- * trainer when SLIMLAB_TEST_EXECUTOR=tfjs, else one that starts jobs and never finishes them, like
- * a worker caught mid-training. Prints its URL once listening.
+ * A slimlab server in its own process, for tests that kill it. SLIMLAB_TEST_EXECUTOR picks its
+ * executor: the real tfjs trainer ('tfjs'), the real ONNX slimming executor ('onnx'), or one that
+ * starts jobs and never finishes them, like a worker caught mid-training ('stuck', the default).
+ * Prints its URL once listening.
  */
 import 'reflect-metadata';
 import { startServer } from '../../server/app';
 import { loadConfig } from '../../server/config';
 import { quietLog } from './server';
+import type { ExecutorPlugin } from '../../executors/contract';
+import { OnnxSlimmingPlugin } from '../../executors/onnx/slim-plugin';
 import { TfjsTrainingPlugin } from '../../executors/tfjs/plugin';
 import { ScriptedPlugin, TEST_TRAINING_OPTIONS } from './plugins';
 
@@ -16,7 +19,12 @@ const stuck = new ScriptedPlugin(['TRAIN_SUPERNET'], async (_job, ctx) => {
   return new Promise(() => undefined);
 }, 'stuck');
 
-const plugin = process.env.SLIMLAB_TEST_EXECUTOR === 'tfjs' ? new TfjsTrainingPlugin(TEST_TRAINING_OPTIONS) : stuck;
+const executors: Record<string, () => ExecutorPlugin> = {
+  stuck: () => stuck,
+  tfjs: () => new TfjsTrainingPlugin(TEST_TRAINING_OPTIONS),
+  onnx: () => new OnnxSlimmingPlugin({ provider: 'cpu', threads: 1, cacheFile: null }),
+};
+const plugin = executors[process.env.SLIMLAB_TEST_EXECUTOR ?? 'stuck']!();
 
 startServer(loadConfig(), { plugins: [plugin], log: quietLog }).then(
   (server) => console.log(`LISTENING ${server.url}`),

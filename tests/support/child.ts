@@ -9,7 +9,7 @@ export class ChildServer {
     readonly url: string,
   ) {}
 
-  static async start(database: DatabaseTarget, dataDir: string, executor: 'stuck' | 'tfjs'): Promise<ChildServer> {
+  static async start(database: DatabaseTarget, dataDir: string, executor: 'stuck' | 'tfjs' | 'onnx'): Promise<ChildServer> {
     const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'child-server.ts')], {
       env: {
         ...process.env,

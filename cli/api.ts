@@ -1,0 +1,129 @@
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { CliError, usageError } from './errors';
+
+export const DEFAULT_SERVER = 'http://127.0.0.1:4000';
+
+interface GraphQLBody<T> {
+  data?: T | null;
+  errors?: { message: string; extensions?: { code?: string } }[];
+}
+
+/** The server's answer was an error: a bad id, an invalid input, a failed precondition. */
+export class ApiError extends CliError {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
+/** Reads --server, else SLIMLAB_URL, else the local default; rejects anything but an http(s) URL. */
+export function serverUrl(option: string | undefined, env: NodeJS.ProcessEnv): URL {
+  const [raw, source] = option !== undefined ? [option, '--server'] : env.SLIMLAB_URL ? [env.SLIMLAB_URL, 'SLIMLAB_URL'] : [DEFAULT_SERVER, 'default'];
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw usageError(`${source} must be a URL such as ${DEFAULT_SERVER} (got "${raw}")`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw usageError(`${source} must be an http:// or https:// URL (got "${raw}")`);
+  return url;
+}
+
+export interface SubscriptionHandlers<T> {
+  next(data: T): void;
+  error(error: CliError): void;
+}
+
+/** GraphQL over HTTP for queries and mutations, graphql-ws for subscriptions, on one server. */
+export class Api {
+  private socket: Client | null = null;
+  private readonly endpoint: URL;
+
+  constructor(readonly server: URL) {
+    this.endpoint = new URL('graphql', server.href.endsWith('/') ? server : `${server.href}/`);
+  }
+
+  async request<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(this.endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query, variables }),
+      });
+    } catch (error) {
+      throw this.unreachable(error);
+    }
+    const body = (await response.json().catch(() => null)) as GraphQLBody<T> | null;
+    const first = body?.errors?.[0];
+    if (first) throw new ApiError(first.message, first.extensions?.code);
+    if (!response.ok || !body?.data) throw new CliError(`${this.endpoint.href} answered HTTP ${response.status}; is it a slimlab server?`);
+    return body.data;
+  }
+
+  /** Starts a subscription; returns the function that ends it. */
+  subscribe<T>(query: string, variables: Record<string, unknown>, handlers: SubscriptionHandlers<T>): () => void {
+    return this.sockets().subscribe<T>(
+      { query, variables },
+      {
+        next: (event) => {
+          const first = event.errors?.[0];
+          if (first) handlers.error(new ApiError(first.message, undefined));
+          else if (event.data) handlers.next(event.data as T);
+        },
+        error: (error) => handlers.error(this.unreachable(error)),
+        complete: () => undefined,
+      },
+    );
+  }
+
+  /**
+   * Resolves once a query sent on the subscription socket has been answered: the protocol does not
+   * acknowledge subscriptions, but the server has set up every earlier one by then.
+   */
+  settled(): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.sockets().subscribe({ query: '{ __typename }' }, { next: () => undefined, error: (e) => reject(this.unreachable(e)), complete: resolve }),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.socket?.dispose();
+    this.socket = null;
+  }
+
+  private sockets(): Client {
+    const url = new URL(this.endpoint);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    this.socket ??= createClient({ url: url.href, webSocketImpl: WebSocket, retryAttempts: 3, lazy: true });
+    return this.socket;
+  }
+
+  private unreachable(error: unknown): CliError {
+    const cause = describeFailure(error);
+    return new CliError(
+      `cannot reach the slimlab server at ${this.server.origin} (${cause}); start one with \`slimlab serve\`, or point --server or SLIMLAB_URL at a running one`,
+    );
+  }
+}
+
+interface Failure {
+  message?: string;
+  code?: string | number;
+  reason?: string;
+  cause?: { code?: string; message?: string };
+}
+
+/**
+ * fetch hides the reason in `cause` (a system error code such as ECONNREFUSED, or a message); a
+ * closed WebSocket reports a close code. Read by shape, since errors may come from another realm.
+ */
+function describeFailure(error: unknown): string {
+  const failure = (error ?? {}) as Failure;
+  if (failure.cause) return failure.cause.code ?? failure.cause.message ?? 'connection failed';
+  if (typeof failure.code === 'number') return `socket closed with code ${failure.code}${failure.reason ? `: ${failure.reason}` : ''}`;
+  return failure.code ?? failure.message ?? 'connection failed';
+}

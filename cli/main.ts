@@ -1,0 +1,97 @@
+import { parseArgs } from 'node:util';
+import { Api, serverUrl } from './api';
+import { exportCandidate } from './commands/export';
+import { printProfile, profileRequest } from './commands/profile';
+import { runPipeline } from './commands/run';
+import { CliError, usageError } from './errors';
+import { processIo, type Io } from './io';
+
+const USAGE = `usage: slimlab <command> [options]
+
+commands:
+  serve                         start the server (configured by SLIMLAB_* variables, see server/config.ts)
+  run <pipeline.yaml>           train a supernet, slim it, retrain the results, print the leaderboard
+  profile <architecture>        MACs and params per layer
+      [--channels 1,2,3] [--input-size N] [--convention reference|mmcv]
+  export <candidate> --onnx out.onnx
+
+options:
+  --server URL                  the slimlab server (default: SLIMLAB_URL, else http://127.0.0.1:4000)
+  --help                        this text
+`;
+
+const OPTIONS = {
+  server: { type: 'string' },
+  channels: { type: 'string' },
+  'input-size': { type: 'string' },
+  convention: { type: 'string' },
+  onnx: { type: 'string' },
+  help: { type: 'boolean' },
+} as const;
+
+/** Runs one command line; returns the process exit code. */
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  let api: Api | null = null;
+  try {
+    const { values, positionals } = parseCommandLine(argv);
+    const [command, ...rest] = positionals;
+    if (values.help || command === undefined) {
+      io.out(USAGE);
+      return command === undefined && !values.help ? 2 : 0;
+    }
+    if (command === 'serve') {
+      expectArguments(command, rest, 0);
+      // Loading server/main starts the server; it keeps the process alive until SIGINT or SIGTERM.
+      require('../server/main');
+      return 0;
+    }
+    api = new Api(serverUrl(values.server, io.env));
+    switch (command) {
+      case 'run':
+        await runPipeline(api, io, expectArguments(command, rest, 1)[0]!);
+        return 0;
+      case 'profile':
+        await printProfile(api, io, profileRequest(expectArguments(command, rest, 1)[0]!, values));
+        return 0;
+      case 'export':
+        if (values.onnx === undefined) throw usageError('export needs --onnx <file>');
+        return await exportCandidate(api, expectArguments(command, rest, 1)[0]!);
+      default:
+        throw usageError(`unknown command "${command}"; run slimlab --help`);
+    }
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error;
+    io.err(`slimlab: ${error.message}\n`);
+    return error.exitCode;
+  } finally {
+    await api?.close();
+  }
+}
+
+function parseCommandLine(argv: readonly string[]) {
+  try {
+    return parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw usageError((error as Error).message);
+  }
+}
+
+function expectArguments(command: string, rest: readonly string[], count: number): readonly string[] {
+  if (rest.length !== count) throw usageError(`${command} takes ${count} argument${count === 1 ? '' : 's'} (got ${rest.length}); run slimlab --help`);
+  return rest;
+}
+
+/** The process entry point: runs argv and exits with the command's code. */
+export function runAsProcess(): void {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      if (code !== 0) process.exit(code);
+    },
+    (error: unknown) => {
+      console.error('slimlab: unexpected failure:', error);
+      process.exit(1);
+    },
+  );
+}
+
+if (require.main === module) runAsProcess();

@@ -1,0 +1,126 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse, YAMLParseError } from 'yaml';
+import { usageError } from './errors';
+import { integer, list, number, object, oneOf, optional, ShapeError, text, type Check } from './shape';
+
+/** "6M", "350k", "1.2G" or a plain number: budgets are easier to read with a suffix. */
+const SUFFIXES: Record<string, number> = { k: 1e3, K: 1e3, M: 1e6, G: 1e9 };
+
+const budget: Check<number> = (value, field) => {
+  const match = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*([kKMG]?)\s*$/.exec(value) : null;
+  const parsed = match ? Number(match[1]) * (SUFFIXES[match[2]!] ?? 1) : value;
+  if (typeof parsed === 'number' && Number.isFinite(parsed) && parsed > 0) return parsed;
+  throw new ShapeError(`${field} must be a positive number, optionally with a k, M or G suffix (got ${JSON.stringify(value)})`);
+};
+
+const project = object({ name: text, description: optional(text) });
+
+const dataset = object({
+  name: text,
+  format: oneOf('IDX', 'SYNTHETIC'),
+  path: optional(text),
+  searchFraction: optional(number(0, 1)),
+  splitSeed: optional(integer(0)),
+  classNames: optional(list(text)),
+  synthetic: optional(
+    object({
+      numClasses: optional(integer(2)),
+      trainSize: optional(integer(1)),
+      testSize: optional(integer(1)),
+      channels: optional(integer(1)),
+      size: optional(integer(1)),
+    }),
+  ),
+});
+
+const searchSpace = object({
+  name: text,
+  architecture: text,
+  maxWidth: optional(number(0)),
+  groups: optional(integer(1)),
+  divisor: optional(integer(1)),
+  inputSize: optional(integer(1)),
+  numClasses: optional(integer(2)),
+});
+
+const sharedRecipe = {
+  batchSize: optional(integer(1)),
+  epochs: optional(integer(1)),
+  labelSmoothing: optional(number(0, 1)),
+  learningRate: optional(number(0)),
+  momentum: optional(number(0, 1)),
+  schedule: optional(oneOf('linear', 'cosine', 'step')),
+  warmupEpochs: optional(number(0)),
+  weightDecay: optional(number(0)),
+};
+
+const supernet = object({
+  name: text,
+  recipe: optional(
+    object({
+      ...sharedRecipe,
+      distillation: optional(oneOf('soft', 'hard+kl', 'off')),
+      randomConfigs: optional(integer(0)),
+      seed: optional(integer(0)),
+    }),
+  ),
+});
+
+const slimming = object({
+  constraint: optional(oneOf('MACS', 'PARAMS')),
+  targets: list(budget, 1, 64),
+  evalBatchSize: optional(integer(1)),
+  evalSeed: optional(integer(0)),
+  bnMode: optional(oneOf('BATCH_STATS', 'RECALIBRATED')),
+  scoring: optional(oneOf('ACCURACY', 'ACCURACY_DROP_PER_COST')),
+});
+
+const retrain = object({
+  seeds: optional(list(integer(0), 1, 16)),
+  uniform: optional(list(number(0), 1, 64)),
+  recipe: optional(object(sharedRecipe)),
+});
+
+const document = object({
+  project: (value, field) => (typeof value === 'string' ? { name: text(value, field), description: undefined } : project(value, field)),
+  dataset,
+  searchSpace,
+  supernet,
+  slimming,
+  retrain: optional(retrain),
+});
+
+export type Pipeline = ReturnType<typeof document>;
+
+/** Reads and validates a pipeline file; every error names the file and the field. */
+export function loadPipeline(file: string): Pipeline {
+  let source: string;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw usageError(`cannot read pipeline ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parse(source);
+  } catch (error) {
+    if (error instanceof YAMLParseError) throw usageError(`${file} is not valid YAML: ${error.message}`);
+    throw error;
+  }
+  try {
+    return withResolvedPaths(document(raw, ''), dirname(resolve(file)));
+  } catch (error) {
+    if (error instanceof ShapeError) throw usageError(`${file}: ${error.message}`);
+    throw error;
+  }
+}
+
+/** The server reads dataset files itself, so a path relative to the pipeline file is made absolute. */
+function withResolvedPaths(pipeline: Pipeline, base: string): Pipeline {
+  const { dataset: data } = pipeline;
+  if (data.format === 'IDX' && data.path === undefined) throw new ShapeError('dataset.path is required when dataset.format is IDX');
+  if (data.format === 'SYNTHETIC' && data.path !== undefined) throw new ShapeError('dataset.path must be left out when dataset.format is SYNTHETIC');
+  if (data.format === 'IDX' && data.synthetic !== undefined) throw new ShapeError('dataset.synthetic only applies when dataset.format is SYNTHETIC');
+  return { ...pipeline, dataset: { ...data, path: data.path === undefined ? undefined : resolve(base, data.path) } };
+}

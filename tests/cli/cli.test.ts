@@ -1,0 +1,174 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../cli/main';
+import type { Io } from '../../cli/io';
+import { TestServer } from '../support/server';
+import { scriptedSearch } from './scripted-search';
+
+interface Captured {
+  readonly io: Io;
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+}
+
+function capture(env: NodeJS.ProcessEnv = {}): Captured {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    io: { out: (t) => void out.push(t), err: (t) => void err.push(t), interactive: false, env },
+    stdout: () => out.join(''),
+    stderr: () => err.join(''),
+  };
+}
+
+const scratch = mkdtempSync(join(tmpdir(), 'slimlab-cli-'));
+
+function pipelineFile(name: string, yaml: string): string {
+  const file = join(scratch, name);
+  writeFileSync(file, yaml);
+  return file;
+}
+
+const PIPELINE = `
+project: { name: cli-demo, description: scripted search }
+dataset:
+  name: synthetic
+  format: SYNTHETIC
+  synthetic: { numClasses: 10, trainSize: 400, testSize: 100, size: 28 }
+searchSpace: { name: mbv2, architecture: mbv2-fmnist, maxWidth: 1.0 }
+supernet:
+  name: supernet
+  recipe: { epochs: 2, batchSize: 32 }
+slimming:
+  targets: [7M, 4000000]
+  evalBatchSize: 32
+retrain:
+  seeds: [0, 1]
+  uniform: [1.0, 0.5]
+  recipe: { epochs: 1 }
+`;
+
+describe('slimlab CLI against a running server', () => {
+  let server: TestServer;
+  let url: string;
+
+  beforeAll(async () => {
+    server = await TestServer.start('sqlite', [scriptedSearch(() => server)]);
+    url = server.url;
+  });
+  afterAll(() => server.stop());
+
+  it('profiles an architecture in both conventions, per layer', async () => {
+    const reference = capture({ SLIMLAB_URL: url });
+    expect(await main(['profile', 'mbv2-fmnist'], reference.io)).toBe(0);
+    expect(reference.stdout()).toContain('total (reference convention): 9,105,872 MACs');
+    expect(reference.stdout()).toMatch(/^layer\s+op\s+MACs\s+params$/m);
+
+    const mmcv = capture();
+    expect(await main(['profile', 'mbv2-fmnist', '--convention', 'mmcv', '--server', url], mmcv.io)).toBe(0);
+    expect(mmcv.stdout()).toMatch(/total \(mmcv convention\): [\d,]+ MACs/);
+    expect(mmcv.stdout()).not.toContain('9,105,872 MACs');
+  });
+
+  it('names the option or the field a profile request gets wrong', async () => {
+    const badOption = capture();
+    expect(await main(['profile', 'mbv2-fmnist', '--channels', '16,x', '--server', url], badOption.io)).toBe(2);
+    expect(badOption.stderr()).toContain('--channels entry 2 must be a positive integer (got "x")');
+
+    const badList = capture();
+    expect(await main(['profile', 'mbv2-fmnist', '--channels', '16,16', '--server', url], badList.io)).toBe(1);
+    expect(badList.stderr()).toMatch(/^slimlab: channels/);
+
+    const unknown = capture();
+    expect(await main(['profile', 'resnet-9000', '--server', url], unknown.io)).toBe(1);
+    expect(unknown.stderr()).toContain('architecture');
+  });
+
+  it('runs a pipeline end to end and prints the leaderboard', async () => {
+    const run = capture({ SLIMLAB_URL: url });
+    const code = await main(['run', pipelineFile('pipeline.yaml', PIPELINE)], run.io);
+    expect(run.stderr()).toMatch(/train supernet \[#+\] 100%/);
+    expect(run.stderr()).toMatch(/retrain \[#+\] 100% 8\/8 done/);
+    expect(code).toBe(0);
+    const rows = run.stdout().trim().split('\n').slice(2);
+    expect(rows).toHaveLength(4);
+    expect(rows.filter((r) => / autoslim /.test(r))).toHaveLength(2);
+    expect(rows.filter((r) => / uniform /.test(r))).toHaveLength(2);
+    for (const row of rows) expect(row).toMatch(/\d+\.\d\d% ± \d+\.\d\d \(n=2\)$/);
+
+    const { projects } = await server.gql(`{ projects { name supernets { trajectories { targets } } } }`);
+    expect(projects.find((p: { name: string }) => p.name === 'cli-demo')).toEqual({ name: 'cli-demo', supernets: [{ trajectories: [{ targets: [7e6, 4e6] }] }] });
+  });
+
+  it('stops at a failed job and says which one and why', async () => {
+    const run = capture({ SLIMLAB_URL: url });
+    const diverging = PIPELINE.replace('cli-demo', 'cli-diverging').replace('epochs: 2, batchSize: 32', 'epochs: 2, learningRate: 5');
+    expect(await main(['run', pipelineFile('diverging.yaml', diverging)], run.io)).toBe(1);
+    expect(run.stderr()).toMatch(/slimlab: TRAIN_SUPERNET job [\w-]+ failed: .*loss diverged to NaN/);
+  });
+
+  it('rejects a pipeline file with an error naming the file and the field', async () => {
+    const cases: [string, string, string][] = [
+      ['syntax.yaml', 'project: [unclosed', 'is not valid YAML'],
+      ['target.yaml', PIPELINE.replace('[7M, 4000000]', '[7M, lots]'), 'slimming.targets[1] must be a positive number'],
+      ['typo.yaml', PIPELINE.replace('evalBatchSize: 32', 'evalBatchSzie: 32'), 'slimming.evalBatchSzie is not a known field'],
+      ['missing.yaml', PIPELINE.replace(/supernet:\n  name: supernet\n  recipe: .*\n/, ''), 'supernet must be a mapping'],
+      ['idx.yaml', PIPELINE.replace('format: SYNTHETIC', 'format: IDX'), 'dataset.path is required when dataset.format is IDX'],
+    ];
+    for (const [name, yaml, message] of cases) {
+      const run = capture({ SLIMLAB_URL: url });
+      const file = pipelineFile(name, yaml);
+      expect(await main(['run', file], run.io)).toBe(2);
+      expect(run.stderr()).toContain(`slimlab: ${file}`);
+      expect(run.stderr()).toContain(message);
+    }
+    const absent = capture();
+    expect(await main(['run', join(scratch, 'absent.yaml'), '--server', url], absent.io)).toBe(2);
+    expect(absent.stderr()).toContain('cannot read pipeline');
+  });
+
+  it('reports an unknown id, and that ONNX export waits for the evaluation executor', async () => {
+    const unknown = capture();
+    expect(await main(['export', '00000000-0000-4000-8000-000000000000', '--onnx', 'out.onnx', '--server', url], unknown.io)).toBe(1);
+    expect(unknown.stderr()).toContain('no candidate with id "00000000-0000-4000-8000-000000000000"');
+
+    const { candidates } = await server.gql(`{ candidates(first: 1) { edges { node { id } } } }`);
+    const known = capture();
+    expect(await main(['export', candidates.edges[0].node.id, '--onnx', 'out.onnx', '--server', url], known.io)).toBe(1);
+    expect(known.stderr()).toContain('not available until the evaluation executor lands');
+  });
+});
+
+/** A port nothing listens on: one the OS just handed out and took back. */
+async function closedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+describe('slimlab CLI without a server', () => {
+  it('says which server it could not reach and how to fix it', async () => {
+    const server = `http://127.0.0.1:${await closedPort()}`;
+    const run = capture({ SLIMLAB_URL: server });
+    expect(await main(['profile', 'mbv2-fmnist'], run.io)).toBe(1);
+    expect(run.stderr()).toContain(`cannot reach the slimlab server at ${server} (ECONNREFUSED)`);
+    expect(run.stderr()).toContain('slimlab serve');
+  });
+
+  it('rejects a server address that is not an http URL', async () => {
+    const run = capture();
+    expect(await main(['profile', 'mbv2-fmnist', '--server', 'ftp://host'], run.io)).toBe(2);
+    expect(run.stderr()).toContain('--server must be an http:// or https:// URL');
+  });
+
+  it('exits with the command code as a process', () => {
+    const child = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'run'], { encoding: 'utf8' });
+    expect(child.status).toBe(2);
+    expect(child.stderr).toContain('run takes 1 argument (got 0)');
+  });
+});

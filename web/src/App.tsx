@@ -1,0 +1,113 @@
+import { useEffect } from 'preact/hooks';
+import type { ProjectSummary } from './api/types';
+import { Await, Empty } from './components/Status';
+import { useQuery } from './hooks';
+import { navigate, routeHref, useRoute, type View } from './route';
+import { Compare } from './views/Compare';
+import { Jobs } from './views/Jobs';
+import { Leaderboard } from './views/Leaderboard';
+import { Pareto } from './views/Pareto';
+import { Supernet } from './views/Supernet';
+import { Trajectory } from './views/Trajectory';
+
+const PROJECTS_QUERY = `query Projects { projects { id name searchSpaces { id name architecture } } }`;
+
+const NAV: readonly [View, string][] = [
+  ['leaderboard', 'Leaderboard'],
+  ['pareto', 'Pareto'],
+  ['trajectory', 'Trajectory'],
+  ['compare', 'Compare'],
+  ['supernet', 'Supernet'],
+  ['jobs', 'Jobs'],
+];
+
+/** Views that show one search space at a time. */
+const SPACE_VIEWS: readonly View[] = ['leaderboard', 'pareto', 'compare'];
+
+export function App() {
+  const projects = useQuery<{ projects: ProjectSummary[] }>(PROJECTS_QUERY);
+  // Projects and search spaces are created elsewhere (CLI, notebooks): every navigation rereads them.
+  useEffect(() => {
+    window.addEventListener('hashchange', projects.reload);
+    return () => window.removeEventListener('hashchange', projects.reload);
+  }, []);
+  return <Await state={projects.state} what="projects" ready={({ projects: list }) => <Shell projects={list} />} />;
+}
+
+function Shell({ projects }: { projects: ProjectSummary[] }) {
+  const route = useRoute();
+  if (projects.length === 0) {
+    return (
+      <main>
+        <h1>slimlab</h1>
+        <Empty>
+          <p>No project yet.</p>
+          <p>
+            Run a pipeline with <code>slimlab run pipeline.yaml</code>, or call the <code>createProject</code> mutation at <code>/graphql</code>.
+          </p>
+        </Empty>
+      </main>
+    );
+  }
+  const project = projects.find((p) => p.id === route.params.project) ?? projects[0]!;
+  const space = project.searchSpaces.find((s) => s.id === route.params.space) ?? project.searchSpaces[0];
+  const scope = { project: project.id, space: space?.id };
+  return (
+    <>
+      <header class="top">
+        <h1>slimlab</h1>
+        <div class="selectors">
+        <label>
+          Project
+          <select value={project.id} onChange={(e) => navigate(route.view, { project: e.currentTarget.value })}>
+            {projects.map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        {space && SPACE_VIEWS.includes(route.view) && (
+          <label>
+            Search space
+            <select value={space.id} onChange={(e) => navigate(route.view, { project: project.id, space: e.currentTarget.value })}>
+              {project.searchSpaces.map((s) => (
+                <option key={s.id} value={s.id}>
+                  {s.name} ({s.architecture})
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+      </div>
+      <nav class="views">
+        {NAV.map(([view, title]) => (
+          <a key={view} href={routeHref(view, scope)} class={view === route.view ? 'active' : ''}>
+            {title}
+          </a>
+        ))}
+      </nav>
+      </header>
+      <main>
+        <CurrentView view={route.view} params={{ ...route.params, ...scope }} projectId={project.id} spaceId={space?.id} />
+      </main>
+    </>
+  );
+}
+
+function CurrentView({ view, params, projectId, spaceId }: { view: View; params: Record<string, string | undefined>; projectId: string; spaceId?: string }) {
+  const defined = Object.fromEntries(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined));
+  if (view === 'jobs') return <Jobs projectId={projectId} />;
+  if (view === 'supernet') return <Supernet projectId={projectId} params={defined} />;
+  if (view === 'trajectory') return <Trajectory projectId={projectId} params={defined} />;
+  if (!spaceId) {
+    return (
+      <Empty>
+        <p>This project has no search space yet. Create one with the createSearchSpace mutation.</p>
+      </Empty>
+    );
+  }
+  if (view === 'pareto') return <Pareto key={spaceId} spaceId={spaceId} />;
+  if (view === 'compare') return <Compare key={spaceId} spaceId={spaceId} params={defined} />;
+  return <Leaderboard key={spaceId} projectId={projectId} spaceId={spaceId} />;
+}
