@@ -142,8 +142,12 @@ export class Worker {
       if (signal.aborted) await this.settleAborted(job.id, signal.reason);
       else await broker.complete(job.id, result ?? null);
     } catch (error) {
-      if (signal.aborted) await this.settleAborted(job.id, signal.reason);
-      else await broker.fail(job.id, describe(error));
+      if (signal.aborted) {
+        await this.settleAborted(job.id, signal.reason);
+      } else {
+        if (error instanceof Error && error.stack) log.warn(`[job ${job.id}] ${error.stack}`);
+        await broker.fail(job.id, describe(error));
+      }
     }
   }
 
@@ -162,6 +166,5 @@ export class Worker {
 }
 
 function describe(error: unknown): string {
-  if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
-  return String(error);
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

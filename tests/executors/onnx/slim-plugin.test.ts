@@ -23,7 +23,6 @@ async function succeeded(server: TestServer, jobId: string) {
 describe('greedy slimming with the ONNX Runtime evaluator, through GraphQL', () => {
   let server: TestServer;
   let supernetId: string;
-  let datasetId: string;
   let widestMacs: number;
   const slimmer = new OnnxSlimmingPlugin({ provider: 'cpu', threads: 1, cacheFile: null });
 
@@ -35,7 +34,6 @@ describe('greedy slimming with the ONNX Runtime evaluator, through GraphQL', () 
           synthetic: { numClasses: 4, trainSize: 256, testSize: 64, channels: 1, size: 8 } }) { id } }`,
       { p: project.id },
     );
-    datasetId = dataset.id;
     const { createSearchSpace: space } = await server.gql(
       `mutation($p: ID!) { createSearchSpace(input: { projectId: $p, name: "s", architecture: "mbv2-fmnist", inputSize: 8, numClasses: 4, maxWidth: 0.35, groups: 3 }) { id maxChannels } }`,
       { p: project.id },
@@ -48,7 +46,7 @@ describe('greedy slimming with the ONNX Runtime evaluator, through GraphQL', () 
     );
     await succeeded(server, job.id);
     supernetId = job.payload.supernetId;
-  });
+  }, 240_000);
 
   afterAll(async () => {
     await server.stop();
@@ -116,6 +114,5 @@ describe('greedy slimming with the ONNX Runtime evaluator, through GraphQL', () 
     expect(await server.gqlError(`mutation($s: ID!) { startSlimming(input: { supernetId: $s, targets: [1], evalBatchSize: 100000 }) { id } }`, { s: supernetId })).toMatchObject({
       extensions: { field: 'input.evalBatchSize' },
     });
-    void datasetId;
   });
 });

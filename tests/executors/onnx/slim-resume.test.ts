@@ -75,5 +75,5 @@ describe('a slimming job killed mid-trajectory', () => {
       await server.stop({ keepData: true });
       await scratch.drop();
     }
-  });
+  }, 300_000);
 });

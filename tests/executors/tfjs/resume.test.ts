@@ -59,5 +59,5 @@ describe('a supernet training killed mid-run', () => {
       await server.stop({ keepData: true });
       await scratch.drop();
     }
-  });
+  }, 300_000);
 });
