@@ -1,4 +1,4 @@
-import { Rng } from '../tfjs/rng';
+import { Rng } from '../rng';
 import type { ImageSet } from './images';
 
 /** Per-channel mean and standard deviation of pixel values scaled to [0, 1]. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Rng } from '../tfjs/rng';
+import { Rng } from '../rng';
 
 /** The training images split into what the supernet trains on and what the search evaluates on. */
 export interface SearchSplit {

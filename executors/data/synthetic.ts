@@ -1,4 +1,4 @@
-import { Rng } from '../tfjs/rng';
+import { Rng } from '../rng';
 import type { ImageSet } from './images';
 
 export interface SyntheticSpec {

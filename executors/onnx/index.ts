@@ -5,4 +5,4 @@ export { buildModel, channelMasks, exportStandalone, type ModelOptions } from '.
 export { maskInputName } from './network';
 export { recountCost, type ModelCost } from './recount';
 export { labelledImages, type EvaluationResult, type LabelledImages, type ProviderName } from './session';
-export { mulberry32, randomWeights } from './random-weights';
+export { randomWeights } from './random-weights';

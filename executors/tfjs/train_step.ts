@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { NetworkGraph } from '../../autoslim/graph';
 import { DistillationMode, smoothedCrossEntropy, studentLoss } from './losses';
-import { Rng } from './rng';
+import { Rng } from '../rng';
 import { NesterovSgd } from './sgd';
 import { SlimmableNetwork } from './supernet';
 

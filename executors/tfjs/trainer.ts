@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { NetworkGraph } from '../../autoslim/graph';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint';
-import { Rng } from './rng';
+import { Rng } from '../rng';
 import { LrSchedule, checkSchedule, learningRate } from './schedule';
 import { DEFAULT_SGD, NesterovSgd, SgdSettings } from './sgd';
 import { SlimmableNetwork } from './supernet';

@@ -1,4 +1,4 @@
-import { Rng } from '../../../executors/tfjs/rng';
+import { Rng } from '../../../executors/rng';
 import { batches, channelStatistics } from '../../../executors/data/batches';
 import { loadIdxSplit, parseIdx } from '../../../executors/data/idx';
 import { loadDataset } from '../../../executors/data/source';

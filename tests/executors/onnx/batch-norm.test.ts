@@ -1,4 +1,3 @@
-/** @jest-environment ./tests/executors/onnx/ort-environment.js */
 import * as ort from 'onnxruntime-node';
 import { BN_EPSILON } from '../../../executors/onnx';
 import { batchStatisticsNorm } from '../../../executors/onnx/batch-norm';

@@ -1,4 +1,3 @@
-/** @jest-environment ./tests/executors/onnx/ort-environment.js */
 import { createEvaluator, labelledImages, randomWeights } from '../../../executors/onnx';
 import { randomImages, randomLabels } from './run-model';
 import { tinyGraph } from './tiny-graph';

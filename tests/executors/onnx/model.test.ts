@@ -1,4 +1,3 @@
-/** @jest-environment ./tests/executors/onnx/ort-environment.js */
 import * as ort from 'onnxruntime-node';
 import { buildModel, channelMasks, exportStandalone, randomWeights } from '../../../executors/onnx';
 import { maxAbsDifference, randomImages, randomLabels, runOutput } from './run-model';

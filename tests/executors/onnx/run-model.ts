@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import { mulberry32 } from '../../../executors/onnx';
+import { Rng } from '../../../executors/rng';
 
 /** Runs a model on the CPU provider and returns one output. */
 export async function runOutput(model: Uint8Array, feeds: Record<string, ort.Tensor>, output: string): Promise<Float32Array> {
@@ -12,13 +12,13 @@ export async function runOutput(model: Uint8Array, feeds: Record<string, ort.Ten
 }
 
 export function randomImages(count: number, perImage: number, seed: number): Float32Array {
-  const next = mulberry32(seed);
-  return Float32Array.from({ length: count * perImage }, () => 2 * next() - 1);
+  const rng = new Rng(seed >>> 0);
+  return Float32Array.from({ length: count * perImage }, () => 2 * rng.nextFloat() - 1);
 }
 
 export function randomLabels(count: number, classes: number, seed: number): Int32Array {
-  const next = mulberry32(seed);
-  return Int32Array.from({ length: count }, () => Math.floor(next() * classes));
+  const rng = new Rng(seed >>> 0);
+  return Int32Array.from({ length: count }, () => Math.floor(rng.nextFloat() * classes));
 }
 
 export function maxAbsDifference(a: Float32Array, b: Float32Array): number {

@@ -4,7 +4,7 @@ import { OnnxSlimmingPlugin } from '../../../executors/onnx/slim-plugin';
 import { labelledImages } from '../../../executors/onnx/session';
 import { batches, channelStatistics } from '../../../executors/data/batches';
 import { loadDataset } from '../../../executors/data/source';
-import { Rng } from '../../../executors/tfjs/rng';
+import { Rng } from '../../../executors/rng';
 import { TfjsTrainingPlugin } from '../../../executors/tfjs/plugin';
 import { decodeSafetensors } from '../../../executors/weights';
 import { BlobStore } from '../../../server/artifact-store';

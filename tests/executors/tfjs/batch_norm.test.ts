@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { batchNormTraining, relu6 } from '../../../executors/tfjs/batch_norm';
 import { selectTrainingBackend } from '../../../executors/tfjs/backend';
-import { Rng } from '../../../executors/tfjs/rng';
+import { Rng } from '../../../executors/rng';
 
 const SHAPE: [number, number, number, number] = [3, 5, 4, 6];
 

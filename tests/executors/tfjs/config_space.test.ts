@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { buildGraph, buildUnitTable, defaultChannels } from '../../../autoslim';
 import { selectTrainingBackend } from '../../../executors/tfjs/backend';
 import { unitTableSpace } from '../../../executors/tfjs/config_space';
-import { Rng } from '../../../executors/tfjs/rng';
+import { Rng } from '../../../executors/rng';
 import { SlimmableNetwork } from '../../../executors/tfjs/supernet';
 
 const OPTS = { inputSize: 28, numClasses: 10 };

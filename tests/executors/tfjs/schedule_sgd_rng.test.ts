@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import fc from 'fast-check';
-import { Rng, mulberry32 } from '../../../executors/tfjs/rng';
+import { Rng, mulberry32 } from '../../../executors/rng';
 import { LrSchedule, checkSchedule, learningRate } from '../../../executors/tfjs/schedule';
 import { NesterovSgd } from '../../../executors/tfjs/sgd';
 

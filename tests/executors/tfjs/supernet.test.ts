@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { selectTrainingBackend } from '../../../executors/tfjs/backend';
-import { Rng } from '../../../executors/tfjs/rng';
+import { Rng } from '../../../executors/rng';
 import { SlimmableNetwork } from '../../../executors/tfjs/supernet';
 import { Tensor as WeightTensor, decodeSafetensors, encodeSafetensors } from '../../../executors/weights';
 import { TINY_NARROWEST, TINY_SIZE, TINY_WIDEST, tinyGraph } from './tiny_graph';

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { NetworkGraph } from '../../../autoslim/graph';
 import { selectTrainingBackend } from '../../../executors/tfjs/backend';
 import { DistillationMode, klDivergence, smoothedCrossEntropy, softCrossEntropy } from '../../../executors/tfjs/losses';
-import { Rng } from '../../../executors/tfjs/rng';
+import { Rng } from '../../../executors/rng';
 import { NesterovSgd } from '../../../executors/tfjs/sgd';
 import { SlimmableNetwork } from '../../../executors/tfjs/supernet';
 import { ConfigSpace, sandwichConfigs, trainStep } from '../../../executors/tfjs/train_step';

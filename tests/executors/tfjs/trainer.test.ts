@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { selectTrainingBackend } from '../../../executors/tfjs/backend';
-import { Rng } from '../../../executors/tfjs/rng';
+import { Rng } from '../../../executors/rng';
 import { ConfigSpace } from '../../../executors/tfjs/train_step';
 import { StepMetrics, Trainer, defaultTrainerSettings, sandwichPlan } from '../../../executors/tfjs/trainer';
 import { TINY_CLASSES, TINY_NARROWEST, TINY_SIZE, TINY_WIDEST, tinyGraph } from './tiny_graph';

@@ -1,0 +1,178 @@
+/**
+ * Benchmark of AutoSlim's slimming stage on mbv2-fmnist (AUTOSLIM.md §4), evaluation part:
+ * ONNX Runtime CPU throughput at batch 2048 with batch-statistics BN (what the search uses) and
+ * with folded BN, PyTorch's reference side by side, and the two ways of evaluating many
+ * configurations of one supernet (a session per config, or one masked max-width session).
+ *
+ *   npx tsc -p tsconfig.build.json; node dist/bench/slim.js [--threads 2] [--repeats 7]
+ *
+ * The last line printed is one JSON object with every number.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { buildGraph, defaultChannels, type NetworkGraph, type NetworkOptions } from '../autoslim';
+import { buildModel, channelMasks, labelledImages, randomWeights, type BatchNormMode } from '../executors/onnx';
+import { Rng } from '../executors/rng';
+import { MetricsSession, type LabelledImages } from '../executors/onnx/session';
+import type { WeightMap } from '../executors/weights';
+
+const ARCH = 'mbv2-fmnist';
+const OPTS: NetworkOptions = { inputSize: 28, numClasses: 10 };
+const BATCH = 2048;
+// npm scripts run at the repository root, which has the shared folder beside it.
+const TORCH_SCRIPT = resolve('..', 'shared', 'bench', 'torch_reference.py');
+/** PyTorch takes seconds per batch of 2048 here; a few runs give a stable median. */
+const TORCH_REPEATS = 3;
+const SUPERNET_WIDTH = 1.5;
+const CONFIG_WIDTHS = [1.5, 1.0, 0.5];
+const REUSE_ROUNDS = 3;
+
+interface Timing {
+  readonly medianMs: number;
+  readonly p10Ms: number;
+  readonly p90Ms: number;
+}
+
+async function time(repeats: number, work: () => Promise<unknown>): Promise<Timing> {
+  const samples: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const start = performance.now();
+    await work();
+    samples.push(performance.now() - start);
+  }
+  samples.sort((a, b) => a - b);
+  const at = (q: number) => round(samples[Math.min(samples.length - 1, Math.floor(q * samples.length))]);
+  return { medianMs: median(samples), p10Ms: at(0.1), p90Ms: at(0.9) };
+}
+
+function round(value: number, digits = 1): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
+
+function randomData(graph: NetworkGraph, count: number, seed: number): LabelledImages {
+  const rng = new Rng(seed >>> 0);
+  const next = () => rng.nextFloat();
+  const { channels, height, width } = graph.input;
+  const images = new Float32Array(count * channels * height * width);
+  for (let i = 0; i < images.length; i++) images[i] = 2 * next() - 1;
+  const labels = Int32Array.from({ length: count }, () => Math.floor(next() * OPTS.numClasses));
+  return labelledImages(images, labels, graph.input);
+}
+
+/** Images per second of one evaluation graph, session opened and warmed up outside the timing. */
+async function throughput(graph: NetworkGraph, weights: WeightMap, batchNorm: BatchNormMode, data: LabelledImages, threads: number, repeats: number) {
+  const session = await MetricsSession.open(buildModel(graph, weights, { batchNorm, head: 'metrics', masked: false }), { provider: 'cpu', threads });
+  await session.warmUp(graph.input, BATCH);
+  const timing = await time(repeats, () => session.run(data, BATCH));
+  await session.release();
+  return { imagesPerS: round((BATCH * 1000) / timing.medianMs), ...timing };
+}
+
+/**
+ * Design (i): build, open and run a session per configuration; (ii) one masked max-width session
+ * opened once. Rounds interleave the two designs so load from other processes hits both alike.
+ */
+async function sessionReuse(threads: number, data: LabelledImages, rounds: number) {
+  const structure = defaultChannels(ARCH, SUPERNET_WIDTH, OPTS);
+  const supernet = buildGraph(ARCH, structure, OPTS);
+  const weights = randomWeights(supernet, 2);
+  const configs = CONFIG_WIDTHS.map((w) => buildGraph(ARCH, defaultChannels(ARCH, w, OPTS), OPTS, structure));
+  const settings = { provider: 'cpu' as const, threads };
+
+  const openStart = performance.now();
+  const masked = await MetricsSession.open(buildModel(supernet, weights, { batchNorm: 'batch', head: 'metrics', masked: true }), settings);
+  await masked.warmUp(supernet.input, BATCH, channelMasks(supernet, supernet));
+  const maskedOpenMs = round(performance.now() - openStart);
+
+  const setup: number[][] = configs.map(() => []);
+  const perConfig: number[][] = configs.map(() => []);
+  const maskedRuns: number[][] = configs.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, config] of configs.entries()) {
+      const start = performance.now();
+      const session = await MetricsSession.open(buildModel(config, weights, { batchNorm: 'batch', head: 'metrics', masked: false }), settings);
+      setup[i].push(performance.now() - start);
+      await session.run(data, BATCH);
+      perConfig[i].push(performance.now() - start);
+      await session.release();
+      const maskedStart = performance.now();
+      await masked.run(data, BATCH, channelMasks(supernet, config));
+      maskedRuns[i].push(performance.now() - maskedStart);
+    }
+  }
+  await masked.release();
+  const byWidth = (samples: number[][]) => Object.fromEntries(CONFIG_WIDTHS.map((w, i) => [w, median(samples[i])]));
+  return {
+    supernet_width: SUPERNET_WIDTH,
+    rounds,
+    per_config_session_ms: byWidth(perConfig),
+    per_config_session_setup_ms: byWidth(setup),
+    masked_session_open_and_warm_up_ms: maskedOpenMs,
+    masked_session_ms: byWidth(maskedRuns),
+  };
+}
+
+function median(samples: readonly number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return round(sorted[Math.floor(sorted.length / 2)]);
+}
+
+function torchReference(threads: number): { imagesPerS: number | null; engine?: string; error?: string } {
+  try {
+    const args = [TORCH_SCRIPT, '--mode', 'eval', '--batch', String(BATCH), '--threads', String(threads), '--repeats', String(TORCH_REPEATS)];
+    const out = execFileSync('/usr/bin/python3', args, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const result = JSON.parse(out.trim().split('\n').pop() ?? '') as { images_per_s: number; engine: string };
+    return { imagesPerS: round(result.images_per_s), engine: result.engine };
+  } catch (error) {
+    return { imagesPerS: null, error: (error instanceof Error ? error.message : String(error)).split('\n')[0] };
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { threads: { type: 'string', default: '2' }, repeats: { type: 'string', default: '7' } } });
+  const threads = Number(values.threads);
+  const repeats = Number(values.repeats);
+  const graph = buildGraph(ARCH, defaultChannels(ARCH, 1.0, OPTS), OPTS);
+  const weights = randomWeights(graph, 1);
+  const data = randomData(graph, BATCH, 3);
+
+  const batchStats = await throughput(graph, weights, 'batch', data, threads, repeats);
+  console.log(`ORT cpu, batch-statistics BN, batch ${BATCH}: ${batchStats.imagesPerS} images/s (median ${batchStats.medianMs} ms)`);
+  const folded = await throughput(graph, weights, 'folded', data, threads, repeats);
+  console.log(`ORT cpu, folded BN, batch ${BATCH}: ${folded.imagesPerS} images/s (median ${folded.medianMs} ms)`);
+  const torch = torchReference(threads);
+  console.log(`PyTorch reference, batch statistics: ${torch.imagesPerS ?? torch.error} images/s`);
+  const reuse = await sessionReuse(threads, data, REUSE_ROUNDS);
+  console.log(`session per config (median ms, build+open+run): ${JSON.stringify(reuse.per_config_session_ms)}`);
+  console.log(`masked session (median ms per config run): ${JSON.stringify(reuse.masked_session_ms)}, opened and warmed up once in ${reuse.masked_session_open_and_warm_up_ms} ms`);
+
+  console.log(
+    JSON.stringify({
+      bench: 'slim-evaluation',
+      architecture: `${ARCH} 1.0x`,
+      batch: BATCH,
+      threads,
+      cpu: cpus()[0]?.model,
+      ort_images_per_s: batchStats.imagesPerS,
+      ort_folded_images_per_s: folded.imagesPerS,
+      torch_images_per_s: torch.imagesPerS,
+      ...(torch.engine ? { torch_engine: torch.engine } : { torch_error: torch.error }),
+      ort_vs_torch: torch.imagesPerS ? round(batchStats.imagesPerS / torch.imagesPerS, 2) : null,
+      batch_stat_overhead: round(folded.imagesPerS / batchStats.imagesPerS - 1, 3),
+      ort_timing_ms: { batch: batchStats, folded },
+      session_reuse: reuse,
+    }),
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
