@@ -59,6 +59,38 @@ describe('tfjs training executor through the server', () => {
     expect(supernet.checkpoint.kind).toBe('CHECKPOINT');
   });
 
+  it('answers the API between training steps, not only between epochs, and stops when cancelled', async () => {
+    const { createProject: project } = await server.gql(`mutation { createProject(input: { name: "responsive" }) { id } }`);
+    const { registerDataset: dataset } = await server.gql(
+      `mutation($p: ID!) { registerDataset(input: { projectId: $p, name: "long", format: SYNTHETIC, searchFraction: 0.25,
+          synthetic: { numClasses: 4, trainSize: 1024, testSize: 64, channels: 1, size: 8 } }) { id } }`,
+      { p: project.id },
+    );
+    const { createSearchSpace: space } = await server.gql(
+      `mutation($p: ID!) { createSearchSpace(input: { projectId: $p, name: "s", architecture: "mbv2-fmnist", inputSize: 8, numClasses: 4, maxWidth: 0.35, groups: 3 }) { id } }`,
+      { p: project.id },
+    );
+    const stepsPerEpoch = 768 / 8;
+    const { trainSupernet: job } = await server.gql(
+      `mutation($s: ID!, $d: ID!) { trainSupernet(input: { name: "long", searchSpaceId: $s, datasetId: $d, recipe: { epochs: 50, batchSize: 8 } }) { id } }`,
+      { s: space.id, d: dataset.id },
+    );
+    // Training is synchronous compute in this process: a step that never yields would leave
+    // requests waiting until the epoch's checkpoint is written.
+    const midEpoch = await eventually(async () => {
+      const { job: j } = await server.gql(`query($id: ID!) { job(id: $id) { state progressMessage } }`, { id: job.id });
+      const step = Number(/step (\d+)/.exec(j.progressMessage ?? '')?.[1] ?? 0);
+      return j.state === 'RUNNING' && step % stepsPerEpoch !== 0 ? step : undefined;
+    });
+    expect(midEpoch).toBeGreaterThan(0);
+    await server.gql(`mutation($id: ID!) { cancelJob(id: $id) { id } }`, { id: job.id });
+    const cancelled = await eventually(async () => {
+      const { job: j } = await server.gql(`query($id: ID!) { job(id: $id) { state progress } }`, { id: job.id });
+      return j.state === 'CANCELLED' ? j : undefined;
+    });
+    expect(cancelled.progress).toBeLessThan(0.5);
+  });
+
   it('retrains a candidate from scratch and records test top-1 and top-5', async () => {
     const { datasetId, spaceId } = await seed(server, 'retrain');
     const { createUniformCandidates: [candidate] } = await server.gql(`mutation($s: ID!) { createUniformCandidates(input: { searchSpaceId: $s, widths: [0.25] }) { id } }`, { s: spaceId });
