@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import type { ImageSet } from './images';
 
 /** An IDX file (the MNIST format): unsigned bytes with their dimensions. */
 export interface IdxArray {
@@ -35,16 +36,6 @@ export function readIdx(folder: string, name: string): IdxArray {
   throw new Error(`${folder}: missing ${name} (or ${name}.gz)`);
 }
 
-/** Images [N, C, H, W] with pixel values in [0, 255] and their integer labels. */
-export interface LabelledImages {
-  readonly count: number;
-  readonly channels: number;
-  readonly height: number;
-  readonly width: number;
-  readonly pixels: Uint8Array;
-  readonly labels: Uint8Array;
-}
-
 export type Split = 'train' | 'test';
 
 const FILES: Record<Split, { images: string; labels: string }> = {
@@ -53,7 +44,7 @@ const FILES: Record<Split, { images: string; labels: string }> = {
 };
 
 /** Loads one split of an MNIST-layout folder (Fashion-MNIST, MNIST, KMNIST). */
-export function loadIdxSplit(folder: string, split: Split): LabelledImages {
+export function loadIdxSplit(folder: string, split: Split): ImageSet {
   const images = readIdx(folder, FILES[split].images);
   const labels = readIdx(folder, FILES[split].labels);
   if (images.dims.length !== 3 && images.dims.length !== 4) {

@@ -49,16 +49,8 @@ export class SlimmingService {
       if (evalBatchSize > supernet.dataset.searchSize!) {
         throw badInput('input.evalBatchSize', `the search hold-out has only ${supernet.dataset.searchSize} images`);
       }
-      const trajectory = em.create(SlimmingTrajectory, {
-        project: supernet.project,
-        supernet,
-        constraint: input.constraint,
-        targets,
-        evalBatchSize,
-        evalSeed,
-        bnMode: input.bnMode,
-        scoring: input.scoring,
-      });
+      const settings = { constraint: input.constraint, targets, evalBatchSize, evalSeed, bnMode: input.bnMode, scoring: input.scoring };
+      const trajectory = em.create(SlimmingTrajectory, { project: supernet.project, supernet, ...settings });
       return this.jobs.create(em, {
         project: supernet.project,
         kind: JobKind.SLIM,
@@ -68,12 +60,7 @@ export class SlimmingService {
           searchSpace: searchSpaceSpec(supernet.searchSpace),
           dataset: datasetSpec(supernet.dataset),
           checkpoint: { uri: checkpoint.uri, sha256: checkpoint.sha256 },
-          constraint: input.constraint,
-          targets,
-          evalBatchSize,
-          evalSeed,
-          bnMode: input.bnMode,
-          scoring: input.scoring,
+          ...settings,
         },
         subjectType: SlimmingTrajectory.name,
         subjectId: trajectory.id,

@@ -58,3 +58,21 @@ export async function trainSupernet(server: GraphQLClient, searchSpaceId: string
   );
   return job as { id: string; state: string; payload: { supernetId: string; runId: string }; subjectId: string };
 }
+
+/**
+ * A problem the real executors solve in seconds: 8×8 synthetic images of 4 classes (a quarter held
+ * out for the search) and mbv2-fmnist at 0.35x.
+ */
+export async function seedTinySearch(server: GraphQLClient, name: string, options: { trainSize?: number; groups?: number } = {}) {
+  const { createProject: project } = await server.gql(`mutation($n: String!) { createProject(input: { name: $n }) { id } }`, { n: name });
+  const { registerDataset: dataset } = await server.gql(
+    `mutation($p: ID!, $t: Int!) { registerDataset(input: { projectId: $p, name: "tiny", format: SYNTHETIC, searchFraction: 0.25,
+        synthetic: { numClasses: 4, trainSize: $t, testSize: 64, channels: 1, size: 8 } }) { id } }`,
+    { p: project.id, t: options.trainSize ?? 256 },
+  );
+  const { createSearchSpace: space } = await server.gql(
+    `mutation($p: ID!, $g: Int!) { createSearchSpace(input: { projectId: $p, name: "mbv2-tiny", architecture: "mbv2-fmnist", inputSize: 8, numClasses: 4, maxWidth: 0.35, groups: $g }) { id maxChannels } }`,
+    { p: project.id, g: options.groups ?? 3 },
+  );
+  return { projectId: project.id as string, datasetId: dataset.id as string, spaceId: space.id as string, maxChannels: space.maxChannels as number[] };
+}

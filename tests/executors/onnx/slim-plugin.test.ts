@@ -8,7 +8,7 @@ import { Rng } from '../../../executors/rng';
 import { TfjsTrainingPlugin } from '../../../executors/tfjs/plugin';
 import { decodeSafetensors } from '../../../executors/weights';
 import { BlobStore } from '../../../server/artifact-store';
-import { JOB_FIELDS } from '../../support/fixtures';
+import { JOB_FIELDS, seedTinySearch } from '../../support/fixtures';
 import { TEST_TRAINING_OPTIONS } from '../../support/plugins';
 import { TestServer, eventually } from '../../support/server';
 
@@ -28,21 +28,12 @@ describe('greedy slimming with the ONNX Runtime evaluator, through GraphQL', () 
 
   beforeAll(async () => {
     server = await TestServer.start('sqlite', [new TfjsTrainingPlugin(TEST_TRAINING_OPTIONS), slimmer]);
-    const { createProject: project } = await server.gql(`mutation { createProject(input: { name: "slim" }) { id } }`);
-    const { registerDataset: dataset } = await server.gql(
-      `mutation($p: ID!) { registerDataset(input: { projectId: $p, name: "tiny", format: SYNTHETIC, searchFraction: 0.25,
-          synthetic: { numClasses: 4, trainSize: 256, testSize: 64, channels: 1, size: 8 } }) { id } }`,
-      { p: project.id },
-    );
-    const { createSearchSpace: space } = await server.gql(
-      `mutation($p: ID!) { createSearchSpace(input: { projectId: $p, name: "s", architecture: "mbv2-fmnist", inputSize: 8, numClasses: 4, maxWidth: 0.35, groups: 3 }) { id maxChannels } }`,
-      { p: project.id },
-    );
-    const { profile } = await server.gql(`query($c: [Int!]!) { profile(architecture: "mbv2-fmnist", channels: $c, inputSize: 8, numClasses: 4) { macs } }`, { c: space.maxChannels });
+    const { datasetId, spaceId, maxChannels } = await seedTinySearch(server, 'slim');
+    const { profile } = await server.gql(`query($c: [Int!]!) { profile(architecture: "mbv2-fmnist", channels: $c, inputSize: 8, numClasses: 4) { macs } }`, { c: maxChannels });
     widestMacs = profile.macs;
     const { trainSupernet: job } = await server.gql(
       `mutation($s: ID!, $d: ID!) { trainSupernet(input: { name: "sn", searchSpaceId: $s, datasetId: $d, recipe: { epochs: 2, batchSize: 32, learningRate: 0.1 } }) { id payload } }`,
-      { s: space.id, d: dataset.id },
+      { s: spaceId, d: datasetId },
     );
     await succeeded(server, job.id);
     supernetId = job.payload.supernetId;

@@ -5,7 +5,7 @@ import { OnnxSlimmingPlugin } from '../../../executors/onnx/slim-plugin';
 import { TfjsTrainingPlugin } from '../../../executors/tfjs/plugin';
 import { ChildServer } from '../../support/child';
 import { scratchDatabase } from '../../support/databases';
-import type { GraphQLClient } from '../../support/fixtures';
+import { seedTinySearch, type GraphQLClient } from '../../support/fixtures';
 import { TEST_TRAINING_OPTIONS } from '../../support/plugins';
 import { TestServer, eventually } from '../../support/server';
 
@@ -33,19 +33,10 @@ describe('a slimming job killed mid-trajectory', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'slimlab-slim-resume-'));
     const plugins = () => [new TfjsTrainingPlugin(TEST_TRAINING_OPTIONS), new OnnxSlimmingPlugin({ provider: 'cpu', threads: 1, cacheFile: null })];
     let server = await TestServer.start('sqlite', plugins(), { database: scratch.target, dataDir });
-    const { createProject: project } = await server.gql(`mutation { createProject(input: { name: "slim-resume" }) { id } }`);
-    const { registerDataset: dataset } = await server.gql(
-      `mutation($p: ID!) { registerDataset(input: { projectId: $p, name: "tiny", format: SYNTHETIC, searchFraction: 0.25,
-          synthetic: { numClasses: 4, trainSize: 256, testSize: 64, channels: 1, size: 8 } }) { id } }`,
-      { p: project.id },
-    );
-    const { createSearchSpace: space } = await server.gql(
-      `mutation($p: ID!) { createSearchSpace(input: { projectId: $p, name: "s", architecture: "mbv2-fmnist", inputSize: 8, numClasses: 4, maxWidth: 0.35, groups: 6 }) { id } }`,
-      { p: project.id },
-    );
+    const { datasetId, spaceId } = await seedTinySearch(server, 'slim-resume', { groups: 6 });
     const { trainSupernet: training } = await server.gql(
       `mutation($s: ID!, $d: ID!) { trainSupernet(input: { name: "sn", searchSpaceId: $s, datasetId: $d, recipe: { epochs: 1, batchSize: 32 } }) { id payload } }`,
-      { s: space.id, d: dataset.id },
+      { s: spaceId, d: datasetId },
     );
     await until(server, training.id, 'SUCCEEDED');
     const supernetId = training.payload.supernetId as string;

@@ -1,22 +1,7 @@
 import { TfjsTrainingPlugin } from '../../../executors/tfjs/plugin';
-import { JOB_FIELDS } from '../../support/fixtures';
+import { JOB_FIELDS, seedTinySearch } from '../../support/fixtures';
 import { TEST_TRAINING_OPTIONS } from '../../support/plugins';
 import { TestServer, eventually } from '../../support/server';
-
-/** A small learnable problem: 8×8 synthetic images and mbv2-fmnist at 0.35x with 3 groups per unit. */
-async function seed(server: TestServer, name: string) {
-  const { createProject: project } = await server.gql(`mutation($n: String!) { createProject(input: { name: $n }) { id } }`, { n: name });
-  const { registerDataset: dataset } = await server.gql(
-    `mutation($p: ID!) { registerDataset(input: { projectId: $p, name: "tiny", format: SYNTHETIC, searchFraction: 0.25,
-        synthetic: { numClasses: 4, trainSize: 256, testSize: 64, channels: 1, size: 8 } }) { id } }`,
-    { p: project.id },
-  );
-  const { createSearchSpace: space } = await server.gql(
-    `mutation($p: ID!) { createSearchSpace(input: { projectId: $p, name: "mbv2-tiny", architecture: "mbv2-fmnist", inputSize: 8, numClasses: 4, maxWidth: 0.35, groups: 3 }) { id } }`,
-    { p: project.id },
-  );
-  return { projectId: project.id as string, datasetId: dataset.id as string, spaceId: space.id as string };
-}
 
 async function finished(server: TestServer, jobId: string) {
   return eventually(async () => {
@@ -38,7 +23,7 @@ describe('tfjs training executor through the server', () => {
   });
 
   it('trains a supernet with the sandwich rule, reporting history, held-out accuracy and checkpoints', async () => {
-    const { datasetId, spaceId } = await seed(server, 'supernet');
+    const { datasetId, spaceId } = await seedTinySearch(server, 'supernet');
     const { trainSupernet: job } = await server.gql(
       `mutation($s: ID!, $d: ID!) { trainSupernet(input: { name: "sn", searchSpaceId: $s, datasetId: $d, recipe: { epochs: 2, batchSize: 32, learningRate: 0.1 } }) { ${JOB_FIELDS} payload } }`,
       { s: spaceId, d: datasetId },
@@ -60,20 +45,11 @@ describe('tfjs training executor through the server', () => {
   });
 
   it('answers the API between training steps, not only between epochs, and stops when cancelled', async () => {
-    const { createProject: project } = await server.gql(`mutation { createProject(input: { name: "responsive" }) { id } }`);
-    const { registerDataset: dataset } = await server.gql(
-      `mutation($p: ID!) { registerDataset(input: { projectId: $p, name: "long", format: SYNTHETIC, searchFraction: 0.25,
-          synthetic: { numClasses: 4, trainSize: 1024, testSize: 64, channels: 1, size: 8 } }) { id } }`,
-      { p: project.id },
-    );
-    const { createSearchSpace: space } = await server.gql(
-      `mutation($p: ID!) { createSearchSpace(input: { projectId: $p, name: "s", architecture: "mbv2-fmnist", inputSize: 8, numClasses: 4, maxWidth: 0.35, groups: 3 }) { id } }`,
-      { p: project.id },
-    );
+    const { datasetId, spaceId } = await seedTinySearch(server, 'responsive', { trainSize: 1024 });
     const stepsPerEpoch = 768 / 8;
     const { trainSupernet: job } = await server.gql(
       `mutation($s: ID!, $d: ID!) { trainSupernet(input: { name: "long", searchSpaceId: $s, datasetId: $d, recipe: { epochs: 50, batchSize: 8 } }) { id } }`,
-      { s: space.id, d: dataset.id },
+      { s: spaceId, d: datasetId },
     );
     // Training is synchronous compute in this process: a step that never yields would leave
     // requests waiting until the epoch's checkpoint is written.
@@ -92,7 +68,7 @@ describe('tfjs training executor through the server', () => {
   });
 
   it('retrains a candidate from scratch and records test top-1 and top-5', async () => {
-    const { datasetId, spaceId } = await seed(server, 'retrain');
+    const { datasetId, spaceId } = await seedTinySearch(server, 'retrain');
     const { createUniformCandidates: [candidate] } = await server.gql(`mutation($s: ID!) { createUniformCandidates(input: { searchSpaceId: $s, widths: [0.25] }) { id } }`, { s: spaceId });
     const { retrainCandidate: [job] } = await server.gql(
       `mutation($c: ID!, $d: ID!) { retrainCandidate(input: { candidateId: $c, datasetId: $d, seeds: [3], recipe: { epochs: 2, batchSize: 32, learningRate: 0.1 } }) { id } }`,

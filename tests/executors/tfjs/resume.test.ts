@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { TfjsTrainingPlugin } from '../../../executors/tfjs/plugin';
 import { ChildServer } from '../../support/child';
 import { scratchDatabase } from '../../support/databases';
+import { seedTinySearch } from '../../support/fixtures';
 import { TEST_TRAINING_OPTIONS } from '../../support/plugins';
 import { TestServer, eventually } from '../../support/server';
 
@@ -15,19 +16,10 @@ describe('a supernet training killed mid-run', () => {
     const scratch = await scratchDatabase('sqlite');
     const dataDir = mkdtempSync(join(tmpdir(), 'slimlab-resume-'));
     const child = await ChildServer.start(scratch.target, dataDir, 'tfjs');
-    const { createProject: project } = await child.gql(`mutation { createProject(input: { name: "resume" }) { id } }`);
-    const { registerDataset: dataset } = await child.gql(
-      `mutation($p: ID!) { registerDataset(input: { projectId: $p, name: "tiny", format: SYNTHETIC, searchFraction: 0.25,
-          synthetic: { numClasses: 4, trainSize: 256, testSize: 64, channels: 1, size: 8 } }) { id } }`,
-      { p: project.id },
-    );
-    const { createSearchSpace: space } = await child.gql(
-      `mutation($p: ID!) { createSearchSpace(input: { projectId: $p, name: "s", architecture: "mbv2-fmnist", inputSize: 8, numClasses: 4, maxWidth: 0.35, groups: 3 }) { id } }`,
-      { p: project.id },
-    );
+    const { datasetId, spaceId } = await seedTinySearch(child, 'resume');
     const { trainSupernet: job } = await child.gql(
       `mutation($s: ID!, $d: ID!) { trainSupernet(input: { name: "sn", searchSpaceId: $s, datasetId: $d, recipe: { epochs: ${EPOCHS}, batchSize: 32 } }) { id payload } }`,
-      { s: space.id, d: dataset.id },
+      { s: spaceId, d: datasetId },
     );
     // Kill it once it has checkpointed at least one epoch and trained past it.
     const checkpointStep = await eventually(async () => {
