@@ -69,10 +69,10 @@ export class CreateSearchSpaceInput {
   units: UnitOverrideInput[] = [];
 }
 
-@InputType({ description: 'How a supernet is trained (AUTOSLIM.md §1, stage 2).' })
-export class SupernetRecipeInput {
-  @Field(() => Int)
-  epochs: number = 5;
+/** The optimisation settings every training shares; each recipe sets its own epochs. */
+@InputType()
+export abstract class TrainingRecipeInput {
+  abstract epochs: number;
   @Field(() => Int)
   batchSize: number = 64;
   @Field(() => Float)
@@ -87,6 +87,12 @@ export class SupernetRecipeInput {
   warmupEpochs: number = 0;
   @Field(() => Float)
   labelSmoothing: number = 0.1;
+}
+
+@InputType({ description: 'How a supernet is trained (AUTOSLIM.md §1, stage 2).' })
+export class SupernetRecipeInput extends TrainingRecipeInput {
+  @Field(() => Int)
+  epochs: number = 5;
   @Field(() => Int, { description: 'Random configs per step besides the widest and narrowest.' })
   randomConfigs: number = 2;
   @Field(() => String, { description: 'soft (reference), hard+kl (mmrazor) or off.' })
@@ -121,23 +127,9 @@ export class StartSlimmingInput {
 }
 
 @InputType({ description: 'How a candidate is retrained from scratch.' })
-export class RetrainRecipeInput {
+export class RetrainRecipeInput extends TrainingRecipeInput {
   @Field(() => Int)
   epochs: number = 10;
-  @Field(() => Int)
-  batchSize: number = 64;
-  @Field(() => Float)
-  learningRate: number = 0.05;
-  @Field(() => Float)
-  momentum: number = 0.9;
-  @Field(() => Float)
-  weightDecay: number = 1e-4;
-  @Field(() => String)
-  schedule: string = 'linear';
-  @Field(() => Float)
-  warmupEpochs: number = 0;
-  @Field(() => Float)
-  labelSmoothing: number = 0.1;
 }
 
 @InputType()

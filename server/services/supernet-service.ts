@@ -1,4 +1,4 @@
-import type { SupernetRecipeInput, TrainSupernetInput } from '../../schema/inputs';
+import type { TrainingRecipeInput, TrainSupernetInput } from '../../schema/inputs';
 import { JobKind, RunKind } from '../../schema/enums';
 import type { Orm } from '../db/orm';
 import { Dataset, SearchSpace, Supernet, TrainingRun } from '../entities';
@@ -13,7 +13,7 @@ import { searchSpaceSpec } from './search-space-service';
 const SCHEDULES = ['linear', 'cosine', 'step'];
 const DISTILLATION = ['soft', 'hard+kl', 'off'];
 
-export function checkTrainingRecipe<R extends Omit<SupernetRecipeInput, 'randomConfigs' | 'distillation' | 'seed'>>(field: string, r: R): R {
+export function checkTrainingRecipe<R extends TrainingRecipeInput>(field: string, r: R): R {
   check.integer(`${field}.epochs`, r.epochs, 1, 10_000);
   check.integer(`${field}.batchSize`, r.batchSize, 1, 65_536);
   check.finite(`${field}.learningRate`, r.learningRate, 0, 10, true);
