@@ -138,7 +138,7 @@ describe('slimlab CLI against a running server', () => {
     const { candidates } = await server.gql(`{ candidates(first: 1) { edges { node { id } } } }`);
     const known = capture();
     expect(await main(['export', candidates.edges[0].node.id, '--onnx', 'out.onnx', '--server', url], known.io)).toBe(1);
-    expect(known.stderr()).toContain('not available until the evaluation executor lands');
+    expect(known.stderr()).toContain('is not available yet: the server\'s API has no export operation');
   });
 });
 
