@@ -1,8 +1,8 @@
 import type { MigrationObject } from '@mikro-orm/core';
-import { Migration20261128044507 as SqliteInitial } from './sqlite/Migration20261128044507';
-import { Migration20261128044507 as PostgresqlInitial } from './postgresql/Migration20261128044507';
+import { Migration20261128062452 as SqliteInitial } from './sqlite/Migration20261128062452';
+import { Migration20261128062452 as PostgresqlInitial } from './postgresql/Migration20261128062452';
 
 /** Listed explicitly so migrations load the same way from TypeScript sources and compiled JS. */
-export const SQLITE_MIGRATIONS: MigrationObject[] = [{ name: 'Migration20261128044507', class: SqliteInitial }];
+export const SQLITE_MIGRATIONS: MigrationObject[] = [{ name: 'Migration20261128062452', class: SqliteInitial }];
 
-export const POSTGRESQL_MIGRATIONS: MigrationObject[] = [{ name: 'Migration20261128044507', class: PostgresqlInitial }];
+export const POSTGRESQL_MIGRATIONS: MigrationObject[] = [{ name: 'Migration20261128062452', class: PostgresqlInitial }];

@@ -28,6 +28,7 @@ export enum ArtifactKind {
 
 export enum DatasetFormat {
   IDX = 'IDX',
+  IMAGE_FOLDER = 'IMAGE_FOLDER',
   SYNTHETIC = 'SYNTHETIC',
 }
 

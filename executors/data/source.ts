@@ -1,12 +1,13 @@
 import type { ImageSet } from './images';
 import { loadIdxSplit } from './idx';
+import { loadImageFolderSplit } from './image-folder';
 import { searchSplit, type SearchSplit } from './split';
 import { subset } from './images';
 import { syntheticImages } from './synthetic';
 
 /** What an executor is told about a dataset: the fields of the Dataset entity it needs. */
 export interface DatasetSpec {
-  readonly format: 'IDX' | 'SYNTHETIC';
+  readonly format: 'IDX' | 'IMAGE_FOLDER' | 'SYNTHETIC';
   readonly uri: string;
   readonly inputChannels: number;
   readonly inputHeight: number;
@@ -34,6 +35,7 @@ export function loadDataset(spec: DatasetSpec): DatasetSplits {
 
 function loadFull(spec: DatasetSpec, which: 'train' | 'test'): ImageSet {
   if (spec.format === 'IDX') return loadIdxSplit(spec.uri, which);
+  if (spec.format === 'IMAGE_FOLDER') return loadImageFolderSplit(spec.uri, which);
   return syntheticImages(
     { numClasses: spec.numClasses, channels: spec.inputChannels, size: spec.inputHeight, seed: spec.splitSeed },
     which,

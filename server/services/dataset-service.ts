@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadIdxSplit } from '../../executors/data/idx';
+import { describeImageFolder } from '../../executors/data/image-folder';
 import type { DatasetSpec } from '../../executors/data/source';
 import { searchSplit } from '../../executors/data/split';
 import { DatasetFormat } from '../../schema/enums';
@@ -26,6 +27,15 @@ export function datasetSpec(dataset: Dataset): DatasetSpec {
   };
 }
 
+/** Runs a loader's check and turns its error into a BAD_USER_INPUT error on `field`. */
+function inspected<T>(field: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    throw badInput(field, (error as Error).message);
+  }
+}
+
 interface DatasetShape {
   uri: string;
   inputChannels: number;
@@ -34,6 +44,7 @@ interface DatasetShape {
   numClasses: number;
   trainSize: number;
   testSize: number;
+  classNames?: readonly string[];
 }
 
 export class DatasetService {
@@ -62,7 +73,7 @@ export class DatasetService {
         name,
         format: input.format,
         ...shape,
-        classNames: input.classNames ?? null,
+        classNames: input.classNames ?? (shape.classNames ? [...shape.classNames] : null),
         searchFraction,
         splitSeed,
         searchSize: split.searchIndices.length,
@@ -91,17 +102,24 @@ export class DatasetService {
           testSize: check.integer('input.synthetic.testSize', s.testSize, 1, 1_000_000),
         };
       }
+      case DatasetFormat.IMAGE_FOLDER: {
+        const folder = this.folder(input.path);
+        const shape = inspected('input.path', () => describeImageFolder(folder));
+        return {
+          uri: folder,
+          inputChannels: shape.channels,
+          inputHeight: shape.height,
+          inputWidth: shape.width,
+          numClasses: shape.classNames.length,
+          trainSize: shape.trainSize,
+          testSize: shape.testSize,
+          classNames: shape.classNames,
+        };
+      }
       case DatasetFormat.IDX: {
         const folder = this.folder(input.path);
-        const read = (split: 'train' | 'test') => {
-          try {
-            return loadIdxSplit(folder, split);
-          } catch (error) {
-            throw badInput('input.path', (error as Error).message);
-          }
-        };
-        const train = read('train');
-        const test = read('test');
+        const train = inspected('input.path', () => loadIdxSplit(folder, 'train'));
+        const test = inspected('input.path', () => loadIdxSplit(folder, 'test'));
         return {
           uri: folder,
           inputChannels: train.channels,

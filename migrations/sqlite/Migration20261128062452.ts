@@ -1,6 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261128044507 extends Migration {
+export class Migration20261128062452 extends Migration {
 
   override async up(): Promise<void> {
     this.addSql(`create table \`executor\` (\`id\` text not null, \`created_at\` datetime not null, \`name\` text not null, \`worker_id\` text not null, \`kinds\` json not null, \`backend\` text not null, \`provider\` text not null, \`device\` text not null, \`versions\` json not null, \`note\` text null, \`host\` text not null, \`pid\` integer not null, \`last_seen_at\` datetime not null, \`online\` integer not null default true, primary key (\`id\`));`);
@@ -12,7 +12,7 @@ export class Migration20261128044507 extends Migration {
     this.addSql(`create index \`job_project_id_index\` on \`job\` (\`project_id\`);`);
     this.addSql(`create index \`job_state_kind_index\` on \`job\` (\`state\`, \`kind\`);`);
 
-    this.addSql(`create table \`dataset\` (\`id\` text not null, \`created_at\` datetime not null, \`project_id\` text not null, \`name\` text not null, \`format\` text check (\`format\` in ('IDX', 'SYNTHETIC')) not null, \`uri\` text not null, \`input_channels\` integer not null, \`input_height\` integer not null, \`input_width\` integer not null, \`num_classes\` integer not null, \`class_names\` json null, \`train_size\` integer not null, \`test_size\` integer not null, \`search_fraction\` double not null, \`split_seed\` integer not null, \`split_digest\` text null, \`search_size\` integer null, constraint \`dataset_project_id_foreign\` foreign key(\`project_id\`) references \`project\`(\`id\`) on update cascade, primary key (\`id\`));`);
+    this.addSql(`create table \`dataset\` (\`id\` text not null, \`created_at\` datetime not null, \`project_id\` text not null, \`name\` text not null, \`format\` text check (\`format\` in ('IDX', 'IMAGE_FOLDER', 'SYNTHETIC')) not null, \`uri\` text not null, \`input_channels\` integer not null, \`input_height\` integer not null, \`input_width\` integer not null, \`num_classes\` integer not null, \`class_names\` json null, \`train_size\` integer not null, \`test_size\` integer not null, \`search_fraction\` double not null, \`split_seed\` integer not null, \`split_digest\` text null, \`search_size\` integer null, constraint \`dataset_project_id_foreign\` foreign key(\`project_id\`) references \`project\`(\`id\`) on update cascade, primary key (\`id\`));`);
     this.addSql(`create index \`dataset_project_id_index\` on \`dataset\` (\`project_id\`);`);
     this.addSql(`create unique index \`dataset_project_id_name_unique\` on \`dataset\` (\`project_id\`, \`name\`);`);
 

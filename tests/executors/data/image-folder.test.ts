@@ -1,0 +1,96 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as jpeg from 'jpeg-js';
+import { PNG } from 'pngjs';
+import { describeImageFolder, loadImageFolderSplit } from '../../../executors/data/image-folder';
+import { loadDataset } from '../../../executors/data/source';
+import { TestServer } from '../../support/server';
+
+/** RGBA pixels where image `index` of class `label` has every pixel at a known value. */
+function rgba(size: number, value: (channel: number) => number): Buffer {
+  const data = Buffer.alloc(size * size * 4);
+  for (let p = 0; p < size * size; p++) {
+    for (let c = 0; c < 3; c++) data[p * 4 + c] = value(c);
+    data[p * 4 + 3] = 255;
+  }
+  return data;
+}
+
+function writePng(path: string, size: number, value: (channel: number) => number): void {
+  const png = new PNG({ width: size, height: size });
+  rgba(size, value).copy(png.data);
+  writeFileSync(path, PNG.sync.write(png));
+}
+
+/** <root>/{train,test}/<class>/ with `perClass` images each; gray PNGs, or colour PNG + JPEG. */
+function imageFolder(classes: string[], perClass: number, color: boolean, size = 6): string {
+  const root = mkdtempSync(join(tmpdir(), 'slimlab-folder-'));
+  for (const split of ['train', 'test']) {
+    classes.forEach((name, label) => {
+      const dir = join(root, split, name);
+      mkdirSync(dir, { recursive: true });
+      for (let i = 0; i < perClass; i++) {
+        const value = (c: number) => (color ? 40 * label + 10 * c + i : 50 * label + i);
+        if (color && i % 2 === 1) {
+          writeFileSync(join(dir, `${i}.jpg`), jpeg.encode({ width: size, height: size, data: rgba(size, value) }, 100).data);
+        } else {
+          writePng(join(dir, `${i}.png`), size, value);
+        }
+      }
+      writeFileSync(join(dir, 'notes.txt'), 'not an image');
+    });
+  }
+  return root;
+}
+
+describe('image-folder datasets', () => {
+  it('reads a grayscale folder as one channel, labels in class-name order', () => {
+    const root = imageFolder(['shirt', 'bag', 'coat'], 4, false);
+    expect(describeImageFolder(root)).toEqual({ classNames: ['bag', 'coat', 'shirt'], trainSize: 12, testSize: 12, channels: 1, height: 6, width: 6 });
+    const train = loadImageFolderSplit(root, 'train');
+    expect([train.count, train.channels]).toEqual([12, 1]);
+    expect(Array.from(train.labels)).toEqual([0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]);
+    // 'bag' was written as label 1 (value 50 + i), image 2 of it: every pixel 52.
+    expect(train.pixels[2 * 36]).toBe(52);
+  });
+
+  it('reads colour PNG and JPEG as three channels in NCHW', () => {
+    const root = imageFolder(['a', 'b'], 2, true);
+    const train = loadImageFolderSplit(root, 'train');
+    expect([train.count, train.channels, train.height]).toEqual([4, 3, 6]);
+    const plane = 36;
+    expect([train.pixels[0], train.pixels[plane], train.pixels[2 * plane]]).toEqual([0, 10, 20]);
+    const jpegBlue = train.pixels[(1 * 3 + 2) * plane]!;
+    expect(Math.abs(jpegBlue - 21)).toBeLessThanOrEqual(2);
+  });
+
+  it('names the file and the rule when the folder is wrong', () => {
+    const root = imageFolder(['a', 'b'], 2, false);
+    writePng(join(root, 'test', 'b', 'big.png'), 8, () => 1);
+    expect(() => loadImageFolderSplit(root, 'test')).toThrow(/big.png: image is 8×8, the dataset's images are 6×6/);
+    mkdirSync(join(root, 'test', 'c'));
+    expect(() => describeImageFolder(root)).toThrow(/classes c are not in/);
+    expect(() => describeImageFolder(join(root, 'missing'))).toThrow(/not a readable folder/);
+  });
+
+  it('registers through GraphQL with its class names and loads for training', async () => {
+    const server = await TestServer.start('sqlite');
+    try {
+      const root = imageFolder(['cat', 'dog'], 10, true);
+      const { createProject: project } = await server.gql(`mutation { createProject(input: { name: "folders" }) { id } }`);
+      const { registerDataset: dataset } = await server.gql(
+        `mutation($p: ID!, $path: String!) { registerDataset(input: { projectId: $p, name: "pets", format: IMAGE_FOLDER, path: $path, searchFraction: 0.2 }) {
+          format inputChannels inputHeight numClasses classNames trainSize testSize searchSize } }`,
+        { p: project.id, path: root },
+      );
+      expect(dataset).toEqual({ format: 'IMAGE_FOLDER', inputChannels: 3, inputHeight: 6, numClasses: 2, classNames: ['cat', 'dog'], trainSize: 20, testSize: 20, searchSize: 4 });
+      const splits = loadDataset({ format: 'IMAGE_FOLDER', uri: root, inputChannels: 3, inputHeight: 6, numClasses: 2, trainSize: 20, testSize: 20, searchFraction: 0.2, splitSeed: 0 });
+      expect([splits.train.count, splits.search.count, splits.test.count]).toEqual([16, 4, 20]);
+      const bad = await server.gqlError(`mutation($p: ID!) { registerDataset(input: { projectId: $p, name: "x", format: IMAGE_FOLDER, path: "/tmp" }) { id } }`, { p: project.id });
+      expect(bad).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'input.path' } });
+    } finally {
+      await server.stop();
+    }
+  });
+});
