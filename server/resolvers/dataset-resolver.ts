@@ -1,6 +1,8 @@
-import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { searchSplit } from '../../executors/data/split';
 import { RegisterDatasetInput } from '../../schema/inputs';
 import { Dataset } from '../../schema/types';
+import type { Dataset as DatasetEntity } from '../entities';
 import type { GraphQLContext } from '../services';
 
 @Resolver(() => Dataset)
@@ -13,5 +15,10 @@ export class DatasetResolver {
   @Mutation(() => Dataset, { description: 'Reads the dataset\'s shape from its files and carves the seeded search hold-out.' })
   registerDataset(@Arg('input', () => RegisterDatasetInput) input: RegisterDatasetInput, @Ctx() { services }: GraphQLContext) {
     return services.datasets.register(input);
+  }
+
+  @FieldResolver(() => [Int], { description: 'Training-image indices held out for the search, ascending; the seeded split reproduces them, splitDigest checks them.' })
+  searchIndices(@Root() dataset: DatasetEntity): number[] {
+    return Array.from(searchSplit(dataset.trainSize, dataset.searchFraction, dataset.splitSeed).searchIndices);
   }
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DATABASES } from '../support/databases';
 import { JOB_FIELDS, seedProject, writeIdxDataset } from '../support/fixtures';
 import { TestServer } from '../support/server';
@@ -59,9 +60,15 @@ describe.each(DATABASES)('GraphQL API on %s', (kind) => {
       const { registerDataset: b } = await register('b', 7);
       const { registerDataset: c } = await register('c', 8);
       expect(b.splitDigest).toBe(a.splitDigest);
+      const { datasets } = await server.gql(`query($p: ID!) { datasets(projectId: $p) { name searchIndices } }`, { p: projectId });
+      const indices: number[] = datasets.find((d: { name: string }) => d.name === 'a').searchIndices;
+      expect(indices).toHaveLength(50);
+      expect(indices).toEqual([...new Set(indices)].sort((x, y) => x - y));
+      expect(Math.max(...indices)).toBeLessThan(200);
+      expect(createHash('sha256').update(Buffer.from(Uint32Array.from(indices).buffer)).digest('hex')).toBe(a.splitDigest);
       expect(c.splitDigest).not.toBe(a.splitDigest);
-      const { datasets } = await server.gql(`query($p: ID!) { datasets(projectId: $p) { name } }`, { p: projectId });
-      expect(datasets.map((d: { name: string }) => d.name)).toEqual(['synthetic', 'a', 'b', 'c']);
+      const { datasets: all } = await server.gql(`query($p: ID!) { datasets(projectId: $p) { name } }`, { p: projectId });
+      expect(all.map((d: { name: string }) => d.name)).toEqual(['synthetic', 'a', 'b', 'c']);
     });
 
     it('rejects a missing folder, a bad fraction and a missing synthetic spec', async () => {
