@@ -5,7 +5,7 @@
  * in-process or in a remote worker.
  */
 
-export const JOB_KINDS = ['TRAIN_SUPERNET', 'SLIM', 'RETRAIN', 'PROFILE_LATENCY', 'EVALUATE'] as const;
+export const JOB_KINDS = ['TRAIN_SUPERNET', 'SLIM', 'RETRAIN', 'PROFILE_LATENCY', 'EVALUATE', 'EXPORT'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 /** What a plugin found it can run on, recorded on every job it runs. */

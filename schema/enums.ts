@@ -8,6 +8,7 @@ export enum JobKind {
   RETRAIN = 'RETRAIN',
   PROFILE_LATENCY = 'PROFILE_LATENCY',
   EVALUATE = 'EVALUATE',
+  EXPORT = 'EXPORT',
 }
 
 export enum JobState {
