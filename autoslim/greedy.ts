@@ -39,6 +39,11 @@ export type CostFn = (channels: ChannelList) => number;
 export interface Score {
   readonly accuracy: number;
   readonly loss?: number;
+  /**
+   * Scored only by a cheaper screening (e.g. a smaller batch) that ruled the proposal out: its
+   * accuracy is the screening's, and it cannot win the step. At least one score must be unscreened.
+   */
+  readonly screenedOut?: boolean;
 }
 
 export interface UnitRef {
@@ -81,6 +86,8 @@ export interface ProposalOutcome {
   readonly loss?: number;
   /** Higher is better: the accuracy, or minus the accuracy drop per unit of cost saved. */
   readonly score: number;
+  /** Present (true) when a screening ruled this proposal out; see Score.screenedOut. */
+  readonly screenedOut?: true;
 }
 
 export interface StepRecord extends EvaluatedConfig {
@@ -195,6 +202,7 @@ function select(state: Exclude<GreedyState, FinishedState>, scores: readonly Sco
     accuracy: scores[i].accuracy,
     ...lossField(scores[i]),
     score: scoreOf(state.scoring, state.current, p.cost, scores[i].accuracy),
+    ...(scores[i].screenedOut ? { screenedOut: true as const } : {}),
   }));
   const best = bestIndex(outcomes, state.tieBreak);
   return { chosen: evaluated(state.pending[best], scores[best]), unit: outcomes[best].unit, score: outcomes[best].score, outcomes };
@@ -222,9 +230,10 @@ function scoreOf(scoring: Scoring, current: EvaluatedConfig, cost: number, accur
 }
 
 function bestIndex(outcomes: readonly ProposalOutcome[], tieBreak: TieBreak): number {
-  let best = 0;
-  for (let i = 1; i < outcomes.length; i++) {
-    if (beats(outcomes[i], outcomes[best], tieBreak)) best = i;
+  let best = -1;
+  for (let i = 0; i < outcomes.length; i++) {
+    if (outcomes[i].screenedOut) continue;
+    if (best < 0 || beats(outcomes[i], outcomes[best], tieBreak)) best = i;
   }
   return best;
 }
@@ -264,4 +273,7 @@ function checkScores(scores: readonly Score[], expected: number): void {
     if (!Number.isFinite(s.accuracy)) throw new AutoSlimError(`scores[${i}].accuracy`, 'finite', `got ${s.accuracy}`);
     if (s.loss !== undefined && !Number.isFinite(s.loss)) throw new AutoSlimError(`scores[${i}].loss`, 'finite', `got ${s.loss}`);
   });
+  if (expected > 0 && scores.every((s) => s.screenedOut)) {
+    throw new AutoSlimError('scores', 'contender', 'every proposal was screened out; at least one must be fully evaluated');
+  }
 }

@@ -44,6 +44,7 @@ export { startSlimming, proposals, advance } from './greedy';
 
 export type { Evaluator, StepListener } from './run-greedy';
 export { runGreedy } from './run-greedy';
+export { screenContenders } from './screening';
 
 export type { CostMetric } from './cost';
 export { profileCost } from './cost';

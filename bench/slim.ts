@@ -2,9 +2,12 @@
  * Benchmark of AutoSlim's slimming stage on mbv2-fmnist (AUTOSLIM.md §4), evaluation part:
  * ONNX Runtime CPU throughput at batch 2048 with batch-statistics BN (what the search uses) and
  * with folded BN, PyTorch's reference side by side, and the two ways of evaluating many
- * configurations of one supernet (a session per config, or one masked max-width session).
+ * configurations of one supernet (a session per config, or one masked max-width session), and one
+ * full greedy trajectory with the savings against the plain export-and-evaluate loop
+ * (bench/slim-trajectory.ts).
  *
- *   npx tsc -p tsconfig.build.json; node dist/bench/slim.js [--threads 2] [--repeats 7]
+ *   npm run bench:slim -- [--threads 2] [--repeats 7] [--trajectory-width 1.0] [--groups 4]
+ *     [--screen-batch 256] [--screen-keep 3] [--plain-every 6] [--checkpoint supernet.safetensors]
  *
  * The last line printed is one JSON object with every number.
  */
@@ -18,6 +21,7 @@ import { buildModel, channelMasks, labelledImages, randomWeights, type BatchNorm
 import { Rng } from '../executors/rng';
 import { MetricsSession, type LabelledImages } from '../executors/onnx/session';
 import type { WeightMap } from '../executors/weights';
+import { trajectoryBench } from './slim-trajectory';
 
 const ARCH = 'mbv2-fmnist';
 const OPTS: NetworkOptions = { inputSize: 28, numClasses: 10 };
@@ -136,7 +140,18 @@ function torchReference(threads: number): { imagesPerS: number | null; engine?: 
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { threads: { type: 'string', default: '2' }, repeats: { type: 'string', default: '7' } } });
+  const { values } = parseArgs({
+    options: {
+      threads: { type: 'string', default: '2' },
+      repeats: { type: 'string', default: '7' },
+      'trajectory-width': { type: 'string', default: '1.0' },
+      groups: { type: 'string', default: '4' },
+      'screen-batch': { type: 'string', default: '256' },
+      'screen-keep': { type: 'string', default: '3' },
+      'plain-every': { type: 'string', default: '6' },
+      checkpoint: { type: 'string' },
+    },
+  });
   const threads = Number(values.threads);
   const repeats = Number(values.repeats);
   const graph = buildGraph(ARCH, defaultChannels(ARCH, 1.0, OPTS), OPTS);
@@ -153,6 +168,21 @@ async function main(): Promise<void> {
   console.log(`session per config (median ms, build+open+run): ${JSON.stringify(reuse.per_config_session_ms)}`);
   console.log(`masked session (median ms per config run): ${JSON.stringify(reuse.masked_session_ms)}, opened and warmed up once in ${reuse.masked_session_open_and_warm_up_ms} ms`);
 
+  const trajectory = await trajectoryBench({
+    threads,
+    width: Number(values['trajectory-width']),
+    groups: Number(values.groups),
+    batch: BATCH,
+    screenBatch: Number(values['screen-batch']),
+    screenKeep: Number(values['screen-keep']),
+    plainEvery: Number(values['plain-every']),
+    checkpoint: values.checkpoint ?? null,
+  });
+  console.log(
+    `trajectory (${trajectory.supernet}): ${trajectory.steps} steps, ${trajectory.proposals} proposals, ${trajectory.evaluations} evaluations in ${trajectory.trajectory_seconds} s with the savings; ` +
+      `the plain loop takes ${trajectory.plain_seconds_per_evaluation} s per proposal → ${trajectory.trajectory_seconds_plain} s (${trajectory.speedup}×); screening agreed with full evaluation on ${trajectory.screening_agreed_with_full_evaluation}`,
+  );
+
   console.log(
     JSON.stringify({
       bench: 'slim-evaluation',
@@ -168,6 +198,10 @@ async function main(): Promise<void> {
       batch_stat_overhead: round(folded.imagesPerS / batchStats.imagesPerS - 1, 3),
       ort_timing_ms: { batch: batchStats, folded },
       session_reuse: reuse,
+      trajectory_seconds: trajectory.trajectory_seconds,
+      trajectory_seconds_plain: trajectory.trajectory_seconds_plain,
+      evaluations: trajectory.evaluations,
+      trajectory,
     }),
   );
 }

@@ -64,6 +64,19 @@ export class Api {
     return body.data;
   }
 
+  /** The bytes at a path the server named (e.g. Artifact.downloadUrl). */
+  async download(path: string): Promise<Buffer> {
+    const url = new URL(path, this.server);
+    let response: Response;
+    try {
+      response = await fetch(url);
+    } catch (error) {
+      throw this.unreachable(error);
+    }
+    if (!response.ok) throw new CliError(`${url.href} answered HTTP ${response.status}: ${(await response.text()).trim()}`);
+    return Buffer.from(await response.arrayBuffer());
+  }
+
   /** Starts a subscription; returns the function that ends it. */
   subscribe<T>(query: string, variables: Record<string, unknown>, handlers: SubscriptionHandlers<T>): () => void {
     return this.sockets().subscribe<T>(

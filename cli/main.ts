@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { Api, serverUrl } from './api';
-import { exportCandidate } from './commands/export';
+import { exportCandidate, exportRequest } from './commands/export';
 import { printProfile, profileRequest } from './commands/profile';
 import { runPipeline } from './commands/run';
 import { CliError, usageError } from './errors';
@@ -14,6 +14,8 @@ commands:
   profile <architecture>        MACs and params per layer
       [--channels 1,2,3] [--input-size N] [--convention reference|mmcv]
   export <candidate> --onnx out.onnx
+      [--bn folded|running] [--run <retrain run id> | --supernet <id>] [--calibration-images N]
+                                the candidate as a standalone ONNX file with recalibrated BN
 
 options:
   --server URL                  the slimlab server (default: SLIMLAB_URL, else http://127.0.0.1:4000)
@@ -26,6 +28,10 @@ const OPTIONS = {
   'input-size': { type: 'string' },
   convention: { type: 'string' },
   onnx: { type: 'string' },
+  bn: { type: 'string' },
+  run: { type: 'string' },
+  supernet: { type: 'string' },
+  'calibration-images': { type: 'string' },
   help: { type: 'boolean' },
 } as const;
 
@@ -54,8 +60,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         await printProfile(api, io, profileRequest(expectArguments(command, rest, 1)[0]!, values));
         return 0;
       case 'export':
-        if (values.onnx === undefined) throw usageError('export needs --onnx <file>');
-        return await exportCandidate(api, expectArguments(command, rest, 1)[0]!);
+        await exportCandidate(api, io, exportRequest(expectArguments(command, rest, 1)[0]!, values));
+        return 0;
       default:
         throw usageError(`unknown command "${command}"; run slimlab --help`);
     }

@@ -74,6 +74,8 @@ const slimming = object({
   evalSeed: optional(integer(0)),
   bnMode: optional(oneOf('BATCH_STATS', 'RECALIBRATED')),
   scoring: optional(oneOf('ACCURACY', 'ACCURACY_DROP_PER_COST')),
+  screenBatchSize: optional(integer(2)),
+  screenKeep: optional(integer(1)),
 });
 
 const retrain = object({

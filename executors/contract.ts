@@ -19,6 +19,26 @@ export interface ExecutorCapabilities {
   readonly versions: Readonly<Record<string, string>>;
   /** Why this backend was chosen over a preferred one, when it was a fallback. */
   readonly note?: string;
+  /** Set by a latency probe: the device its measurements belong to; jobs for it are claimed only here. */
+  readonly latencyDevice?: DeviceProfile;
+}
+
+/** Where latency is measured: a machine with one runtime setup, identified by a stable fingerprint. */
+export interface DeviceProfile {
+  /** sha256 hex of what makes timings comparable: host, CPU, cores, runtime, provider, threads, versions. */
+  readonly fingerprint: string;
+  readonly host: string;
+  readonly cpuModel: string;
+  readonly cores: number;
+  /** Intra-op threads every measurement on this device uses. */
+  readonly threads: number;
+  readonly runtime: string;
+  readonly provider: string;
+  readonly os: string;
+  readonly versions: Readonly<Record<string, string>>;
+  /** CPUs the process may run on (Linux), e.g. '0-1', or '1' when started under taskset. */
+  readonly affinity: string | null;
+  readonly note: string | null;
 }
 
 export interface JobSpec<P = unknown> {
@@ -58,6 +78,18 @@ export interface Logger {
   warn(message: string): void;
 }
 
+/** One proposal of a greedy step: its unit slimmed by one group, and how it scored. */
+export interface SlimmingProposalReport {
+  readonly unitIndex: number;
+  readonly score: number;
+  readonly accuracy: number;
+  readonly cost: number;
+  /** Accuracy on the screening batch, when the step was screened; null otherwise. */
+  readonly screenAccuracy?: number | null;
+  /** The screening ruled it out: `accuracy` is the screening's and it could not win. */
+  readonly screenedOut?: boolean;
+}
+
 /** One greedy step as the SLIM executor reports it; step 0 is the widest config. */
 export interface SlimmingStepReport {
   readonly index: number;
@@ -70,7 +102,7 @@ export interface SlimmingStepReport {
   readonly score: number;
   readonly accuracy: number;
   readonly accuracyDrop: number;
-  readonly proposals: readonly { unitIndex: number; score: number; accuracy: number; cost: number }[];
+  readonly proposals: readonly SlimmingProposalReport[];
 }
 
 /**
@@ -88,6 +120,8 @@ export type ExecutorEvent =
       readonly target: number;
       readonly channels: readonly number[];
       readonly searchAccuracy: number;
+      /** The latency table's prediction, on trajectories under a latency budget. */
+      readonly predictedLatencyMs?: number;
     }
   | {
       readonly type: 'evaluationStats';
@@ -96,7 +130,70 @@ export type ExecutorEvent =
       readonly cacheHits: number;
       readonly evalSeconds: number;
     }
+  | { readonly type: 'latencyTable'; readonly searchSpaceId: string; readonly artifact: ArtifactRef; readonly summary: LatencyTableSummary }
+  | { readonly type: 'latencyMeasured'; readonly measurement: LatencyMeasurementReport }
   | { readonly type: 'log'; readonly level: 'info' | 'warn'; readonly message: string };
+
+/** Latency timing statistics of one model, in milliseconds. */
+export interface LatencyStats {
+  readonly medianMs: number;
+  readonly p10Ms: number;
+  readonly p90Ms: number;
+  readonly meanMs: number;
+  readonly stdMs: number;
+  readonly warmupRuns: number;
+  readonly timedRuns: number;
+  /** Measurements taken: more than 1 when the spread (p90 / p10) said the machine was too noisy. */
+  readonly attempts: number;
+  /** Even the last attempt was too noisy; the least noisy one is reported. */
+  readonly noisy: boolean;
+}
+
+export interface LatencyMeasurementReport {
+  readonly searchSpaceId: string;
+  readonly candidateId: string | null;
+  readonly channels: readonly number[];
+  readonly batchSize: number;
+  readonly stats: LatencyStats;
+  /** The latest latency table's prediction for this config on this device, if one exists. */
+  readonly predictedMs: number | null;
+}
+
+/** Predicted against measured latency over random configs the table was not calibrated on. */
+export interface LatencyValidation {
+  readonly configs: number;
+  /** Mean absolute percentage error, as a fraction. */
+  readonly mape: number;
+  readonly within5: number;
+  readonly within10: number;
+  /** The same MAPE for the plain sum of blocks plus the empty model, before calibration. */
+  readonly uncalibratedMape: number;
+  readonly rows: readonly { readonly channels: readonly number[]; readonly predictedMs: number; readonly measuredMs: number }[];
+}
+
+/** What the server keeps of a built table (the artifact holds every block). */
+export interface LatencyTableSummary {
+  readonly batchSize: number;
+  readonly threads: number;
+  /** Widths measured per unit axis; null: every width the search space allows. */
+  readonly gridPoints: number | null;
+  /** Passes over every block shape and every whole model; each value is its quietest (fastest) pass. */
+  readonly rounds: number;
+  readonly blocks: number;
+  /** Distinct block shapes timed. */
+  readonly measurements: number;
+  /** Latency of a model that only reads the input: what any inference costs. */
+  readonly emptyModelMs: number;
+  /** Calibrated prediction = overheadMs + scale × (sum of block latencies). */
+  readonly overheadMs: number;
+  readonly scale: number;
+  readonly calibrationConfigs: number;
+  readonly buildSeconds: number;
+  /** Predicted latency of the narrowest and the widest config. */
+  readonly predictedMinMs: number;
+  readonly predictedMaxMs: number;
+  readonly validation: LatencyValidation;
+}
 
 export interface JobContext {
   /** Aborted when the job is cancelled or the worker shuts down; stop promptly and throw. */

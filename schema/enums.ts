@@ -82,6 +82,11 @@ export enum CandidateOrderField {
   MEASURED_LATENCY = 'MEASURED_LATENCY',
 }
 
+export enum ExportBatchNorm {
+  FOLDED = 'FOLDED',
+  RUNNING = 'RUNNING',
+}
+
 export enum SortDirection {
   ASC = 'ASC',
   DESC = 'DESC',
@@ -98,6 +103,7 @@ const described: [object, string, string][] = [
   [BnMode, 'BnMode', 'How batch norm is evaluated during search.'],
   [Scoring, 'Scoring', 'How greedy slimming ranks proposals.'],
   [CandidateSource, 'CandidateSource', 'Where a candidate configuration came from.'],
+  [ExportBatchNorm, 'ExportBatchNorm', 'Recalibrated BN in an exported model: folded into the convs, or kept as BatchNormalization.'],
   [CostConvention, 'CostConvention', 'How MACs and params are counted (AUTOSLIM.md §3).'],
   [CandidateOrderField, 'CandidateOrderField', 'Leaderboard sort keys.'],
   [SortDirection, 'SortDirection', 'Ascending or descending.'],

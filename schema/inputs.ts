@@ -5,6 +5,7 @@ import {
   CandidateSource,
   CostConstraint,
   DatasetFormat,
+  ExportBatchNorm,
   JobKind,
   JobState,
   Scoring,
@@ -124,6 +125,16 @@ export class StartSlimmingInput {
   bnMode: BnMode = BnMode.BATCH_STATS;
   @Field(() => Scoring)
   scoring: Scoring = Scoring.ACCURACY;
+  @Field(() => ID, { nullable: true, description: 'LATENCY only: the device whose latest latency table of the search space gives the cost.' })
+  deviceId?: string | null;
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'Screening, a saving: score every proposal on this many of the evaluation images first, and evaluate only the screenKeep best on all of them. Off (null) by default; ACCURACY scoring only. Each step records which proposals were screened out.',
+  })
+  screenBatchSize?: number | null;
+  @Field(() => Int, { description: 'Proposals per step evaluated on the full batch when screening.' })
+  screenKeep: number = 3;
 }
 
 @InputType({ description: 'How a candidate is retrained from scratch.' })
@@ -140,6 +151,26 @@ export class RetrainCandidateInput {
   seeds: number[] = [0];
   @Field(() => RetrainRecipeInput)
   recipe: RetrainRecipeInput = new RetrainRecipeInput();
+}
+
+@InputType({
+  description:
+    "A candidate as a standalone ONNX file. Weights come from a retraining run (runId) or are sliced from a supernet (supernetId; by default the supernet of the candidate's trajectory).",
+})
+export class ExportCandidateInput {
+  @Field(() => ID) candidateId!: string;
+  @Field(() => ID, { nullable: true, description: 'A finished RETRAIN run of this candidate whose weights to export.' })
+  runId?: string | null;
+  @Field(() => ID, { nullable: true, description: 'A supernet of the candidate\'s search space to slice the weights from.' })
+  supernetId?: string | null;
+  @Field(() => ID, { nullable: true, description: "Training images for BN recalibration; by default the dataset the weights were trained on." })
+  datasetId?: string | null;
+  @Field(() => ExportBatchNorm)
+  batchNorm: ExportBatchNorm = ExportBatchNorm.FOLDED;
+  @Field(() => Int, { description: 'Training images the BN statistics are recalibrated on.' })
+  calibrationImages: number = 2048;
+  @Field(() => Int)
+  calibrationSeed: number = 0;
 }
 
 @InputType({ description: 'Uniform width-multiplier baselines of a search space.' })
@@ -183,4 +214,40 @@ export class SupernetFilter {
   @Field(() => ID, { nullable: true }) projectId?: string | null;
   @Field(() => ID, { nullable: true }) searchSpaceId?: string | null;
   @Field(() => ID, { nullable: true }) datasetId?: string | null;
+}
+
+@InputType({ description: 'A latency lookup table of a search space, built by the probe of a device (a PROFILE_LATENCY job).' })
+export class BuildLatencyTableInput {
+  @Field(() => ID) deviceId!: string;
+  @Field(() => ID) searchSpaceId!: string;
+  @Field(() => Int, { nullable: true, description: 'Widths measured per unit axis (at least 2, both ends included), the rest interpolated; null measures every width.' })
+  gridPoints?: number | null;
+  @Field(() => Int, { description: 'Whole models timed to fit the overhead and scale.' })
+  calibrationConfigs: number = 12;
+  @Field(() => Int, { description: 'Random configs, none used for calibration, predicted against measured.' })
+  validationConfigs: number = 30;
+  @Field(() => Int, { description: 'Passes over every block and model; each keeps its quietest (fastest) pass.' })
+  rounds: number = 3;
+  @Field(() => Int)
+  seed: number = 0;
+  @Field(() => Int)
+  batchSize: number = 1;
+  @Field(() => Int)
+  warmupRuns: number = 10;
+  @Field(() => Int)
+  timedRuns: number = 50;
+}
+
+@InputType({ description: 'Times one config on a device: give candidateId, or searchSpaceId and channels.' })
+export class MeasureLatencyInput {
+  @Field(() => ID) deviceId!: string;
+  @Field(() => ID, { nullable: true }) candidateId?: string | null;
+  @Field(() => ID, { nullable: true }) searchSpaceId?: string | null;
+  @Field(() => [Int], { nullable: true }) channels?: number[] | null;
+  @Field(() => Int)
+  batchSize: number = 1;
+  @Field(() => Int)
+  warmupRuns: number = 10;
+  @Field(() => Int)
+  timedRuns: number = 50;
 }

@@ -106,8 +106,12 @@ export class Supernet {
 export class ProposalScore {
   @Field(() => Int) unitIndex!: number;
   @Field(() => Float) score!: number;
-  @Field(() => Float) accuracy!: number;
+  @Field(() => Float, { description: 'Full-batch accuracy; the screening batch\'s when screenedOut.' }) accuracy!: number;
   @Field(() => Float) cost!: number;
+  @Field(() => Float, { nullable: true, description: 'Accuracy on the smaller screening batch, when the step was screened.' })
+  screenAccuracy?: number | null;
+  @Field(() => Boolean, { description: 'Ruled out by the screening: never evaluated on the full batch, and could not win the step.' })
+  screenedOut?: boolean;
 }
 
 @ObjectType({ description: 'One greedy step: the unit slimmed and the config it reached.' })
@@ -123,7 +127,7 @@ export class SlimmingStep {
   @Field(() => Float) score!: number;
   @Field(() => Float) accuracy!: number;
   @Field(() => Float, { description: 'Accuracy lost against the widest config.' }) accuracyDrop!: number;
-  @Field(() => [ProposalScore]) proposals!: ProposalScore[];
+  proposals!: ProposalScore[];
 }
 
 @ObjectType({ description: 'One greedy walk of a supernet under a cost constraint.' })
@@ -154,6 +158,8 @@ export class Candidate {
   @Field(() => Float, { nullable: true }) searchAccuracy!: number | null;
   @Field(() => Float, { nullable: true }) predictedLatencyMs!: number | null;
   @Field(() => Float, { nullable: true }) measuredLatencyMs!: number | null;
+  @Field(() => Boolean, { nullable: true, description: 'Under a latency budget: the measured latency came out above the target.' })
+  latencyTargetMissed!: boolean | null;
   @Field(() => Float, { nullable: true }) retrainedTop1Mean!: number | null;
   @Field(() => Float, { nullable: true }) retrainedTop1Std!: number | null;
   @Field(() => Int) retrainedRuns!: number;
@@ -274,4 +280,79 @@ export class Architecture {
   @Field(() => Int) inputChannels!: number;
   @Field(() => Int) defaultNumClasses!: number;
   @Field(() => Float) defaultStartWidth!: number;
+}
+
+@ObjectType({ description: 'Where latency is measured: one machine with one runtime setup (provider, thread count).' })
+export class Device {
+  @Field(() => ID) id!: string;
+  @Field(() => String, { description: 'sha256 of host, CPU, cores, runtime, provider, threads and versions.' }) fingerprint!: string;
+  @Field(() => String) host!: string;
+  @Field(() => String) cpuModel!: string;
+  @Field(() => Int) cores!: number;
+  @Field(() => Int, { description: 'Intra-op threads of every measurement.' }) threads!: number;
+  @Field(() => String) runtime!: string;
+  @Field(() => String) provider!: string;
+  @Field(() => String) os!: string;
+  @Field(() => JSON) versions!: Record<string, string>;
+  @Field(() => String, { nullable: true, description: 'CPUs the probe may run on, e.g. "1" under taskset -c 1.' }) affinity!: string | null;
+  @Field(() => String, { nullable: true }) note!: string | null;
+  @Field(() => DateTime) lastSeenAt!: Date;
+  @Field(() => DateTime) createdAt!: Date;
+}
+
+@ObjectType()
+export class LatencyValidationRow {
+  @Field(() => [Int]) channels!: number[];
+  @Field(() => Float) predictedMs!: number;
+  @Field(() => Float) measuredMs!: number;
+  @Field(() => Float, { description: 'predicted / measured − 1.' }) error!: number;
+}
+
+@ObjectType({ description: 'Predicted against measured latency on random configs the calibration did not use.' })
+export class LatencyValidation {
+  @Field(() => Int) configs!: number;
+  @Field(() => Float, { description: 'Mean absolute percentage error, as a fraction.' }) mape!: number;
+  @Field(() => Float, { description: 'Share of configs predicted within ±5%.' }) within5!: number;
+  @Field(() => Float, { description: 'Share of configs predicted within ±10%.' }) within10!: number;
+  @Field(() => Float, { description: 'MAPE of the plain sum of blocks plus the empty model.' }) uncalibratedMape!: number;
+  @Field(() => [LatencyValidationRow]) rows!: LatencyValidationRow[];
+}
+
+@ObjectType({ description: 'Per-block latencies of a search space on a device; predicted latency = overheadMs + scale × sum of blocks.' })
+export class LatencyTable {
+  @Field(() => ID) id!: string;
+  @Field(() => Int, { description: 'Counts up per device and search space.' }) version!: number;
+  @Field(() => Int) batchSize!: number;
+  @Field(() => Int) threads!: number;
+  @Field(() => Int, { nullable: true, description: 'Widths measured per unit axis; null: every width.' }) gridPoints!: number | null;
+  @Field(() => Int, { description: 'Passes over every block and model; each keeps its quietest (fastest) pass.' }) rounds!: number;
+  @Field(() => Int) blocks!: number;
+  @Field(() => Int, { description: 'Distinct block shapes timed.' }) measurements!: number;
+  @Field(() => Float, { description: 'Latency of a model that only reads the input.' }) emptyModelMs!: number;
+  @Field(() => Float, { description: 'Fixed per-inference overhead, fit on calibration models.' }) overheadMs!: number;
+  @Field(() => Float) scale!: number;
+  @Field(() => Int) calibrationConfigs!: number;
+  @Field(() => Float) buildSeconds!: number;
+  @Field(() => Float, { description: 'Predicted latency of the narrowest config.' }) predictedMinMs!: number;
+  @Field(() => Float, { description: 'Predicted latency of the widest config.' }) predictedMaxMs!: number;
+  @Field(() => DateTime) createdAt!: Date;
+}
+
+@ObjectType({ description: 'One configuration timed on one device.' })
+export class LatencyMeasurement {
+  @Field(() => ID) id!: string;
+  @Field(() => [Int]) channels!: number[];
+  @Field(() => String) configHash!: string;
+  @Field(() => Int) batchSize!: number;
+  @Field(() => Float) medianMs!: number;
+  @Field(() => Float) p10Ms!: number;
+  @Field(() => Float) p90Ms!: number;
+  @Field(() => Float) meanMs!: number;
+  @Field(() => Float) stdMs!: number;
+  @Field(() => Int) warmupRuns!: number;
+  @Field(() => Int) timedRuns!: number;
+  @Field(() => Int, { description: 'More than 1 when the spread (p90 / p10) was too wide and it was measured again.' }) attempts!: number;
+  @Field(() => Boolean, { description: 'Even the last attempt was too noisy; the least noisy one is kept.' }) noisy!: boolean;
+  @Field(() => Float, { nullable: true, description: 'The latest table\'s prediction, if one existed.' }) predictedMs!: number | null;
+  @Field(() => DateTime) createdAt!: Date;
 }

@@ -82,9 +82,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
 
   app.get('/healthz', (_req, res) => void res.json({ ok: true }));
   app.use('/graphql', express.json({ limit: '10mb' }), expressMiddleware(apollo, { context: async () => ({ services }) }));
+  const blobs = new BlobStore(join(config.dataDir, 'artifacts'));
+  app.get('/artifacts/:id', (req, res) => void serveArtifact(services, blobs, req.params.id, res));
   serveWebApp(app);
 
-  const blobs = new BlobStore(join(config.dataDir, 'artifacts'));
   const registry = new ExecutorRegistry();
   for (const plugin of options.plugins ?? []) await registry.register(plugin);
   const worker = new Worker(registry, broker, {
@@ -131,6 +132,23 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       await orm.close(true);
     },
   };
+}
+
+/** An artifact's bytes as a download named after the artifact; 400/404 with the reason otherwise. */
+async function serveArtifact(services: Services, blobs: BlobStore, id: string, res: express.Response): Promise<void> {
+  let artifact: Artifact;
+  try {
+    artifact = await services.exports.artifact(id);
+  } catch (error) {
+    const code = (error as { extensions?: { code?: string } }).extensions?.code;
+    res.status(code === 'NOT_FOUND' ? 404 : 400).type('text/plain').send((error as Error).message);
+    return;
+  }
+  try {
+    res.type('application/octet-stream').attachment(artifact.name).send(await blobs.read(artifact.uri));
+  } catch (error) {
+    res.status(500).type('text/plain').send(`artifact ${id}: its file cannot be read: ${(error as Error).message}`);
+  }
 }
 
 function serveWebApp(app: express.Express): void {

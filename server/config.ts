@@ -17,6 +17,8 @@ export interface ServerConfig {
   /** ONNX Runtime execution provider to try first; 'cuda' falls back to 'cpu' when it cannot load. */
   readonly ortProvider: 'cuda' | 'cpu';
   readonly ortThreads: number;
+  /** Intra-op threads of latency measurements; part of the device a latency table belongs to. */
+  readonly latencyThreads: number;
 }
 
 export class ConfigError extends Error {}
@@ -34,6 +36,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     leaseSeconds: integer(env, 'SLIMLAB_LEASE_SECONDS', 120, 5, 86400),
     ortProvider: oneOf(env, 'SLIMLAB_ORT_PROVIDER', ['cuda', 'cpu'] as const, 'cuda'),
     ortThreads: integer(env, 'SLIMLAB_ORT_THREADS', 2, 1, 256),
+    latencyThreads: integer(env, 'SLIMLAB_LATENCY_THREADS', 1, 1, 256),
   };
 }
 

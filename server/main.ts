@@ -1,5 +1,7 @@
 import 'reflect-metadata';
 import { join } from 'node:path';
+import { LatencyProbePlugin } from '../executors/latency/plugin';
+import { OnnxExportPlugin } from '../executors/onnx/export-plugin';
 import { OnnxSlimmingPlugin } from '../executors/onnx/slim-plugin';
 import { TfjsTrainingPlugin } from '../executors/tfjs/plugin';
 import { startServer } from './app';
@@ -24,6 +26,8 @@ async function main(): Promise<void> {
         threads: config.ortThreads,
         cacheFile: join(config.dataDir, 'cache', 'evaluations.jsonl'),
       }),
+      new OnnxExportPlugin({ provider: config.ortProvider, threads: config.ortThreads }),
+      new LatencyProbePlugin({ provider: config.ortProvider, threads: config.latencyThreads }),
     ],
   });
   const shutdown = (signal: string) => {

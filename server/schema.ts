@@ -1,14 +1,22 @@
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import type { EventBus } from './events';
+import { ArtifactResolver } from './resolvers/artifact-resolver';
 import { CandidateResolver } from './resolvers/candidate-resolver';
 import { DatasetResolver } from './resolvers/dataset-resolver';
 import { JobResolver } from './resolvers/job-resolver';
+import {
+  CandidateLatencyResolver,
+  DeviceResolver,
+  LatencyMeasurementResolver,
+  LatencyResolver,
+  TrajectoryLatencyResolver,
+} from './resolvers/latency-resolver';
 import { ProjectResolver } from './resolvers/project-resolver';
 import { RunResolver } from './resolvers/run-resolver';
 import { SearchSpaceResolver } from './resolvers/search-space-resolver';
 import { SupernetResolver } from './resolvers/supernet-resolver';
-import { TrajectoryResolver } from './resolvers/trajectory-resolver';
+import { SlimmingStepResolver, TrajectoryResolver } from './resolvers/trajectory-resolver';
 
 export function buildGraphQLSchema(bus: EventBus): Promise<GraphQLSchema> {
   return buildSchema({
@@ -18,9 +26,16 @@ export function buildGraphQLSchema(bus: EventBus): Promise<GraphQLSchema> {
       SearchSpaceResolver,
       SupernetResolver,
       TrajectoryResolver,
+      SlimmingStepResolver,
       CandidateResolver,
       JobResolver,
       RunResolver,
+      DeviceResolver,
+      LatencyResolver,
+      LatencyMeasurementResolver,
+      CandidateLatencyResolver,
+      TrajectoryLatencyResolver,
+      ArtifactResolver,
     ],
     pubSub: bus,
     // Inputs are validated by the services, which name the field and the rule.

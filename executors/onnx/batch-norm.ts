@@ -18,12 +18,19 @@ export const BN_EPSILON = 1e-5;
  * BatchNormalization taking them as inputs, a single pass instead of the four of
  * (x − mean)·γ/σ + β spelled out. This measured fastest of the portable forms on the CPU provider.
  */
-export function batchStatisticsNorm(b: OnnxGraphBuilder, x: string, prefix: string, bn: BatchNormParams): string {
+export function batchStatisticsNorm(
+  b: OnnxGraphBuilder,
+  x: string,
+  prefix: string,
+  bn: BatchNormParams,
+  onStatistics?: (mean: string, variance: string) => void,
+): string {
   const channelMean = (t: string): string => b.op('ReduceMean', [b.op('GlobalAveragePool', [t])], { axes: [0, 2, 3], keepdims: 0 });
   const mean = channelMean(x);
   const meanOfSquares = channelMean(b.op('Mul', [x, x]));
   // Rounding can leave a constant channel's variance slightly negative, below what eps covers.
   const variance = b.op('Relu', [b.op('Sub', [meanOfSquares, b.op('Mul', [mean, mean])])]);
+  onStatistics?.(mean, variance);
   return b.op('BatchNormalization', [x, vector(b, `${prefix}.gamma`, bn.gamma), vector(b, `${prefix}.beta`, bn.beta), mean, variance], {
     epsilon: { float: BN_EPSILON },
   });

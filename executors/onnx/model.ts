@@ -33,9 +33,64 @@ export function buildModel(graph: NetworkGraph, weights: WeightMap, options: Mod
   return b.encode(graph.architecture);
 }
 
-/** A deployable model: sliced weights, logits output, BN kept as running statistics or folded. */
-export function exportStandalone(graph: NetworkGraph, weights: WeightMap, batchNorm: 'running' | 'folded'): Uint8Array {
-  return buildModel(graph, weights, { batchNorm, head: 'logits', masked: false });
+/** Per-channel input normalization the network was trained with, on pixels scaled to [0, 1]. */
+export interface InputNormalization {
+  readonly mean: readonly number[];
+  readonly std: readonly number[];
+}
+
+/**
+ * A deployable model: sliced weights, logits output, BN kept as running statistics or folded.
+ * With `normalization`, the graph takes NCHW pixels in [0, 1] and normalizes them itself, so the
+ * file needs nothing from slimlab to be used.
+ */
+export function exportStandalone(
+  graph: NetworkGraph,
+  weights: WeightMap,
+  batchNorm: 'running' | 'folded',
+  normalization?: InputNormalization,
+): Uint8Array {
+  const b = new OnnxGraphBuilder();
+  const { channels, height, width } = graph.input;
+  let input = b.input({ name: 'input', type: 'float32', dims: ['batch', channels, height, width] });
+  if (normalization) {
+    if (normalization.mean.length !== channels || normalization.std.length !== channels) {
+      throw new Error(`normalization: needs ${channels} means and standard deviations, one per input channel`);
+    }
+    const perChannel = (hint: string, values: readonly number[]) => b.floats(hint, [1, channels, 1, 1], Float32Array.from(values));
+    input = b.op('Div', [b.op('Sub', [input, perChannel('input.mean', normalization.mean)]), perChannel('input.std', normalization.std)]);
+  }
+  const logits = emitNetwork(b, graph, weights, input, { batchNorm, masked: false });
+  b.alias(logits, 'logits');
+  b.output({ name: 'logits', type: 'float32', dims: ['batch', graph.nodes[graph.nodes.length - 1].outShape.channels] });
+  return b.encode(graph.architecture);
+}
+
+/** Output names of the statistics model for the BN of conv `node`. */
+export function statisticsOutputs(node: string): { readonly mean: string; readonly variance: string } {
+  return { mean: `${node}.batch_mean`, variance: `${node}.batch_var` };
+}
+
+/**
+ * The network with batch-statistics BN that outputs every BN's batch mean and biased variance
+ * (see statisticsOutputs): one forward pass yields what recalibrating running statistics needs.
+ */
+export function buildStatisticsModel(graph: NetworkGraph, weights: WeightMap): Uint8Array {
+  const b = new OnnxGraphBuilder();
+  const { channels, height, width } = graph.input;
+  const input = b.input({ name: 'input', type: 'float32', dims: ['batch', channels, height, width] });
+  emitNetwork(b, graph, weights, input, {
+    batchNorm: 'batch',
+    masked: false,
+    onBatchStatistics: (conv, mean, variance) => {
+      const names = statisticsOutputs(conv.name);
+      b.alias(mean, names.mean);
+      b.alias(variance, names.variance);
+      b.output({ name: names.mean, type: 'float32', dims: [conv.outChannels] });
+      b.output({ name: names.variance, type: 'float32', dims: [conv.outChannels] });
+    },
+  });
+  return b.encode(graph.architecture);
 }
 
 /**

@@ -14,6 +14,8 @@ import { batchNormParams, convWeight, linearBias, linearWeight } from './slice';
 export interface NetworkOptions {
   readonly batchNorm: BatchNormMode;
   readonly masked: boolean;
+  /** With batchNorm 'batch': receives each BN's per-channel batch mean and biased variance tensors. */
+  readonly onBatchStatistics?: (conv: ConvNode, mean: string, variance: string) => void;
 }
 
 export function maskInputName(convName: string): string {
@@ -42,7 +44,7 @@ export function emitNetwork(
   return tensorOf(last.name);
 }
 
-function emitNode(b: OnnxGraphBuilder, node: GraphNode, inputs: string[], weights: WeightMap, options: NetworkOptions): string {
+export function emitNode(b: OnnxGraphBuilder, node: GraphNode, inputs: string[], weights: WeightMap, options: NetworkOptions): string {
   switch (node.op) {
     case 'conv':
       return emitConv(b, node, inputs[0], weights, options);
@@ -86,7 +88,10 @@ function emitConv(b: OnnxGraphBuilder, node: ConvNode, x: string, weights: Weigh
     if (node.batchNorm) {
       const bn = batchNormParams(weights, node);
       const prefix = `${node.name}.bn`;
-      y = options.batchNorm === 'batch' ? batchStatisticsNorm(b, y, prefix, bn) : runningStatisticsNorm(b, y, prefix, bn);
+      y =
+        options.batchNorm === 'batch'
+          ? batchStatisticsNorm(b, y, prefix, bn, options.onBatchStatistics && ((mean, variance) => options.onBatchStatistics!(node, mean, variance)))
+          : runningStatisticsNorm(b, y, prefix, bn);
     }
   }
   y = activate(b, y, node.activation);

@@ -6,10 +6,11 @@
  */
 import { createHash } from 'node:crypto';
 import {
-  buildGraph,
   profileCost,
   runGreedy,
+  screenContenders,
   startSlimming,
+  type ChannelList,
   type CostFn,
   type GreedyState,
   type Proposal,
@@ -22,8 +23,10 @@ import { loadDataset, type DatasetSpec } from '../data/source';
 import { resolveSearchSpace, type SearchSpaceSpec } from '../search-space';
 import { Rng } from '../rng';
 import { decodeSafetensors } from '../weights';
+import { latencyPredictor, parseTable } from '../latency/table';
 import { EvaluationCache } from './evaluation-cache';
 import { createEvaluator, type OnnxEvaluator } from './evaluator';
+import { ShrinkingSupernet, envelopeOf } from './shrinking-supernet';
 import { labelledImages, type LabelledImages, type ProviderName } from './session';
 
 export interface SlimPayload {
@@ -37,6 +40,14 @@ export interface SlimPayload {
   readonly evalSeed: number;
   readonly bnMode: 'BATCH_STATS' | 'RECALIBRATED';
   readonly scoring: 'ACCURACY' | 'ACCURACY_DROP_PER_COST';
+  /** LATENCY only: the latency table (an artifact) whose predictions are the cost. */
+  readonly latencyTable?: { readonly uri: string; readonly sha256: string } | null;
+  /**
+   * Screening (autoslim/screening.ts): every proposal is first scored on the first `batch` images
+   * of the evaluation batch, and only the `keep` best are evaluated on all of them. Null: every
+   * proposal is evaluated fully, as AutoSlim does.
+   */
+  readonly screening?: { readonly batch: number; readonly keep: number } | null;
 }
 
 interface SlimState {
@@ -71,14 +82,15 @@ export class OnnxSlimmingPlugin implements ExecutorPlugin {
   async run(job: JobSpec, ctx: JobContext): Promise<unknown> {
     const evaluator = this.evaluator ?? (await createEvaluator({ provider: this.options.provider, threads: this.options.threads }));
     const payload = job.payload as SlimPayload;
-    if (payload.constraint === 'LATENCY') throw new Error('latency budgets need a latency lookup table, which this executor does not have');
     if (payload.bnMode !== 'BATCH_STATS') throw new Error('this executor evaluates with batch statistics only (bnMode BATCH_STATS)');
     const space = resolveSearchSpace(payload.searchSpace);
     await ctx.progress(0, 'loading the supernet and the evaluation batch');
     const weights = decodeSafetensors(await ctx.artifacts.read(payload.checkpoint.uri)).tensors;
     const data = evaluationBatch(payload);
-    const costOf = profileCost(space.table, payload.constraint === 'MACS' ? 'macs' : 'params');
-    const other = profileCost(space.table, payload.constraint === 'MACS' ? 'params' : 'macs');
+    const macsOf = profileCost(space.table, 'macs');
+    const paramsOf = profileCost(space.table, 'params');
+    const latencyOf = payload.constraint === 'LATENCY' ? await latencyCost(payload, ctx) : null;
+    const costOf = latencyOf ?? (payload.constraint === 'MACS' ? macsOf : paramsOf);
     const resumed = job.resumeState as SlimState | null;
     let stats = resumed ?? {
       greedy: startSlimming(space.table, { targets: payload.targets, scoring: payload.scoring === 'ACCURACY' ? 'accuracy' : 'accuracyDropPerCost' }, costOf),
@@ -91,37 +103,61 @@ export class OnnxSlimmingPlugin implements ExecutorPlugin {
     const widestCost = costOf(space.structure);
     const smallestTarget = Math.min(...payload.targets);
 
-    // One max-width session selects each configuration through channel masks: the same results
-    // as a session per configuration (tests hold them equal), about 3× faster per proposal.
-    const supernet = await evaluator.openSupernet(
-      buildGraph(space.architecture, space.structure, space.options, space.structure),
-      weights,
-      'batch',
-      data.images.count,
-    );
+    // Masked sessions select each configuration through channel masks: the same results as a
+    // session per configuration (tests hold them equal) without building and opening one per
+    // proposal; they shrink with the walk (shrinking-supernet.ts).
+    const screening = payload.screening ?? null;
+    const screenData = screening ? leadingImages(data.images, screening.batch) : null;
+    const batchSizes = screening ? [data.images.count, screening.batch] : [data.images.count];
+    const sessions = new ShrinkingSupernet(evaluator, space, weights, batchSizes, macsOf);
+
+    /** One configuration on one batch, from the cache when it was evaluated before. */
+    const scoreOn = async (images: LabelledImages, channels: ChannelList): Promise<Score> => {
+      ctx.signal.throwIfAborted();
+      const key = { checkpointSha256: payload.checkpoint.sha256, channels, dataDigest: data.digest, bnMode: payload.bnMode, batch: images.count };
+      let result = this.cache.get(key);
+      if (result) {
+        stats = { ...stats, cacheHits: stats.cacheHits + 1 };
+      } else {
+        const started = performance.now();
+        result = await sessions.evaluate(channels, images);
+        this.cache.set(key, result);
+        stats = { ...stats, evaluations: stats.evaluations + 1, evalSeconds: stats.evalSeconds + (performance.now() - started) / 1000 };
+      }
+      return { accuracy: result.top1 / result.count, loss: result.loss / result.count };
+    };
+    // Screening accuracies of the step being evaluated, by unit index, for its report.
+    let screened = new Map<number, number>();
     const evaluate = async (proposals: readonly Proposal[]): Promise<Score[]> => {
+      screened = new Map();
+      await sessions.fit(envelopeOf(space, proposals.map((p) => p.channels)));
+      if (!screening || !screenData || proposals.length <= screening.keep || proposals[0]!.unit === null) {
+        const scores: Score[] = [];
+        for (const p of proposals) scores.push(await scoreOn(data.images, p.channels));
+        return scores;
+      }
+      const quick: Score[] = [];
+      for (const p of proposals) quick.push(await scoreOn(screenData, p.channels));
+      proposals.forEach((p, i) => screened.set(p.unit!.index, quick[i]!.accuracy));
+      const contenders = new Set(screenContenders(quick, screening.keep));
       const scores: Score[] = [];
-      for (const proposal of proposals) {
-        ctx.signal.throwIfAborted();
-        const key = { checkpointSha256: payload.checkpoint.sha256, channels: proposal.channels, dataDigest: data.digest, bnMode: payload.bnMode, batch: data.images.count };
-        let result = this.cache.get(key);
-        if (result) {
-          stats = { ...stats, cacheHits: stats.cacheHits + 1 };
-        } else {
-          const started = performance.now();
-          result = await supernet.evaluate(buildGraph(space.architecture, proposal.channels, space.options, space.structure), data.images);
-          this.cache.set(key, result);
-          stats = { ...stats, evaluations: stats.evaluations + 1, evalSeconds: stats.evalSeconds + (performance.now() - started) / 1000 };
-        }
-        scores.push({ accuracy: result.top1 / result.count, loss: result.loss / result.count });
+      for (const [i, p] of proposals.entries()) {
+        scores.push(contenders.has(i) ? await scoreOn(data.images, p.channels) : { ...quick[i]!, screenedOut: true });
       }
       return scores;
     };
 
     const onStep = async (record: StepRecord, greedy: GreedyState) => {
-      await ctx.report({ type: 'slimmingStep', trajectoryId: payload.trajectoryId, step: stepReport(record, payload.constraint, other) });
+      await ctx.report({ type: 'slimmingStep', trajectoryId: payload.trajectoryId, step: stepReport(record, macsOf, paramsOf, latencyOf, screened) });
       for (const target of record.targetsCrossed) {
-        await ctx.report({ type: 'candidate', trajectoryId: payload.trajectoryId, target, channels: record.channels, searchAccuracy: record.accuracy });
+        await ctx.report({
+          type: 'candidate',
+          trajectoryId: payload.trajectoryId,
+          target,
+          channels: record.channels,
+          searchAccuracy: record.accuracy,
+          ...(latencyOf && { predictedLatencyMs: latencyOf(record.channels) }),
+        });
       }
       stats = { ...stats, greedy };
       await ctx.report({ type: 'evaluationStats', trajectoryId: payload.trajectoryId, evaluations: stats.evaluations, cacheHits: stats.cacheHits, evalSeconds: stats.evalSeconds });
@@ -134,7 +170,7 @@ export class OnnxSlimmingPlugin implements ExecutorPlugin {
     try {
       finished = await runGreedy(stats.greedy, evaluate, costOf, onStep, ctx.signal);
     } finally {
-      await supernet.release();
+      await sessions.release();
     }
     return {
       steps: finished.step,
@@ -144,6 +180,7 @@ export class OnnxSlimmingPlugin implements ExecutorPlugin {
       cacheHits: stats.cacheHits,
       evalSeconds: stats.evalSeconds,
       provider: evaluator.provider,
+      sessionsOpened: sessions.opened,
       resumedFromStep,
     };
   }
@@ -163,19 +200,37 @@ function evaluationBatch(payload: SlimPayload): { images: LabelledImages; digest
   };
 }
 
-function stepReport(record: StepRecord, constraint: SlimPayload['constraint'], otherCost: CostFn) {
-  const other = otherCost(record.channels);
+/** The first `count` images of an evaluation batch: a seeded random sample too, since the batch is one. */
+function leadingImages(data: LabelledImages, count: number): LabelledImages {
+  const perImage = data.shape.channels * data.shape.height * data.shape.width;
+  return { images: data.images.subarray(0, count * perImage), labels: data.labels.subarray(0, count), shape: data.shape, count };
+}
+
+/** Latency predicted by the trajectory's table (executors/latency), in milliseconds. */
+async function latencyCost(payload: SlimPayload, ctx: JobContext): Promise<CostFn> {
+  if (!payload.latencyTable) throw new Error('a LATENCY budget needs the latency table in the payload');
+  return latencyPredictor(parseTable(await ctx.artifacts.read(payload.latencyTable.uri)));
+}
+
+function stepReport(record: StepRecord, macsOf: CostFn, paramsOf: CostFn, latencyOf: CostFn | null, screened: ReadonlyMap<number, number>) {
   return {
     index: record.step,
     unitIndex: record.unit?.index ?? null,
     unitName: record.unit?.name ?? null,
     channels: [...record.channels],
-    macs: constraint === 'MACS' ? record.cost : other,
-    params: constraint === 'MACS' ? other : record.cost,
-    predictedLatencyMs: null,
+    macs: macsOf(record.channels),
+    params: paramsOf(record.channels),
+    predictedLatencyMs: latencyOf?.(record.channels) ?? null,
     score: record.score ?? record.accuracy,
     accuracy: record.accuracy,
     accuracyDrop: record.accuracyDrop,
-    proposals: record.proposals.map((p) => ({ unitIndex: p.unit.index, score: p.score, accuracy: p.accuracy, cost: p.cost })),
+    proposals: record.proposals.map((p) => ({
+      unitIndex: p.unit.index,
+      score: p.score,
+      accuracy: p.accuracy,
+      cost: p.cost,
+      screenAccuracy: screened.get(p.unit.index) ?? null,
+      screenedOut: p.screenedOut === true,
+    })),
   };
 }

@@ -53,6 +53,10 @@ export class Candidate extends BaseEntity {
   @Property({ type: 'double', nullable: true })
   measuredLatencyMs: number | null = null;
 
+  /** Under a latency budget: whether the measured latency came out above the target. */
+  @Property({ type: 'boolean', nullable: true })
+  latencyTargetMissed: boolean | null = null;
+
   @Property({ type: 'double', nullable: true })
   retrainedTop1Mean: number | null = null;
 

@@ -1,8 +1,10 @@
 import { Artifact } from './artifact';
 import { Candidate } from './candidate';
 import { Dataset } from './dataset';
+import { Device } from './device';
 import { Executor } from './executor';
 import { Job } from './job';
+import { LatencyMeasurement, LatencyTable } from './latency';
 import { MetricPoint } from './metric-point';
 import { Project } from './project';
 import { SearchSpace } from './search-space';
@@ -13,8 +15,10 @@ import { TrainingRun } from './training-run';
 export * from './artifact';
 export * from './candidate';
 export * from './dataset';
+export * from './device';
 export * from './executor';
 export * from './job';
+export * from './latency';
 export * from './metric-point';
 export * from './project';
 export * from './search-space';
@@ -35,4 +39,7 @@ export const ENTITIES = [
   Artifact,
   Job,
   Executor,
+  Device,
+  LatencyTable,
+  LatencyMeasurement,
 ];

@@ -74,6 +74,10 @@ export class Job extends BaseEntity {
   @Property({ type: 'datetime', nullable: true })
   finishedAt: Date | null = null;
 
+  /** A job that must run on one device (a latency probe's) names its fingerprint; only that device's executor claims it. */
+  @Property({ type: 'string', length: 64, nullable: true })
+  deviceFingerprint: string | null = null;
+
   /** Entity this job works on, for navigation: a supernet, trajectory or training run. */
   @Property({ type: 'string', length: 30, nullable: true })
   subjectType: string | null = null;

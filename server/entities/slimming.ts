@@ -1,5 +1,7 @@
 import { Entity, Enum, ManyToOne, type Opt, Property, Unique } from '@mikro-orm/core';
+import type { SlimmingProposalReport } from '../../executors/contract';
 import { BaseEntity } from './base';
+import { LatencyTable } from './latency';
 import { Project } from './project';
 import { Supernet } from './supernet';
 import { CostConstraint, BnMode, Scoring } from '../../schema/enums';
@@ -19,6 +21,10 @@ export class SlimmingTrajectory extends BaseEntity {
   /** Budgets in the constraint's unit, largest first. */
   @Property({ type: 'json' })
   targets!: number[];
+
+  /** The table whose predictions were the cost, under a latency budget. */
+  @ManyToOne({ entity: () => LatencyTable, nullable: true })
+  latencyTable: LatencyTable | null = null;
 
   @Property({ type: 'integer' })
   evalBatchSize!: number;
@@ -80,5 +86,5 @@ export class SlimmingStep extends BaseEntity {
   accuracyDrop!: number;
 
   @Property({ type: 'json' })
-  proposals!: { unitIndex: number; score: number; accuracy: number; cost: number }[];
+  proposals!: SlimmingProposalReport[];
 }

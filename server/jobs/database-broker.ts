@@ -4,7 +4,7 @@ import type { ExecutorCapabilities, ExecutorEvent, JobKind, JobSpec, Logger } fr
 import type { BrokerSignal, JobBroker } from '../../executors/worker';
 import { JobState } from '../../schema/enums';
 import type { Orm } from '../db/orm';
-import { Executor, Job } from '../entities';
+import { Device, Executor, Job } from '../entities';
 import { publishJob, type EventBus } from '../events';
 import type { EventSink } from './event-sink';
 import { jobView } from './job-view';
@@ -59,15 +59,24 @@ export class DatabaseJobBroker implements JobBroker {
     const existing = await em.findOne(Executor, { workerId, name });
     if (existing) Object.assign(existing, seen);
     else em.create(Executor, { workerId, name, ...seen });
+    if (caps.latencyDevice) {
+      const { fingerprint, ...profile } = caps.latencyDevice;
+      const device = await em.findOne(Device, { fingerprint });
+      const fields = { ...profile, versions: { ...profile.versions }, lastSeenAt: new Date() };
+      if (device) Object.assign(device, fields);
+      else em.create(Device, { fingerprint, ...fields });
+    }
     await em.flush();
   }
 
   async claim(workerId: string, executorName: string, kinds: readonly JobKind[], caps: ExecutorCapabilities): Promise<JobSpec | null> {
     const em = this.orm.em.fork();
+    // A job bound to a device is only for the executor that measures on that device.
+    const device = caps.latencyDevice ? [{ deviceFingerprint: caps.latencyDevice.fingerprint }] : [];
     for (;;) {
       const next = await em.findOne(
         Job,
-        { state: JobState.QUEUED, kind: { $in: [...kinds] } },
+        { state: JobState.QUEUED, kind: { $in: [...kinds] }, $or: [{ deviceFingerprint: null }, ...device] },
         { orderBy: { createdAt: 'asc', id: 'asc' } },
       );
       if (!next) return null;
@@ -118,6 +127,8 @@ export class DatabaseJobBroker implements JobBroker {
       return;
     }
     await this.sink.handle(jobId, event);
+    // A latency-constrained candidate queues its measurement.
+    if (event.type === 'candidate') this.wake();
   }
 
   async saveState(jobId: string, state: unknown): Promise<void> {

@@ -4,7 +4,9 @@ import type { ExecutorEvent } from '../../executors/contract';
 import { CandidateSource, RunKind, RunStatus } from '../../schema/enums';
 import type { Orm } from '../db/orm';
 import { Artifact, Candidate, Job, MetricPoint, SlimmingStep, SlimmingTrajectory, TrainingRun } from '../entities';
-import type { EventBus } from '../events';
+import { publishJob, type EventBus } from '../events';
+import { jobView } from './job-view';
+import { queueCandidateMeasurement, saveLatencyMeasurement, saveLatencyTable } from './latency-events';
 import { networkOf } from '../services/search-space-service';
 
 type PersistedEvent = Exclude<ExecutorEvent, { type: 'log' }>;
@@ -36,6 +38,10 @@ export class EventSink {
         return this.candidate(em, job, event);
       case 'evaluationStats':
         return this.evaluationStats(em, job, event);
+      case 'latencyTable':
+        return saveLatencyTable(em, job, event);
+      case 'latencyMeasured':
+        return saveLatencyMeasurement(em, job, event);
     }
   }
 
@@ -97,7 +103,7 @@ export class EventSink {
         score: step.score,
         accuracy: step.accuracy,
         accuracyDrop: step.accuracyDrop,
-        proposals: step.proposals.map((p) => ({ ...p })),
+        proposals: step.proposals.map((p) => ({ ...p, screenAccuracy: p.screenAccuracy ?? null, screenedOut: p.screenedOut ?? false })),
       });
     await em.flush();
     if (!existing) this.bus.publish('SLIMMING_PROGRESS', trajectory.id, { trajectoryId: trajectory.id, stepId: saved.id });
@@ -113,7 +119,7 @@ export class EventSink {
     const hash = configHash(architecture, channels);
     if (await em.count(Candidate, { searchSpace: space, configHash: hash, source: CandidateSource.AUTOSLIM })) return;
     const cost = profile(architecture, channels, options, 'reference', structure);
-    em.create(Candidate, {
+    const candidate = em.create(Candidate, {
       project: job.project,
       searchSpace: space,
       configHash: hash,
@@ -124,8 +130,11 @@ export class EventSink {
       macs: cost.macs,
       params: cost.params,
       searchAccuracy: event.searchAccuracy,
+      predictedLatencyMs: event.predictedLatencyMs ?? null,
     });
+    const measurement = await queueCandidateMeasurement(em, trajectory, candidate);
     await em.flush();
+    if (measurement) publishJob(this.bus, jobView(measurement));
   }
 
   private async evaluationStats(em: EntityManager, job: Job, event: EventOf<'evaluationStats'>): Promise<void> {

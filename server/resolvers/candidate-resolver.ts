@@ -4,6 +4,7 @@ import {
   CandidateFilter,
   CandidateOrder,
   CreateUniformCandidatesInput,
+  ExportCandidateInput,
   ImportCandidateInput,
   RetrainCandidateInput,
 } from '../../schema/inputs';
@@ -46,6 +47,14 @@ export class CandidateResolver {
   @Mutation(() => [Job], { description: 'Queues one RETRAIN job (and training run) per seed.' })
   retrainCandidate(@Arg('input', () => RetrainCandidateInput) input: RetrainCandidateInput, @Ctx() { services }: GraphQLContext) {
     return services.candidates.retrain(input);
+  }
+
+  @Mutation(() => Job, {
+    description:
+      'Queues an EXPORT job: the candidate as a standalone ONNX file with recalibrated BN. Its result names the artifact; download it from Artifact.downloadUrl.',
+  })
+  exportCandidate(@Arg('input', () => ExportCandidateInput) input: ExportCandidateInput, @Ctx() { services }: GraphQLContext) {
+    return services.exports.exportCandidate(input);
   }
 
   @FieldResolver(() => [TrainingRun])

@@ -1,8 +1,8 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { SlimmingStepEvent } from '../events';
 import { StartSlimmingInput } from '../../schema/inputs';
-import { Candidate, Job, SlimmingStep, SlimmingTrajectory, Supernet } from '../../schema/types';
-import { Candidate as CandidateEntity, type SlimmingTrajectory as TrajectoryEntity } from '../entities';
+import { Candidate, Job, ProposalScore, SlimmingStep, SlimmingTrajectory, Supernet } from '../../schema/types';
+import { Candidate as CandidateEntity, type SlimmingStep as SlimmingStepEntity, type SlimmingTrajectory as TrajectoryEntity } from '../entities';
 import type { GraphQLContext } from '../services';
 import { uuid } from '../validation';
 
@@ -44,5 +44,14 @@ export class TrajectoryResolver {
     @Ctx() { services }: GraphQLContext,
   ) {
     return services.slimming.step(event.stepId);
+  }
+}
+
+@Resolver(() => SlimmingStep)
+export class SlimmingStepResolver {
+  @FieldResolver(() => [ProposalScore], { description: "Every proposal of the step, in unit order; empty for step 0." })
+  proposals(@Root() step: SlimmingStepEntity): ProposalScore[] {
+    // Steps recorded before screening existed carry neither screening field.
+    return step.proposals.map((p) => ({ ...p, screenAccuracy: p.screenAccuracy ?? null, screenedOut: p.screenedOut ?? false }));
   }
 }

@@ -128,6 +128,7 @@ export class CandidateService {
             candidateId: candidate.id,
             runId: run.id,
             searchSpace: searchSpaceSpec(candidate.searchSpace),
+            datasetId: dataset.id,
             dataset: datasetSpec(dataset),
             channels: candidate.channels,
             recipe: { ...recipe, seed },

@@ -3,8 +3,10 @@ import type { EventBus } from '../events';
 import type { DatabaseJobBroker } from '../jobs/database-broker';
 import { CandidateService } from './candidate-service';
 import { DatasetService } from './dataset-service';
+import { ExportService } from './export-service';
 import { HistoryService } from './history-service';
 import { JobService } from './job-service';
+import { LatencyService } from './latency-service';
 import { ProjectService } from './project-service';
 import { SearchSpaceService } from './search-space-service';
 import { SlimmingService } from './slimming-service';
@@ -19,7 +21,9 @@ export class Services {
   readonly supernets: SupernetService;
   readonly slimming: SlimmingService;
   readonly candidates: CandidateService;
+  readonly exports: ExportService;
   readonly history: HistoryService;
+  readonly latency: LatencyService;
 
   constructor(
     readonly orm: Orm,
@@ -33,7 +37,9 @@ export class Services {
     this.supernets = new SupernetService(orm, this.jobs);
     this.slimming = new SlimmingService(orm, this.jobs);
     this.candidates = new CandidateService(orm, this.jobs);
+    this.exports = new ExportService(orm, this.jobs);
     this.history = new HistoryService(orm);
+    this.latency = new LatencyService(orm, this.jobs);
   }
 }
 

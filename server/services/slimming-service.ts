@@ -1,4 +1,4 @@
-import { BnMode, CostConstraint, JobKind } from '../../schema/enums';
+import { BnMode, CostConstraint, JobKind, Scoring } from '../../schema/enums';
 import type { StartSlimmingInput } from '../../schema/inputs';
 import type { Orm } from '../db/orm';
 import { SlimmingStep, SlimmingTrajectory, Supernet } from '../entities';
@@ -7,6 +7,7 @@ import type { JobView } from '../jobs/job-view';
 import * as check from '../validation';
 import type { JobService } from './job-service';
 import { datasetSpec } from './dataset-service';
+import { tableForSlimming } from './latency-service';
 import { findOrReject } from './lookup';
 import { searchSpaceSpec } from './search-space-service';
 
@@ -25,13 +26,10 @@ export class SlimmingService {
     const targets = [...new Set(input.targets)].sort((a, b) => b - a);
     const evalBatchSize = check.integer('input.evalBatchSize', input.evalBatchSize, 1, 65_536);
     const evalSeed = check.integer('input.evalSeed', input.evalSeed, 0, 0xffffffff);
-    if (input.constraint === CostConstraint.LATENCY) {
-      throw userError(
-        'FAILED_PRECONDITION',
-        'input.constraint',
-        'latency budgets need a latency lookup table for this search space, and none has been built',
-      );
-    }
+    const screening = checkedScreening(input, evalBatchSize);
+    const latency = input.constraint === CostConstraint.LATENCY;
+    if (latency && !input.deviceId) throw badInput('input.deviceId', 'latency budgets need the device whose latency table gives the cost');
+    if (!latency && input.deviceId) throw badInput('input.deviceId', 'only a LATENCY constraint uses a device');
     if (input.bnMode === BnMode.RECALIBRATED) {
       throw userError(
         'FAILED_PRECONDITION',
@@ -50,7 +48,8 @@ export class SlimmingService {
         throw badInput('input.evalBatchSize', `the search hold-out has only ${supernet.dataset.searchSize} images`);
       }
       const settings = { constraint: input.constraint, targets, evalBatchSize, evalSeed, bnMode: input.bnMode, scoring: input.scoring };
-      const trajectory = em.create(SlimmingTrajectory, { project: supernet.project, supernet, ...settings });
+      const latencyTable = latency ? await tableForSlimming(em, 'input.deviceId', input.deviceId!, supernet.searchSpace) : null;
+      const trajectory = em.create(SlimmingTrajectory, { project: supernet.project, supernet, latencyTable, ...settings });
       return this.jobs.create(em, {
         project: supernet.project,
         kind: JobKind.SLIM,
@@ -61,6 +60,8 @@ export class SlimmingService {
           dataset: datasetSpec(supernet.dataset),
           checkpoint: { uri: checkpoint.uri, sha256: checkpoint.sha256 },
           ...settings,
+          screening,
+          latencyTable: latencyTable && { uri: latencyTable.artifact.uri, sha256: latencyTable.artifact.sha256 },
         },
         subjectType: SlimmingTrajectory.name,
         subjectId: trajectory.id,
@@ -85,4 +86,15 @@ export class SlimmingService {
   step(id: string): Promise<SlimmingStep | null> {
     return this.orm.em.fork().findOne(SlimmingStep, id);
   }
+}
+
+function checkedScreening(input: StartSlimmingInput, evalBatchSize: number): { batch: number; keep: number } | null {
+  if (input.screenBatchSize == null) return null;
+  if (evalBatchSize < 4) throw badInput('input.screenBatchSize', 'screening needs an evaluation batch of at least 4 images');
+  const batch = check.integer('input.screenBatchSize', input.screenBatchSize, 2, evalBatchSize - 1);
+  const keep = check.integer('input.screenKeep', input.screenKeep, 1, 1000);
+  if (input.scoring !== Scoring.ACCURACY) {
+    throw badInput('input.screenBatchSize', 'screening ranks proposals by accuracy, so it needs scoring ACCURACY');
+  }
+  return { batch, keep };
 }

@@ -130,15 +130,21 @@ describe('slimlab CLI against a running server', () => {
     expect(absent.stderr()).toContain('cannot read pipeline');
   });
 
-  it('reports an unknown id, and that ONNX export waits for the evaluation executor', async () => {
+  it('export: reports an unknown id, and bad options before contacting the server', async () => {
     const unknown = capture();
     expect(await main(['export', '00000000-0000-4000-8000-000000000000', '--onnx', 'out.onnx', '--server', url], unknown.io)).toBe(1);
     expect(unknown.stderr()).toContain('no candidate with id "00000000-0000-4000-8000-000000000000"');
 
-    const { candidates } = await server.gql(`{ candidates(first: 1) { edges { node { id } } } }`);
-    const known = capture();
-    expect(await main(['export', candidates.edges[0].node.id, '--onnx', 'out.onnx', '--server', url], known.io)).toBe(1);
-    expect(known.stderr()).toContain('is not available yet: the server\'s API has no export operation');
+    const cases: [string[], string][] = [
+      [['export', 'c1'], 'export needs --onnx <file>'],
+      [['export', 'c1', '--onnx', 'o.onnx', '--bn', 'sometimes'], '--bn must be folded or running (got "sometimes")'],
+      [['export', 'c1', '--onnx', 'o.onnx', '--calibration-images', '1'], '--calibration-images must be an integer of at least 2 (got "1")'],
+    ];
+    for (const [argv, message] of cases) {
+      const bad = capture();
+      expect(await main([...argv, '--server', url], bad.io)).toBe(2);
+      expect(bad.stderr()).toContain(message);
+    }
   });
 });
 

@@ -100,7 +100,7 @@ describe('greedy slimming with the ONNX Runtime evaluator, through GraphQL', () 
       extensions: { code: 'FAILED_PRECONDITION', field: 'input.bnMode' },
     });
     expect(await server.gqlError(`mutation($s: ID!) { startSlimming(input: { supernetId: $s, targets: [1], constraint: LATENCY }) { id } }`, { s: supernetId })).toMatchObject({
-      extensions: { code: 'FAILED_PRECONDITION', field: 'input.constraint' },
+      extensions: { code: 'BAD_USER_INPUT', field: 'input.deviceId' },
     });
     expect(await server.gqlError(`mutation($s: ID!) { startSlimming(input: { supernetId: $s, targets: [1], evalBatchSize: 100000 }) { id } }`, { s: supernetId })).toMatchObject({
       extensions: { field: 'input.evalBatchSize' },

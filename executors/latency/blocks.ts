@@ -1,0 +1,60 @@
+/**
+ * A network as the runtime executes it: fused blocks (nn-Meter's kernels). ORT runs a conv with
+ * its folded batch norm and activation as one kernel, and on the CPU also folds a residual add
+ * into the conv that feeds it when that conv has no activation (the project conv of an
+ * inverted-residual block); every other node is a block of its own.
+ */
+import { createHash } from 'node:crypto';
+import type { GraphNode, NetworkGraph, TensorShape } from '../../autoslim/graph';
+import type { InputSpec } from './timed-session';
+
+export interface FusedBlock {
+  /** The name of its first node: stable across the configurations of a search space. */
+  readonly name: string;
+  readonly nodes: readonly GraphNode[];
+  /** Tensors it reads from outside itself, main input first, each with its shape at batch 1. */
+  readonly inputs: readonly { readonly tensor: string; readonly dims: readonly number[] }[];
+  readonly outputDims: readonly number[];
+}
+
+export function fusedBlocks(graph: NetworkGraph): FusedBlock[] {
+  const producer = new Map(graph.nodes.map((n) => [n.name, n]));
+  const consumers = new Map<string, GraphNode[]>();
+  for (const node of graph.nodes) for (const input of node.inputs) consumers.set(input, [...(consumers.get(input) ?? []), node]);
+  const dimsOf = (tensor: string): number[] => (tensor === 'input' ? nchw(graph.input) : outputDims(producer.get(tensor)!));
+
+  const absorbed = new Set<string>();
+  const blocks: FusedBlock[] = [];
+  for (const node of graph.nodes) {
+    if (absorbed.has(node.name)) continue;
+    const users = consumers.get(node.name) ?? [];
+    const nodes = node.op === 'conv' && node.activation === 'none' && users.length === 1 && users[0].op === 'add' ? [node, users[0]] : [node];
+    nodes.slice(1).forEach((n) => absorbed.add(n.name));
+    const inside = new Set(nodes.map((n) => n.name));
+    const inputs = [...new Set(nodes.flatMap((n) => n.inputs))].filter((t) => !inside.has(t)).map((tensor) => ({ tensor, dims: dimsOf(tensor) }));
+    blocks.push({ name: node.name, nodes, inputs, outputDims: outputDims(nodes[nodes.length - 1]) });
+  }
+  return blocks;
+}
+
+/** What fixes a block's latency, hashed: its operators with their shapes and attributes, not its name. */
+export function blockSignature(block: FusedBlock): string {
+  const shapes = block.nodes.map((n) => {
+    const { name: _name, inputs: _inputs, ...shape } = n;
+    return shape;
+  });
+  return createHash('sha256').update(JSON.stringify(shapes)).digest('hex').slice(0, 32);
+}
+
+export function blockInputs(block: FusedBlock, batch: number): InputSpec[] {
+  return block.inputs.map((i) => ({ name: i.tensor, dims: [batch, ...i.dims.slice(1)] }));
+}
+
+/** Global average pooling flattens to a vector, and so does the classifier's output. */
+function outputDims(node: GraphNode): number[] {
+  return node.op === 'globalAvgPool' || node.op === 'linear' ? [1, node.outShape.channels] : nchw(node.outShape);
+}
+
+function nchw(shape: TensorShape): number[] {
+  return [1, shape.channels, shape.height, shape.width];
+}

@@ -1,0 +1,170 @@
+/**
+ * The EXPORT job: one configuration as a standalone ONNX file. Weights are first-k slices of a
+ * supernet checkpoint (or a retrained network's own), BN running statistics are recalibrated on
+ * training images for exactly this configuration, then kept as BatchNormalization or folded into
+ * the convs. The graph normalizes its input itself, so the file runs in any ONNX runtime on
+ * pixels in [0, 1]. Before the file is stored, its MACs and params are recounted from the graph and
+ * must equal the profiler's, and its test accuracy is measured with the exported file itself.
+ */
+import * as ort from 'onnxruntime-node';
+import { buildGraph, parseChannelList } from '../../autoslim';
+import type { ArtifactRef, ExecutorCapabilities, ExecutorPlugin, JobContext, JobKind, JobSpec } from '../contract';
+import { batches, channelStatistics } from '../data/batches';
+import { loadDataset, type DatasetSpec } from '../data/source';
+import type { ImageSet } from '../data/images';
+import { Rng } from '../rng';
+import { resolveSearchSpace, type SearchSpaceSpec } from '../search-space';
+import { decodeSafetensors } from '../weights';
+import { exportStandalone } from './model';
+import { recalibrateBatchNorm } from './recalibrate';
+import { recountCost } from './recount';
+import { resolveProvider, type ProviderName, type SessionSettings } from './session';
+
+export interface ExportPayload {
+  readonly candidateId: string;
+  readonly configHash: string;
+  readonly searchSpace: SearchSpaceSpec;
+  readonly channels: readonly number[];
+  /** 'supernet': slices of a supernet checkpoint; 'retrained': a retraining run's own weights. */
+  readonly weights: 'supernet' | 'retrained';
+  readonly checkpoint: { readonly uri: string; readonly sha256: string };
+  readonly dataset: DatasetSpec;
+  readonly batchNorm: 'FOLDED' | 'RUNNING';
+  readonly calibrationImages: number;
+  readonly calibrationSeed: number;
+  /** The profiler's figures for the configuration (reference convention), which the file must match. */
+  readonly macs: number;
+  readonly params: number;
+}
+
+export interface ExportResult {
+  readonly artifact: ArtifactRef;
+  readonly fileName: string;
+  readonly batchNorm: ExportPayload['batchNorm'];
+  readonly weights: ExportPayload['weights'];
+  readonly calibrationImages: number;
+  readonly macs: number;
+  readonly params: number;
+  readonly testTop1: number;
+  readonly testImages: number;
+  /** What the file expects: NCHW float32 pixels in [0, 1], `batch` dynamic. */
+  readonly input: { readonly name: string; readonly shape: readonly (number | string)[] };
+  readonly output: { readonly name: string; readonly shape: readonly (number | string)[] };
+  readonly provider: ProviderName;
+}
+
+const CALIBRATION_BATCH = 256;
+const TEST_BATCH = 256;
+
+export class OnnxExportPlugin implements ExecutorPlugin {
+  readonly name = 'onnx-exporter';
+  readonly kinds: readonly JobKind[] = ['EXPORT'];
+  private settings: SessionSettings | null = null;
+  private note: string | undefined;
+
+  constructor(private readonly options: { readonly provider: ProviderName; readonly threads: number }) {}
+
+  async probe(): Promise<ExecutorCapabilities> {
+    const { provider, note } = await resolveProvider(this.options.provider);
+    this.settings = { provider, threads: this.options.threads };
+    this.note = note;
+    return {
+      backend: `onnxruntime-${provider}`,
+      provider,
+      device: provider === 'cpu' ? `CPU, ${this.options.threads} threads` : 'CUDA device 0',
+      versions: { 'onnxruntime-node': ort.env.versions.node ?? 'unknown' },
+      ...(note === undefined ? {} : { note }),
+    };
+  }
+
+  async run(job: JobSpec, ctx: JobContext): Promise<ExportResult> {
+    if (!this.settings) await this.probe();
+    const settings = this.settings!;
+    if (this.note) ctx.log.warn(this.note);
+    const payload = job.payload as ExportPayload;
+    const space = resolveSearchSpace(payload.searchSpace);
+    const channels = parseChannelList(space.architecture, payload.channels, space.options, space.structure);
+    const graph = buildGraph(space.architecture, channels, space.options, space.structure);
+
+    await ctx.progress(0.05, 'loading weights and calibration images');
+    const weights = decodeSafetensors(await ctx.artifacts.read(payload.checkpoint.uri)).tensors;
+    const data = loadDataset(payload.dataset);
+    const norm = channelStatistics(data.train);
+    const count = Math.min(payload.calibrationImages, data.train.count);
+    const indices = new Rng(payload.calibrationSeed >>> 0).permutation(data.train.count).slice(0, count);
+
+    await ctx.progress(0.2, `recalibrating batch norm on ${count} training images`);
+    const calibration = [...batches(data.train, indices, CALIBRATION_BATCH, norm)].map((b) => ({ images: b.images, count: b.size }));
+    const calibrated = await recalibrateBatchNorm(graph, weights, mergeShortTail(calibration), settings, ctx.signal);
+
+    await ctx.progress(0.6, 'exporting and checking the model');
+    const mode = payload.batchNorm === 'FOLDED' ? 'folded' : 'running';
+    const bytes = exportStandalone(graph, calibrated, mode, norm);
+    const recounted = recountCost(bytes);
+    if (recounted.macs !== payload.macs || recounted.params !== payload.params) {
+      throw new Error(
+        `export check failed: the exported graph counts ${recounted.macs} MACs and ${recounted.params} params, the profiler ${payload.macs} and ${payload.params}`,
+      );
+    }
+    const testTop1 = await accuracyOf(bytes, data.test, settings, ctx.signal);
+
+    const fileName = `${space.architecture}-${payload.configHash.slice(0, 12)}-${mode}.onnx`;
+    const artifact = await ctx.artifacts.put('ONNX', fileName, Buffer.from(bytes));
+    await ctx.progress(1, `exported ${fileName}: test top-1 ${(100 * testTop1).toFixed(2)}%`);
+    const { channels: c, height, width } = graph.input;
+    return {
+      artifact,
+      fileName,
+      batchNorm: payload.batchNorm,
+      weights: payload.weights,
+      calibrationImages: count,
+      macs: recounted.macs,
+      params: recounted.params,
+      testTop1,
+      testImages: data.test.count,
+      input: { name: 'input', shape: ['batch', c, height, width] },
+      output: { name: 'logits', shape: ['batch', graph.nodes[graph.nodes.length - 1]!.outShape.channels] },
+      provider: settings.provider,
+    };
+  }
+}
+
+/** A last batch of fewer than 2 images has no variance; it joins the batch before it. */
+function mergeShortTail<T extends { images: Float32Array; count: number }>(list: T[]): { images: Float32Array; count: number }[] {
+  const last = list.at(-1);
+  if (list.length < 2 || !last || last.count >= 2) return list;
+  const previous = list[list.length - 2]!;
+  const images = new Float32Array(previous.images.length + last.images.length);
+  images.set(previous.images);
+  images.set(last.images, previous.images.length);
+  return [...list.slice(0, -2), { images, count: previous.count + last.count }];
+}
+
+/** Top-1 of the exported file on `set`, fed raw pixels in [0, 1] as a user of the file would. */
+async function accuracyOf(model: Uint8Array, set: ImageSet, settings: SessionSettings, signal: AbortSignal): Promise<number> {
+  const session = await ort.InferenceSession.create(model, {
+    executionProviders: [settings.provider],
+    intraOpNumThreads: settings.threads,
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+  });
+  const unit = { mean: new Array<number>(set.channels).fill(0), std: new Array<number>(set.channels).fill(1) };
+  const all = Uint32Array.from({ length: set.count }, (_, i) => i);
+  let correct = 0;
+  try {
+    for (const batch of batches(set, all, TEST_BATCH, unit)) {
+      signal.throwIfAborted();
+      const out = await session.run({ input: new ort.Tensor('float32', batch.images, [batch.size, set.channels, set.height, set.width]) });
+      const logits = out.logits!.data as Float32Array;
+      const classes = logits.length / batch.size;
+      for (let i = 0; i < batch.size; i++) {
+        let best = 0;
+        for (let k = 1; k < classes; k++) if (logits[i * classes + k]! > logits[i * classes + best]!) best = k;
+        if (best === batch.labels[i]) correct++;
+      }
+    }
+  } finally {
+    await session.release();
+  }
+  return correct / set.count;
+}

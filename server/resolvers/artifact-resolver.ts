@@ -1,0 +1,21 @@
+import { Arg, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import { Artifact } from '../../schema/types';
+import type { Artifact as ArtifactEntity } from '../entities';
+import type { GraphQLContext } from '../services';
+
+@Resolver(() => Artifact)
+export class ArtifactResolver {
+  @Query(() => Artifact)
+  artifact(@Arg('id', () => ID) id: string, @Ctx() { services }: GraphQLContext) {
+    return services.exports.artifact(id);
+  }
+
+  @FieldResolver(() => String, { description: 'Path on this server that serves the file (HTTP GET).' })
+  downloadUrl(@Root() artifact: ArtifactEntity) {
+    return artifactPath(artifact.id);
+  }
+}
+
+export function artifactPath(id: string): string {
+  return `/artifacts/${id}`;
+}

@@ -1,0 +1,100 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { ExportBatchNorm, JobKind, RunKind, RunStatus } from '../../schema/enums';
+import type { ExportCandidateInput } from '../../schema/inputs';
+import type { Orm } from '../db/orm';
+import { Artifact, Candidate, Dataset, Job, Supernet, TrainingRun } from '../entities';
+import { badInput, userError } from '../errors';
+import type { JobView } from '../jobs/job-view';
+import * as check from '../validation';
+import type { JobService } from './job-service';
+import { datasetSpec } from './dataset-service';
+import { findOrReject } from './lookup';
+import { searchSpaceSpec } from './search-space-service';
+
+const MAX_CALIBRATION_IMAGES = 65_536;
+
+/** Where an export's weights come from, resolved and checked. */
+interface WeightsSource {
+  readonly weights: 'supernet' | 'retrained';
+  readonly checkpoint: Artifact;
+  readonly dataset: Dataset;
+}
+
+/** Standalone ONNX exports of candidates, as EXPORT jobs, and the artifacts they produce. */
+export class ExportService {
+  constructor(
+    private readonly orm: Orm,
+    private readonly jobs: JobService,
+  ) {}
+
+  async exportCandidate(input: ExportCandidateInput): Promise<JobView> {
+    const calibrationImages = check.integer('input.calibrationImages', input.calibrationImages, 2, MAX_CALIBRATION_IMAGES);
+    const calibrationSeed = check.integer('input.calibrationSeed', input.calibrationSeed, 0, 0xffffffff);
+    if (input.runId && input.supernetId) throw badInput('input.runId', 'give runId or supernetId, not both');
+    const job = await this.orm.em.fork().transactional(async (em) => {
+      const candidate = await findOrReject(em, Candidate, 'candidate', 'input.candidateId', input.candidateId);
+      await em.populate(candidate, ['searchSpace', 'trajectory.supernet']);
+      const source = input.runId ? await retrainedWeights(em, candidate, input.runId) : await supernetWeights(em, candidate, input.supernetId);
+      const dataset = input.datasetId ? await findOrReject(em, Dataset, 'dataset', 'input.datasetId', input.datasetId) : source.dataset;
+      if (dataset.project.id !== candidate.project.id) throw badInput('input.datasetId', 'dataset belongs to another project than the candidate');
+      if (dataset.numClasses !== candidate.searchSpace.numClasses || dataset.inputHeight !== candidate.searchSpace.inputSize) {
+        throw badInput('input.datasetId', "dataset's images or classes do not match the candidate's search space");
+      }
+      return this.jobs.create(em, {
+        project: candidate.project,
+        kind: JobKind.EXPORT,
+        payload: {
+          candidateId: candidate.id,
+          configHash: candidate.configHash,
+          searchSpace: searchSpaceSpec(candidate.searchSpace),
+          channels: candidate.channels,
+          weights: source.weights,
+          checkpoint: { uri: source.checkpoint.uri, sha256: source.checkpoint.sha256 },
+          dataset: datasetSpec(dataset),
+          batchNorm: input.batchNorm ?? ExportBatchNorm.FOLDED,
+          calibrationImages,
+          calibrationSeed,
+          macs: candidate.macs,
+          params: candidate.params,
+        },
+        subjectType: Candidate.name,
+        subjectId: candidate.id,
+      });
+    });
+    return this.jobs.announce(job);
+  }
+
+  artifact(id: string): Promise<Artifact> {
+    return findOrReject(this.orm.em.fork(), Artifact, 'artifact', 'id', id);
+  }
+}
+
+async function retrainedWeights(em: EntityManager, candidate: Candidate, runId: string): Promise<WeightsSource> {
+  const run = await findOrReject(em, TrainingRun, 'training run', 'input.runId', runId);
+  if (run.kind !== RunKind.RETRAIN || run.candidateId !== candidate.id) throw badInput('input.runId', 'must be a retraining run of this candidate');
+  if (run.status !== RunStatus.FINISHED || !run.checkpoint) {
+    throw userError('FAILED_PRECONDITION', 'input.runId', `the run is ${run.status}; only a finished run's final weights can be exported`);
+  }
+  await em.populate(run, ['checkpoint']);
+  const job = await em.findOne(Job, { kind: JobKind.RETRAIN, subjectId: run.id });
+  const datasetId = (job?.payload as { datasetId?: string } | undefined)?.datasetId;
+  const dataset = datasetId ? await em.findOne(Dataset, datasetId) : null;
+  if (!dataset) throw userError('FAILED_PRECONDITION', 'input.datasetId', 'the dataset the run trained on is unknown; give datasetId');
+  return { weights: 'retrained', checkpoint: run.checkpoint, dataset };
+}
+
+async function supernetWeights(em: EntityManager, candidate: Candidate, supernetId: string | null | undefined): Promise<WeightsSource> {
+  let supernet: Supernet;
+  if (supernetId) {
+    supernet = await findOrReject(em, Supernet, 'supernet', 'input.supernetId', supernetId);
+    if (supernet.searchSpace.id !== candidate.searchSpace.id) throw badInput('input.supernetId', "must be a supernet of the candidate's search space");
+  } else if (candidate.trajectory) {
+    supernet = candidate.trajectory.supernet;
+  } else {
+    throw badInput('input.supernetId', `a ${candidate.source} candidate belongs to no trajectory: give supernetId or runId`);
+  }
+  await em.populate(supernet, ['run.checkpoint', 'dataset']);
+  const checkpoint = supernet.run.checkpoint;
+  if (!checkpoint) throw userError('FAILED_PRECONDITION', 'input.supernetId', 'the supernet has no checkpoint yet; wait for its training to save one');
+  return { weights: 'supernet', checkpoint, dataset: supernet.dataset };
+}
