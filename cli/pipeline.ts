@@ -47,6 +47,7 @@ const searchSpace = object({
 const sharedRecipe = {
   batchSize: optional(integer(1)),
   epochs: optional(integer(1)),
+  imagesPerEpoch: optional(integer(1)),
   labelSmoothing: optional(number(0, 1)),
   learningRate: optional(number(0)),
   momentum: optional(number(0, 1)),

@@ -88,6 +88,12 @@ export abstract class TrainingRecipeInput {
   warmupEpochs: number = 0;
   @Field(() => Float)
   labelSmoothing: number = 0.1;
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'Images per epoch, drawn afresh each epoch by the seeded shuffle; null trains on the whole training split every epoch. For quick runs on a CPU.',
+  })
+  imagesPerEpoch?: number | null;
 }
 
 @InputType({ description: 'How a supernet is trained (AUTOSLIM.md §1, stage 2).' })

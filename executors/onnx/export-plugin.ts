@@ -6,6 +6,7 @@
  * pixels in [0, 1]. Before the file is stored, its MACs and params are recounted from the graph and
  * must equal the profiler's, and its test accuracy is measured with the exported file itself.
  */
+import { cpus } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { buildGraph, parseChannelList } from '../../autoslim';
 import type { ArtifactRef, ExecutorCapabilities, ExecutorPlugin, JobContext, JobKind, JobSpec } from '../contract';
@@ -71,7 +72,7 @@ export class OnnxExportPlugin implements ExecutorPlugin {
     return {
       backend: `onnxruntime-${provider}`,
       provider,
-      device: provider === 'cpu' ? `CPU, ${this.options.threads} threads` : 'CUDA device 0',
+      device: provider === 'cpu' ? `${cpus()[0]?.model ?? 'unknown CPU'}, ${this.options.threads} threads` : 'CUDA device 0',
       versions: { 'onnxruntime-node': ort.env.versions.node ?? 'unknown' },
       ...(note === undefined ? {} : { note }),
     };

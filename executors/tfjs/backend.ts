@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmTrainingKernels } from './kernels';
+import { REPLICABLE_BACKENDS } from './parallel/worker_count';
 
 export interface BackendChoice {
   /** The tfjs backend name now active: 'tensorflow', 'wasm' or 'cpu'. */
@@ -65,6 +66,18 @@ export async function selectTrainingBackend(log: (line: string) => void): Promis
     }
   }
   throw new Error(`no tfjs backend could be initialised: ${skipped.join('; ')}`);
+}
+
+/**
+ * Activates `name`, a backend `selectTrainingBackend` chose in another thread, in this one: a
+ * data-parallel replica runs on what the main thread runs on. Only the in-process backends can
+ * be replicated; tfjs-node already uses every core and its addon is not loaded in workers.
+ */
+export async function activateReplicaBackend(name: string): Promise<void> {
+  if (!REPLICABLE_BACKENDS.includes(name)) throw new Error(`backend '${name}' cannot run in a data-parallel worker`);
+  if (name === 'wasm') registerWasmTrainingKernels();
+  if (!(await tf.setBackend(name))) throw new Error(`backend '${name}' failed to initialise in a worker`);
+  await tf.ready();
 }
 
 function firstLine(err: unknown): string {

@@ -1,11 +1,14 @@
 /**
  * Batch normalisation for the tfjs trainer. Training mode uses batch statistics and a closed-form
- * gradient; both modes are built only from ops that wasm runs through XNNPACK (elementwise
- * mul/add, pooling). Autodiff through moments + batchNorm would run wasm's scalar reduction,
- * transpose and FusedBatchNorm loops and the registered FusedBatchNorm gradient, which tiles
- * per-channel vectors to the activation's full shape.
+ * gradient. On wasm it runs fused with the activation in SIMD kernels of our own where the channels
+ * fill whole vectors; otherwise (other backends, odd widths) both modes are built only from ops
+ * that wasm runs through XNNPACK (elementwise mul/add, pooling). Autodiff through moments +
+ * batchNorm would run wasm's scalar reduction, transpose and FusedBatchNorm loops and the
+ * registered FusedBatchNorm gradient, which tiles per-channel vectors to the activation's full shape.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { Activation } from '../../autoslim/graph';
+import { Clamp, channelMoments, fusedBatchNormApplies, maskedAffineGradient, maskedGradientSums, scaleShiftClamp } from './kernels/batch_norm_simd';
 
 export const BN_EPSILON = 1e-5;
 
@@ -59,6 +62,69 @@ export const batchNormTraining = tf.customGrad(normalizeWithBatchStatistics) as 
   beta: tf.Tensor1D,
 ) => tf.Tensor4D;
 
+/** The activation as a clamp: what it passes through unchanged. */
+const CLAMPS: Record<Activation, Clamp> = { none: [-Infinity, Infinity], relu: [0, Infinity], relu6: [0, 6] };
+
+/**
+ * batchNormTraining followed by `activation`, by the fused SIMD kernels (kernels/batch_norm_simd.ts).
+ * Statistics and the gradient's per-channel terms are computed on the host in float64.
+ */
+const fusedBatchNormActivation = (activation: Activation) =>
+  tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [x, gamma, beta] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
+    const save = args[3] as tf.GradSaveFunc;
+    const clamp = CLAMPS[activation];
+    const channels = x.shape[3];
+    const count = x.size / channels;
+    const [sums, squares] = channelMoments(x);
+    const g = gamma.dataSync();
+    const b = beta.dataSync();
+    const mean = new Float64Array(channels);
+    const invStd = new Float64Array(channels);
+    const scale = new Float32Array(channels);
+    const shift = new Float32Array(channels);
+    for (let c = 0; c < channels; c++) {
+      mean[c] = sums[c]! / count;
+      invStd[c] = 1 / Math.sqrt(Math.max(0, squares[c]! / count - mean[c]! ** 2) + BN_EPSILON);
+      scale[c] = g[c]! * invStd[c]!;
+      shift[c] = b[c]! - mean[c]! * scale[c]!;
+    }
+    const y = scaleShiftClamp(x, scale, shift, clamp);
+    save([x, y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
+        const [xs, ys] = saved as [tf.Tensor4D, tf.Tensor4D];
+        const [dzSums, dzxSums] = maskedGradientSums(dy, ys, xs, clamp);
+        const dGamma = new Float32Array(channels);
+        const a = new Float32Array(channels);
+        const offset = new Float32Array(channels);
+        for (let c = 0; c < channels; c++) {
+          // Σ dz·x̂ = invStd·(Σ dz·x − mean·Σ dz); dx = k·(dz − Σdz/M − x̂·Σ(dz·x̂)/M) = dz·k + x·a + b.
+          dGamma[c] = invStd[c]! * (dzxSums[c]! - mean[c]! * dzSums[c]!);
+          a[c] = (-scale[c]! * invStd[c]! * dGamma[c]!) / count;
+          offset[c] = -mean[c]! * a[c]! - (scale[c]! * dzSums[c]!) / count;
+        }
+        const dx = maskedAffineGradient(dy, ys, xs, clamp, scale, a, offset);
+        return [dx, tf.tensor1d(dGamma), tf.tensor1d(Float32Array.from(dzSums))];
+      },
+    };
+  }) as (x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D) => tf.Tensor4D;
+
+const FUSED: Record<Activation, (x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D) => tf.Tensor4D> = {
+  none: fusedBatchNormActivation('none'),
+  relu: fusedBatchNormActivation('relu'),
+  relu6: fusedBatchNormActivation('relu6'),
+};
+
+/**
+ * Training-mode batch norm, then `activation`: fused on wasm when the channels fill SIMD
+ * vectors, from tfjs ops elsewhere (other backends, odd widths).
+ */
+export function batchNormActivationTraining(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, activation: Activation): tf.Tensor4D {
+  return fusedBatchNormApplies(x) ? FUSED[activation](x, gamma, beta) : activate(batchNormTraining(x, gamma, beta), activation);
+}
+
 /** Normalises with given (running) statistics, as one per-channel multiply-add. */
 export function batchNormInference(x: tf.Tensor4D, mean: tf.Tensor1D, variance: tf.Tensor1D, gamma: tf.Tensor1D, beta: tf.Tensor1D): tf.Tensor4D {
   // wasm's FusedBatchNorm is a scalar loop; XNNPACK's broadcasting mul and add are not.
@@ -88,3 +154,14 @@ const clipToSix = (...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
 
 /** min(max(x, 0), 6) with a gradient made of fast wasm ops. */
 export const relu6 = tf.customGrad(clipToSix) as <T extends tf.Tensor>(x: T) => T;
+
+export function activate<T extends tf.Tensor>(x: T, activation: Activation): T {
+  switch (activation) {
+    case 'none':
+      return x;
+    case 'relu':
+      return tf.relu(x);
+    case 'relu6':
+      return relu6(x);
+  }
+}

@@ -15,6 +15,7 @@ import { selectTrainingBackend, type BackendChoice } from './backend';
 import { unitTableSpace } from './config_space';
 import type { DistillationMode } from './losses';
 import { Rng } from '../rng';
+import type { WorkerOption } from './parallel/worker_count';
 import type { DecaySchedule } from './schedule';
 import type { SlimmableNetwork } from './supernet';
 import { Trainer, sandwichPlan, type ConfigPlan } from './trainer';
@@ -30,6 +31,8 @@ export interface TrainingRecipe {
   readonly warmupEpochs: number;
   readonly labelSmoothing: number;
   readonly seed: number;
+  /** Images drawn (afresh each epoch) from the training split per epoch; absent or null: all of them. */
+  readonly imagesPerEpoch?: number | null;
   /** Supernet training only. */
   readonly randomConfigs?: number;
   readonly distillation?: DistillationMode;
@@ -57,6 +60,11 @@ export interface TrainingPluginOptions {
   /** Training images whose batch statistics recalibrate BN before an evaluation. */
   readonly recalibrationImages: number;
   readonly augmentation: Augmentation;
+  /**
+   * Data-parallel worker threads for training steps (parallel/worker_count.ts): 'auto' splits a
+   * batch over the cores when the step is large enough to pay; 1 trains in the job's thread.
+   */
+  readonly workers: WorkerOption;
 }
 
 const DEFAULTS: TrainingPluginOptions = {
@@ -64,6 +72,7 @@ const DEFAULTS: TrainingPluginOptions = {
   evalImages: 2000,
   recalibrationImages: 2048,
   augmentation: { cropPadding: 2, horizontalFlip: true },
+  workers: 'auto',
 };
 
 const STEP_DECAY: DecaySchedule = { kind: 'step', milestones: [0.5, 0.75], gamma: 0.1 };
@@ -98,7 +107,8 @@ export class TfjsTrainingPlugin implements ExecutorPlugin {
     await ctx.progress(0, 'loading data');
     const data = loadDataset(payload.dataset);
     const norm = channelStatistics(data.train);
-    const stepsPerEpoch = Math.ceil(data.train.count / recipe.batchSize);
+    const epochImages = Math.min(recipe.imagesPerEpoch ?? data.train.count, data.train.count);
+    const stepsPerEpoch = Math.ceil(epochImages / recipe.batchSize);
     const { network: graph, plan, evaluated } = planFor(job.kind, space, payload);
     const trainer = new Trainer(graph, plan, {
       schedule: {
@@ -110,8 +120,15 @@ export class TfjsTrainingPlugin implements ExecutorPlugin {
       step: { labelSmoothing: recipe.labelSmoothing, distillation: recipe.distillation ?? 'off' },
       sgd: { momentum: recipe.momentum, weightDecay: recipe.weightDecay },
       seed: recipe.seed,
+      workers: this.options.workers,
     });
     try {
+      const parallel = await trainer.prepare(recipe.batchSize);
+      ctx.log.info(
+        parallel.workers > 1
+          ? `training steps split over ${parallel.workers} data-parallel workers, batch norm per shard (${parallel.reason})`
+          : `training steps in the job's thread (${parallel.reason})`,
+      );
       const resume = job.resumeState as ResumeState | null;
       if (resume) {
         trainer.loadState(await ctx.artifacts.read(resume.checkpoint.uri));
@@ -125,7 +142,7 @@ export class TfjsTrainingPlugin implements ExecutorPlugin {
       let pending: MetricSample[] = [];
       for (let epoch = Math.floor(trainer.step / stepsPerEpoch); epoch < recipe.epochs; epoch++) {
         const skip = trainer.step - epoch * stepsPerEpoch;
-        const order = new Rng(mix(recipe.seed, epoch)).permutation(data.train.count);
+        const order = new Rng(mix(recipe.seed, epoch)).permutation(data.train.count).subarray(0, epochImages);
         const augmentRng = new Rng(mix(recipe.seed ^ 0x5bd1e995, epoch));
         const stream = tensorBatches(batches(data.train, order, recipe.batchSize, norm, this.options.augmentation, augmentRng), skip, data.train);
         await trainer.train(stream, ctx.signal, async ({ step, lr, loss, configLosses }) => {
@@ -160,7 +177,7 @@ export class TfjsTrainingPlugin implements ExecutorPlugin {
       await ctx.report({ type: 'runSummary', runId: payload.runId, summary: final });
       return { ...final, steps: trainer.step, resumedFromStep };
     } finally {
-      trainer.dispose();
+      await trainer.dispose();
     }
   }
 

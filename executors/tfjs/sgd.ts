@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Tensor as WeightTensor, WeightMap } from '../weights';
+import { NesterovUpdate, nesterovStepApplies, nesterovStepSimd } from './kernels/sgd_simd';
 import { TrainableParameter, fromCanonical, toCanonicalHost } from './supernet';
 
 export interface SgdSettings {
@@ -13,6 +14,11 @@ export interface SgdSettings {
 }
 
 export const DEFAULT_SGD: SgdSettings = { momentum: 0.9, weightDecay: 1e-4 };
+
+interface ParameterUpdate extends NesterovUpdate {
+  readonly weight: tf.Variable;
+  readonly momentum: tf.Variable;
+}
 
 export class NesterovSgd {
   private readonly buffers = new Map<string, tf.Variable>();
@@ -26,18 +32,34 @@ export class NesterovSgd {
 
   /** Applies one update; `grads` maps parameter names to summed gradients (absent = zero). */
   step(grads: ReadonlyMap<string, tf.Tensor>, lr: number): void {
-    const { momentum, weightDecay } = this.settings;
+    const fused: ParameterUpdate[] = [];
     for (const p of this.parameters) {
       const grad = grads.get(p.name);
       if (!grad) continue;
-      const buffer = this.buffers.get(p.name)!;
-      tf.tidy(() => {
-        const g = p.weightDecay && weightDecay > 0 ? tf.add(grad, tf.mul(p.variable, weightDecay)) : grad;
-        const v = tf.add(tf.mul(buffer, momentum), g);
-        buffer.assign(v);
-        p.variable.assign(tf.sub(p.variable, tf.mul(tf.add(g, tf.mul(v, momentum)), lr)));
-      });
+      const update = { weight: p.variable, momentum: this.buffers.get(p.name)!, grad, decayed: p.weightDecay };
+      if (nesterovStepApplies(p.variable.size)) fused.push(update);
+      else this.stepWithOps(update, lr);
     }
+    if (fused.length > 0) this.stepFused(fused, lr);
+  }
+
+  /** On wasm, one SIMD pass per parameter (kernels/sgd_simd.ts) instead of eight tfjs kernels. */
+  private stepFused(updates: readonly ParameterUpdate[], lr: number): void {
+    nesterovStepSimd(updates, lr, this.settings.momentum, this.settings.weightDecay).forEach(([w, v], i) => {
+      updates[i]!.momentum.assign(v);
+      updates[i]!.weight.assign(w);
+      tf.dispose([w, v]);
+    });
+  }
+
+  private stepWithOps({ weight, momentum: buffer, grad, decayed }: ParameterUpdate, lr: number): void {
+    const { momentum, weightDecay } = this.settings;
+    tf.tidy(() => {
+      const g = decayed && weightDecay > 0 ? tf.add(grad, tf.mul(weight, weightDecay)) : grad;
+      const v = tf.add(tf.mul(buffer, momentum), g);
+      buffer.assign(v);
+      weight.assign(tf.sub(weight, tf.mul(tf.add(g, tf.mul(v, momentum)), lr)));
+    });
   }
 
   /** Momentum buffers by parameter name, in the checkpoint layout of their parameters. */

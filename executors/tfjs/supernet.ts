@@ -8,9 +8,9 @@
  * checkpoints convert to the canonical layouts of executors/weights.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Activation, ConvNode, GraphNode, LinearNode, NetworkGraph } from '../../autoslim/graph';
+import { ConvNode, GraphNode, LinearNode, NetworkGraph } from '../../autoslim/graph';
 import { Tensor as WeightTensor, WeightMap } from '../weights';
-import { batchNormInference, batchNormTraining, batchStatistics, relu6 } from './batch_norm';
+import { activate, batchNormActivationTraining, batchNormInference, batchStatistics } from './batch_norm';
 import { Rng } from '../rng';
 
 /** 'batch': training-mode BN on the batch's own statistics; 'running': the recalibrated ones. */
@@ -179,17 +179,14 @@ export class SlimmableNetwork {
     const width = [node.outChannels];
     const gamma = prefix(p.gamma, width);
     const beta = prefix(p.beta, width);
-    let normalized: tf.Tensor4D;
-    if (normalization === 'batch') {
-      if (onBatchStats) {
-        const stats = batchStatistics(y);
-        onBatchStats(node.name, stats.mean, stats.variance);
-      }
-      normalized = batchNormTraining(y, gamma, beta);
-    } else {
-      normalized = batchNormInference(y, prefix(p.runningMean, width), prefix(p.runningVar, width), gamma, beta);
+    if (normalization === 'running') {
+      return activate(batchNormInference(y, prefix(p.runningMean, width), prefix(p.runningVar, width), gamma, beta), node.activation);
     }
-    return activate(normalized, node.activation);
+    if (onBatchStats) {
+      const stats = batchStatistics(y);
+      onBatchStats(node.name, stats.mean, stats.variance);
+    }
+    return batchNormActivationTraining(y, gamma, beta, node.activation);
   }
 
   private checkConfig(config: NetworkGraph): void {
@@ -257,17 +254,6 @@ function prefix<T extends tf.Tensor>(t: T, shape: number[]): T {
 function overwritePrefix(full: tf.Tensor1D, head: tf.Tensor1D): tf.Tensor1D {
   const rest = full.shape[0] - head.shape[0];
   return rest === 0 ? head : tf.concat([head, tf.slice(full, [head.shape[0]], [rest])]);
-}
-
-function activate<T extends tf.Tensor>(x: T, activation: Activation): T {
-  switch (activation) {
-    case 'none':
-      return x;
-    case 'relu':
-      return tf.relu(x);
-    case 'relu6':
-      return relu6(x);
-  }
 }
 
 /** A host copy of `t`, permuted to the checkpoint layout. */

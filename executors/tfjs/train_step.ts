@@ -48,18 +48,18 @@ export function sandwichConfigs(space: ConfigSpace, rng: Rng, randomConfigs = DE
   return [space.widest, space.narrowest, ...Array.from({ length: randomConfigs }, () => space.sample(rng))];
 }
 
+/** The summed gradients of every config's loss, by parameter name, and the losses. */
+export interface Gradients {
+  readonly losses: readonly number[];
+  /** Owned by the caller, who disposes them. */
+  readonly grads: Map<string, tf.Tensor>;
+}
+
 /**
- * Trains `configs[0]` on the labels and every later config by `settings.distillation` from
- * configs[0]'s (detached) softmax; gradients of all losses are summed before one SGD step.
+ * Gradients of `configs[0]`'s loss on the labels and of every later config's loss by
+ * `settings.distillation` from configs[0]'s (detached) softmax, summed over configs.
  */
-export function trainStep(
-  network: SlimmableNetwork,
-  optimizer: NesterovSgd,
-  configs: readonly NetworkGraph[],
-  batch: Batch,
-  lr: number,
-  settings: StepSettings,
-): StepResult {
+export function computeGradients(network: SlimmableNetwork, configs: readonly NetworkGraph[], batch: Batch, settings: StepSettings): Gradients {
   const variables = network.trainable.map((p) => p.variable);
   const names = new Map(network.trainable.map((p) => [p.variable.name, p.name]));
   const summed = new Map<string, tf.Tensor>();
@@ -88,10 +88,29 @@ export function trainStep(
         }
       }
     });
-    optimizer.step(summed, lr);
-  } finally {
+  } catch (err) {
     tf.dispose([...summed.values()]);
+    throw err;
+  } finally {
     teacherProbs?.dispose();
+  }
+  return { losses, grads: summed };
+}
+
+/** One SGD step on the gradients `computeGradients` sums over `configs`. */
+export function trainStep(
+  network: SlimmableNetwork,
+  optimizer: NesterovSgd,
+  configs: readonly NetworkGraph[],
+  batch: Batch,
+  lr: number,
+  settings: StepSettings,
+): StepResult {
+  const { losses, grads } = computeGradients(network, configs, batch, settings);
+  try {
+    optimizer.step(grads, lr);
+  } finally {
+    tf.dispose([...grads.values()]);
   }
   return { losses };
 }

@@ -3,16 +3,19 @@
  * the schedule, metrics reported through a callback, cancellation through an AbortSignal, and
  * the whole state (weights, momentum, step, RNG) saved and restored as one safetensors file.
  * Supernet training samples configs by the sandwich rule; retraining a candidate trains one
- * fixed config with the same step.
+ * fixed config with the same step, in this thread or split over data-parallel workers.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { NetworkGraph } from '../../autoslim/graph';
+import { profileGraph } from '../../autoslim/profile';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint';
 import { Rng } from '../rng';
 import { LrSchedule, checkSchedule, learningRate } from './schedule';
 import { DEFAULT_SGD, NesterovSgd, SgdSettings } from './sgd';
+import type { WorkerChoice, WorkerOption } from './parallel/worker_count';
+import { StartedEngine, startStepEngine } from './step_engine';
 import { SlimmableNetwork } from './supernet';
-import { Batch, ConfigSpace, DEFAULT_RANDOM_CONFIGS, DEFAULT_STEP, StepSettings, sandwichConfigs, trainStep } from './train_step';
+import { Batch, ConfigSpace, DEFAULT_RANDOM_CONFIGS, DEFAULT_STEP, StepSettings, sandwichConfigs } from './train_step';
 
 const SAMPLING_STREAM = 0x9e3779b9;
 
@@ -27,6 +30,8 @@ export interface TrainerSettings {
   readonly sgd: SgdSettings;
   /** Seeds weight initialisation and config sampling. */
   readonly seed: number;
+  /** Data-parallel worker threads (parallel/worker_count.ts); 'auto' when absent. */
+  readonly workers?: WorkerOption;
 }
 
 export function defaultTrainerSettings(schedule: LrSchedule, seed: number): TrainerSettings {
@@ -52,6 +57,7 @@ export class Trainer {
   private readonly optimizer: NesterovSgd;
   private rng: Rng;
   private stepsTaken = 0;
+  private engine: Promise<StartedEngine> | null = null;
 
   constructor(
     supernet: NetworkGraph,
@@ -74,6 +80,14 @@ export class Trainer {
   }
 
   /**
+   * Chooses and starts what takes the steps, for batches of `batchSize`. `train` does this on its
+   * first batch; the first call decides and later ones return its choice.
+   */
+  async prepare(batchSize: number): Promise<WorkerChoice> {
+    return (await this.startedEngine(batchSize)).choice;
+  }
+
+  /**
    * Trains on `batches` until the schedule ends or the batches run out. Checks `signal` before
    * every step and throws its reason when aborted; the state stays consistent at step borders.
    */
@@ -85,9 +99,10 @@ export class Trainer {
     for await (const batch of batches) {
       if (this.finished) return;
       signal.throwIfAborted();
+      const { engine } = await this.startedEngine(batch.images.shape[0]);
       const lr = learningRate(this.settings.schedule, this.stepsTaken);
       const configs = this.plan.kind === 'fixed' ? [this.plan.config] : sandwichConfigs(this.plan.space, this.rng, this.plan.randomConfigs);
-      const { losses } = trainStep(this.network, this.optimizer, configs, batch, lr, this.settings.step);
+      const { losses } = await engine.step(configs, batch, lr, this.settings.step, signal);
       this.stepsTaken++;
       await onStep({ step: this.stepsTaken, lr, loss: losses[0]!, configLosses: losses });
     }
@@ -111,8 +126,22 @@ export class Trainer {
     this.rng = new Rng(loop.rngState);
   }
 
-  dispose(): void {
+  /** Frees the tensors and stops any workers. */
+  async dispose(): Promise<void> {
+    const stopping = this.engine?.then(({ engine }) => engine.dispose(), () => undefined);
     this.optimizer.dispose();
     this.network.dispose();
+    await stopping;
+  }
+
+  private startedEngine(batchSize: number): Promise<StartedEngine> {
+    const configsPerStep = this.plan.kind === 'fixed' ? 1 : 2 + this.plan.randomConfigs;
+    const widest = this.plan.kind === 'fixed' ? this.plan.config : this.network.supernet;
+    this.engine ??= startStepEngine(this.settings.workers ?? 'auto', this.network, this.optimizer, {
+      backend: tf.getBackend(),
+      batchSize,
+      macs: batchSize * configsPerStep * profileGraph(widest).macs,
+    });
+    return this.engine;
   }
 }

@@ -21,6 +21,7 @@ export function checkTrainingRecipe<R extends TrainingRecipeInput>(field: string
   check.finite(`${field}.weightDecay`, r.weightDecay, 0, 1);
   check.finite(`${field}.warmupEpochs`, r.warmupEpochs, 0, r.epochs);
   check.finite(`${field}.labelSmoothing`, r.labelSmoothing, 0, 1);
+  if (r.imagesPerEpoch != null) check.integer(`${field}.imagesPerEpoch`, r.imagesPerEpoch, r.batchSize, Number.MAX_SAFE_INTEGER);
   if (!SCHEDULES.includes(r.schedule)) throw badInput(`${field}.schedule`, `must be one of ${SCHEDULES.join(', ')} (got "${r.schedule}")`);
   return r;
 }

@@ -1,20 +1,30 @@
 /**
  * Depthwise convolution gradients for the wasm backend, which has none: the input gradient is
- * composed from its fast XNNPACK depthwise forward conv, the filter gradient is a direct loop.
+ * composed from its fast XNNPACK depthwise forward conv, the filter gradient is a direct loop
+ * (a WebAssembly SIMD kernel of our own for channel multiplier 1).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { ConvGeometry, resolveGeometry, transposedConvolution, wrapInput } from './conv_geometry';
+import { depthwiseFilterGradientSimd } from './depthwise_filter_simd';
 
 type Shape4 = [number, number, number, number];
 
 /**
- * dW[i,j,c,k] = Σ_{n,p,q} x[n, p·s+i−pad, q·s+j−pad, c] · dy[n,p,q,c·m+k], as one direct loop over
- * the wasm heap. It measured twice as fast as the batch-folded dilated depthwise conv (XNNPACK runs
- * depthwise kernels of Ho×Wo taps poorly); per-tap products would copy x nine times through wasm's
- * scalar Slice. The sums run in float64, so long reductions keep float32 accuracy.
+ * dW[i,j,c,k] = Σ_{n,p,q} x[n, p·s+i−pad, q·s+j−pad, c] · dy[n,p,q,c·m+k], by direct loops rather
+ * than tfjs ops: the batch-folded dilated depthwise conv measured slower than even a scalar loop
+ * (XNNPACK runs depthwise kernels of Ho×Wo taps poorly), and per-tap products would copy x nine
+ * times through wasm's scalar Slice. Multiplier 1, every MobileNet's, runs the SIMD kernel (≈ 9×
+ * the scalar loop on mbv2-fmnist); other multipliers pair one x channel with strided dy channels,
+ * which SIMD lanes cannot load, and take the scalar loop. Sums are float64 in both.
  */
-function depthwiseFilterGradient(
+function depthwiseFilterGradient(x: Float32Array, xShape: readonly number[], dy: Float32Array, filterShape: Shape4, g: ConvGeometry): Float64Array {
+  const [kh, kw, , multiplier] = filterShape;
+  if (multiplier === 1) return depthwiseFilterGradientSimd(x, xShape as Shape4, dy, kh, kw, g);
+  return filterGradientAnyMultiplier(x, xShape, dy, filterShape, g);
+}
+
+function filterGradientAnyMultiplier(
   x: Float32Array,
   xShape: readonly number[],
   dy: Float32Array,
@@ -37,13 +47,9 @@ function depthwiseFilterGradient(
             if (col < 0 || col >= w) continue;
             const xBase = ((b * h + row) * w + col) * channels;
             const accBase = (i * kw + j) * outChannels;
-            if (multiplier === 1) {
-              for (let c = 0; c < channels; c++) acc[accBase + c]! += x[xBase + c]! * dy[dyBase + c]!;
-            } else {
-              for (let c = 0; c < channels; c++) {
-                const xv = x[xBase + c]!;
-                for (let k = 0; k < multiplier; k++) acc[accBase + c * multiplier + k]! += xv * dy[dyBase + c * multiplier + k]!;
-              }
+            for (let c = 0; c < channels; c++) {
+              const xv = x[xBase + c]!;
+              for (let k = 0; k < multiplier; k++) acc[accBase + c * multiplier + k]! += xv * dy[dyBase + c * multiplier + k]!;
             }
           }
         }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { batchNormTraining, relu6 } from '../../../executors/tfjs/batch_norm';
+import { batchNormActivationTraining, batchNormTraining, relu6 } from '../../../executors/tfjs/batch_norm';
+import { fusedBatchNormApplies } from '../../../executors/tfjs/kernels/batch_norm_simd';
 import { selectTrainingBackend } from '../../../executors/tfjs/backend';
 import { Rng } from '../../../executors/rng';
 
@@ -71,5 +72,42 @@ describe('relu6 with a fast gradient', () => {
     const actual = run(relu6);
     expect(relativeError(actual[0]!, expected[0]!)).toBe(0);
     expect(relativeError(actual[1]!, expected[1]!)).toBe(0);
+  });
+});
+
+describe('batch norm fused with its activation (wasm SIMD kernels)', () => {
+  // Eight channels fill SIMD vectors; γ around 3 puts outputs past both of relu6's kinks.
+  const shape: [number, number, number, number] = [3, 5, 4, 8];
+  const n = shape.reduce((a, b) => a * b, 1);
+  const x = random(5, n, 2, 0.5);
+  const gamma = random(6, shape[3], 2, 3);
+  const beta = random(7, shape[3]);
+  const weights = random(8, n);
+  const activations = { none: (t: tf.Tensor) => t, relu: tf.relu, relu6: tf.relu6 };
+
+  function run(f: (x: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D) => tf.Tensor): Float32Array[] {
+    return tf.tidy(() => {
+      const args = [tf.tensor4d(x, shape), tf.tensor1d(gamma), tf.tensor1d(beta)] as const;
+      const r = tf.tensor4d(weights, shape);
+      const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D), r)))([...args]);
+      return [f(...args), ...grads].map((t) => t.dataSync() as Float32Array);
+    });
+  }
+
+  it.each(Object.keys(activations) as (keyof typeof activations)[])('matches moments, batchNorm and %s on the cpu backend', async (activation) => {
+    await tf.setBackend('cpu');
+    const expected = run((a, g, b) => activations[activation](reference(a, g, b)));
+    await selectTrainingBackend(() => undefined);
+    expect(tf.tidy(() => fusedBatchNormApplies(tf.zeros(shape)))).toBe(true);
+    const actual = run((a, g, b) => batchNormActivationTraining(a, g, b, activation));
+    ['value', 'dx', 'dgamma', 'dbeta'].forEach((_, i) => expect(relativeError(actual[i]!, expected[i]!)).toBeLessThan(1e-4));
+  });
+
+  it('frees every tensor it makes', async () => {
+    await selectTrainingBackend(() => undefined);
+    run((a, g, b) => batchNormActivationTraining(a, g, b, 'relu6'));
+    const before = tf.memory().numTensors;
+    run((a, g, b) => batchNormActivationTraining(a, g, b, 'relu6'));
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

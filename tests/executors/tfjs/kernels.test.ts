@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmTrainingKernels } from '../../../executors/tfjs/kernels';
+import { transpose2d } from '../../../executors/tfjs/kernels/transpose';
 import { Rng } from '../../../executors/rng';
 
 type Pad = 'same' | 'valid';
@@ -129,8 +130,46 @@ describe('wasm training kernels match the cpu backend', () => {
     },
   );
 
+  it.each([
+    ['SIMD kernel, one partial pixel chunk', [3, 5, 7, 16], 24],
+    ['SIMD kernel, a full and a partial chunk', [2, 9, 10, 8], 16],
+    ['SIMD kernel, more input than output channels', [2, 8, 4, 48], 8],
+    ['matMul, blocked transpose of x', [2, 8, 4, 42], 36],
+    ['matMul, blocked transpose of dy', [2, 8, 4, 33], 44],
+  ] as const)('1×1 conv2d filter gradient: %s', async (_, xShape, cout) => {
+    await expectSameGradients((x, w) => tf.conv2d(x, w, 1, 'same'), [...xShape], [1, 1, xShape[3], cout], 310 + cout);
+  });
+
+  it.each([
+    ['3×3 s2 same over whole SIMD lanes', [2, 9, 9, 8], 3, 2, 'same'],
+    ['5×5 s1 valid over whole SIMD lanes', [2, 8, 7, 12], 5, 1, 'valid'],
+  ] as const)('depthwise %s', async (_, xShape, kernel, stride, pad) => {
+    await expectSameGradients((x, w) => tf.depthwiseConv2d(x, w, stride, pad), [...xShape], [kernel, kernel, xShape[3], 1], 320 + kernel);
+  });
+
   it('conv2d with explicit numeric padding larger than needed', async () => {
     await expectSameGradients((x, w) => tf.conv2d(x, w, 2, 2), [2, 7, 6, 3], [3, 3, 3, 4], 300);
+  });
+
+  it('transposes tall matrices blockwise exactly as tf.transpose', async () => {
+    await tf.setBackend('wasm');
+    for (const shape of [[128, 40], [64, 33], [100, 40], [128, 8]] as const) {
+      const x = tf.tensor2d(randomArray(new Rng(shape[0] + shape[1]), shape[0] * shape[1]), [...shape]);
+      expect(Array.from(transpose2d(x).dataSync())).toEqual(Array.from(tf.transpose(x).dataSync()));
+      x.dispose();
+    }
+  });
+
+  it('Identity (tf.clone) shares its input data, and either tensor outlives the other', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor1d([1, 2, 3]);
+    const y = tf.clone(x);
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3]);
+    const z = tf.clone(y);
+    y.dispose();
+    expect(Array.from(z.dataSync())).toEqual([1, 2, 3]);
+    z.dispose();
   });
 
   it('does not free or leak the tensors it was given', async () => {

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { Rng, mulberry32 } from '../../../executors/rng';
 import { LrSchedule, checkSchedule, learningRate } from '../../../executors/tfjs/schedule';
 import { NesterovSgd } from '../../../executors/tfjs/sgd';
+import { selectTrainingBackend } from '../../../executors/tfjs/backend';
 
 describe('learningRate', () => {
   const base = { baseLr: 0.4, totalIterations: 100, warmupIterations: 0 };
@@ -67,6 +68,35 @@ describe('NesterovSgd', () => {
     expect(plain.dataSync()[0]).toBeCloseTo(0.7695, 6);
     expect(sgd.exportMomentum().get('b')!.data[0]).toBeCloseTo(0.95, 6);
     sgd.dispose();
+  });
+
+  it('takes the same steps through the wasm SIMD kernel as through tfjs ops on cpu', async () => {
+    // Eight values run the kernel on wasm; three (not whole SIMD vectors) run tfjs ops there too.
+    const run = async (backend: string) => {
+      await tf.setBackend(backend);
+      const params = [8, 3].map((n, i) => ({
+        name: `p${i}`,
+        variable: tf.variable(tf.tensor1d(Array.from({ length: n }, (_, j) => 1 + 0.1 * j))),
+        weightDecay: i === 0,
+        toCanonical: null,
+      }));
+      const sgd = new NesterovSgd(params, { momentum: 0.9, weightDecay: 0.1 });
+      for (const lr of [0.1, 0.05]) {
+        const grads = new Map(params.map((p) => [p.name, tf.tensor1d(Array.from({ length: p.variable.size }, (_, j) => 0.5 - 0.2 * j))]));
+        sgd.step(grads, lr);
+        tf.dispose([...grads.values()]);
+      }
+      const out = [...params.map((p) => Array.from(p.variable.dataSync())), ...[...sgd.exportMomentum().values()].map((m) => Array.from(m.data))];
+      sgd.dispose();
+      tf.dispose(params.map((p) => p.variable));
+      return out;
+    };
+    const expected = await run('cpu');
+    await selectTrainingBackend(() => undefined);
+    expect(tf.getBackend()).toBe('wasm');
+    const actual = await run('wasm');
+    actual.forEach((values, i) => values.forEach((v, j) => expect(v).toBeCloseTo(expected[i]![j]!, 6)));
+    await tf.setBackend('cpu');
   });
 });
 
