@@ -222,8 +222,19 @@ export class SupernetFilter {
   @Field(() => ID, { nullable: true }) datasetId?: string | null;
 }
 
+/** How every latency measurement times a model; shared by table builds and single measurements. */
+@InputType()
+export abstract class LatencyTimingInput {
+  @Field(() => Int)
+  batchSize: number = 1;
+  @Field(() => Int)
+  warmupRuns: number = 10;
+  @Field(() => Int)
+  timedRuns: number = 50;
+}
+
 @InputType({ description: 'A latency lookup table of a search space, built by the probe of a device (a PROFILE_LATENCY job).' })
-export class BuildLatencyTableInput {
+export class BuildLatencyTableInput extends LatencyTimingInput {
   @Field(() => ID) deviceId!: string;
   @Field(() => ID) searchSpaceId!: string;
   @Field(() => Int, { nullable: true, description: 'Widths measured per unit axis (at least 2, both ends included), the rest interpolated; null measures every width.' })
@@ -236,24 +247,12 @@ export class BuildLatencyTableInput {
   rounds: number = 3;
   @Field(() => Int)
   seed: number = 0;
-  @Field(() => Int)
-  batchSize: number = 1;
-  @Field(() => Int)
-  warmupRuns: number = 10;
-  @Field(() => Int)
-  timedRuns: number = 50;
 }
 
 @InputType({ description: 'Times one config on a device: give candidateId, or searchSpaceId and channels.' })
-export class MeasureLatencyInput {
+export class MeasureLatencyInput extends LatencyTimingInput {
   @Field(() => ID) deviceId!: string;
   @Field(() => ID, { nullable: true }) candidateId?: string | null;
   @Field(() => ID, { nullable: true }) searchSpaceId?: string | null;
   @Field(() => [Int], { nullable: true }) channels?: number[] | null;
-  @Field(() => Int)
-  batchSize: number = 1;
-  @Field(() => Int)
-  warmupRuns: number = 10;
-  @Field(() => Int)
-  timedRuns: number = 50;
 }

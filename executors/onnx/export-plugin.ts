@@ -6,7 +6,6 @@
  * pixels in [0, 1]. Before the file is stored, its MACs and params are recounted from the graph and
  * must equal the profiler's, and its test accuracy is measured with the exported file itself.
  */
-import { cpus } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { buildGraph, parseChannelList } from '../../autoslim';
 import type { ArtifactRef, ExecutorCapabilities, ExecutorPlugin, JobContext, JobKind, JobSpec } from '../contract';
@@ -19,7 +18,8 @@ import { decodeSafetensors } from '../weights';
 import { exportStandalone } from './model';
 import { recalibrateBatchNorm } from './recalibrate';
 import { recountCost } from './recount';
-import { resolveProvider, type ProviderName, type SessionSettings } from './session';
+import { createEvaluator, type EvaluatorOptions, type OnnxEvaluator } from './evaluator';
+import { openSession, type ProviderName, type SessionSettings } from './session';
 
 export interface ExportPayload {
   readonly candidateId: string;
@@ -60,28 +60,19 @@ const TEST_BATCH = 256;
 export class OnnxExportPlugin implements ExecutorPlugin {
   readonly name = 'onnx-exporter';
   readonly kinds: readonly JobKind[] = ['EXPORT'];
-  private settings: SessionSettings | null = null;
-  private note: string | undefined;
+  private evaluator: OnnxEvaluator | null = null;
 
-  constructor(private readonly options: { readonly provider: ProviderName; readonly threads: number }) {}
+  constructor(private readonly options: EvaluatorOptions) {}
 
   async probe(): Promise<ExecutorCapabilities> {
-    const { provider, note } = await resolveProvider(this.options.provider);
-    this.settings = { provider, threads: this.options.threads };
-    this.note = note;
-    return {
-      backend: `onnxruntime-${provider}`,
-      provider,
-      device: provider === 'cpu' ? `${cpus()[0]?.model ?? 'unknown CPU'}, ${this.options.threads} threads` : 'CUDA device 0',
-      versions: { 'onnxruntime-node': ort.env.versions.node ?? 'unknown' },
-      ...(note === undefined ? {} : { note }),
-    };
+    this.evaluator = await createEvaluator(this.options);
+    return this.evaluator.capabilities;
   }
 
   async run(job: JobSpec, ctx: JobContext): Promise<ExportResult> {
-    if (!this.settings) await this.probe();
-    const settings = this.settings!;
-    if (this.note) ctx.log.warn(this.note);
+    const evaluator = this.evaluator ?? (await createEvaluator(this.options));
+    const settings: SessionSettings = { provider: evaluator.provider, threads: evaluator.threads };
+    if (evaluator.note) ctx.log.warn(evaluator.note);
     const payload = job.payload as ExportPayload;
     const space = resolveSearchSpace(payload.searchSpace);
     const channels = parseChannelList(space.architecture, payload.channels, space.options, space.structure);
@@ -143,12 +134,7 @@ function mergeShortTail<T extends { images: Float32Array; count: number }>(list:
 
 /** Top-1 of the exported file on `set`, fed raw pixels in [0, 1] as a user of the file would. */
 async function accuracyOf(model: Uint8Array, set: ImageSet, settings: SessionSettings, signal: AbortSignal): Promise<number> {
-  const session = await ort.InferenceSession.create(model, {
-    executionProviders: [settings.provider],
-    intraOpNumThreads: settings.threads,
-    graphOptimizationLevel: 'all',
-    logSeverityLevel: 3,
-  });
+  const session = await openSession(model, settings);
   const unit = { mean: new Array<number>(set.channels).fill(0), std: new Array<number>(set.channels).fill(1) };
   const all = Uint32Array.from({ length: set.count }, (_, i) => i);
   let correct = 0;

@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-node';
 import type { ConvNode, NetworkGraph } from '../../autoslim/graph';
 import type { WeightMap } from '../weights';
 import { buildStatisticsModel, statisticsOutputs } from './model';
-import type { SessionSettings } from './session';
+import { openSession, type SessionSettings } from './session';
 
 /** NCHW images, count × channels × height × width values. */
 export interface CalibrationBatch {
@@ -33,13 +33,7 @@ export async function recalibrateBatchNorm(
   const perImage = channels * height * width;
   const convs = graph.nodes.filter((n): n is ConvNode => n.op === 'conv' && n.batchNorm);
   const sums = new Map(convs.map((c) => [c.name, { mean: new Float64Array(c.outChannels), variance: new Float64Array(c.outChannels) }]));
-  const session = await ort.InferenceSession.create(buildStatisticsModel(graph, weights), {
-    executionProviders: [settings.provider],
-    intraOpNumThreads: settings.threads,
-    interOpNumThreads: 1,
-    graphOptimizationLevel: 'all',
-    logSeverityLevel: 3,
-  });
+  const session = await openSession(buildStatisticsModel(graph, weights), settings);
   let images = 0;
   try {
     for (const batch of batches) {

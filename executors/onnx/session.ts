@@ -62,19 +62,23 @@ export async function resolveProvider(
   }
 }
 
+/** An ORT session on the settings' provider and threads, fully optimized, logging only errors. */
+export function openSession(model: Uint8Array, settings: SessionSettings): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(model, {
+    executionProviders: [settings.provider],
+    intraOpNumThreads: settings.threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+  });
+}
+
 /** A session of one evaluation graph, run over labelled images in batches. */
 export class MetricsSession {
   private constructor(private readonly session: ort.InferenceSession) {}
 
   static async open(model: Uint8Array, settings: SessionSettings): Promise<MetricsSession> {
-    const session = await ort.InferenceSession.create(model, {
-      executionProviders: [settings.provider],
-      intraOpNumThreads: settings.threads,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
-      logSeverityLevel: 3,
-    });
-    return new MetricsSession(session);
+    return new MetricsSession(await openSession(model, settings));
   }
 
   /**
