@@ -19,6 +19,18 @@ export enum JobState {
   CANCELLED = 'CANCELLED',
 }
 
+/** How one lease of a job ended. */
+export enum AttemptOutcome {
+  RUNNING = 'RUNNING',
+  SUCCEEDED = 'SUCCEEDED',
+  FAILED = 'FAILED',
+  CANCELLED = 'CANCELLED',
+  /** The worker stopped gracefully and handed the job back. */
+  RELEASED = 'RELEASED',
+  /** No heartbeat before the lease ran out: the worker was presumed dead. */
+  EXPIRED = 'EXPIRED',
+}
+
 export enum ArtifactKind {
   CHECKPOINT = 'CHECKPOINT',
   ONNX = 'ONNX',
@@ -95,6 +107,7 @@ export enum SortDirection {
 const described: [object, string, string][] = [
   [JobKind, 'JobKind', 'What a job does; executors declare the kinds they run.'],
   [JobState, 'JobState', 'QUEUED → RUNNING → SUCCEEDED | FAILED | CANCELLED.'],
+  [AttemptOutcome, 'AttemptOutcome', 'How one lease of a job ended.'],
   [ArtifactKind, 'ArtifactKind', 'What a stored file is.'],
   [DatasetFormat, 'DatasetFormat', 'How a dataset is stored on disk.'],
   [RunKind, 'RunKind', 'A supernet training or the retraining of one candidate.'],

@@ -25,6 +25,8 @@ export function createEventBus() {
     JOB_UPDATED: [key: string, payload: JobView];
     TRAINING_PROGRESS: [runId: string, payload: TrainingProgressEvent];
     SLIMMING_PROGRESS: [trajectoryId: string, payload: SlimmingStepEvent];
+    /** Work may be claimable: a job was queued or requeued. Wakes long-polling claims. */
+    WORK: [payload: { readonly jobId: string }];
   }>();
 }
 

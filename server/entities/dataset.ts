@@ -55,4 +55,11 @@ export class Dataset extends BaseEntity {
 
   @Property({ type: 'integer', nullable: true })
   searchSize: number | null = null;
+
+  /**
+   * sha256 of the dataset's file manifest (relative path, size and sha256 of every file), so a
+   * worker can check a local copy before using it. Computed when first shipped; null for SYNTHETIC.
+   */
+  @Property({ type: 'string', length: 64, nullable: true })
+  contentDigest: string | null = null;
 }

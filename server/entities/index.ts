@@ -4,6 +4,7 @@ import { Dataset } from './dataset';
 import { Device } from './device';
 import { Executor } from './executor';
 import { Job } from './job';
+import { JobAttempt } from './job-attempt';
 import { LatencyMeasurement, LatencyTable } from './latency';
 import { MetricPoint } from './metric-point';
 import { Project } from './project';
@@ -11,6 +12,7 @@ import { SearchSpace } from './search-space';
 import { SlimmingStep, SlimmingTrajectory } from './slimming';
 import { Supernet } from './supernet';
 import { TrainingRun } from './training-run';
+import { WorkerNode } from './worker-node';
 
 export * from './artifact';
 export * from './candidate';
@@ -18,6 +20,7 @@ export * from './dataset';
 export * from './device';
 export * from './executor';
 export * from './job';
+export * from './job-attempt';
 export * from './latency';
 export * from './metric-point';
 export * from './project';
@@ -25,6 +28,7 @@ export * from './search-space';
 export * from './slimming';
 export * from './supernet';
 export * from './training-run';
+export * from './worker-node';
 
 export const ENTITIES = [
   Project,
@@ -38,6 +42,8 @@ export const ENTITIES = [
   MetricPoint,
   Artifact,
   Job,
+  JobAttempt,
+  WorkerNode,
   Executor,
   Device,
   LatencyTable,

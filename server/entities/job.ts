@@ -68,6 +68,21 @@ export class Job extends BaseEntity {
   @Property({ type: 'datetime', nullable: true })
   heartbeatAt: Date | null = null;
 
+  /**
+   * The current attempt's fencing token: every write a worker makes for this job must carry it, so
+   * a worker presumed dead cannot write once its lease has moved on. Never shown through the API.
+   */
+  @Property({ type: 'string', length: 64, nullable: true, hidden: true })
+  leaseToken: string | null = null;
+
+  /** When the current lease runs out unless a heartbeat extends it; then the job is requeued. */
+  @Property({ type: 'datetime', nullable: true })
+  leaseExpiresAt: Date | null = null;
+
+  /** The queue's own id for this job (pg-boss's job id on PostgreSQL; null for the table queue). */
+  @Property({ type: 'string', length: 64, nullable: true })
+  queueRef: string | null = null;
+
   @Property({ type: 'datetime', nullable: true })
   startedAt: Date | null = null;
 
