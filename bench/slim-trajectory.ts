@@ -70,7 +70,7 @@ export async function trajectoryBench(options: TrajectoryBenchOptions) {
   const payload: SlimPayload = {
     trajectoryId: 'bench',
     searchSpace: space,
-    dataset,
+    dataset: { ...dataset, id: 'bench' },
     checkpoint: { uri: 'memory:', sha256: 'bench' },
     constraint: 'MACS',
     targets: [narrowest],

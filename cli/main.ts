@@ -3,6 +3,7 @@ import { Api, serverUrl } from './api';
 import { exportCandidate, exportRequest } from './commands/export';
 import { printProfile, profileRequest } from './commands/profile';
 import { runPipeline } from './commands/run';
+import { runWorker, workerRequest } from './commands/worker';
 import { CliError, usageError } from './errors';
 import { processIo, type Io } from './io';
 
@@ -16,6 +17,10 @@ commands:
   export <candidate> --onnx out.onnx
       [--bn folded|running] [--run <retrain run id> | --supernet <id>] [--calibration-images N]
                                 the candidate as a standalone ONNX file with recalibrated BN
+  worker --server URL[,URL...] [--token T] [--plugins tfjs,onnx,latency] [--concurrency N]
+      [--work-dir DIR] [--dataset-root DIR]
+                                run executor plugins for a server reached over HTTP (token also
+                                from SLIMLAB_WORKER_TOKEN); SIGTERM hands running jobs back
 
 options:
   --server URL                  the slimlab server (default: SLIMLAB_URL, else http://127.0.0.1:4000)
@@ -32,6 +37,11 @@ const OPTIONS = {
   run: { type: 'string' },
   supernet: { type: 'string' },
   'calibration-images': { type: 'string' },
+  token: { type: 'string' },
+  plugins: { type: 'string' },
+  concurrency: { type: 'string' },
+  'work-dir': { type: 'string' },
+  'dataset-root': { type: 'string' },
   help: { type: 'boolean' },
 } as const;
 
@@ -49,6 +59,11 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       expectArguments(command, rest, 0);
       // Loading server/main starts the server; it keeps the process alive until SIGINT or SIGTERM.
       require('../server/main');
+      return 0;
+    }
+    if (command === 'worker') {
+      expectArguments(command, rest, 0);
+      await runWorker(workerRequest(values, io.env), io);
       return 0;
     }
     api = new Api(serverUrl(values.server, io.env));

@@ -68,9 +68,15 @@ export interface ArtifactRef {
   readonly sha256: string;
 }
 
+/** Where stored bytes are: the server's uri, and the digest a remote worker fetches and checks them by. */
+export interface BlobRef {
+  readonly uri: string;
+  readonly sha256: string;
+}
+
 export interface ArtifactStore {
   put(kind: string, name: string, data: Buffer): Promise<ArtifactRef>;
-  read(uri: string): Promise<Buffer>;
+  read(ref: BlobRef): Promise<Buffer>;
 }
 
 export interface Logger {

@@ -1,168 +1,235 @@
-import type { ExecutorCapabilities, ExecutorEvent, ArtifactStore, JobKind, JobSpec, Logger } from './contract';
-import type { ExecutorRegistry, RegisteredPlugin } from './registry';
+import { hostname } from 'node:os';
+import type { ArtifactRef, BlobRef, JobContext, JobSpec, Logger } from './contract';
+import type { RegisteredDatasetSpec } from './data/source';
+import type { ClaimResponse, HeartbeatResponse, Lease, Outcome, RegisterRequest, RegisterResponse } from './protocol';
+import type { ExecutorRegistry } from './registry';
+import { ActiveJob, LeaseLost } from './remote/active-job';
+import { GaveUp, ProtocolClientError, ServerClient } from './remote/server-client';
 
-/**
- * What a worker needs from the system of record. The server implements it over the database
- * in-process; a remote worker would implement it over the network. Claiming, heartbeats and
- * completion go through here, so the worker never knows where jobs are stored.
- */
-export interface JobBroker {
-  registerExecutor(workerId: string, name: string, kinds: readonly JobKind[], caps: ExecutorCapabilities): Promise<void>;
-  /** Atomically moves one QUEUED job of these kinds to RUNNING for this worker, or returns null. */
-  claim(workerId: string, executor: string, kinds: readonly JobKind[], caps: ExecutorCapabilities): Promise<JobSpec | null>;
-  /** Extends the lease of running jobs and marks the worker alive. */
-  heartbeat(workerId: string, jobIds: readonly string[]): Promise<void>;
-  progress(jobId: string, fraction: number, message: string | undefined): Promise<void>;
-  report(jobId: string, event: ExecutorEvent): Promise<void>;
-  saveState(jobId: string, state: unknown): Promise<void>;
-  complete(jobId: string, result: unknown): Promise<void>;
-  fail(jobId: string, error: string): Promise<void>;
-  cancelled(jobId: string): Promise<void>;
-  /** The worker stops before the job finished (shutdown): the job goes back to the queue. */
-  release(jobId: string): Promise<void>;
-  /** Calls back when work may be available or a running job should be cancelled. */
-  onSignal(listener: (signal: BrokerSignal) => void): () => void;
+/** How a worker moves bytes: artifacts up, blobs and datasets down (executors/remote/transfer). */
+export interface WorkerTransfer {
+  upload(job: ActiveJob, kind: string, name: string, data: Buffer): Promise<ArtifactRef>;
+  read(ref: BlobRef): Promise<Buffer>;
+  /** A local folder holding the dataset's files, checked against the server's manifest. */
+  dataset(spec: RegisteredDatasetSpec): Promise<string>;
 }
 
-export type BrokerSignal = { readonly type: 'work' } | { readonly type: 'cancel'; readonly jobId: string };
-
 export interface WorkerOptions {
-  readonly workerId: string;
+  /** Server replicas, tried in turn when one cannot be reached. */
+  readonly servers: readonly string[];
+  readonly token: string;
   readonly concurrency: number;
-  readonly heartbeatMs: number;
-  /** Polling interval when no signal arrives, e.g. jobs enqueued by another process. */
-  readonly pollMs: number;
-  readonly artifacts: ArtifactStore;
+  readonly version: string;
   readonly log: Logger;
+  readonly transfer: (client: ServerClient) => WorkerTransfer;
+  /** How long one claim request waits on the server for work. */
+  readonly claimWaitMs?: number;
 }
 
 class CancelledByUser extends Error {}
 class WorkerStopping extends Error {}
 
-/** Claims jobs for the registered plugins and runs them, at most `concurrency` at a time. */
+/**
+ * Runs the registered executor plugins for a slimlab server it reaches only over HTTP: registers
+ * them, claims jobs under leases (`concurrency` at a time), heartbeats, streams what the plugins
+ * report, and finishes each job. On stop, running jobs are aborted and handed back to the queue
+ * with their saved state.
+ */
 export class Worker {
-  private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
-  private stopped = true;
-  private unsubscribe: (() => void) | null = null;
+  private readonly client: ServerClient;
+  private readonly transfer: WorkerTransfer;
+  private readonly running = new Map<string, ActiveJob>();
+  private readonly slots: Promise<void>[] = [];
+  private readonly stopping = new AbortController();
+  private registration: RegisterResponse | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
-  private pollTimer: NodeJS.Timeout | null = null;
-  private filling = false;
-  private refillRequested = false;
+  private beating = false;
 
   constructor(
     private readonly registry: ExecutorRegistry,
-    private readonly broker: JobBroker,
     private readonly options: WorkerOptions,
-  ) {}
+  ) {
+    this.client = new ServerClient(options.servers, options.token, options.log);
+    this.transfer = options.transfer(this.client);
+  }
+
+  get workerId(): string | null {
+    return this.registration?.workerId ?? null;
+  }
 
   async start(): Promise<void> {
+    await this.register();
     for (const { plugin, capabilities } of this.registry.list()) {
-      await this.broker.registerExecutor(this.options.workerId, plugin.name, plugin.kinds, capabilities);
       this.options.log.info(
         `executor ${plugin.name}: ${plugin.kinds.join(', ')} on ${capabilities.backend}/${capabilities.provider}` +
           (capabilities.note ? ` (${capabilities.note})` : ''),
       );
     }
-    this.stopped = false;
-    this.unsubscribe = this.broker.onSignal((signal) => {
-      if (signal.type === 'work') this.fill();
-      else this.running.get(signal.jobId)?.controller.abort(new CancelledByUser('cancelled by user'));
-    });
-    this.heartbeatTimer = setInterval(() => void this.beat(), this.options.heartbeatMs);
-    this.pollTimer = setInterval(() => this.fill(), this.options.pollMs);
-    this.fill();
+    this.heartbeatTimer = setInterval(() => void this.beat(), this.registration!.heartbeatMs);
+    for (let slot = 0; slot < this.options.concurrency; slot++) this.slots.push(this.runSlot());
   }
 
-  /** Stops claiming, aborts running jobs and hands them back to the queue. */
+  /** Stops claiming, aborts running jobs (they save what they can and go back to the queue), and says goodbye. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.unsubscribe?.();
+    if (this.stopping.signal.aborted) return;
+    this.stopping.abort();
+    for (const job of this.running.values()) job.controller.abort(new WorkerStopping('worker stopping'));
+    await Promise.all(this.slots);
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
-    if (this.pollTimer) clearInterval(this.pollTimer);
-    for (const { controller } of this.running.values()) controller.abort(new WorkerStopping('worker stopping'));
-    await Promise.all([...this.running.values()].map((r) => r.done));
-  }
-
-  private fill(): void {
-    if (this.filling) {
-      this.refillRequested = true;
-      return;
+    if (this.registration) {
+      // A stopping worker tries to say goodbye for a few seconds, not forever.
+      const deadline = Date.now() + 5_000;
+      await this.client
+        .post('/goodbye', { workerId: this.registration.workerId }, { while: () => Date.now() < deadline, timeoutMs: 5_000 })
+        .catch(() => undefined);
     }
-    this.filling = true;
-    void this.claimWhileCapacity()
-      .catch((error: unknown) => this.options.log.warn(`claiming jobs failed: ${describe(error)}`))
-      .finally(() => {
-        this.filling = false;
-        if (this.refillRequested) {
-          this.refillRequested = false;
-          this.fill();
-        }
-      });
   }
 
-  private async claimWhileCapacity(): Promise<void> {
-    let claimedAny = true;
-    while (claimedAny && !this.stopped && this.running.size < this.options.concurrency) {
-      claimedAny = false;
-      for (const entry of this.registry.list()) {
-        if (this.stopped || this.running.size >= this.options.concurrency) return;
-        const job = await this.broker.claim(this.options.workerId, entry.plugin.name, entry.plugin.kinds, entry.capabilities);
-        if (job) {
-          claimedAny = true;
-          this.launch(entry, job);
+  private async register(): Promise<void> {
+    const request: RegisterRequest = {
+      host: hostname(),
+      pid: process.pid,
+      version: this.options.version,
+      concurrency: this.options.concurrency,
+      executors: this.registry.list().map(({ plugin, capabilities }) => ({ name: plugin.name, kinds: plugin.kinds, capabilities })),
+    };
+    this.registration = await this.client.post<RegisterResponse>('/register', request, { while: () => !this.stopping.signal.aborted, timeoutMs: 30_000 });
+  }
+
+  private async runSlot(): Promise<void> {
+    while (!this.stopping.signal.aborted) {
+      let claimed: ClaimResponse['job'];
+      try {
+        claimed = await this.claim();
+      } catch (error) {
+        if (error instanceof GaveUp) return;
+        if (error instanceof ProtocolClientError && error.code === 'UNKNOWN_WORKER') {
+          this.options.log.warn('the server does not know this worker (its database was reset?); registering again');
+          await this.register().catch(() => undefined);
+          continue;
         }
+        this.options.log.warn(`claiming failed: ${describe(error)}`);
+        await delay(1_000);
+        continue;
       }
+      if (claimed) await this.execute(claimed.spec, claimed.lease, claimed.executor);
     }
   }
 
-  private launch(entry: RegisteredPlugin, job: JobSpec): void {
-    const controller = new AbortController();
-    const done = this.execute(entry, job, controller.signal).finally(() => {
-      this.running.delete(job.id);
-      this.fill();
-    });
-    this.running.set(job.id, { controller, done });
+  private async claim(): Promise<ClaimResponse['job']> {
+    const waitMs = this.options.claimWaitMs ?? 20_000;
+    const answer = await this.client.post<ClaimResponse>(
+      '/claim',
+      { workerId: this.registration!.workerId, waitMs },
+      { while: () => !this.stopping.signal.aborted, timeoutMs: waitMs + 15_000 },
+    );
+    return answer.job;
   }
 
-  private async execute(entry: RegisteredPlugin, job: JobSpec, signal: AbortSignal): Promise<void> {
-    const { broker } = this;
+  private async execute(spec: JobSpec, lease: Lease, executorName: string): Promise<void> {
     const log = this.options.log;
+    const job = new ActiveJob(lease, this.client, log);
+    this.running.set(spec.id, job);
+    const signal = job.controller.signal;
+    const entry = this.registry.list().find((e) => e.plugin.name === executorName);
     try {
-      const result = await entry.plugin.run(job, {
-        signal,
-        progress: (fraction, message) => broker.progress(job.id, fraction, message),
-        report: (event) => broker.report(job.id, event),
-        saveState: (state) => broker.saveState(job.id, state),
-        artifacts: this.options.artifacts,
-        log: {
-          info: (message) => log.info(`[job ${job.id}] ${message}`),
-          warn: (message) => log.warn(`[job ${job.id}] ${message}`),
-        },
-      });
-      if (signal.aborted) await this.settleAborted(job.id, signal.reason);
-      else await broker.complete(job.id, result ?? null);
+      if (!entry) throw new Error(`this worker has no executor named ${executorName}`);
+      const result = await entry.plugin.run(await this.withLocalInputs(spec), this.context(job));
+      await this.settle(job, signal.aborted ? this.abortedOutcome(signal.reason) : { type: 'succeeded', result: result ?? null });
     } catch (error) {
       if (signal.aborted) {
-        await this.settleAborted(job.id, signal.reason);
+        await this.settle(job, this.abortedOutcome(signal.reason));
       } else {
-        if (error instanceof Error && error.stack) log.warn(`[job ${job.id}] ${error.stack}`);
-        await broker.fail(job.id, describe(error));
+        if (error instanceof Error && error.stack) log.warn(`[job ${spec.id}] ${error.stack}`);
+        await this.settle(job, { type: 'failed', error: describe(error) });
       }
+    } finally {
+      this.running.delete(spec.id);
     }
   }
 
-  private async settleAborted(jobId: string, reason: unknown): Promise<void> {
-    if (reason instanceof WorkerStopping) await this.broker.release(jobId);
-    else await this.broker.cancelled(jobId);
+  private context(job: ActiveJob): JobContext {
+    const log = this.options.log;
+    return {
+      signal: job.controller.signal,
+      progress: (fraction, message) => job.push({ type: 'progress', fraction, ...(message === undefined ? {} : { message }) }),
+      report: (event) => job.push({ type: 'event', event }),
+      saveState: (state) => job.push({ type: 'state', state }),
+      artifacts: {
+        put: (kind, name, data) => this.transfer.upload(job, kind, name, data),
+        read: (ref) => this.transfer.read(ref),
+      },
+      log: {
+        info: (message) => log.info(`[job ${job.jobId}] ${message}`),
+        warn: (message) => log.warn(`[job ${job.jobId}] ${message}`),
+      },
+    };
+  }
+
+  /** Datasets named by server path are fetched (or found under the dataset root) and named by local path. */
+  private async withLocalInputs(spec: JobSpec): Promise<JobSpec> {
+    const payload = spec.payload as { dataset?: RegisteredDatasetSpec } | null;
+    const dataset = payload?.dataset;
+    if (!dataset || dataset.format === 'SYNTHETIC') return spec;
+    const uri = await this.transfer.dataset(dataset);
+    return { ...spec, payload: { ...payload, dataset: { ...dataset, uri } } };
+  }
+
+  private abortedOutcome(reason: unknown): Outcome | null {
+    if (reason instanceof LeaseLost) return null;
+    if (reason instanceof WorkerStopping) return { type: 'released' };
+    return { type: 'cancelled' };
+  }
+
+  /** Reports how the job ended, unless its lease is gone (then another attempt owns the outcome). */
+  private async settle(job: ActiveJob, outcome: Outcome | null): Promise<void> {
+    if (!outcome || job.isLost) return;
+    try {
+      await job.finish(outcome);
+    } catch (error) {
+      if (!(error instanceof LeaseLost)) this.options.log.warn(`[job ${job.jobId}] could not report its outcome: ${describe(error)}`);
+    }
   }
 
   private async beat(): Promise<void> {
+    if (!this.registration || this.beating) return;
+    this.beating = true;
     try {
-      await this.broker.heartbeat(this.options.workerId, [...this.running.keys()]);
-    } catch (error) {
-      this.options.log.warn(`heartbeat failed: ${describe(error)}`);
+      await this.beatOnce(this.registration);
+    } finally {
+      this.beating = false;
     }
   }
+
+  private async beatOnce(registration: RegisterResponse): Promise<void> {
+    const started = Date.now();
+    const jobs = [...this.running.values()];
+    for (const job of jobs) if (job.isLost) job.markLost();
+    let answer: HeartbeatResponse;
+    try {
+      answer = await this.client.post<HeartbeatResponse>(
+        '/heartbeat',
+        { workerId: registration.workerId, leases: jobs.filter((j) => !j.isLost).map((j) => ({ jobId: j.jobId, token: j.token })) },
+        { while: () => !this.stopping.signal.aborted && Date.now() < started + registration.heartbeatMs, timeoutMs: registration.heartbeatMs },
+      );
+    } catch (error) {
+      if (!(error instanceof GaveUp)) this.options.log.warn(`heartbeat failed: ${describe(error)}`);
+      return;
+    }
+    for (const status of answer.leases) {
+      const job = this.running.get(status.jobId);
+      if (!job) continue;
+      if (status.status === 'lost') job.markLost();
+      else {
+        job.extend(status.expiresAt);
+        if (status.status === 'cancel' && !job.controller.signal.aborted) job.controller.abort(new CancelledByUser('cancelled by user'));
+      }
+    }
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function describe(error: unknown): string {

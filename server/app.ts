@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -9,31 +8,45 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { randomBytes } from 'node:crypto';
 import type { ExecutorPlugin, Logger } from '../executors/contract';
+import { PROTOCOL_PREFIX } from '../executors/protocol';
 import { ExecutorRegistry } from '../executors/registry';
+import { createWorkerTransfer } from '../executors/remote/transfer';
+import { SLIMLAB_VERSION } from '../executors/version';
 import { Worker } from '../executors/worker';
 import { BlobStore } from './artifact-store';
 import type { ServerConfig } from './config';
 import { openDatabase, type Orm } from './db/orm';
 import { Artifact } from './entities';
 import { createEventBus } from './events';
-import { DatabaseJobBroker } from './jobs/database-broker';
 import { EventSink } from './jobs/event-sink';
+import { JobLedger } from './jobs/ledger';
+import type { JobQueue } from './jobs/queue';
+import { TableQueue } from './jobs/table-queue';
 import { buildGraphQLSchema } from './schema';
 import { Services, type GraphQLContext } from './services';
+import { protocolErrors, requireWorkerToken, workerRoutes } from './worker-api';
+import { superviseWorker, type SupervisedWorker } from './worker-supervisor';
 
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
   readonly services: Services;
-  readonly broker: DatabaseJobBroker;
+  readonly ledger: JobLedger;
   readonly orm: Orm;
-  /** Stops the worker (running jobs go back to the queue), the server and the database. */
+  /** Stops the workers it started (their jobs go back to the queue), the server and the database. */
   stop(): Promise<void>;
 }
 
 export interface StartOptions {
+  /**
+   * Executor plugins to run in a worker inside this process, speaking the worker protocol to this
+   * server over loopback (tests, whose plugins are objects of their own process).
+   */
   readonly plugins?: readonly ExecutorPlugin[];
+  /** Spawn and supervise the worker child process (`npm start`'s embedded default). */
+  readonly spawnWorker?: boolean;
   readonly log?: Logger;
 }
 
@@ -43,29 +56,32 @@ const consoleLog: Logger = {
 };
 
 /**
- * Starts slimlab: migrations, the GraphQL API over HTTP and WebSocket on one port, the web app at /,
- * and (embedded mode) a worker running the given executor plugins in this process.
+ * Starts slimlab: migrations, the GraphQL API over HTTP and WebSocket on one port, the worker
+ * protocol under /worker/v1, the web app at /, and (embedded default) a supervised worker child
+ * process that runs the executor plugins, so no job ever runs on the API's event loop.
  */
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
   const log = options.log ?? consoleLog;
   const { orm, applied } = await openDatabase(config.database);
   if (applied.length > 0) log.info(`applied migrations: ${applied.join(', ')}`);
+  const queue: JobQueue = new TableQueue();
+  await queue.start();
   const bus = createEventBus();
-  const broker = new DatabaseJobBroker(orm, bus, new EventSink(orm, bus), log);
-  const services = new Services(orm, bus, broker);
-  const workerId = `${hostname()}:${process.pid}:${Date.now().toString(36)}`;
-
-  if (config.embeddedWorker) {
-    // Only this process runs jobs in embedded mode, so whatever is RUNNING was left by a dead one.
-    const recovered = await broker.recoverAbandoned(() => true);
-    if (recovered > 0) log.warn(`recovered ${recovered} job(s) left RUNNING by a previous server`);
-  }
+  const ledger = new JobLedger(orm, bus, queue, new EventSink(bus, queue), {
+    leaseSeconds: config.leaseSeconds,
+    dialect: config.database.kind,
+    log,
+  });
+  const services = new Services(orm, bus, queue, ledger);
+  // The workers this server starts itself authenticate with a token that lives only in this process and its child.
+  const localToken = randomBytes(32).toString('base64url');
+  const workerTokens = [localToken, ...(config.workerToken ? [config.workerToken] : [])];
 
   const schema = await buildGraphQLSchema(bus);
   const app = express();
   const httpServer = createServer(app);
   // Longer than clients' idle keep-alive (undici: 4 s), so a client never reuses a socket the
-  // server is closing; in-process training can delay timers by a whole step.
+  // server is closing.
   httpServer.keepAliveTimeout = 65_000;
   httpServer.headersTimeout = 66_000;
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
@@ -83,55 +99,59 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   app.get('/healthz', (_req, res) => void res.json({ ok: true }));
   app.use('/graphql', express.json({ limit: '10mb' }), expressMiddleware(apollo, { context: async () => ({ services }) }));
   const blobs = new BlobStore(join(config.dataDir, 'artifacts'));
+  app.use(PROTOCOL_PREFIX, requireWorkerToken(workerTokens), workerRoutes(ledger), transferRoutesFor(), protocolErrors(log));
   app.get('/artifacts/:id', (req, res) => void serveArtifact(services, blobs, req.params.id, res));
   serveWebApp(app);
 
-  const registry = new ExecutorRegistry();
-  for (const plugin of options.plugins ?? []) await registry.register(plugin);
-  const worker = new Worker(registry, broker, {
-    workerId,
-    concurrency: config.workerConcurrency,
-    heartbeatMs: Math.min(10_000, (config.leaseSeconds * 1000) / 4),
-    pollMs: 2_000,
-    artifacts: {
-      put: async (kind, name, data) => {
-        const blob = await blobs.put(data);
-        const em = orm.em.fork();
-        const artifact = em.create(Artifact, { kind: kind as Artifact['kind'], name, ...blob });
-        await em.flush();
-        return { id: artifact.id, ...blob };
-      },
-      read: (uri) => blobs.read(uri),
-    },
-    log,
-  });
-  if (config.embeddedWorker) await worker.start();
-  const reaper = setInterval(() => {
-    const cutoff = Date.now() - config.leaseSeconds * 1000;
-    void broker
-      .recoverAbandoned((job) => (job.heartbeatAt?.getTime() ?? 0) < cutoff)
-      .catch((error: unknown) => log.warn(`requeueing abandoned jobs failed: ${String(error)}`));
-  }, config.leaseSeconds * 500);
+  const reaper = setInterval(
+    () => void ledger.reap().catch((error: unknown) => log.warn(`requeueing jobs whose lease expired failed: ${String(error)}`)),
+    Math.min(5_000, config.leaseSeconds * 250),
+  );
 
   await new Promise<void>((ready) => httpServer.listen(config.port, config.host, ready));
   const port = (httpServer.address() as AddressInfo).port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   log.info(`GraphQL at ${url}/graphql (WebSocket too), web app at ${url}/, database ${config.database.kind}`);
 
+  const loopback = `http://127.0.0.1:${port}`;
+  let inProcess: Worker | null = null;
+  if (options.plugins?.length) {
+    const registry = new ExecutorRegistry();
+    for (const plugin of options.plugins) await registry.register(plugin);
+    inProcess = new Worker(registry, {
+      servers: [loopback],
+      token: localToken,
+      concurrency: config.workerConcurrency,
+      version: SLIMLAB_VERSION,
+      log,
+      transfer: (client) => createWorkerTransfer(client, join(config.dataDir, 'worker'), null),
+    });
+    await inProcess.start();
+  }
+  let child: SupervisedWorker | null = null;
+  if (options.spawnWorker) child = superviseWorker({ server: loopback, token: localToken, config, log });
+
   return {
     url,
     port,
     services,
-    broker,
+    ledger,
     orm,
     async stop() {
       clearInterval(reaper);
-      await worker.stop();
+      await inProcess?.stop();
+      await child?.stop();
+      ledger.close();
       await apollo.stop();
       await closeServer(httpServer);
+      await queue.stop();
       await orm.close(true);
     },
   };
+
+  function transferRoutesFor() {
+    return express.Router();
+  }
 }
 
 /** An artifact's bytes as a download named after the artifact; 400/404 with the reason otherwise. */

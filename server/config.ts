@@ -9,10 +9,12 @@ export interface ServerConfig {
   readonly host: string;
   readonly dataDir: string;
   readonly database: DatabaseTarget;
-  /** Run the executor plugins inside the server process (the embedded default). */
+  /** Spawn and supervise a worker child process that runs the executor plugins (the embedded default). */
   readonly embeddedWorker: boolean;
   readonly workerConcurrency: number;
-  /** A RUNNING job whose heartbeat is older than this is considered abandoned. */
+  /** The shared secret workers on other machines authenticate with; null admits only the embedded worker. */
+  readonly workerToken: string | null;
+  /** A job lease lasts this long unless its worker heartbeats; then the job is requeued. */
   readonly leaseSeconds: number;
   /** ONNX Runtime execution provider to try first; 'cuda' falls back to 'cpu' when it cannot load. */
   readonly ortProvider: 'cuda' | 'cpu';
@@ -33,7 +35,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     database: parseDatabaseUrl(env.SLIMLAB_DATABASE_URL, dataDir),
     embeddedWorker: (env.SLIMLAB_EMBEDDED_WORKER ?? 'true') !== 'false',
     workerConcurrency: integer(env, 'SLIMLAB_WORKER_CONCURRENCY', 1, 1, 64),
-    leaseSeconds: integer(env, 'SLIMLAB_LEASE_SECONDS', 120, 5, 86400),
+    workerToken: token(env, 'SLIMLAB_WORKER_TOKEN'),
+    leaseSeconds: integer(env, 'SLIMLAB_LEASE_SECONDS', 120, 2, 86400),
     ortProvider: oneOf(env, 'SLIMLAB_ORT_PROVIDER', ['cuda', 'cpu'] as const, 'cuda'),
     ortThreads: integer(env, 'SLIMLAB_ORT_THREADS', 2, 1, 256),
     latencyThreads: integer(env, 'SLIMLAB_LATENCY_THREADS', 1, 1, 256),
@@ -56,6 +59,14 @@ function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: 
   const value = allowed.find((a) => a === raw);
   if (value === undefined) throw new ConfigError(`${name} must be one of ${allowed.join(', ')} (got "${raw}")`);
   return value;
+}
+
+function token(env: NodeJS.ProcessEnv, name: string): string | null {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return null;
+  // The value itself is never echoed: it is a secret.
+  if (!/^[\x21-\x7e]{16,256}$/.test(raw)) throw new ConfigError(`${name} must be 16 to 256 printable characters without spaces`);
+  return raw;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {

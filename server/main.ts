@@ -1,9 +1,4 @@
 import 'reflect-metadata';
-import { join } from 'node:path';
-import { LatencyProbePlugin } from '../executors/latency/plugin';
-import { OnnxExportPlugin } from '../executors/onnx/export-plugin';
-import { OnnxSlimmingPlugin } from '../executors/onnx/slim-plugin';
-import { TfjsTrainingPlugin } from '../executors/tfjs/plugin';
 import { startServer } from './app';
 import { ConfigError, loadConfig } from './config';
 
@@ -18,18 +13,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const server = await startServer(config, {
-    plugins: [
-      new TfjsTrainingPlugin(),
-      new OnnxSlimmingPlugin({
-        provider: config.ortProvider,
-        threads: config.ortThreads,
-        cacheFile: join(config.dataDir, 'cache', 'evaluations.jsonl'),
-      }),
-      new OnnxExportPlugin({ provider: config.ortProvider, threads: config.ortThreads }),
-      new LatencyProbePlugin({ provider: config.ortProvider, threads: config.latencyThreads }),
-    ],
-  });
+  const server = await startServer(config, { spawnWorker: config.embeddedWorker });
   const shutdown = (signal: string) => {
     console.log(`[slimlab] ${signal}: stopping; running jobs go back to the queue`);
     server.stop().then(

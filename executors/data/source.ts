@@ -18,6 +18,11 @@ export interface DatasetSpec {
   readonly splitSeed: number;
 }
 
+/** A dataset as job payloads name it: a remote worker fetches its files from the server by `id`. */
+export interface RegisteredDatasetSpec extends DatasetSpec {
+  readonly id: string;
+}
+
 /** The three disjoint sets one search uses: train (supernet), search (hold-out) and test (retraining). */
 export interface DatasetSplits {
   readonly train: ImageSet;

@@ -3,7 +3,7 @@
  * the lookup table of a search space or times one configuration (EXECUTORS.md, Latency).
  */
 import { parseChannelList } from '../../autoslim';
-import type { DeviceProfile, ExecutorCapabilities, ExecutorPlugin, JobContext, JobKind, JobSpec, LatencyTableSummary } from '../contract';
+import type { BlobRef, DeviceProfile, ExecutorCapabilities, ExecutorPlugin, JobContext, JobKind, JobSpec, LatencyTableSummary } from '../contract';
 import { resolveProvider, type ProviderName } from '../onnx/session';
 import { resolveSearchSpace, type SearchSpaceSpec } from '../search-space';
 import { buildLatencyTable, type BuildState } from './build-table';
@@ -37,7 +37,7 @@ export type LatencyPayload =
       readonly candidateId: string | null;
       readonly channels: readonly number[];
       /** The latest table of this device and search space, to report its prediction beside the measurement. */
-      readonly table: { readonly uri: string } | null;
+      readonly table: BlobRef | null;
     });
 
 export interface LatencyPluginOptions {
@@ -136,7 +136,7 @@ export class LatencyProbePlugin implements ExecutorPlugin {
     const channels = parseChannelList(space.architecture, payload.channels, space.options, space.structure);
     await ctx.progress(0, `timing ${policy.warmupRuns} + ${policy.timedRuns} runs at batch ${payload.batchSize}`);
     const stats = await measureConfig(space, channels, payload.batchSize, settings, policy, ctx.signal);
-    const predictedMs = payload.table ? latencyPredictor(parseTable(await ctx.artifacts.read(payload.table.uri)))(channels) : null;
+    const predictedMs = payload.table ? latencyPredictor(parseTable(await ctx.artifacts.read(payload.table)))(channels) : null;
     const measurement = { searchSpaceId: payload.searchSpaceId, candidateId: payload.candidateId, channels: [...channels], batchSize: payload.batchSize, stats, predictedMs };
     await ctx.report({ type: 'latencyMeasured', measurement });
     return measurement;

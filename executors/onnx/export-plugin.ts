@@ -10,7 +10,7 @@ import * as ort from 'onnxruntime-node';
 import { buildGraph, parseChannelList } from '../../autoslim';
 import type { ArtifactRef, ExecutorCapabilities, ExecutorPlugin, JobContext, JobKind, JobSpec } from '../contract';
 import { batches, channelStatistics } from '../data/batches';
-import { loadDataset, type DatasetSpec } from '../data/source';
+import { loadDataset, type RegisteredDatasetSpec } from '../data/source';
 import type { ImageSet } from '../data/images';
 import { Rng } from '../rng';
 import { resolveSearchSpace, type SearchSpaceSpec } from '../search-space';
@@ -29,7 +29,7 @@ export interface ExportPayload {
   /** 'supernet': slices of a supernet checkpoint; 'retrained': a retraining run's own weights. */
   readonly weights: 'supernet' | 'retrained';
   readonly checkpoint: { readonly uri: string; readonly sha256: string };
-  readonly dataset: DatasetSpec;
+  readonly dataset: RegisteredDatasetSpec;
   readonly batchNorm: 'FOLDED' | 'RUNNING';
   readonly calibrationImages: number;
   readonly calibrationSeed: number;
@@ -79,7 +79,7 @@ export class OnnxExportPlugin implements ExecutorPlugin {
     const graph = buildGraph(space.architecture, channels, space.options, space.structure);
 
     await ctx.progress(0.05, 'loading weights and calibration images');
-    const weights = decodeSafetensors(await ctx.artifacts.read(payload.checkpoint.uri)).tensors;
+    const weights = decodeSafetensors(await ctx.artifacts.read(payload.checkpoint)).tensors;
     const data = loadDataset(payload.dataset);
     const norm = channelStatistics(data.train);
     const count = Math.min(payload.calibrationImages, data.train.count);

@@ -19,7 +19,7 @@ import {
 } from '../../autoslim';
 import type { ExecutorCapabilities, ExecutorPlugin, JobContext, JobKind, JobSpec } from '../contract';
 import { batches, channelStatistics } from '../data/batches';
-import { loadDataset, type DatasetSpec } from '../data/source';
+import { loadDataset, type RegisteredDatasetSpec } from '../data/source';
 import { resolveSearchSpace, type SearchSpaceSpec } from '../search-space';
 import { Rng } from '../rng';
 import { decodeSafetensors } from '../weights';
@@ -32,7 +32,7 @@ import { labelledImages, type LabelledImages, type ProviderName } from './sessio
 export interface SlimPayload {
   readonly trajectoryId: string;
   readonly searchSpace: SearchSpaceSpec;
-  readonly dataset: DatasetSpec;
+  readonly dataset: RegisteredDatasetSpec;
   readonly checkpoint: { readonly uri: string; readonly sha256: string };
   readonly constraint: 'MACS' | 'PARAMS' | 'LATENCY';
   readonly targets: readonly number[];
@@ -85,7 +85,7 @@ export class OnnxSlimmingPlugin implements ExecutorPlugin {
     if (payload.bnMode !== 'BATCH_STATS') throw new Error('this executor evaluates with batch statistics only (bnMode BATCH_STATS)');
     const space = resolveSearchSpace(payload.searchSpace);
     await ctx.progress(0, 'loading the supernet and the evaluation batch');
-    const weights = decodeSafetensors(await ctx.artifacts.read(payload.checkpoint.uri)).tensors;
+    const weights = decodeSafetensors(await ctx.artifacts.read(payload.checkpoint)).tensors;
     const data = evaluationBatch(payload);
     const macsOf = profileCost(space.table, 'macs');
     const paramsOf = profileCost(space.table, 'params');
@@ -209,7 +209,7 @@ function leadingImages(data: LabelledImages, count: number): LabelledImages {
 /** Latency predicted by the trajectory's table (executors/latency), in milliseconds. */
 async function latencyCost(payload: SlimPayload, ctx: JobContext): Promise<CostFn> {
   if (!payload.latencyTable) throw new Error('a LATENCY budget needs the latency table in the payload');
-  return latencyPredictor(parseTable(await ctx.artifacts.read(payload.latencyTable.uri)));
+  return latencyPredictor(parseTable(await ctx.artifacts.read(payload.latencyTable)));
 }
 
 function stepReport(record: StepRecord, macsOf: CostFn, paramsOf: CostFn, latencyOf: CostFn | null, screened: ReadonlyMap<number, number>) {

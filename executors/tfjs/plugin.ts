@@ -8,7 +8,7 @@ import { buildGraph, parseChannelList, type ChannelList, type NetworkGraph } fro
 import type { ArtifactRef, ExecutorCapabilities, ExecutorPlugin, JobContext, JobKind, JobSpec, MetricSample } from '../contract';
 import { batches, channelStatistics, type Augmentation, type Batch as DataBatch, type Normalization } from '../data/batches';
 import type { ImageSet } from '../data/images';
-import { loadDataset, type DatasetSpec } from '../data/source';
+import { loadDataset, type RegisteredDatasetSpec } from '../data/source';
 import { cpuDescription } from '../device';
 import { resolveSearchSpace, type ResolvedSearchSpace, type SearchSpaceSpec } from '../search-space';
 import { selectTrainingBackend, type BackendChoice } from './backend';
@@ -41,7 +41,7 @@ export interface TrainingRecipe {
 export interface TrainingPayload {
   readonly runId: string;
   readonly searchSpace: SearchSpaceSpec;
-  readonly dataset: DatasetSpec;
+  readonly dataset: RegisteredDatasetSpec;
   readonly recipe: TrainingRecipe;
   /** RETRAIN only: the candidate's channel list. */
   readonly channels?: readonly number[];
@@ -131,7 +131,7 @@ export class TfjsTrainingPlugin implements ExecutorPlugin {
       );
       const resume = job.resumeState as ResumeState | null;
       if (resume) {
-        trainer.loadState(await ctx.artifacts.read(resume.checkpoint.uri));
+        trainer.loadState(await ctx.artifacts.read(resume.checkpoint));
         ctx.log.info(`resumed from the checkpoint of step ${trainer.step}`);
       }
       const resumedFromStep = trainer.step;

@@ -14,6 +14,8 @@ export class Migration20261130074358 extends Migration {
     this.addSql(`alter table "job" add column "lease_token" varchar(64) null, add column "lease_expires_at" timestamptz null, add column "queue_ref" varchar(64) null;`);
 
     this.addSql(`alter table "dataset" add column "content_digest" varchar(64) null;`);
+
+    this.addSql(`alter table "executor" add column "latency_fingerprint" varchar(64) null;`);
   }
 
   override async down(): Promise<void> {
@@ -22,6 +24,8 @@ export class Migration20261130074358 extends Migration {
     this.addSql(`drop table if exists "worker" cascade;`);
 
     this.addSql(`alter table "dataset" drop column "content_digest";`);
+
+    this.addSql(`alter table "executor" drop column "latency_fingerprint";`);
 
     this.addSql(`alter table "job" drop column "lease_token", drop column "lease_expires_at", drop column "queue_ref";`);
   }

@@ -15,6 +15,8 @@ export class Migration20261130074357 extends Migration {
     this.addSql(`alter table \`job\` add column \`queue_ref\` text null;`);
 
     this.addSql(`alter table \`dataset\` add column \`content_digest\` text null;`);
+
+    this.addSql(`alter table \`executor\` add column \`latency_fingerprint\` text null;`);
   }
 
 }

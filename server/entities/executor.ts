@@ -29,6 +29,10 @@ export class Executor extends BaseEntity {
   @Property({ type: 'text', nullable: true })
   note: string | null = null;
 
+  /** A latency probe's device: jobs bound to it are offered only to this executor. */
+  @Property({ type: 'string', length: 64, nullable: true })
+  latencyFingerprint: string | null = null;
+
   @Property({ type: 'string', length: 255 })
   host!: string;
 

@@ -2,29 +2,31 @@ import type { EntityManager } from '@mikro-orm/knex';
 import { configHash, parseChannelList, profile } from '../../autoslim';
 import type { ExecutorEvent } from '../../executors/contract';
 import { CandidateSource, RunKind, RunStatus } from '../../schema/enums';
-import type { Orm } from '../db/orm';
-import { Artifact, Candidate, Job, MetricPoint, SlimmingStep, SlimmingTrajectory, TrainingRun } from '../entities';
+import { Artifact, Candidate, type Job, MetricPoint, SlimmingStep, SlimmingTrajectory, TrainingRun } from '../entities';
 import { publishJob, type EventBus } from '../events';
 import { jobView } from './job-view';
 import { queueCandidateMeasurement, saveLatencyMeasurement, saveLatencyTable } from './latency-events';
+import type { JobQueue } from './queue';
 import { networkOf } from '../services/search-space-service';
 
-type PersistedEvent = Exclude<ExecutorEvent, { type: 'log' }>;
+export type PersistedEvent = Exclude<ExecutorEvent, { type: 'log' }>;
 type EventOf<T extends PersistedEvent['type']> = Extract<PersistedEvent, { type: T }>;
 
+/** What to publish once the transaction that persisted an event has committed. */
+export type AfterCommit = () => void;
+
 /**
- * Persists what executors report, one transaction per event, then publishes it. Every handler is
- * idempotent, because a job resumed after a crash may report its last step again.
+ * Persists what executors report inside the caller's (fenced) transaction, and says what to publish
+ * once it commits. Every handler is idempotent, because a job resumed after a crash, or a report
+ * retried after a lost answer, may report the same thing again.
  */
 export class EventSink {
   constructor(
-    private readonly orm: Orm,
     private readonly bus: EventBus,
+    private readonly queue: JobQueue,
   ) {}
 
-  async handle(jobId: string, event: PersistedEvent): Promise<void> {
-    const em = this.orm.em.fork();
-    const job = await em.findOneOrFail(Job, jobId);
+  async handle(em: EntityManager, job: Job, event: PersistedEvent): Promise<AfterCommit | void> {
     switch (event.type) {
       case 'metrics':
         return this.metrics(em, job, event);
@@ -45,18 +47,27 @@ export class EventSink {
     }
   }
 
-  private async metrics(em: EntityManager, job: Job, event: EventOf<'metrics'>): Promise<void> {
+  private async metrics(em: EntityManager, job: Job, event: EventOf<'metrics'>): Promise<AfterCommit | void> {
     const run = await this.runOf(em, job, event.runId);
     if (event.points.length === 0) return;
     const wallTime = new Date();
-    // A resumed run may report a step again: the unique (run, name, step) key keeps the first.
-    await em
+    // A resumed run, or a retried report, may send a step again: the unique (run, name, step) key
+    // keeps the first, and only the points actually inserted are published, so no subscriber
+    // sees a point twice.
+    const inserted = await em
       .createQueryBuilder(MetricPoint)
       .insert(event.points.map((p) => ({ run: run.id, name: p.name, step: p.step, value: p.value, wallTime })))
       .onConflict(['run', 'name', 'step'])
       .ignore()
-      .execute();
-    this.bus.publish('TRAINING_PROGRESS', run.id, { runId: run.id, points: event.points });
+      .returning(['name', 'step', 'value'])
+      .execute('all', false);
+    const points = (inserted as { name: string; step: number | string; value: number | string }[]).map((p) => ({
+      name: p.name,
+      step: Number(p.step),
+      value: Number(p.value),
+    }));
+    if (points.length === 0) return;
+    return () => this.bus.publish('TRAINING_PROGRESS', run.id, { runId: run.id, points });
   }
 
   private async checkpoint(em: EntityManager, job: Job, event: EventOf<'checkpoint'>): Promise<void> {
@@ -85,7 +96,7 @@ export class EventSink {
     await em.flush();
   }
 
-  private async slimmingStep(em: EntityManager, job: Job, event: EventOf<'slimmingStep'>): Promise<void> {
+  private async slimmingStep(em: EntityManager, job: Job, event: EventOf<'slimmingStep'>): Promise<AfterCommit | void> {
     const trajectory = await this.trajectoryOf(em, job, event.trajectoryId);
     const { step } = event;
     const existing = await em.findOne(SlimmingStep, { trajectory, index: step.index });
@@ -106,11 +117,11 @@ export class EventSink {
         proposals: step.proposals.map((p) => ({ ...p, screenAccuracy: p.screenAccuracy ?? null, screenedOut: p.screenedOut ?? false })),
       });
     await em.flush();
-    if (!existing) this.bus.publish('SLIMMING_PROGRESS', trajectory.id, { trajectoryId: trajectory.id, stepId: saved.id });
+    if (!existing) return () => this.bus.publish('SLIMMING_PROGRESS', trajectory.id, { trajectoryId: trajectory.id, stepId: saved.id });
   }
 
   /** A config crossing a target; its cost is recounted here rather than trusted from the executor. */
-  private async candidate(em: EntityManager, job: Job, event: EventOf<'candidate'>): Promise<void> {
+  private async candidate(em: EntityManager, job: Job, event: EventOf<'candidate'>): Promise<AfterCommit | void> {
     const trajectory = await this.trajectoryOf(em, job, event.trajectoryId);
     const space = trajectory.supernet.searchSpace;
     const { architecture, options } = networkOf(space);
@@ -132,9 +143,9 @@ export class EventSink {
       searchAccuracy: event.searchAccuracy,
       predictedLatencyMs: event.predictedLatencyMs ?? null,
     });
-    const measurement = await queueCandidateMeasurement(em, trajectory, candidate);
     await em.flush();
-    if (measurement) publishJob(this.bus, jobView(measurement));
+    const measurement = await queueCandidateMeasurement(em, this.queue, trajectory, candidate);
+    if (measurement) return () => publishJob(this.bus, jobView(measurement));
   }
 
   private async evaluationStats(em: EntityManager, job: Job, event: EventOf<'evaluationStats'>): Promise<void> {

@@ -23,6 +23,9 @@ export interface JobView {
   readonly result: unknown;
   readonly subjectType: string | null;
   readonly subjectId: string | null;
+  readonly deviceFingerprint: string | null;
+  readonly workerId: string | null;
+  readonly leaseExpiresAt: Date | null;
   readonly createdAt: Date;
   readonly startedAt: Date | null;
   readonly finishedAt: Date | null;
@@ -50,6 +53,9 @@ export function jobView(job: Job): JobView {
     result: job.result,
     subjectType: job.subjectType,
     subjectId: job.subjectId,
+    deviceFingerprint: job.deviceFingerprint,
+    workerId: job.workerId,
+    leaseExpiresAt: job.leaseExpiresAt,
     createdAt: job.createdAt,
     startedAt: job.startedAt,
     finishedAt: job.finishedAt,

@@ -10,6 +10,7 @@ import { Artifact, Candidate, Device, type Job, LatencyMeasurement, LatencyTable
 import { parseChannelList } from '../../autoslim';
 import { DEFAULT_TIMING, measuredConfigHash, measurementJob } from '../services/latency-service';
 import { networkOf } from '../services/search-space-service';
+import type { JobQueue } from './queue';
 
 type EventOf<T extends ExecutorEvent['type']> = Extract<ExecutorEvent, { type: T }>;
 
@@ -70,15 +71,20 @@ export async function saveLatencyMeasurement(em: EntityManager, job: Job, event:
 
 /**
  * Every candidate of a latency-constrained trajectory is measured for real, on the device whose
- * table predicted it. The job joins the caller's unit of work (flushed with the candidate); it is
+ * table predicted it. The job is queued in the caller's transaction; it is
  * returned to be announced once committed.
  */
-export async function queueCandidateMeasurement(em: EntityManager, trajectory: SlimmingTrajectory, candidate: Candidate): Promise<Job | null> {
+export async function queueCandidateMeasurement(
+  em: EntityManager,
+  queue: JobQueue,
+  trajectory: SlimmingTrajectory,
+  candidate: Candidate,
+): Promise<Job | null> {
   if (trajectory.constraint !== CostConstraint.LATENCY || !trajectory.latencyTable) return null;
   const table = await em.findOneOrFail(LatencyTable, trajectory.latencyTable.id, { populate: ['device', 'searchSpace'] });
   const { architecture, options } = networkOf(table.searchSpace);
   const channels = parseChannelList(architecture, candidate.channels, options, parseChannelList(architecture, table.searchSpace.maxChannels, options));
-  return measurementJob(em, table.device, table.searchSpace, channels, candidate, { ...DEFAULT_TIMING, batchSize: table.batchSize });
+  return measurementJob(em, queue, table.device, table.searchSpace, channels, candidate, { ...DEFAULT_TIMING, batchSize: table.batchSize });
 }
 
 async function deviceOf(em: EntityManager, job: Job): Promise<Device> {

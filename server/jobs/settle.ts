@@ -1,8 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { JobState, RunStatus } from '../../schema/enums';
 import { type Job, TrainingRun } from '../entities';
-import { publishJob, type EventBus } from '../events';
-import { jobView, type JobView } from './job-view';
 
 const RUN_STATUS: Record<JobState, RunStatus> = {
   [JobState.QUEUED]: RunStatus.PENDING,
@@ -12,18 +10,12 @@ const RUN_STATUS: Record<JobState, RunStatus> = {
   [JobState.CANCELLED]: RunStatus.CANCELLED,
 };
 
-/** After a job changed state: keeps its training run in step with it, then publishes the job. */
-export async function settleJobChange(em: EntityManager, bus: EventBus, job: Job): Promise<JobView> {
-  if (job.subjectType === TrainingRun.name && job.subjectId) {
-    const run = await em.findOne(TrainingRun, job.subjectId);
-    if (run) {
-      run.status = RUN_STATUS[job.state as JobState];
-      if (job.state === JobState.RUNNING && !run.startedAt) run.startedAt = job.startedAt;
-      run.finishedAt = job.finishedAt;
-      await em.flush();
-    }
-  }
-  const view = jobView(job);
-  publishJob(bus, view);
-  return view;
+/** Keeps a job's training run in step with the job, in the caller's transaction. */
+export async function syncRunStatus(em: EntityManager, job: Job): Promise<void> {
+  if (job.subjectType !== TrainingRun.name || !job.subjectId) return;
+  const run = await em.findOne(TrainingRun, job.subjectId);
+  if (!run) return;
+  run.status = RUN_STATUS[job.state as JobState];
+  if (job.state === JobState.RUNNING && !run.startedAt) run.startedAt = job.startedAt;
+  run.finishedAt = job.finishedAt;
 }

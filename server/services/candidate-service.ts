@@ -119,9 +119,10 @@ export class CandidateService {
       if (dataset.numClasses !== candidate.searchSpace.numClasses) {
         throw badInput('input.datasetId', `dataset has ${dataset.numClasses} classes, the candidate's search space ${candidate.searchSpace.numClasses}`);
       }
-      return input.seeds.map((seed) => {
+      const queued = [];
+      for (const seed of input.seeds) {
         const run = em.create(TrainingRun, { project: candidate.project, kind: RunKind.RETRAIN, seed, recipe: { ...recipe }, candidateId: candidate.id });
-        return this.jobs.create(em, {
+        const job = await this.jobs.create(em, {
           project: candidate.project,
           kind: JobKind.RETRAIN,
           payload: {
@@ -136,7 +137,9 @@ export class CandidateService {
           subjectType: TrainingRun.name,
           subjectId: run.id,
         });
-      });
+        queued.push(job);
+      }
+      return queued;
     });
     return jobs.map((job) => this.jobs.announce(job));
   }

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadIdxSplit } from '../../executors/data/idx';
 import { describeImageFolder } from '../../executors/data/image-folder';
-import type { DatasetSpec } from '../../executors/data/source';
+import type { RegisteredDatasetSpec } from '../../executors/data/source';
 import { searchSplit } from '../../executors/data/split';
 import { DatasetFormat } from '../../schema/enums';
 import type { RegisterDatasetInput } from '../../schema/inputs';
@@ -13,8 +13,9 @@ import * as check from '../validation';
 import { findOrReject } from './lookup';
 
 /** What executors are told about a stored dataset. */
-export function datasetSpec(dataset: Dataset): DatasetSpec {
+export function datasetSpec(dataset: Dataset): RegisteredDatasetSpec {
   return {
+    id: dataset.id,
     format: dataset.format,
     uri: dataset.uri,
     inputChannels: dataset.inputChannels,

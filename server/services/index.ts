@@ -1,6 +1,7 @@
 import type { Orm } from '../db/orm';
 import type { EventBus } from '../events';
-import type { DatabaseJobBroker } from '../jobs/database-broker';
+import type { JobLedger } from '../jobs/ledger';
+import type { JobQueue } from '../jobs/queue';
 import { CandidateService } from './candidate-service';
 import { DatasetService } from './dataset-service';
 import { ExportService } from './export-service';
@@ -28,9 +29,10 @@ export class Services {
   constructor(
     readonly orm: Orm,
     readonly bus: EventBus,
-    broker: DatabaseJobBroker,
+    queue: JobQueue,
+    readonly ledger: JobLedger,
   ) {
-    this.jobs = new JobService(orm, bus, broker);
+    this.jobs = new JobService(orm, bus, queue, ledger);
     this.projects = new ProjectService(orm);
     this.datasets = new DatasetService(orm);
     this.searchSpaces = new SearchSpaceService(orm);

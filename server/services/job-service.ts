@@ -1,22 +1,15 @@
-import type { EntityManager } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/knex';
 import type { JobKind } from '../../executors/contract';
 import { JobState } from '../../schema/enums';
 import type { Orm } from '../db/orm';
-import { Executor, FINISHED_STATES, Job, Project } from '../entities';
-import { userError, notFound } from '../errors';
+import { Executor, Job, WorkerNode } from '../entities';
+import { notFound } from '../errors';
 import { publishJob, type EventBus } from '../events';
-import type { DatabaseJobBroker } from '../jobs/database-broker';
+import type { JobLedger } from '../jobs/ledger';
 import { jobView, type JobView } from '../jobs/job-view';
-import { settleJobChange } from '../jobs/settle';
+import { queueJob, type NewJob } from '../jobs/new-job';
+import type { JobQueue } from '../jobs/queue';
 import * as check from '../validation';
-
-export interface NewJob {
-  readonly project: Project;
-  readonly kind: JobKind;
-  readonly payload: Record<string, unknown>;
-  readonly subjectType: string;
-  readonly subjectId: string;
-}
 
 export const MAX_JOBS_PER_PAGE = 500;
 
@@ -24,19 +17,20 @@ export class JobService {
   constructor(
     private readonly orm: Orm,
     private readonly bus: EventBus,
-    private readonly broker: DatabaseJobBroker,
+    readonly queue: JobQueue,
+    private readonly ledger: JobLedger,
   ) {}
 
-  /** Adds a job inside the caller's transaction; call `announce` once it has committed. */
-  create(em: EntityManager, spec: NewJob): Job {
-    return em.create(Job, { ...spec, state: JobState.QUEUED });
+  /** Adds and queues a job inside the caller's transaction; call `announce` once it has committed. */
+  create(em: EntityManager, spec: NewJob): Promise<Job> {
+    return queueJob(em, this.queue, spec);
   }
 
   /** Publishes a committed job and wakes the workers, in that order, so QUEUED is seen first. */
   announce(job: Job): JobView {
     const view = jobView(job);
     publishJob(this.bus, view);
-    this.broker.wake();
+    this.ledger.wake(job.id);
     return view;
   }
 
@@ -56,68 +50,32 @@ export class JobService {
     return jobs.map(jobView);
   }
 
-  /**
-   * A queued job is cancelled at once; a running one is asked to stop through its AbortSignal and
-   * becomes CANCELLED when its executor has stopped.
-   */
-  async cancel(id: string): Promise<JobView> {
-    const em = this.orm.em.fork();
-    const job = await em.findOne(Job, check.uuid('id', id));
-    if (!job) throw notFound('id', 'job', id);
-    if (FINISHED_STATES.includes(job.state)) {
-      throw userError('FAILED_PRECONDITION', 'id', `job is already ${job.state} and cannot be cancelled`);
-    }
-    if (job.state === JobState.QUEUED) {
-      const won = await em.nativeUpdate(
-        Job,
-        { id: job.id, state: JobState.QUEUED },
-        { state: JobState.CANCELLED, finishedAt: new Date(), progressMessage: 'cancelled by user' },
-      );
-      if (won === 1) return this.publishFresh(em, job);
-    }
-    await em.nativeUpdate(Job, { id: job.id, state: JobState.RUNNING }, { cancelRequested: true });
-    this.broker.requestCancel(job.id);
-    return this.publishFresh(em, job);
+  cancel(id: string): Promise<JobView> {
+    return this.ledger.cancel(check.uuid('id', id));
   }
 
-  /**
-   * A failed or cancelled job goes back to the queue as it was, with its saved state, so it
-   * resumes from its last checkpoint rather than from zero.
-   */
-  async retry(id: string): Promise<JobView> {
-    const em = this.orm.em.fork();
-    const job = await em.findOne(Job, check.uuid('id', id));
-    if (!job) throw notFound('id', 'job', id);
-    if (job.state !== JobState.FAILED && job.state !== JobState.CANCELLED) {
-      throw userError('FAILED_PRECONDITION', 'id', `only FAILED or CANCELLED jobs can be retried; this one is ${job.state}`);
-    }
-    const won = await em.nativeUpdate(
-      Job,
-      { id: job.id, state: job.state },
-      {
-        state: JobState.QUEUED,
-        error: null,
-        finishedAt: null,
-        cancelRequested: false,
-        progressMessage: 'retry requested',
-        maxAttempts: Math.max(job.maxAttempts, job.attempts + 1),
-      },
-    );
-    if (won !== 1) throw userError('CONFLICT', 'id', 'the job changed state meanwhile; try again');
-    const view = await this.publishFresh(em, job);
-    this.broker.wake();
-    return view;
+  retry(id: string): Promise<JobView> {
+    return this.ledger.retry(check.uuid('id', id));
   }
 
-  /** Why a queued job is not running, when no online executor runs its kind. */
+  /** Why a queued job is not running yet: no worker runs its kind, its device is offline, or every worker that could is busy. */
   async waitingReason(job: JobView): Promise<string | null> {
     if (job.state !== JobState.QUEUED) return null;
-    const executors = await this.orm.em.fork().find(Executor, { online: true });
-    if (executors.some((e) => e.kinds.includes(job.kind))) return null;
-    return `no executor that runs ${job.kind} jobs is online; the job stays queued until one registers`;
-  }
-
-  private async publishFresh(em: EntityManager, job: Job): Promise<JobView> {
-    return settleJobChange(em, this.bus, await em.refreshOrFail(job));
+    const em = this.orm.em.fork();
+    const capable = (await em.find(Executor, { online: true })).filter((e) => e.kinds.includes(job.kind));
+    if (job.deviceFingerprint) {
+      if (!capable.some((e) => e.latencyFingerprint === job.deviceFingerprint)) {
+        return `its latency device (${job.deviceFingerprint.slice(0, 12)}…) has no online probe; it stays queued until that device's worker connects`;
+      }
+    } else if (capable.length === 0) {
+      return `no online worker runs ${job.kind} jobs; it stays queued until one connects (slimlab worker)`;
+    }
+    const workerIds = [...new Set(capable.map((e) => e.workerId))];
+    const workers = await em.find(WorkerNode, { id: { $in: workerIds } });
+    const running = await em.find(Job, { state: JobState.RUNNING, workerId: { $in: workerIds } }, { fields: ['workerId'] });
+    const free = workers.some((w) => running.filter((j) => j.workerId === w.id).length < w.concurrency);
+    const ahead = await em.count(Job, { state: JobState.QUEUED, kind: job.kind, createdAt: { $lt: job.createdAt } });
+    if (free) return ahead > 0 ? `${ahead} ${job.kind} job(s) queued before it` : null;
+    return `all ${workers.length} worker(s) that run ${job.kind} jobs are busy; ${ahead} job(s) of its kind are queued before it`;
   }
 }

@@ -1,13 +1,15 @@
-import type { EntityManager } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/knex';
 import { configHash, parseChannelList, type ChannelList } from '../../autoslim';
 import type { LatencyPayload } from '../../executors/latency/plugin';
 import { MIN_TIMED_RUNS, MIN_WARMUP_RUNS } from '../../executors/latency/measure';
 import { JobKind } from '../../schema/enums';
 import type { BuildLatencyTableInput, MeasureLatencyInput } from '../../schema/inputs';
 import type { Orm } from '../db/orm';
-import { Candidate, Device, Job, LatencyMeasurement, LatencyTable, SearchSpace } from '../entities';
+import { Candidate, Device, type Job, LatencyMeasurement, LatencyTable, SearchSpace } from '../entities';
 import { badInput, userError } from '../errors';
 import type { JobView } from '../jobs/job-view';
+import { queueJob } from '../jobs/new-job';
+import type { JobQueue } from '../jobs/queue';
 import * as check from '../validation';
 import { checked } from './autoslim-input';
 import type { JobService } from './job-service';
@@ -80,7 +82,7 @@ export class LatencyService {
         seed,
         ...timing,
       };
-      return latencyJob(em, device, space, payload, SearchSpace.name, space.id);
+      return latencyJob(em, this.jobs.queue, device, space, payload, SearchSpace.name, space.id);
     });
     return this.jobs.announce(job);
   }
@@ -98,11 +100,11 @@ export class LatencyService {
         const candidate = await findOrReject(em, Candidate, 'candidate', 'input.candidateId', input.candidateId);
         await em.populate(candidate, ['searchSpace']);
         const channels = configOf(candidate.searchSpace, candidate.channels, 'input.candidateId');
-        return measurementJob(em, device, candidate.searchSpace, channels, candidate, timing);
+        return measurementJob(em, this.jobs.queue, device, candidate.searchSpace, channels, candidate, timing);
       }
       const space = await findOrReject(em, SearchSpace, 'search space', 'input.searchSpaceId', input.searchSpaceId!);
       check.list('input.channels', input.channels!, 1);
-      return measurementJob(em, device, space, configOf(space, input.channels!, 'input'), null, timing);
+      return measurementJob(em, this.jobs.queue, device, space, configOf(space, input.channels!, 'input'), null, timing);
     });
     return this.jobs.announce(job);
   }
@@ -127,6 +129,7 @@ export async function tableForSlimming(em: EntityManager, field: string, deviceI
  */
 export async function measurementJob(
   em: EntityManager,
+  queue: JobQueue,
   device: Device,
   space: SearchSpace,
   channels: ChannelList,
@@ -140,17 +143,27 @@ export async function measurementJob(
     searchSpace: searchSpaceSpec(space),
     candidateId: candidate?.id ?? null,
     channels: [...channels],
-    table: table && table.batchSize === timing.batchSize ? { uri: table.artifact.uri } : null,
+    table: table && table.batchSize === timing.batchSize ? { uri: table.artifact.uri, sha256: table.artifact.sha256 } : null,
     ...timing,
   };
-  return candidate ? latencyJob(em, device, space, payload, Candidate.name, candidate.id) : latencyJob(em, device, space, payload, SearchSpace.name, space.id);
+  return candidate
+    ? latencyJob(em, queue, device, space, payload, Candidate.name, candidate.id)
+    : latencyJob(em, queue, device, space, payload, SearchSpace.name, space.id);
 }
 
 /** The protocol's defaults, for measurements the platform queues itself. */
 export const DEFAULT_TIMING: Timing = { batchSize: 1, warmupRuns: MIN_WARMUP_RUNS, timedRuns: MIN_TIMED_RUNS };
 
-function latencyJob(em: EntityManager, device: Device, space: SearchSpace, payload: LatencyPayload, subjectType: string, subjectId: string): Job {
-  return em.create(Job, {
+function latencyJob(
+  em: EntityManager,
+  queue: JobQueue,
+  device: Device,
+  space: SearchSpace,
+  payload: LatencyPayload,
+  subjectType: string,
+  subjectId: string,
+): Promise<Job> {
+  return queueJob(em, queue, {
     project: space.project,
     kind: JobKind.PROFILE_LATENCY,
     payload: { ...payload },

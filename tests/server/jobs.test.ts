@@ -143,27 +143,30 @@ describe.each(DATABASES)('jobs, executors and live updates on %s', (kind) => {
       }).flat();
       await ctx.report({ type: 'metrics', runId, points });
     }
+    // A step reported again (a resumed run, a retried request) is neither stored nor published twice.
     await ctx.report({ type: 'metrics', runId, points: [{ name: 'loss', step: 999, value: 123 }] });
+    await ctx.report({ type: 'metrics', runId, points: [{ name: 'epoch', step: 1000, value: 1 }] });
     const events = await live.take(11);
     expect(events[0]!.trainingProgress.points).toHaveLength(200);
+    expect(events[10]!.trainingProgress.points).toEqual([{ name: 'epoch', step: 1000, value: 1 }]);
     live.close();
 
     const { runHistory } = await server.gql(`query($r: ID!) { runHistory(runId: $r, maxPoints: 50) { key totalPoints points { step value } } }`, { r: runId });
-    expect(runHistory.map((s: { key: string }) => s.key)).toEqual(['loss', 'lr']);
-    for (const series of runHistory) {
+    expect(runHistory.map((s: { key: string }) => s.key)).toEqual(['epoch', 'loss', 'lr']);
+    for (const series of runHistory.slice(1)) {
       expect(series.totalPoints).toBe(1000);
       expect(series.points.length).toBeLessThanOrEqual(50);
       expect(series.points[0].step).toBe(0);
       expect(series.points.at(-1).step).toBe(999);
     }
-    const loss = runHistory[0];
+    const loss = runHistory[1];
     expect(loss.points.find((p: { step: number }) => p.step === 555)?.value).toBeCloseTo(5 + 2 / 6.55);
     expect(loss.points.at(-1).value).not.toBe(123);
     const { runHistory: full } = await server.gql(`query($r: ID!) { runHistory(runId: $r, keys: ["lr"], maxPoints: 5000) { key points { step } } }`, { r: runId });
     expect(full).toHaveLength(1);
     expect(full[0].points).toHaveLength(1000);
     const { run } = await server.gql(`query($r: ID!) { run(id: $r) { metricKeys status } }`, { r: runId });
-    expect(run).toEqual({ metricKeys: ['loss', 'lr'], status: 'RUNNING' });
+    expect(run).toEqual({ metricKeys: ['epoch', 'loss', 'lr'], status: 'RUNNING' });
     expect(await server.gqlError(`query($r: ID!) { runHistory(runId: $r, maxPoints: 1) { key } }`, { r: runId })).toMatchObject({ extensions: { field: 'maxPoints' } });
     trainer.finish(job.id);
   });

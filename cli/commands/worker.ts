@@ -1,0 +1,106 @@
+import { resolve } from 'node:path';
+import type { ExecutorPlugin, Logger } from '../../executors/contract';
+import { LatencyProbePlugin } from '../../executors/latency/plugin';
+import { OnnxExportPlugin } from '../../executors/onnx/export-plugin';
+import { OnnxSlimmingPlugin } from '../../executors/onnx/slim-plugin';
+import { ExecutorRegistry } from '../../executors/registry';
+import { createWorkerTransfer } from '../../executors/remote/transfer';
+import { TfjsTrainingPlugin } from '../../executors/tfjs/plugin';
+import { SLIMLAB_VERSION } from '../../executors/version';
+import { Worker } from '../../executors/worker';
+import { usageError } from '../errors';
+import type { Io } from '../io';
+
+export const PLUGIN_GROUPS = ['tfjs', 'onnx', 'latency'] as const;
+type PluginGroup = (typeof PLUGIN_GROUPS)[number];
+
+export interface WorkerRequest {
+  readonly servers: readonly string[];
+  readonly token: string;
+  readonly plugins: readonly PluginGroup[];
+  readonly concurrency: number;
+  readonly workDir: string;
+  readonly datasetRoot: string | null;
+}
+
+interface WorkerFlags {
+  readonly server?: string;
+  readonly token?: string;
+  readonly plugins?: string;
+  readonly concurrency?: string;
+  readonly 'work-dir'?: string;
+  readonly 'dataset-root'?: string;
+}
+
+/** Checks the worker's command line; the token comes from --token or SLIMLAB_WORKER_TOKEN. */
+export function workerRequest(flags: WorkerFlags, env: NodeJS.ProcessEnv): WorkerRequest {
+  const servers = (flags.server ?? env.SLIMLAB_URL ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (servers.length === 0) throw usageError('worker needs --server URL[,URL...] (or SLIMLAB_URL)');
+  for (const server of servers) {
+    if (!/^https?:\/\/[^\s/]+/.test(server)) throw usageError(`--server: "${server}" is not an http(s) URL`);
+  }
+  const token = flags.token ?? env.SLIMLAB_WORKER_TOKEN ?? '';
+  if (!token) throw usageError('worker needs a token: --token T or SLIMLAB_WORKER_TOKEN (the server\'s SLIMLAB_WORKER_TOKEN)');
+  const plugins = (flags.plugins ?? PLUGIN_GROUPS.join(',')).split(',').map((p) => p.trim());
+  for (const plugin of plugins) {
+    if (!PLUGIN_GROUPS.includes(plugin as PluginGroup)) throw usageError(`--plugins: "${plugin}" is not one of ${PLUGIN_GROUPS.join(', ')}`);
+  }
+  const concurrency = Number(flags.concurrency ?? '1');
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw usageError('--concurrency must be an integer from 1 to 64');
+  return {
+    servers,
+    token,
+    plugins: [...new Set(plugins as PluginGroup[])],
+    concurrency,
+    workDir: resolve(flags['work-dir'] ?? env.SLIMLAB_WORK_DIR ?? './slimlab-worker'),
+    datasetRoot: flags['dataset-root'] ? resolve(flags['dataset-root']) : null,
+  };
+}
+
+/** Builds the requested plugins with the machine's settings (ORT provider and threads from SLIMLAB_* variables). */
+function pluginsFor(request: WorkerRequest, env: NodeJS.ProcessEnv): ExecutorPlugin[] {
+  const provider = env.SLIMLAB_ORT_PROVIDER === 'cpu' ? 'cpu' : 'cuda';
+  const threads = positive(env.SLIMLAB_ORT_THREADS, 2);
+  const plugins: ExecutorPlugin[] = [];
+  if (request.plugins.includes('tfjs')) plugins.push(new TfjsTrainingPlugin());
+  if (request.plugins.includes('onnx')) {
+    plugins.push(new OnnxSlimmingPlugin({ provider, threads, cacheFile: resolve(request.workDir, 'cache', 'evaluations.jsonl') }));
+    plugins.push(new OnnxExportPlugin({ provider, threads }));
+  }
+  if (request.plugins.includes('latency')) plugins.push(new LatencyProbePlugin({ provider, threads: positive(env.SLIMLAB_LATENCY_THREADS, 1) }));
+  return plugins;
+}
+
+/**
+ * `slimlab worker`: runs executor plugins for a server it reaches over HTTP, until SIGTERM or
+ * SIGINT (running jobs go back to the queue) or, for the embedded worker, until its parent exits.
+ */
+export async function runWorker(request: WorkerRequest, io: Io): Promise<void> {
+  const log: Logger = { info: (m) => io.err(`[worker] ${m}\n`), warn: (m) => io.err(`[worker] ${m}\n`) };
+  const registry = new ExecutorRegistry();
+  for (const plugin of pluginsFor(request, io.env)) await registry.register(plugin);
+  const worker = new Worker(registry, {
+    servers: request.servers,
+    token: request.token,
+    concurrency: request.concurrency,
+    version: SLIMLAB_VERSION,
+    log,
+    transfer: (client) => createWorkerTransfer(client, request.workDir, request.datasetRoot),
+  });
+  const stopped = new Promise<string>((done) => {
+    process.once('SIGTERM', () => done('SIGTERM'));
+    process.once('SIGINT', () => done('SIGINT'));
+    // The embedded worker ends with the server that spawned it.
+    process.once('disconnect', () => done('server process gone'));
+  });
+  await worker.start();
+  log.info(`worker ${worker.workerId} serving ${request.servers.join(', ')} with ${registry.list().map((e) => e.plugin.name).join(', ')}`);
+  const reason = await stopped;
+  log.info(`${reason}: stopping; running jobs go back to the queue`);
+  await worker.stop();
+}
+
+function positive(raw: string | undefined, fallback: number): number {
+  const value = Number(raw);
+  return Number.isInteger(value) && value > 0 ? value : fallback;
+}

@@ -1,0 +1,112 @@
+import type { Logger } from '../contract';
+import type { JobUpdate, Lease, Outcome } from '../protocol';
+import { GaveUp, ProtocolClientError, type ServerClient } from './server-client';
+
+/** The job's lease moved on (expired, or the server says another attempt holds it): write nothing more. */
+export class LeaseLost extends Error {
+  constructor(jobId: string) {
+    super(`job ${jobId}: this worker no longer holds its lease`);
+    this.name = 'LeaseLost';
+  }
+}
+
+/** Metrics and progress wait this long to be sent with others; anything else goes at once. */
+const BATCH_MS = 200;
+/** A buffer this long is sent at once, and the plugin waits for it (backpressure). */
+const BATCH_MAX = 2_000;
+
+/**
+ * A job this worker holds: its lease, and the ordered stream of updates it sends under that lease.
+ * Metrics and progress are batched; saved state and other events are sent at once and awaited, so
+ * a plugin that saved its state knows the server has it. Everything is sent in the order the
+ * plugin produced it, and retried (across replicas) until the lease runs out.
+ */
+export class ActiveJob {
+  readonly controller = new AbortController();
+  private pending: JobUpdate[] = [];
+  private sending: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | null = null;
+  private lost = false;
+
+  constructor(
+    private lease: Lease,
+    private readonly client: ServerClient,
+    private readonly log: Logger,
+  ) {}
+
+  get jobId(): string {
+    return this.lease.jobId;
+  }
+
+  get leaseHeader(): string {
+    return `${this.lease.attempt}:${this.lease.token}`;
+  }
+
+  get token(): string {
+    return this.lease.token;
+  }
+
+  get isLost(): boolean {
+    return this.lost || Date.now() > Date.parse(this.lease.expiresAt);
+  }
+
+  /** A heartbeat moved the lease on. */
+  extend(expiresAt: string): void {
+    this.lease = { ...this.lease, expiresAt };
+  }
+
+  markLost(): void {
+    if (this.lost) return;
+    this.lost = true;
+    this.pending = [];
+    this.controller.abort(new LeaseLost(this.jobId));
+  }
+
+  /** Queues an update; resolves once it is sent when it must not wait (state, events), else at once. */
+  push(update: JobUpdate): Promise<void> {
+    if (this.lost) return Promise.reject(new LeaseLost(this.jobId));
+    this.pending.push(update);
+    const urgent = update.type === 'state' || (update.type === 'event' && update.event.type !== 'metrics');
+    if (urgent || this.pending.length >= BATCH_MAX) return this.flush();
+    this.timer ??= setTimeout(() => void this.flush().catch(() => undefined), BATCH_MS);
+    return Promise.resolve();
+  }
+
+  /** Sends everything queued so far, after whatever is already on its way. */
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const batch = this.pending;
+    this.pending = [];
+    const send = this.sending.then(() => (batch.length > 0 ? this.send(batch) : undefined));
+    this.sending = send.catch(() => undefined);
+    return send;
+  }
+
+  /** Flushes, then reports how the job ended; a lease lost meanwhile means nothing is written. */
+  async finish(outcome: Outcome): Promise<void> {
+    await this.flush();
+    await this.call('finish', { lease: this.leaseBody(), outcome });
+  }
+
+  private async send(updates: JobUpdate[]): Promise<void> {
+    await this.call('updates', { lease: this.leaseBody(), updates });
+  }
+
+  private async call(route: 'updates' | 'finish', body: unknown): Promise<void> {
+    try {
+      await this.client.post(`/jobs/${this.jobId}/${route}`, body, { while: () => !this.isLost, timeoutMs: 60_000 });
+    } catch (error) {
+      if (error instanceof GaveUp || (error instanceof ProtocolClientError && error.code === 'LEASE_LOST')) {
+        this.log.warn(`[job ${this.jobId}] lease lost; its ${route} were not written`);
+        this.markLost();
+        throw new LeaseLost(this.jobId);
+      }
+      throw error;
+    }
+  }
+
+  private leaseBody(): { attempt: number; token: string } {
+    return { attempt: this.lease.attempt, token: this.lease.token };
+  }
+}

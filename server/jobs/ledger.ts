@@ -1,0 +1,479 @@
+import { randomBytes } from 'node:crypto';
+import { DriverException, LockMode } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/knex';
+import type { DeviceProfile, Logger } from '../../executors/contract';
+import type { ClaimResponse, HeartbeatRequest, HeartbeatResponse, JobUpdate, Lease, LeaseStatus, Outcome, RegisterRequest, RegisterResponse } from '../../executors/protocol';
+import { AttemptOutcome, JobState } from '../../schema/enums';
+import type { Orm } from '../db/orm';
+import { Artifact, Device, Executor, FINISHED_STATES, Job, JobAttempt, WorkerNode } from '../entities';
+import { notFound, userError } from '../errors';
+import { publishJob, type EventBus } from '../events';
+import type { AfterCommit, EventSink } from './event-sink';
+import { jobView, type JobView } from './job-view';
+import { ProtocolError } from './protocol-error';
+import type { JobQueue, QueueTransition } from './queue';
+import { syncRunStatus } from './settle';
+
+export interface LedgerOptions {
+  readonly leaseSeconds: number;
+  /** PostgreSQL needs row locks to fence writes; SQLite serializes every write transaction. */
+  readonly dialect: 'sqlite' | 'postgresql';
+  readonly log: Logger;
+}
+
+type Effects = AfterCommit[];
+
+/** The longest a claim waits for work before answering "nothing" (the worker asks again). */
+export const MAX_CLAIM_WAIT_MS = 30_000;
+/** A waiting claim looks again this often even without a wake-up, in case one was missed. */
+const CLAIM_RECHECK_MS = 2_000;
+
+/**
+ * The job lifecycle as the system of record sees it: workers register, claim jobs under leases,
+ * heartbeat, report and finish; users cancel and retry; expired leases are reaped. Every write a
+ * worker makes is fenced: it runs in a transaction that first locks the job row and checks the
+ * caller still holds the current lease (attempt and token), so a worker presumed dead can neither
+ * overwrite nor duplicate anything once its job has moved on. What subscribers see is published
+ * only after the transaction commits.
+ */
+export class JobLedger {
+  private readonly waiters = new Set<() => void>();
+  private readonly stopWork: () => void;
+
+  constructor(
+    private readonly orm: Orm,
+    private readonly bus: EventBus,
+    private readonly queue: JobQueue,
+    private readonly sink: EventSink,
+    private readonly options: LedgerOptions,
+  ) {
+    const work = this.bus.subscribe('WORK');
+    void (async () => {
+      for await (const _ of work) this.wakeWaiters();
+    })();
+    this.stopWork = () => void work.return?.();
+  }
+
+  get leaseMs(): number {
+    return this.options.leaseSeconds * 1000;
+  }
+
+  close(): void {
+    this.stopWork();
+    this.wakeWaiters();
+  }
+
+  /** Tells every claim waiting on any replica that a job may be claimable. */
+  wake(jobId: string): void {
+    this.bus.publish('WORK', { jobId });
+  }
+
+  async register(req: RegisterRequest): Promise<RegisterResponse> {
+    const workerId = await this.transact(async (em) => {
+      const worker = em.create(WorkerNode, {
+        host: req.host,
+        pid: req.pid,
+        version: req.version,
+        plugins: req.executors.map((e) => e.name),
+        concurrency: req.concurrency,
+      });
+      for (const { name, kinds, capabilities: caps } of req.executors) {
+        em.create(Executor, {
+          workerId: worker.id,
+          name,
+          kinds: [...kinds],
+          backend: caps.backend,
+          provider: caps.provider,
+          device: caps.device,
+          versions: { ...caps.versions },
+          note: caps.note ?? null,
+          latencyFingerprint: caps.latencyDevice?.fingerprint ?? null,
+          host: req.host,
+          pid: req.pid,
+          online: true,
+        });
+        if (caps.latencyDevice) await this.upsertDevice(em, caps.latencyDevice);
+      }
+      await em.flush();
+      return worker.id;
+    });
+    // Frequent enough that a cancel reaches a running job within about two seconds.
+    return { workerId, leaseSeconds: this.options.leaseSeconds, heartbeatMs: Math.min(2_000, Math.floor(this.leaseMs / 4)) };
+  }
+
+  /** A graceful stop: the worker is offline at once rather than when its heartbeat goes stale. */
+  async goodbye(workerId: string): Promise<void> {
+    const em = this.orm.em.fork();
+    const now = new Date();
+    if ((await em.nativeUpdate(WorkerNode, { id: workerId }, { stoppedAt: now })) === 0) throw unknownWorker(workerId);
+    await em.nativeUpdate(Executor, { workerId }, { online: false });
+  }
+
+  /**
+   * Hands the worker one job that one of its executors runs (the first in its preference order),
+   * waiting up to `waitMs` for one to be queued.
+   */
+  async claim(workerId: string, waitMs: number, abort?: AbortSignal): Promise<ClaimResponse> {
+    const deadline = Date.now() + Math.min(Math.max(0, waitMs), MAX_CLAIM_WAIT_MS);
+    const executors = await this.executorsOf(workerId);
+    for (;;) {
+      if (abort?.aborted) return { job: null };
+      // Listen before looking, so a job queued between the look and the wait still wakes us.
+      const woken = this.nextWake();
+      const claimed = await this.tryClaim(workerId, executors);
+      if (claimed) {
+        woken.cancel();
+        return { job: claimed };
+      }
+      const left = deadline - Date.now();
+      if (left <= 0 || abort?.aborted) {
+        woken.cancel();
+        return { job: null };
+      }
+      await woken.wait(Math.min(left, CLAIM_RECHECK_MS), abort);
+    }
+  }
+
+  async heartbeat(req: HeartbeatRequest): Promise<HeartbeatResponse> {
+    const em = this.orm.em.fork();
+    const now = new Date();
+    const expiresAt = new Date(now.getTime() + this.leaseMs);
+    if ((await em.nativeUpdate(WorkerNode, { id: req.workerId }, { lastHeartbeatAt: now, stoppedAt: null })) === 0) throw unknownWorker(req.workerId);
+    await em.nativeUpdate(Executor, { workerId: req.workerId }, { lastSeenAt: now, online: true });
+    const leases: LeaseStatus[] = [];
+    for (const { jobId, token } of req.leases) {
+      const held = await em.nativeUpdate(Job, { id: jobId, leaseToken: token, state: JobState.RUNNING }, { heartbeatAt: now, leaseExpiresAt: expiresAt });
+      if (held === 0) {
+        leases.push({ jobId, status: 'lost' });
+        continue;
+      }
+      await em.nativeUpdate(JobAttempt, { job: jobId, outcome: AttemptOutcome.RUNNING }, { leaseExpiresAt: expiresAt });
+      const job = await em.findOneOrFail(Job, jobId, { fields: ['cancelRequested'] });
+      leases.push({ jobId, status: job.cancelRequested ? 'cancel' : 'ok', expiresAt: expiresAt.toISOString() });
+    }
+    return { leases };
+  }
+
+  /** Applies a batch of progress, saved state and executor events, in order, all or nothing. */
+  async update(jobId: string, lease: { attempt: number; token: string }, updates: readonly JobUpdate[]): Promise<void> {
+    await this.fenced(jobId, lease, async (em, job, effects) => {
+      let progressed = false;
+      for (const update of updates) {
+        if (update.type === 'progress') {
+          job.progress = Math.min(1, Math.max(0, update.fraction));
+          if (update.message !== undefined) job.progressMessage = update.message;
+          progressed = true;
+        } else if (update.type === 'state') {
+          job.resumeState = update.state;
+        } else if (update.event.type === 'log') {
+          this.options.log[update.event.level === 'warn' ? 'warn' : 'info'](`[job ${job.id}] ${update.event.message}`);
+        } else {
+          const effect = await this.sink.handle(em, job, update.event);
+          if (effect) effects.push(effect);
+          // A latency-constrained candidate queues its measurement.
+          if (update.event.type === 'candidate') effects.push(() => this.wake(job.id));
+        }
+      }
+      await em.flush();
+      if (progressed) effects.push(() => publishJob(this.bus, jobView(job)));
+    });
+  }
+
+  /** Fences an artifact upload before its body is read. */
+  async checkLease(jobId: string, lease: { attempt: number; token: string }): Promise<void> {
+    await this.fenced(jobId, lease, async () => undefined);
+  }
+
+  /** Records an uploaded blob as an artifact of the job's project, if the lease still holds. */
+  async registerArtifact(
+    jobId: string,
+    lease: { attempt: number; token: string },
+    kind: Artifact['kind'],
+    name: string,
+    blob: { uri: string; bytes: number; sha256: string },
+  ): Promise<{ id: string; uri: string; bytes: number; sha256: string }> {
+    return this.fenced(jobId, lease, async (em, job) => {
+      const artifact = em.create(Artifact, { kind, name, project: job.project, ...blob });
+      await em.flush();
+      return { id: artifact.id, ...blob };
+    });
+  }
+
+  async finish(jobId: string, lease: { attempt: number; token: string }, outcome: Outcome): Promise<void> {
+    await this.fenced(jobId, lease, async (em, job, effects) => {
+      const now = new Date();
+      const attempt = await em.findOne(JobAttempt, { job, attempt: job.attempts });
+      let transition: QueueTransition;
+      switch (outcome.type) {
+        case 'succeeded':
+          Object.assign(job, { state: JobState.SUCCEEDED, result: outcome.result, progress: 1, finishedAt: now });
+          transition = 'succeeded';
+          break;
+        case 'failed':
+          Object.assign(job, { state: JobState.FAILED, error: outcome.error, finishedAt: now });
+          this.options.log.warn(`[job ${job.id}] failed: ${outcome.error}`);
+          transition = 'failed';
+          break;
+        case 'cancelled':
+          Object.assign(job, { state: JobState.CANCELLED, progressMessage: 'cancelled by user', finishedAt: now });
+          transition = 'cancelled';
+          break;
+        case 'released':
+          Object.assign(job, { state: JobState.QUEUED, progressMessage: 'requeued: its worker stopped before it finished' });
+          transition = 'released';
+          effects.push(() => this.wake(job.id));
+          break;
+      }
+      if (attempt) {
+        attempt.outcome = ATTEMPT_OUTCOME[outcome.type];
+        attempt.endedAt = now;
+        attempt.error = outcome.type === 'failed' ? outcome.error : null;
+      }
+      await this.endLease(em, job, transition, effects);
+    });
+  }
+
+  /**
+   * Jobs whose lease ran out (their worker died, hung or lost the network) go back to the queue
+   * to resume from their saved state, or fail once they have used all their attempts. Only the
+   * lease decides: a server starting up leaves alone a job that a live worker holds.
+   */
+  async reap(): Promise<number> {
+    const now = new Date();
+    // A RUNNING job without a lease was left by a version before leases: it has no live holder.
+    const expiredWhere = { state: JobState.RUNNING, $or: [{ leaseExpiresAt: { $lt: now } }, { leaseExpiresAt: null }] };
+    const candidates = await this.orm.em.fork().find(Job, expiredWhere, { fields: ['id', 'leaseToken'] });
+    let reaped = 0;
+    for (const { id, leaseToken } of candidates) {
+      const done = await this.transact(async (em, effects) => {
+        const job = await em.findOne(Job, { ...expiredWhere, id, leaseToken }, this.lock());
+        if (!job) return false;
+        const owner = job.workerId ?? 'unknown worker';
+        const exhausted = job.attempts >= job.maxAttempts;
+        if (exhausted) {
+          Object.assign(job, {
+            state: JobState.FAILED,
+            finishedAt: now,
+            error: `worker ${owner} stopped while running it, and all ${job.maxAttempts} attempts are used (its lease expired)`,
+          });
+        } else {
+          Object.assign(job, { state: JobState.QUEUED, progressMessage: `requeued: worker ${owner} stopped while running attempt ${job.attempts} (its lease expired)` });
+          effects.push(() => this.wake(job.id));
+        }
+        const attempt = await em.findOne(JobAttempt, { job, attempt: job.attempts });
+        if (attempt) Object.assign(attempt, { outcome: AttemptOutcome.EXPIRED, endedAt: now });
+        await this.endLease(em, job, exhausted ? 'exhausted' : 'expired', effects);
+        return true;
+      });
+      if (done) reaped++;
+    }
+    const stale = new Date(now.getTime() - this.leaseMs);
+    await this.orm.em.fork().nativeUpdate(Executor, { online: true, lastSeenAt: { $lt: stale } }, { online: false });
+    return reaped;
+  }
+
+  /**
+   * A queued job is cancelled at once; a running one is flagged, its worker learns it from its next
+   * heartbeat, and the job becomes CANCELLED when the executor has stopped.
+   */
+  async cancel(id: string): Promise<JobView> {
+    return this.transact(async (em, effects) => {
+      const job = await em.findOne(Job, id, this.lock());
+      if (!job) throw notFound('id', 'job', id);
+      if (FINISHED_STATES.includes(job.state)) {
+        throw userError('FAILED_PRECONDITION', 'id', `job is already ${job.state} and cannot be cancelled`);
+      }
+      if (job.state === JobState.QUEUED) {
+        Object.assign(job, { state: JobState.CANCELLED, finishedAt: new Date(), progressMessage: 'cancelled by user' });
+        await syncRunStatus(em, job);
+        await this.queue.settle(em, job, 'cancelled');
+      } else {
+        job.cancelRequested = true;
+      }
+      await em.flush();
+      const view = jobView(job);
+      effects.push(() => publishJob(this.bus, view));
+      return view;
+    });
+  }
+
+  /** A failed or cancelled job goes back to the queue with its saved state, to resume from it. */
+  async retry(id: string): Promise<JobView> {
+    return this.transact(async (em, effects) => {
+      const job = await em.findOne(Job, id, this.lock());
+      if (!job) throw notFound('id', 'job', id);
+      if (job.state !== JobState.FAILED && job.state !== JobState.CANCELLED) {
+        throw userError('FAILED_PRECONDITION', 'id', `only FAILED or CANCELLED jobs can be retried; this one is ${job.state}`);
+      }
+      Object.assign(job, {
+        state: JobState.QUEUED,
+        error: null,
+        finishedAt: null,
+        cancelRequested: false,
+        progressMessage: 'retry requested',
+        maxAttempts: Math.max(job.maxAttempts, job.attempts + 1),
+      });
+      await syncRunStatus(em, job);
+      await this.queue.settle(em, job, 'retried');
+      await em.flush();
+      const view = jobView(job);
+      effects.push(() => publishJob(this.bus, view), () => this.wake(job.id));
+      return view;
+    });
+  }
+
+  private async tryClaim(workerId: string, executors: readonly Executor[]): Promise<ClaimResponse['job']> {
+    for (const executor of executors) {
+      const devices = executor.latencyFingerprint ? [executor.latencyFingerprint] : [];
+      const claimed = await this.transact(async (em, effects) => {
+        // A job the queue hands out whose row has moved on (cancelled meanwhile) is settled and skipped.
+        for (let skipped = 0; skipped < 100; skipped++) {
+          const id = await this.queue.reserve(em, executor.kinds, devices);
+          if (!id) return null;
+          const job = await em.findOne(Job, id, this.lock());
+          if (!job || job.state !== JobState.QUEUED) {
+            if (job && FINISHED_STATES.includes(job.state)) await this.queue.settle(em, job, TERMINAL[job.state as JobState]!);
+            continue;
+          }
+          const now = new Date();
+          const lease: Lease = {
+            jobId: job.id,
+            attempt: job.attempts + 1,
+            token: randomBytes(24).toString('base64url'),
+            expiresAt: new Date(now.getTime() + this.leaseMs).toISOString(),
+          };
+          Object.assign(job, {
+            state: JobState.RUNNING,
+            attempts: lease.attempt,
+            workerId,
+            executorName: executor.name,
+            backend: executor.backend,
+            provider: executor.provider,
+            device: executor.device,
+            executorNote: executor.note,
+            startedAt: now,
+            heartbeatAt: now,
+            finishedAt: null,
+            error: null,
+            progressMessage: null,
+            leaseToken: lease.token,
+            leaseExpiresAt: new Date(lease.expiresAt),
+          });
+          em.create(JobAttempt, {
+            job,
+            attempt: lease.attempt,
+            workerId,
+            executorName: executor.name,
+            claimedAt: now,
+            leaseExpiresAt: new Date(lease.expiresAt),
+          });
+          await syncRunStatus(em, job);
+          await em.flush();
+          const view = jobView(job);
+          effects.push(() => publishJob(this.bus, view));
+          return {
+            spec: { id: job.id, kind: job.kind, attempt: job.attempts, payload: job.payload, resumeState: job.resumeState },
+            lease,
+            executor: executor.name,
+          };
+        }
+        return null;
+      });
+      if (claimed) return claimed;
+    }
+    return null;
+  }
+
+  private async endLease(em: EntityManager, job: Job, transition: QueueTransition, effects: Effects): Promise<void> {
+    Object.assign(job, { workerId: null, leaseToken: null, leaseExpiresAt: null });
+    await syncRunStatus(em, job);
+    await this.queue.settle(em, job, transition);
+    await em.flush();
+    const view = jobView(job);
+    effects.unshift(() => publishJob(this.bus, view));
+  }
+
+  private async executorsOf(workerId: string): Promise<Executor[]> {
+    const em = this.orm.em.fork();
+    const worker = await em.findOne(WorkerNode, workerId);
+    if (!worker) throw unknownWorker(workerId);
+    const executors = await em.find(Executor, { workerId });
+    return worker.plugins.flatMap((name) => executors.filter((e) => e.name === name));
+  }
+
+  private async upsertDevice(em: EntityManager, profile: DeviceProfile): Promise<void> {
+    const { fingerprint, ...fields } = profile;
+    const device = await em.findOne(Device, { fingerprint });
+    const seen = { ...fields, versions: { ...fields.versions }, lastSeenAt: new Date() };
+    if (device) Object.assign(device, seen);
+    else em.create(Device, { fingerprint, ...seen });
+  }
+
+  /** Runs `work` with the job row locked, only if `lease` is still the job's current lease. */
+  private fenced<T>(jobId: string, lease: { attempt: number; token: string }, work: (em: EntityManager, job: Job, effects: Effects) => Promise<T>): Promise<T> {
+    return this.transact(async (em, effects) => {
+      const job = await em.findOne(Job, { id: jobId, state: JobState.RUNNING, attempts: lease.attempt, leaseToken: lease.token }, this.lock());
+      if (!job) throw new ProtocolError('LEASE_LOST', `job ${jobId}: attempt ${lease.attempt} does not hold the job's lease (it expired, was finished, or was never this worker's)`);
+      try {
+        return await work(em, job, effects);
+      } catch (error) {
+        if (error instanceof ProtocolError || error instanceof DriverException) throw error;
+        // The executor reported something this job cannot hold (another project's run, a bad channel list).
+        throw new ProtocolError('BAD_REQUEST', `job ${jobId}: ${(error as Error).message}`);
+      }
+    });
+  }
+
+  /** One transaction; what it queued in `effects` runs only after it has committed. */
+  private async transact<T>(work: (em: EntityManager, effects: Effects) => Promise<T>): Promise<T> {
+    const effects: Effects = [];
+    const result = await this.orm.em.fork().transactional((em) => work(em, effects));
+    for (const effect of effects) effect();
+    return result;
+  }
+
+  private lock(): { lockMode?: LockMode } {
+    return this.options.dialect === 'postgresql' ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {};
+  }
+
+  private nextWake(): { wait(ms: number, abort?: AbortSignal): Promise<void>; cancel(): void } {
+    let wake!: () => void;
+    const woken = new Promise<void>((resolve) => (wake = resolve));
+    this.waiters.add(wake);
+    const cancel = () => void this.waiters.delete(wake);
+    return {
+      cancel,
+      wait: async (ms, abort) => {
+        let timer: NodeJS.Timeout | undefined;
+        const onAbort = () => wake();
+        abort?.addEventListener('abort', onAbort, { once: true });
+        await Promise.race([woken, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+        clearTimeout(timer);
+        abort?.removeEventListener('abort', onAbort);
+        cancel();
+      },
+    };
+  }
+
+  private wakeWaiters(): void {
+    for (const wake of [...this.waiters]) wake();
+    this.waiters.clear();
+  }
+}
+
+const ATTEMPT_OUTCOME: Record<Outcome['type'], AttemptOutcome> = {
+  succeeded: AttemptOutcome.SUCCEEDED,
+  failed: AttemptOutcome.FAILED,
+  cancelled: AttemptOutcome.CANCELLED,
+  released: AttemptOutcome.RELEASED,
+};
+
+const TERMINAL: Partial<Record<JobState, QueueTransition>> = {
+  [JobState.SUCCEEDED]: 'succeeded',
+  [JobState.FAILED]: 'failed',
+  [JobState.CANCELLED]: 'cancelled',
+};
+
+function unknownWorker(workerId: string): ProtocolError {
+  return new ProtocolError('UNKNOWN_WORKER', `worker ${workerId} is not registered here; register again`);
+}

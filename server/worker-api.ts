@@ -1,0 +1,113 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { DriverException } from '@mikro-orm/core';
+import type { Logger } from '../executors/contract';
+import type { ClaimRequest, ProtocolErrorBody } from '../executors/protocol';
+import type { JobLedger } from './jobs/ledger';
+import { ProtocolError } from './jobs/protocol-error';
+import * as input from './jobs/protocol-input';
+
+/** Batches of metric points can be large; anything bigger is refused with TOO_LARGE. */
+export const MAX_PROTOCOL_BODY = '32mb';
+
+/**
+ * Access policy of every worker route: a worker token (Authorization: Bearer), compared in
+ * constant time; no token is ever logged or echoed.
+ */
+export function requireWorkerToken(tokens: readonly string[]) {
+  const digests = tokens.map(digest);
+  return (req: Request, _res: Response, next: NextFunction) => {
+    const header = req.get('authorization') ?? '';
+    const match = /^Bearer (\S+)$/.exec(header);
+    const presented = match ? digest(match[1]!) : null;
+    if (!presented || !digests.some((d) => timingSafeEqual(d, presented))) {
+      next(new ProtocolError('UNAUTHENTICATED', 'a valid worker token is required (Authorization: Bearer <token>)'));
+      return;
+    }
+    next();
+  };
+}
+
+/** The JSON routes of the worker protocol (executors/protocol.ts): register, claim, heartbeat, updates, finish. */
+export function workerRoutes(ledger: JobLedger): express.Router {
+  const router = express.Router();
+  router.use(express.json({ limit: MAX_PROTOCOL_BODY }));
+
+  router.post('/register', handle(async (req) => ledger.register(input.registerRequest(req.body))));
+
+  router.post('/goodbye', handle(async (req) => {
+    await ledger.goodbye(input.uuid('workerId', (req.body as { workerId?: unknown } | undefined)?.workerId));
+    return { ok: true };
+  }));
+
+  router.post('/claim', handle(async (req, res) => {
+    const body = req.body as Partial<ClaimRequest> | undefined;
+    const workerId = input.uuid('workerId', body?.workerId);
+    const waitMs = Number.isInteger(body?.waitMs) ? body!.waitMs! : 0;
+    // A worker that hangs up (stopping, or its own timeout) must not be handed a job it will never see.
+    const gone = new AbortController();
+    res.on('close', () => gone.abort());
+    return ledger.claim(workerId, waitMs, gone.signal);
+  }));
+
+  router.post('/heartbeat', handle(async (req) => ledger.heartbeat(input.heartbeatRequest(req.body))));
+
+  router.post('/jobs/:id/updates', handle(async (req) => {
+    const body = bodyOf(req);
+    await ledger.update(input.uuid('job id', req.params.id), input.leaseOf(body), input.updatesOf(body));
+    return { ok: true };
+  }));
+
+  router.post('/jobs/:id/finish', handle(async (req) => {
+    const body = bodyOf(req);
+    await ledger.finish(input.uuid('job id', req.params.id), input.leaseOf(body), input.outcomeOf(body));
+    return { ok: true };
+  }));
+
+  return router;
+}
+
+/** Turns any error on a worker route into a coded JSON answer; never a stack trace or a server path. */
+export function protocolErrors(log: Logger) {
+  return (error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    res.status(statusOf(error)).json(bodyOfError(error, log));
+  };
+}
+
+function statusOf(error: unknown): number {
+  if (error instanceof ProtocolError) return error.status;
+  const type = (error as { type?: string }).type;
+  if (type === 'entity.too.large') return 413;
+  if (type === 'entity.parse.failed' || type === 'encoding.unsupported' || type === 'charset.unsupported') return 400;
+  return 500;
+}
+
+function bodyOfError(error: unknown, log: Logger): ProtocolErrorBody {
+  if (error instanceof ProtocolError) return { error: { code: error.code, message: error.message } };
+  const type = (error as { type?: string }).type;
+  if (type === 'entity.too.large') return { error: { code: 'TOO_LARGE', message: `request body over ${MAX_PROTOCOL_BODY}; send smaller batches` } };
+  if (type?.startsWith('entity.') || type?.endsWith('.unsupported')) return { error: { code: 'BAD_REQUEST', message: 'body must be JSON' } };
+  log.warn(`worker route failed: ${error instanceof DriverException ? error.message : String((error as Error).stack ?? error)}`);
+  return { error: { code: 'INTERNAL', message: 'the server could not complete this request; retry' } };
+}
+
+function bodyOf(req: Request): Record<string, unknown> {
+  const body: unknown = req.body;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ProtocolError('BAD_REQUEST', 'body: must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+function handle(work: (req: Request, res: Response) => Promise<unknown>) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    work(req, res).then(
+      (answer) => {
+        if (!res.headersSent && !res.writableEnded) res.json(answer);
+      },
+      next,
+    );
+  };
+}
+
+function digest(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}
