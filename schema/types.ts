@@ -1,6 +1,7 @@
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import {
   ArtifactKind,
+  AttemptOutcome,
   BnMode,
   CandidateSource,
   CostConstraint,
@@ -211,6 +212,10 @@ export class Job {
   @Field(() => DateTime, { nullable: true }) startedAt!: Date | null;
   @Field(() => DateTime, { nullable: true }) finishedAt!: Date | null;
   @Field(() => DateTime, { nullable: true }) heartbeatAt!: Date | null;
+  @Field(() => ID, { nullable: true, description: 'The worker holding it while RUNNING.' }) workerId!: string | null;
+  @Field(() => DateTime, { nullable: true, description: 'When the running attempt\'s lease runs out unless its worker heartbeats; then the job is requeued.' })
+  leaseExpiresAt!: Date | null;
+  @Field(() => String, { nullable: true, description: 'The latency device it must run on, if any.' }) deviceFingerprint!: string | null;
 }
 
 @ObjectType({ description: 'A registered executor plugin instance and what it runs on.' })
@@ -228,6 +233,32 @@ export class Executor {
   @Field(() => Int) pid!: number;
   @Field(() => DateTime) lastSeenAt!: Date;
   @Field(() => Boolean) online!: boolean;
+}
+
+@ObjectType({ description: 'One lease of a job: which worker held it, from when to when, and how it ended.' })
+export class JobAttempt {
+  @Field(() => Int) attempt!: number;
+  @Field(() => ID) workerId!: string;
+  @Field(() => String) executorName!: string;
+  @Field(() => DateTime) claimedAt!: Date;
+  @Field(() => DateTime, { description: 'The lease\'s last expiry: extended by every heartbeat.' }) leaseExpiresAt!: Date;
+  @Field(() => DateTime, { nullable: true }) endedAt!: Date | null;
+  @Field(() => AttemptOutcome) outcome!: AttemptOutcome;
+  @Field(() => String, { nullable: true }) error!: string | null;
+}
+
+@ObjectType({ description: 'A worker process that runs executor plugins for this server, here or on another machine.' })
+export class Worker {
+  @Field(() => ID) id!: string;
+  @Field(() => String) host!: string;
+  @Field(() => Int) pid!: number;
+  @Field(() => String, { description: 'slimlab version of the worker.' }) version!: string;
+  @Field(() => [String], { description: 'Its executor plugins, in preference order.' }) plugins!: string[];
+  @Field(() => Int, { description: 'Jobs it runs at once.' }) concurrency!: number;
+  @Field(() => DateTime) startedAt!: Date;
+  @Field(() => DateTime) lastHeartbeatAt!: Date;
+  @Field(() => DateTime, { nullable: true, description: 'When it stopped gracefully.' }) stoppedAt!: Date | null;
+  @Field(() => Boolean, { description: 'It heartbeated within the lease time and has not stopped.' }) online!: boolean;
 }
 
 @ObjectType()

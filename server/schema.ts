@@ -17,6 +17,7 @@ import { RunResolver } from './resolvers/run-resolver';
 import { SearchSpaceResolver } from './resolvers/search-space-resolver';
 import { SupernetResolver } from './resolvers/supernet-resolver';
 import { SlimmingStepResolver, TrajectoryResolver } from './resolvers/trajectory-resolver';
+import { WorkerResolver } from './resolvers/worker-resolver';
 
 export function buildGraphQLSchema(bus: EventBus): Promise<GraphQLSchema> {
   return buildSchema({
@@ -29,6 +30,7 @@ export function buildGraphQLSchema(bus: EventBus): Promise<GraphQLSchema> {
       SlimmingStepResolver,
       CandidateResolver,
       JobResolver,
+      WorkerResolver,
       RunResolver,
       DeviceResolver,
       LatencyResolver,

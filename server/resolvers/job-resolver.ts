@@ -1,6 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { JobFilter } from '../../schema/inputs';
-import { Executor, Job } from '../../schema/types';
+import { Executor, Job, JobAttempt, Worker } from '../../schema/types';
 import { Executor as ExecutorEntity } from '../entities';
 import { ALL_JOBS } from '../events';
 import type { JobView } from '../jobs/job-view';
@@ -38,7 +38,20 @@ export class JobResolver {
     return services.orm.em.fork().find(ExecutorEntity, {}, { orderBy: { lastSeenAt: 'desc' } });
   }
 
-  @FieldResolver(() => String, { nullable: true, description: 'Why a QUEUED job is not running, when no executor can take it.' })
+  @FieldResolver(() => [JobAttempt], { description: 'Every lease of the job, oldest first: the worker, when, and how it ended.' })
+  attemptHistory(@Root() job: JobView, @Ctx() { services }: GraphQLContext) {
+    return services.jobs.attemptsOf(job.id);
+  }
+
+  @FieldResolver(() => Worker, { nullable: true, description: 'The worker running it now.' })
+  worker(@Root() job: JobView, @Ctx() { services }: GraphQLContext) {
+    return job.workerId ? services.jobs.worker(job.workerId) : null;
+  }
+
+  @FieldResolver(() => String, {
+    nullable: true,
+    description: 'Why a QUEUED job is not running: no online worker runs its kind, its latency device is offline, or every capable worker is busy.',
+  })
   waitingReason(@Root() job: JobView, @Ctx() { services }: GraphQLContext) {
     return services.jobs.waitingReason(job);
   }

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/knex';
 import type { JobKind } from '../../executors/contract';
 import { JobState } from '../../schema/enums';
 import type { Orm } from '../db/orm';
-import { Executor, Job, WorkerNode } from '../entities';
+import { Executor, Job, JobAttempt, WorkerNode } from '../entities';
 import { notFound } from '../errors';
 import { publishJob, type EventBus } from '../events';
 import type { JobLedger } from '../jobs/ledger';
@@ -12,6 +12,20 @@ import type { JobQueue } from '../jobs/queue';
 import * as check from '../validation';
 
 export const MAX_JOBS_PER_PAGE = 500;
+
+/** A worker as the API shows it; `online` is derived from its heartbeat and the lease time. */
+export interface WorkerView {
+  readonly id: string;
+  readonly host: string;
+  readonly pid: number;
+  readonly version: string;
+  readonly plugins: string[];
+  readonly concurrency: number;
+  readonly startedAt: Date;
+  readonly lastHeartbeatAt: Date;
+  readonly stoppedAt: Date | null;
+  readonly online: boolean;
+}
 
 export class JobService {
   constructor(
@@ -56,6 +70,44 @@ export class JobService {
 
   retry(id: string): Promise<JobView> {
     return this.ledger.retry(check.uuid('id', id));
+  }
+
+  async workers(online: boolean | null): Promise<WorkerView[]> {
+    const workers = await this.orm.em.fork().find(WorkerNode, {}, { orderBy: { lastHeartbeatAt: 'desc', id: 'asc' } });
+    return workers.map((w) => this.workerView(w)).filter((w) => online === null || w.online === online);
+  }
+
+  async worker(id: string): Promise<WorkerView | null> {
+    const worker = await this.orm.em.fork().findOne(WorkerNode, id);
+    return worker && this.workerView(worker);
+  }
+
+  executorsOf(workerId: string): Promise<Executor[]> {
+    return this.orm.em.fork().find(Executor, { workerId }, { orderBy: { name: 'asc' } });
+  }
+
+  async runningOn(workerId: string): Promise<JobView[]> {
+    return (await this.orm.em.fork().find(Job, { workerId, state: JobState.RUNNING }, { orderBy: { startedAt: 'asc' } })).map(jobView);
+  }
+
+  attemptsOf(jobId: string): Promise<JobAttempt[]> {
+    return this.orm.em.fork().find(JobAttempt, { job: jobId }, { orderBy: { attempt: 'asc' } });
+  }
+
+  private workerView(worker: WorkerNode): WorkerView {
+    const fresh = Date.now() - worker.lastHeartbeatAt.getTime() < this.ledger.leaseMs;
+    return {
+      id: worker.id,
+      host: worker.host,
+      pid: worker.pid,
+      version: worker.version,
+      plugins: worker.plugins,
+      concurrency: worker.concurrency,
+      startedAt: worker.createdAt,
+      lastHeartbeatAt: worker.lastHeartbeatAt,
+      stoppedAt: worker.stoppedAt,
+      online: fresh && worker.stoppedAt === null,
+    };
   }
 
   /** Why a queued job is not running yet: no worker runs its kind, its device is offline, or every worker that could is busy. */

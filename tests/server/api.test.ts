@@ -204,7 +204,7 @@ describe.each(DATABASES)('GraphQL API on %s', (kind) => {
         { s: space.id, d: datasetId },
       );
       expect(job).toMatchObject({ kind: 'TRAIN_SUPERNET', state: 'QUEUED', projectId, attempts: 0 });
-      expect(job.waitingReason).toMatch(/no executor that runs TRAIN_SUPERNET/);
+      expect(job.waitingReason).toMatch(/no online worker runs TRAIN_SUPERNET jobs/);
       expect(job.payload.recipe).toMatchObject({ epochs: 5, batchSize: 64, randomConfigs: 2, distillation: 'soft', schedule: 'linear', labelSmoothing: 0.1 });
       const { supernets } = await server.gql(`query($p: ID!) { supernets(filter: { projectId: $p }) { id name searchSpace { id } dataset { id } run { id status kind } checkpoint { id } trajectories { id } } }`, { p: projectId });
       expect(supernets).toEqual([
