@@ -18,6 +18,8 @@ export class ChildServer {
         SLIMLAB_PORT: '0',
         SLIMLAB_HOST: '127.0.0.1',
         SLIMLAB_WORKER_CONCURRENCY: '2',
+        // Short leases, so a job the killed server's worker held is requeued within seconds.
+        SLIMLAB_LEASE_SECONDS: '3',
         SLIMLAB_TEST_EXECUTOR: executor,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
