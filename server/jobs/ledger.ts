@@ -25,6 +25,7 @@ type Effects = AfterCommit[];
 
 /** The longest a claim waits for work before answering "nothing" (the worker asks again). */
 export const MAX_CLAIM_WAIT_MS = 30_000;
+const FORGET_WORKERS_AFTER_MS = 24 * 3600 * 1000;
 /** A waiting claim looks again this often even without a wake-up, in case one was missed. */
 const CLAIM_RECHECK_MS = 2_000;
 
@@ -267,8 +268,12 @@ export class JobLedger {
       });
       if (done) reaped++;
     }
-    const stale = new Date(now.getTime() - this.leaseMs);
-    await this.orm.em.fork().nativeUpdate(Executor, { online: true, lastSeenAt: { $lt: stale } }, { online: false });
+    const em = this.orm.em.fork();
+    await em.nativeUpdate(Executor, { online: true, lastSeenAt: { $lt: new Date(now.getTime() - this.leaseMs) } }, { online: false });
+    // Every worker start registers anew; those gone for a day are forgotten (their attempts keep the worker id).
+    const forgotten = new Date(now.getTime() - FORGET_WORKERS_AFTER_MS);
+    await em.nativeDelete(Executor, { online: false, lastSeenAt: { $lt: forgotten } });
+    await em.nativeDelete(WorkerNode, { lastHeartbeatAt: { $lt: forgotten } });
     return reaped;
   }
 
