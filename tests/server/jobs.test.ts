@@ -71,6 +71,41 @@ describe.each(DATABASES)('jobs, executors and live updates on %s', (kind) => {
         expect.objectContaining({ name: 'scripted-slim', kinds: ['SLIM'] }),
       ]),
     );
+    const { job: history } = await server.gql(
+      `query($id: ID!) { job(id: $id) { workerId worker { id } attemptHistory { attempt workerId executorName claimedAt leaseExpiresAt endedAt outcome error } } }`,
+      { id: job.id },
+    );
+    expect(history.workerId).toBeNull();
+    expect(history.worker).toBeNull();
+    expect(history.attemptHistory).toEqual([
+      expect.objectContaining({ attempt: 1, executorName: 'scripted', outcome: 'SUCCEEDED', error: null, endedAt: expect.any(String) }),
+    ]);
+    const { workers } = await server.gql(`{ workers(online: true) { id online plugins concurrency version executors { name } currentJobs { id } } }`);
+    expect(workers).toEqual([
+      expect.objectContaining({ id: history.attemptHistory[0].workerId, online: true, plugins: ['scripted', 'scripted-slim'], concurrency: 2, currentJobs: [] }),
+    ]);
+    expect(workers[0].executors.map((e: { name: string }) => e.name)).toEqual(['scripted', 'scripted-slim']);
+    expect(await server.gql(`{ workers(online: false) { id } }`)).toEqual({ workers: [] });
+  });
+
+  it('shows the worker running a job, and says why a job waits while every capable worker is busy', async () => {
+    const { datasetId, space } = await seedProject(server, 'busy');
+    const first = await trainSupernet(server, space.id, datasetId, 'first');
+    const second = await trainSupernet(server, space.id, datasetId, 'second');
+    await trainer.whenStarted(first.id);
+    await trainer.whenStarted(second.id);
+    const third = await trainSupernet(server, space.id, datasetId, 'third');
+    const { job: waiting } = await server.gql(`query($id: ID!) { job(id: $id) { state waitingReason } }`, { id: third.id });
+    expect(waiting.state).toBe('QUEUED');
+    expect(waiting.waitingReason).toMatch(/all 1 worker\(s\) that run TRAIN_SUPERNET jobs are busy/);
+    const { job: running } = await server.gql(`query($id: ID!) { job(id: $id) { state leaseExpiresAt worker { id currentJobs { id } } } }`, { id: first.id });
+    expect(running.state).toBe('RUNNING');
+    expect(Date.parse(running.leaseExpiresAt)).toBeGreaterThan(Date.now());
+    expect(running.worker.currentJobs.map((j: { id: string }) => j.id).sort()).toEqual([first.id, second.id].sort());
+    trainer.finish(first.id);
+    trainer.finish(second.id);
+    await trainer.whenStarted(third.id);
+    trainer.finish(third.id);
   });
 
   it('cancels a running job through its AbortSignal', async () => {
