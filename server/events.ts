@@ -1,6 +1,7 @@
-import { createPubSub } from '@graphql-yoga/subscription';
-import type { MetricSample } from '../executors/contract';
+import { createPubSub, type PubSub, type PubSubEventTarget } from '@graphql-yoga/subscription';
+import type { Logger, MetricSample } from '../executors/contract';
 import type { JobView } from './jobs/job-view';
+import { createPostgresEventTarget } from './pubsub/postgres-event-target';
 
 /** A step of a slimming trajectory as subscribers receive it. */
 export interface SlimmingStepEvent {
@@ -13,21 +14,79 @@ export interface TrainingProgressEvent {
   readonly points: readonly MetricSample[];
 }
 
-/**
- * In-process pub/sub. Each topic is keyed (by job, project, run or trajectory id) so a subscriber
- * only receives what it asked for. Payloads are plain data, so a LISTEN/NOTIFY fan-out across
- * server replicas can carry them unchanged.
- */
-export type EventBus = ReturnType<typeof createEventBus>;
+type EventTopics = {
+  JOB_UPDATED: [key: string, payload: JobView];
+  TRAINING_PROGRESS: [runId: string, payload: TrainingProgressEvent];
+  SLIMMING_PROGRESS: [trajectoryId: string, payload: SlimmingStepEvent];
+  /** Work may be claimable: a job was queued or requeued. Wakes long-polling claims. */
+  WORK: [payload: { readonly jobId: string }];
+};
 
-export function createEventBus() {
-  return createPubSub<{
-    JOB_UPDATED: [key: string, payload: JobView];
-    TRAINING_PROGRESS: [runId: string, payload: TrainingProgressEvent];
-    SLIMMING_PROGRESS: [trajectoryId: string, payload: SlimmingStepEvent];
-    /** Work may be claimable: a job was queued or requeued. Wakes long-polling claims. */
-    WORK: [payload: { readonly jobId: string }];
-  }>();
+/**
+ * Pub/sub. Each topic is keyed (by job, project, run or trajectory id) so a subscriber only
+ * receives what it asked for. Payloads are plain data, so they can cross server replicas as JSON.
+ */
+export type EventBus = PubSub<EventTopics>;
+
+/** The in-process bus: one server, or tests. */
+export function createEventBus(): EventBus {
+  return createPubSub<EventTopics>();
+}
+
+export interface ClusterEventBusOptions {
+  readonly postgresUrl: string;
+  readonly log: Logger;
+  /** Names this replica's connections in pg_stat_activity, e.g. 'slimlab@host-1'. */
+  readonly applicationName?: string;
+  /** How long events stay in PostgreSQL: the longest outage a replica rides out without loss (5 minutes). */
+  readonly retentionMs?: number;
+  /** Mean time between a replica's attempts to delete expired events (1 minute). */
+  readonly pruneEveryMs?: number;
+}
+
+export interface ClusterEventBus {
+  readonly bus: EventBus;
+  /** Writes what is still queued, then closes the bus's connections and timers. */
+  close(): Promise<void>;
+}
+
+/**
+ * The bus for server replicas sharing one PostgreSQL database: a subscriber on any replica
+ * receives every event published on any replica, once, in one cluster-wide order, also across a
+ * reconnect of its replica's listening connection (see server/pubsub/). `publish` stays
+ * synchronous; errors are retried and logged. Resolves once the bus is listening; rejects when
+ * PostgreSQL cannot be reached.
+ */
+export async function createClusterEventBus(options: ClusterEventBusOptions): Promise<ClusterEventBus> {
+  const { target, close } = await createPostgresEventTarget({ ...options, revive: reviveDates });
+  // The target carries whatever createPubSub dispatches; the topic map above is its contract.
+  const eventTarget = target as PubSubEventTarget<EventTopics>;
+  return { bus: createPubSub<EventTopics>({ eventTarget }), close };
+}
+
+type DateFields<T> = { [K in keyof T]-?: T[K] extends Date | null ? K : never }[keyof T];
+
+/**
+ * JSON turns a Date into an ISO string. Listing every Date field of JobView in a Record makes
+ * a new one a compile error here until it is revived too.
+ */
+const JOB_DATE_FIELDS: Record<DateFields<JobView>, true> = {
+  createdAt: true,
+  startedAt: true,
+  finishedAt: true,
+  heartbeatAt: true,
+};
+
+/** Payloads come back from the cluster bus as JSON; give them back the Dates they were published with. */
+function reviveDates(topic: string, payload: unknown): unknown {
+  // createPubSub names a keyed topic "ROUTING_KEY:id".
+  if (topic.split(':', 1)[0] !== 'JOB_UPDATED') return payload;
+  const job = payload as Record<string, unknown>;
+  for (const field of Object.keys(JOB_DATE_FIELDS)) {
+    const value = job[field];
+    if (typeof value === 'string') job[field] = new Date(value);
+  }
+  return job;
 }
 
 /** Every job event goes to its own key, its project's key and the all-jobs key. */
