@@ -19,7 +19,7 @@ import { BlobStore } from './artifact-store';
 import type { ServerConfig } from './config';
 import { openDatabase, type Orm } from './db/orm';
 import { Artifact } from './entities';
-import { createEventBus } from './events';
+import { createClusterEventBus, createEventBus } from './events';
 import { EventSink } from './jobs/event-sink';
 import { JobLedger } from './jobs/ledger';
 import type { JobQueue } from './jobs/queue';
@@ -66,7 +66,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   if (applied.length > 0) log.info(`applied migrations: ${applied.join(', ')}`);
   const queue: JobQueue = new TableQueue();
   await queue.start();
-  const bus = createEventBus();
+  // Replicas on one PostgreSQL database share events through it; the embedded default keeps them in process.
+  const events =
+    config.database.kind === 'postgresql'
+      ? await createClusterEventBus({ postgresUrl: config.database.url, log })
+      : { bus: createEventBus(), close: async () => undefined };
+  const { bus } = events;
   const ledger = new JobLedger(orm, bus, queue, new EventSink(bus, queue), {
     leaseSeconds: config.leaseSeconds,
     dialect: config.database.kind,
@@ -144,6 +149,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       ledger.close();
       await apollo.stop();
       await closeServer(httpServer);
+      await events.close();
       await queue.stop();
       await orm.close(true);
     },

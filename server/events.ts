@@ -75,6 +75,7 @@ const JOB_DATE_FIELDS: Record<DateFields<JobView>, true> = {
   startedAt: true,
   finishedAt: true,
   heartbeatAt: true,
+  leaseExpiresAt: true,
 };
 
 /** Payloads come back from the cluster bus as JSON; give them back the Dates they were published with. */

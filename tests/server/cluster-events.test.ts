@@ -260,8 +260,11 @@ function jobView(dates: Pick<JobView, 'createdAt' | 'startedAt'>): JobView {
     result: null,
     subjectType: 'Supernet',
     subjectId: '6d1f9a52-4c0e-4b8a-9a57-2f1f0c6b1a03',
+    deviceFingerprint: null,
+    workerId: '6d1f9a52-4c0e-4b8a-9a57-2f1f0c6b1a04',
     finishedAt: null,
     heartbeatAt: new Date('2025-03-01T10:01:00Z'),
+    leaseExpiresAt: new Date('2025-03-01T10:03:00Z'),
     ...dates,
   };
 }
