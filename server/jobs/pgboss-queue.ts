@@ -43,8 +43,10 @@ const LIVE_STATES: readonly string[] = ['created', 'retry', 'active'];
 
 /**
  * Oldest waiting pg-boss job across the allowed queues whose row is QUEUED and still points at
- * it; pg-boss's `fetch` reads a single queue. Locks both rows, skipping any another transaction
- * holds, so concurrent claimers never wait on each other nor on a ledger changing that row.
+ * it; pg-boss's `fetch` reads a single queue. Oldest in pg-boss's own order (when it was queued,
+ * so a released or retried job queues behind those waiting), the order `fetch` then takes within
+ * that queue. Locks both rows, skipping any another transaction holds, so concurrent claimers
+ * never wait on each other nor on a ledger changing that row.
  */
 const PEEK_SQL = `
   SELECT b.name, b.id
@@ -147,7 +149,7 @@ export class PgBossQueue implements JobQueue {
         this.drifted(job, transition, current);
         if (current && isLive(current)) {
           await this.end(db, current);
-          await this.boss.send(DEAD_LETTER, { jobId: job.id } satisfies Payload, { ...SEND_OPTIONS, db });
+          await this.boss.send(DEAD_LETTER, { jobId: job.id } satisfies Payload, { retentionDays: RETENTION_DAYS, db });
         }
         return;
       case 'released':
