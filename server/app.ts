@@ -23,6 +23,7 @@ import { createClusterEventBus, createEventBus } from './events';
 import { EventSink } from './jobs/event-sink';
 import { JobLedger } from './jobs/ledger';
 import type { JobQueue } from './jobs/queue';
+import { PgBossQueue } from './jobs/pgboss-queue';
 import { TableQueue } from './jobs/table-queue';
 import { buildGraphQLSchema } from './schema';
 import { Services, type GraphQLContext } from './services';
@@ -64,7 +65,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const log = options.log ?? consoleLog;
   const { orm, applied } = await openDatabase(config.database);
   if (applied.length > 0) log.info(`applied migrations: ${applied.join(', ')}`);
-  const queue: JobQueue = new TableQueue();
+  // PostgreSQL deployments queue through pg-boss in the same database; SQLite's job table is its own queue.
+  const queue: JobQueue = config.database.kind === 'postgresql' ? new PgBossQueue(config.database.url, log) : new TableQueue();
   await queue.start();
   // Replicas on one PostgreSQL database share events through it; the embedded default keeps them in process.
   const events =
