@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { finished, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ProtocolError } from '../protocol-error';
@@ -47,4 +49,14 @@ export async function writeVerified(
   } finally {
     stopWatching();
   }
+}
+
+/**
+ * A fresh temp file name under `<workDir>/tmp`: on the work dir's file system, so renaming it into
+ * the caches is atomic, and outside the dataset folders, so a crash leaves nothing a loader reads.
+ */
+export async function partialFileIn(workDir: string): Promise<string> {
+  const tmp = join(workDir, 'tmp');
+  await mkdir(tmp, { recursive: true });
+  return join(tmp, `${randomUUID()}.partial`);
 }
