@@ -62,8 +62,8 @@ export function transferRoutes(deps: TransferDeps): Router {
   });
 
   router.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
-    if (res.headersSent) {
-      // Mid-stream: the only honest signal left is a cut connection.
+    if (res.headersSent || req.socket.destroyed) {
+      // Mid-stream the only honest signal left is a cut connection; a worker that hung up hears nothing.
       res.destroy();
       return;
     }

@@ -103,6 +103,15 @@ function filesUnder(root: string): string[] {
   }
 }
 
+/** Waits for a condition the server reaches on its own, for at most two seconds. */
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (condition()) return;
+    await new Promise((tick) => setTimeout(tick, 20));
+  }
+  throw new Error('the condition was not reached within 2 s');
+}
+
 /** A body of `total` zero bytes that counts how much of it was pulled. */
 function countingBody(total: number): { body: AsyncIterable<Uint8Array>; sent: () => number } {
   let sent = 0;
@@ -254,6 +263,23 @@ describe('artifact uploads', () => {
 
     const stale = uploadArtifact(endpoint, new BlobCache(workDir('stale')), { ...lease, token: 'old-token' }, 'CHECKPOINT', 'w', Buffer.from('x'));
     await expect(stale).rejects.toMatchObject({ code: 'LEASE_LOST' });
+  });
+
+  it('removes the partial file of an upload the worker abandons', async () => {
+    const partials = () => filesUnder(artifactsDir).filter((path) => path.endsWith('.partial'));
+    const { port } = server.address() as AddressInfo;
+    const upload = httpRequest({
+      host: '127.0.0.1',
+      port,
+      method: 'PUT',
+      path: `${PROTOCOL_PREFIX}/jobs/job-1/artifacts?kind=CHECKPOINT&name=w`,
+      headers: { [LEASE_HEADER]: '2:secret-token', [SHA256_HEADER]: sha(Buffer.alloc(8 * MB)), 'content-length': String(8 * MB) },
+    });
+    upload.on('error', () => undefined);
+    upload.write(Buffer.alloc(MB));
+    await until(() => partials().length === 1);
+    upload.destroy();
+    await until(() => partials().length === 0);
   });
 
   it('answers malformed uploads with 400', async () => {
