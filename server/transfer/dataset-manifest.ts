@@ -51,6 +51,10 @@ export async function datasetManifest(
   cache: FileHashCache = sharedCache,
 ): Promise<Omit<DatasetManifest, 'datasetId'>> {
   const listed = await listDatasetFiles(format, rootPath);
-  const files = await mapLimit(listed, PARALLEL_HASHES, async (file) => ({ path: file.path, bytes: file.bytes, sha256: await cache.sha256(file) }));
+  const files = await mapLimit(listed, PARALLEL_HASHES, async (file) => ({
+    path: file.path,
+    bytes: file.bytes,
+    sha256: await cache.sha256(file),
+  }));
   return { format, name: basename(rootPath), digest: manifestDigest(files), files };
 }
