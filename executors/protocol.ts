@@ -107,6 +107,10 @@ export type UploadResponse = ArtifactRef;
 /** GET /blobs/:sha256 streams stored bytes; GET /datasets/:id/manifest and /datasets/:id/files/<path>. */
 export interface DatasetManifest {
   readonly datasetId: string;
+  /** Tells the worker which files its loaders read, so it can check a local copy the same way. */
+  readonly format: 'IDX' | 'IMAGE_FOLDER';
+  /** The dataset folder's base name: where a worker looks for a local copy under its dataset root. */
+  readonly name: string;
   /** sha256 over the sorted (path, bytes, sha256) lines of every file. */
   readonly digest: string;
   readonly files: readonly { readonly path: string; readonly bytes: number; readonly sha256: string }[];

@@ -38,15 +38,16 @@ export function readIdx(folder: string, name: string): IdxArray {
 
 export type Split = 'train' | 'test';
 
-const FILES: Record<Split, { images: string; labels: string }> = {
+/** The files one split is read from, each optionally gzipped as `<name>.gz`. */
+export const IDX_FILES: Readonly<Record<Split, { readonly images: string; readonly labels: string }>> = {
   train: { images: 'train-images-idx3-ubyte', labels: 'train-labels-idx1-ubyte' },
   test: { images: 't10k-images-idx3-ubyte', labels: 't10k-labels-idx1-ubyte' },
 };
 
 /** Loads one split of an MNIST-layout folder (Fashion-MNIST, MNIST, KMNIST). */
 export function loadIdxSplit(folder: string, split: Split): ImageSet {
-  const images = readIdx(folder, FILES[split].images);
-  const labels = readIdx(folder, FILES[split].labels);
+  const images = readIdx(folder, IDX_FILES[split].images);
+  const labels = readIdx(folder, IDX_FILES[split].labels);
   if (images.dims.length !== 3 && images.dims.length !== 4) {
     throw new Error(`${folder}: ${split} images have rank ${images.dims.length}; expected [N, H, W] or [N, H, W, C]`);
   }

@@ -11,7 +11,8 @@ import type { ImageSet } from './images';
  * first image) load as one channel, others as three.
  */
 
-const EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
+/** Lowercased extensions of the images read; other files in a class folder are ignored. */
+export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.png', '.jpg', '.jpeg']);
 
 export interface ImageFolderShape {
   readonly classNames: readonly string[];
@@ -78,7 +79,7 @@ function filesOf(root: string, split: 'train' | 'test', classNames: readonly str
   if (unknown.length > 0) throw new Error(`${folder}: classes ${unknown.join(', ')} are not in ${join(root, 'train')}`);
   const files = classNames.flatMap((name, label) =>
     listDir(join(folder, name))
-      .filter((file) => EXTENSIONS.has(extname(file).toLowerCase()))
+      .filter((file) => IMAGE_EXTENSIONS.has(extname(file).toLowerCase()))
       .sort()
       .map((file) => ({ path: join(folder, name, file), label })),
   );
