@@ -4,7 +4,8 @@ import type { RegisteredDatasetSpec } from './data/source';
 import type { ClaimResponse, HeartbeatResponse, Lease, Outcome, RegisterRequest, RegisterResponse } from './protocol';
 import type { ExecutorRegistry } from './registry';
 import { ActiveJob, LeaseLost } from './remote/active-job';
-import { GaveUp, ProtocolClientError, ServerClient } from './remote/server-client';
+import { ProtocolError } from './protocol-error';
+import { GaveUp, ServerClient } from './remote/server-client';
 
 /** How a worker moves bytes: artifacts up, blobs and datasets down (executors/remote/transfer). */
 export interface WorkerTransfer {
@@ -103,7 +104,7 @@ export class Worker {
         claimed = await this.claim();
       } catch (error) {
         if (error instanceof GaveUp) return;
-        if (error instanceof ProtocolClientError && error.code === 'UNKNOWN_WORKER') {
+        if (error instanceof ProtocolError && error.code === 'UNKNOWN_WORKER') {
           this.options.log.warn('the server does not know this worker (its database was reset?); registering again');
           await this.register().catch(() => undefined);
           continue;

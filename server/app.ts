@@ -18,7 +18,11 @@ import { Worker } from '../executors/worker';
 import { BlobStore } from './artifact-store';
 import type { ServerConfig } from './config';
 import { openDatabase, type Orm } from './db/orm';
-import { Artifact } from './entities';
+import { ArtifactKind, DatasetFormat } from '../schema/enums';
+import { ProtocolError } from '../executors/protocol-error';
+import { Artifact, Dataset } from './entities';
+import * as protocolInput from './jobs/protocol-input';
+import { transferRoutes, type TransferDeps } from './transfer/routes';
 import { createClusterEventBus, createEventBus } from './events';
 import { EventSink } from './jobs/event-sink';
 import { JobLedger } from './jobs/ledger';
@@ -106,7 +110,13 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   app.get('/healthz', (_req, res) => void res.json({ ok: true }));
   app.use('/graphql', express.json({ limit: '10mb' }), expressMiddleware(apollo, { context: async () => ({ services }) }));
   const blobs = new BlobStore(join(config.dataDir, 'artifacts'));
-  app.use(PROTOCOL_PREFIX, requireWorkerToken(workerTokens), workerRoutes(ledger), transferRoutesFor(), protocolErrors(log));
+  app.use(
+    PROTOCOL_PREFIX,
+    requireWorkerToken(workerTokens),
+    workerRoutes(ledger),
+    transferRoutes(transferDeps(orm, ledger, blobs, config.maxUploadMb * 1024 * 1024, log)),
+    protocolErrors(log),
+  );
   app.get('/artifacts/:id', (req, res) => void serveArtifact(services, blobs, req.params.id, res));
   serveWebApp(app);
 
@@ -156,10 +166,35 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       await orm.close(true);
     },
   };
+}
 
-  function transferRoutesFor() {
-    return express.Router();
-  }
+/** What the byte-transfer routes need from the system of record: fenced artifact registration, and where datasets are. */
+function transferDeps(orm: Orm, ledger: JobLedger, blobs: BlobStore, maxUploadBytes: number, log: Logger): TransferDeps {
+  const leaseOf = (jobId: string, attempt: number, token: string) => ({ jobId: protocolInput.uuid('job id', jobId), lease: { attempt, token } });
+  return {
+    blobs,
+    maxUploadBytes,
+    log,
+    async authorizeUpload(jobId, attempt, token) {
+      const fenced = leaseOf(jobId, attempt, token);
+      await ledger.checkLease(fenced.jobId, fenced.lease);
+    },
+    async registerArtifact(jobId, attempt, token, kind, name, blob) {
+      if (!Object.values(ArtifactKind).includes(kind as ArtifactKind)) {
+        throw new ProtocolError('BAD_REQUEST', `kind must be one of ${Object.values(ArtifactKind).join(', ')}`);
+      }
+      const fenced = leaseOf(jobId, attempt, token);
+      return ledger.registerArtifact(fenced.jobId, fenced.lease, kind as ArtifactKind, name, blob);
+    },
+    async datasetRoot(id) {
+      const dataset = await orm.em.fork().findOne(Dataset, { id: protocolInput.uuid('dataset id', id) });
+      if (!dataset || dataset.format === DatasetFormat.SYNTHETIC) throw new ProtocolError('NOT_FOUND', `dataset ${id} has no files to ship`);
+      return { format: dataset.format, root: dataset.uri, contentDigest: dataset.contentDigest };
+    },
+    async saveDigest(id, digest) {
+      await orm.em.fork().nativeUpdate(Dataset, { id }, { contentDigest: digest });
+    },
+  };
 }
 
 /** An artifact's bytes as a download named after the artifact; 400/404 with the reason otherwise. */

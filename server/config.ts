@@ -14,6 +14,8 @@ export interface ServerConfig {
   readonly workerConcurrency: number;
   /** The shared secret workers on other machines authenticate with; null admits only the embedded worker. */
   readonly workerToken: string | null;
+  /** The largest artifact (checkpoint, ONNX file) a worker may upload. */
+  readonly maxUploadMb: number;
   /** A job lease lasts this long unless its worker heartbeats; then the job is requeued. */
   readonly leaseSeconds: number;
   /** ONNX Runtime execution provider to try first; 'cuda' falls back to 'cpu' when it cannot load. */
@@ -36,6 +38,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     embeddedWorker: (env.SLIMLAB_EMBEDDED_WORKER ?? 'true') !== 'false',
     workerConcurrency: integer(env, 'SLIMLAB_WORKER_CONCURRENCY', 1, 1, 64),
     workerToken: token(env, 'SLIMLAB_WORKER_TOKEN'),
+    maxUploadMb: integer(env, 'SLIMLAB_MAX_UPLOAD_MB', 4096, 1, 1024 * 1024),
     leaseSeconds: integer(env, 'SLIMLAB_LEASE_SECONDS', 120, 2, 86400),
     ortProvider: oneOf(env, 'SLIMLAB_ORT_PROVIDER', ['cuda', 'cpu'] as const, 'cuda'),
     ortThreads: integer(env, 'SLIMLAB_ORT_THREADS', 2, 1, 256),

@@ -4,7 +4,7 @@ import { DriverException } from '@mikro-orm/core';
 import type { Logger } from '../executors/contract';
 import type { ClaimRequest, ProtocolErrorBody } from '../executors/protocol';
 import type { JobLedger } from './jobs/ledger';
-import { ProtocolError } from './jobs/protocol-error';
+import { ProtocolError } from '../executors/protocol-error';
 import * as input from './jobs/protocol-input';
 
 /** Batches of metric points can be large; anything bigger is refused with TOO_LARGE. */

@@ -1,6 +1,7 @@
 import type { Logger } from '../contract';
 import type { JobUpdate, Lease, Outcome } from '../protocol';
-import { GaveUp, ProtocolClientError, type ServerClient } from './server-client';
+import { ProtocolError } from '../protocol-error';
+import { GaveUp, type ServerClient } from './server-client';
 
 /** The job's lease moved on (expired, or the server says another attempt holds it): write nothing more. */
 export class LeaseLost extends Error {
@@ -38,8 +39,8 @@ export class ActiveJob {
     return this.lease.jobId;
   }
 
-  get leaseHeader(): string {
-    return `${this.lease.attempt}:${this.lease.token}`;
+  get attempt(): number {
+    return this.lease.attempt;
   }
 
   get token(): string {
@@ -97,7 +98,7 @@ export class ActiveJob {
     try {
       await this.client.post(`/jobs/${this.jobId}/${route}`, body, { while: () => !this.isLost, timeoutMs: 60_000 });
     } catch (error) {
-      if (error instanceof GaveUp || (error instanceof ProtocolClientError && error.code === 'LEASE_LOST')) {
+      if (error instanceof GaveUp || (error instanceof ProtocolError && error.code === 'LEASE_LOST')) {
         this.log.warn(`[job ${this.jobId}] lease lost; its ${route} were not written`);
         this.markLost();
         throw new LeaseLost(this.jobId);

@@ -1,16 +1,6 @@
 import type { Logger } from '../contract';
-import { PROTOCOL_PREFIX, type ProtocolErrorBody, type ProtocolErrorCode } from '../protocol';
-
-/** The server answered with a protocol error: retrying the same request will not help. */
-export class ProtocolClientError extends Error {
-  constructor(
-    readonly code: ProtocolErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ProtocolClientError';
-  }
-}
+import { PROTOCOL_PREFIX, type ProtocolErrorBody } from '../protocol';
+import { isProtocolErrorCode, ProtocolError } from '../protocol-error';
 
 /** The caller gave up retrying (stopping, or the lease it wrote for has run out). */
 export class GaveUp extends Error {}
@@ -41,9 +31,9 @@ export class ServerClient {
     if (servers.length === 0) throw new Error('at least one server URL is required');
   }
 
-  /** The URL requests go to now, for the transfer routes. */
-  get baseUrl(): string {
-    return `${this.servers[this.current]!.replace(/\/+$/, '')}${PROTOCOL_PREFIX}`;
+  /** The server requests go to now (failing over moves it on). */
+  get serverUrl(): string {
+    return this.servers[this.current]!.replace(/\/+$/, '');
   }
 
   get authorization(): Record<string, string> {
@@ -52,7 +42,7 @@ export class ServerClient {
 
   async post<T>(path: string, body: unknown, policy: RetryPolicy): Promise<T> {
     return this.withRetry(policy, async () => {
-      const res = await fetch(`${this.baseUrl}${path}`, {
+      const res = await fetch(`${this.serverUrl}${PROTOCOL_PREFIX}${path}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...this.authorization },
         body: JSON.stringify(body),
@@ -69,7 +59,8 @@ export class ServerClient {
       try {
         return await attempt();
       } catch (error) {
-        if (error instanceof ProtocolClientError && error.code !== 'INTERNAL') throw error;
+        // A protocol error is the server's answer, not a lost server: retrying elsewhere would not change it.
+        if (error instanceof ProtocolError && error.code !== 'INTERNAL') throw error;
         const server = this.servers[this.current]!;
         this.current = (this.current + 1) % this.servers.length;
         const wait = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** Math.min(failures, 10)) * (0.5 + Math.random() / 2);
@@ -90,7 +81,7 @@ export async function readAnswer<T>(res: Response): Promise<T> {
   }
   if (res.ok) return body as T;
   const error = (body as Partial<ProtocolErrorBody> | null)?.error;
-  if (error?.code) throw new ProtocolClientError(error.code, error.message);
+  if (isProtocolErrorCode(error?.code)) throw new ProtocolError(error.code, error.message ?? '');
   throw new Error(`server answered ${res.status}`);
 }
 

@@ -10,7 +10,7 @@ import { notFound, userError } from '../errors';
 import { publishJob, type EventBus } from '../events';
 import type { AfterCommit, EventSink } from './event-sink';
 import { jobView, type JobView } from './job-view';
-import { ProtocolError } from './protocol-error';
+import { ProtocolError } from '../../executors/protocol-error';
 import type { JobQueue, QueueTransition } from './queue';
 import { syncRunStatus } from './settle';
 

@@ -4,7 +4,7 @@
  */
 import { JOB_KINDS, type ExecutorEvent, type JobKind } from '../../executors/contract';
 import type { ExecutorRegistration, FinishRequest, HeartbeatRequest, JobUpdate, Outcome, RegisterRequest } from '../../executors/protocol';
-import { ProtocolError } from './protocol-error';
+import { ProtocolError } from '../../executors/protocol-error';
 
 export const MAX_UPDATES_PER_REQUEST = 20_000;
 const MAX_TEXT = 100_000;

@@ -40,7 +40,7 @@ export class TestServer {
     const database = reuse?.database ?? scratch!.target;
     const dataDir = reuse?.dataDir ?? mkdtempSync(join(tmpdir(), 'slimlab-data-'));
     const server = await startServer(
-      { port: 0, host: '127.0.0.1', dataDir, database, embeddedWorker: false, workerConcurrency: 2, workerToken: null, leaseSeconds: 60, ortProvider: 'cpu', ortThreads: 1, latencyThreads: 1 },
+      { port: 0, host: '127.0.0.1', dataDir, database, embeddedWorker: false, workerConcurrency: 2, workerToken: null, maxUploadMb: 1024, leaseSeconds: 60, ortProvider: 'cpu', ortThreads: 1, latencyThreads: 1 },
       { plugins, log: quietLog },
     );
     return new TestServer(server, database, dataDir, scratch);
