@@ -9,13 +9,14 @@ import express from 'express';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { randomBytes } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
 import type { ExecutorPlugin, Logger } from '../executors/contract';
 import { PROTOCOL_PREFIX } from '../executors/protocol';
 import { ExecutorRegistry } from '../executors/registry';
 import { createWorkerTransfer } from '../executors/remote/transfer';
 import { SLIMLAB_VERSION } from '../executors/version';
 import { Worker } from '../executors/worker';
-import { BlobStore } from './artifact-store';
+import { BlobStore, type OpenBlob } from './artifact-store';
 import type { ServerConfig } from './config';
 import { openDatabase, type Orm } from './db/orm';
 import { ArtifactKind, DatasetFormat } from '../schema/enums';
@@ -207,11 +208,16 @@ async function serveArtifact(services: Services, blobs: BlobStore, id: string, r
     res.status(code === 'NOT_FOUND' ? 404 : 400).type('text/plain').send((error as Error).message);
     return;
   }
+  let blob: OpenBlob;
   try {
-    res.type('application/octet-stream').attachment(artifact.name).send(await blobs.read(artifact.uri));
-  } catch (error) {
-    res.status(500).type('text/plain').send(`artifact ${id}: its file cannot be read: ${(error as Error).message}`);
+    blob = await blobs.openRead(artifact.sha256);
+  } catch {
+    res.status(500).type('text/plain').send(`artifact ${id}: its file cannot be read`);
+    return;
   }
+  // Streamed: a checkpoint of hundreds of MB is never held in memory.
+  res.type('application/octet-stream').attachment(artifact.name).set('content-length', String(blob.bytes));
+  await pipeline(blob.stream, res).catch(() => res.destroy());
 }
 
 function serveWebApp(app: express.Express): void {
