@@ -70,7 +70,7 @@ export class Worker {
     for (let slot = 0; slot < this.options.concurrency; slot++) this.slots.push(this.runSlot());
   }
 
-  /** Stops claiming, aborts running jobs (they save what they can and go back to the queue), and says goodbye. */
+  /** Stops claiming, aborts running jobs (back to the queue, to resume from their saved state), and says goodbye. */
   async stop(): Promise<void> {
     if (this.stopping.signal.aborted) return;
     this.stopping.abort();
