@@ -63,7 +63,8 @@ describe('the worker protocol refuses bad inputs and changes nothing', () => {
   });
 
   it('answers 401 UNAUTHENTICATED without a valid worker token', async () => {
-    for (const headers of [{}, { authorization: 'Bearer not-the-token-at-all' }, { authorization: `Basic ${WORKER_TOKEN}` }, { authorization: `Bearer ${WORKER_TOKEN}x` }]) {
+    const refused: Record<string, string>[] = [{}, { authorization: 'Bearer not-the-token-at-all' }, { authorization: `Basic ${WORKER_TOKEN}` }, { authorization: `Bearer ${WORKER_TOKEN}x` }];
+    for (const headers of refused) {
       const answer = await send('/register', REGISTRATION, headers);
       expect(answer).toEqual({ status: 401, body: { error: { code: 'UNAUTHENTICATED', message: expect.any(String) } } });
       expect(JSON.stringify(answer.body)).not.toContain(WORKER_TOKEN);

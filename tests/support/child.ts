@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { DatabaseTarget } from '../../server/config';
+import type { GraphQLClient } from './fixtures';
 import { Subscription } from './server';
 
 export type ChildSignal = 'SIGKILL' | 'SIGSTOP' | 'SIGCONT' | 'SIGTERM';
@@ -98,6 +99,23 @@ abstract class TestProcess {
   }
 }
 
+/** A GraphQL client of any slimlab server by URL, each request bounded in time. */
+export function graphqlAt(url: string): GraphQLClient {
+  return {
+    async gql<T = Record<string, any>>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+      const res = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query, variables }),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+      const body = (await res.json()) as { data: T; errors?: unknown[] };
+      if (body.errors) throw new Error(`GraphQL errors: ${JSON.stringify(body.errors)}`);
+      return body.data;
+    },
+  };
+}
+
 export type ChildExecutor = 'stuck' | 'tfjs' | 'onnx' | 'none';
 
 export interface ChildServerOptions {
@@ -138,16 +156,8 @@ export class ChildServer extends TestProcess {
     return new ChildServer(child, output, match);
   }
 
-  async gql<T = Record<string, any>>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
-    const res = await fetch(`${this.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query, variables }),
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
-    const body = (await res.json()) as { data: T; errors?: unknown[] };
-    if (body.errors) throw new Error(`GraphQL errors: ${JSON.stringify(body.errors)}`);
-    return body.data;
+  gql<T = Record<string, any>>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+    return graphqlAt(this.url).gql<T>(query, variables);
   }
 
   /** A graphql-ws subscription to this replica; it fails (never reconnects) when the replica dies. */
