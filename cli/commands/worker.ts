@@ -103,7 +103,8 @@ export async function runWorker(request: WorkerRequest, io: Io): Promise<void> {
   await worker.stop();
   // A 'disconnect' listener keeps a forked worker's IPC channel, and so the process, alive after its work is done.
   for (const [event, listener] of Object.entries(reasons)) process.off(event, listener);
-  process.disconnect?.();
+  // Already closed when the server went away first.
+  if (process.connected) process.disconnect?.();
 }
 
 function positive(raw: string | undefined, fallback: number): number {
