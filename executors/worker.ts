@@ -122,7 +122,7 @@ export class Worker {
     const answer = await this.client.post<ClaimResponse>(
       '/claim',
       { workerId: this.registration!.workerId, waitMs },
-      { while: () => !this.stopping.signal.aborted, timeoutMs: waitMs + 15_000 },
+      { while: () => !this.stopping.signal.aborted, timeoutMs: waitMs + 15_000, signal: this.stopping.signal },
     );
     return answer.job;
   }

@@ -40,7 +40,15 @@ export function superviseWorker(options: { server: string; token: string; config
     ];
     child = fork(entry, args, {
       execArgv,
-      env: { ...process.env, SLIMLAB_WORKER_TOKEN: options.token, SLIMLAB_WORKER_PARENT: String(process.pid) },
+      env: {
+        ...process.env,
+        // The plugins run in the child now: it gets the server's settings, not only its environment.
+        SLIMLAB_ORT_PROVIDER: config.ortProvider,
+        SLIMLAB_ORT_THREADS: String(config.ortThreads),
+        SLIMLAB_LATENCY_THREADS: String(config.latencyThreads),
+        SLIMLAB_WORKER_TOKEN: options.token,
+        SLIMLAB_WORKER_PARENT: String(process.pid),
+      },
       stdio: 'inherit',
     });
     log.info(`worker process ${child.pid} started`);

@@ -87,17 +87,24 @@ export async function runWorker(request: WorkerRequest, io: Io): Promise<void> {
     log,
     transfer: (client) => createWorkerTransfer(client, request.workDir, request.datasetRoot),
   });
-  const stopped = new Promise<string>((done) => {
-    process.once('SIGTERM', () => done('SIGTERM'));
-    process.once('SIGINT', () => done('SIGINT'));
+  let stop!: (reason: string) => void;
+  const stopped = new Promise<string>((done) => (stop = done));
+  const reasons: Record<string, () => void> = {
+    SIGTERM: () => stop('SIGTERM'),
+    SIGINT: () => stop('SIGINT'),
     // The embedded worker ends with the server that spawned it.
-    process.once('disconnect', () => done('server process gone'));
-  });
+    disconnect: () => stop('server process gone'),
+  };
+  for (const [event, listener] of Object.entries(reasons)) process.once(event, listener);
   await worker.start();
   log.info(`worker ${worker.workerId} serving ${request.servers.join(', ')} with ${registry.list().map((e) => e.plugin.name).join(', ')}`);
   const reason = await stopped;
   log.info(`${reason}: stopping; running jobs go back to the queue`);
   await worker.stop();
+  // A 'disconnect' listener keeps a forked worker's IPC channel, and so the process, alive after its work is done.
+  for (const [event, listener] of Object.entries(reasons)) process.off(event, listener);
+  // Already closed when the server went away first.
+  if (process.connected) process.disconnect?.();
 }
 
 function positive(raw: string | undefined, fallback: number): number {

@@ -10,6 +10,8 @@ export interface RetryPolicy {
   readonly while: () => boolean;
   /** Per-request timeout. */
   readonly timeoutMs: number;
+  /** Abandons the request in flight, e.g. a long-poll the caller no longer wants once it is stopping. */
+  readonly signal?: AbortSignal;
 }
 
 const BACKOFF_MIN_MS = 200;
@@ -46,7 +48,7 @@ export class ServerClient {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...this.authorization },
         body: JSON.stringify(body),
-        signal: AbortSignal.timeout(policy.timeoutMs),
+        signal: policy.signal ? AbortSignal.any([AbortSignal.timeout(policy.timeoutMs), policy.signal]) : AbortSignal.timeout(policy.timeoutMs),
       });
       return readAnswer<T>(res);
     });
@@ -61,6 +63,7 @@ export class ServerClient {
       } catch (error) {
         // A protocol error is the server's answer, not a lost server: retrying elsewhere would not change it.
         if (error instanceof ProtocolError && error.code !== 'INTERNAL') throw error;
+        if (policy.signal?.aborted) throw new GaveUp('abandoned');
         const server = this.servers[this.current]!;
         this.current = (this.current + 1) % this.servers.length;
         const wait = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** Math.min(failures, 10)) * (0.5 + Math.random() / 2);

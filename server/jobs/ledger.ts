@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { DriverException, LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
-import type { DeviceProfile, Logger } from '../../executors/contract';
+import type { DeviceProfile, Logger, MetricSample } from '../../executors/contract';
 import type { ClaimResponse, HeartbeatRequest, HeartbeatResponse, JobUpdate, Lease, LeaseStatus, Outcome, RegisterRequest, RegisterResponse } from '../../executors/protocol';
 import { AttemptOutcome, JobState } from '../../schema/enums';
 import type { Orm } from '../db/orm';
@@ -155,12 +155,20 @@ export class JobLedger {
     return { leases };
   }
 
-  /** Applies a batch of progress, saved state and executor events, in order, all or nothing. */
+  /** Applies a batch of progress, saved state and executor events, in order (metrics last), all or nothing. */
   async update(jobId: string, lease: { attempt: number; token: string }, updates: readonly JobUpdate[]): Promise<void> {
     await this.fenced(jobId, lease, async (em, job, effects) => {
       let progressed = false;
+      // A batch's metric points are stored and published once per run: a trainer reporting every
+      // step sends thousands of metrics events in one batch, and a subscriber's queue overflows
+      // (crashing the server) past 1024 events published at once.
+      const metrics = new Map<string, MetricSample[]>();
       for (const update of updates) {
-        if (update.type === 'progress') {
+        if (update.type === 'event' && update.event.type === 'metrics') {
+          const points = metrics.get(update.event.runId) ?? [];
+          for (const point of update.event.points) points.push(point);
+          metrics.set(update.event.runId, points);
+        } else if (update.type === 'progress') {
           job.progress = Math.min(1, Math.max(0, update.fraction));
           if (update.message !== undefined) job.progressMessage = update.message;
           progressed = true;
@@ -174,6 +182,10 @@ export class JobLedger {
           // A latency-constrained candidate queues its measurement.
           if (update.event.type === 'candidate') effects.push(() => this.wake(job.id));
         }
+      }
+      for (const [runId, points] of metrics) {
+        const effect = await this.sink.handle(em, job, { type: 'metrics', runId, points });
+        if (effect) effects.push(effect);
       }
       await em.flush();
       if (progressed) effects.push(() => publishJob(this.bus, jobView(job)));

@@ -1,8 +1,9 @@
 /**
- * A slimlab server in its own process, for tests that kill it. SLIMLAB_TEST_EXECUTOR picks its
- * executor: the real tfjs trainer ('tfjs'), the real ONNX slimming executor ('onnx'), or one that
- * starts jobs and never finishes them, like a worker caught mid-training ('stuck', the default).
- * Prints its URL once listening.
+ * A slimlab server in its own process, for tests that kill it. SLIMLAB_TEST_EXECUTOR picks the
+ * executor of its in-process worker: the real tfjs trainer ('tfjs'), the real ONNX slimming
+ * executor ('onnx'), one that starts jobs and never finishes them, like a worker caught
+ * mid-training ('stuck', the default), or none at all ('none': a replica whose work is done by
+ * worker processes). Prints its URL once listening.
  */
 import 'reflect-metadata';
 import { startServer } from '../../server/app';
@@ -19,14 +20,18 @@ const stuck = new ScriptedPlugin(['TRAIN_SUPERNET'], async (_job, ctx) => {
   return new Promise(() => undefined);
 }, 'stuck');
 
-const executors: Record<string, () => ExecutorPlugin> = {
-  stuck: () => stuck,
-  tfjs: () => new TfjsTrainingPlugin(TEST_TRAINING_OPTIONS),
-  onnx: () => new OnnxSlimmingPlugin({ provider: 'cpu', threads: 1, cacheFile: null }),
+const executors: Record<string, () => ExecutorPlugin[]> = {
+  stuck: () => [stuck],
+  tfjs: () => [new TfjsTrainingPlugin(TEST_TRAINING_OPTIONS)],
+  onnx: () => [new OnnxSlimmingPlugin({ provider: 'cpu', threads: 1, cacheFile: null })],
+  none: () => [],
 };
-const plugin = executors[process.env.SLIMLAB_TEST_EXECUTOR ?? 'stuck']!();
+const plugins = executors[process.env.SLIMLAB_TEST_EXECUTOR ?? 'stuck']!();
 
-startServer(loadConfig(), { plugins: [plugin], log: quietLog }).then(
+// The test process is gone: do not outlive it (a SIGKILLed test leaves no one to stop us).
+process.once('disconnect', () => process.exit(0));
+
+startServer(loadConfig(), { plugins, log: quietLog }).then(
   (server) => console.log(`LISTENING ${server.url}`),
   (error: unknown) => {
     console.error(error);
