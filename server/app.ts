@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { ApolloServer } from '@apollo/server';
+import { LockMode } from '@mikro-orm/core';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
@@ -79,9 +80,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       ? await createClusterEventBus({ postgresUrl: config.database.url, log })
       : { bus: createEventBus(), close: async () => undefined };
   const { bus } = events;
-  const ledger = new JobLedger(orm, bus, queue, new EventSink(bus, queue), {
+  const rowLock = config.database.kind === 'postgresql' ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {};
+  const ledger = new JobLedger(orm, bus, queue, new EventSink(bus, queue, rowLock), {
     leaseSeconds: config.leaseSeconds,
-    dialect: config.database.kind,
+    rowLock,
     log,
   });
   const services = new Services(orm, bus, queue, ledger);

@@ -16,6 +16,7 @@ export interface RetryPolicy {
 
 const BACKOFF_MIN_MS = 200;
 const BACKOFF_MAX_MS = 5_000;
+const MAX_INTERNAL_ANSWERS = 8;
 
 /**
  * Speaks the worker protocol to one of several server replicas. A request that fails on the
@@ -56,6 +57,7 @@ export class ServerClient {
 
   /** Runs `attempt` against the current server, failing over and backing off on transient errors. */
   async withRetry<T>(policy: RetryPolicy, attempt: () => Promise<T>): Promise<T> {
+    let internal = 0;
     for (let failures = 0; ; failures++) {
       if (!policy.while()) throw new GaveUp('gave up');
       try {
@@ -63,6 +65,8 @@ export class ServerClient {
       } catch (error) {
         // A protocol error is the server's answer, not a lost server: retrying elsewhere would not change it.
         if (error instanceof ProtocolError && error.code !== 'INTERNAL') throw error;
+        // A server failing the same request again and again is not coming back for it.
+        if (error instanceof ProtocolError && ++internal >= MAX_INTERNAL_ANSWERS) throw error;
         if (policy.signal?.aborted) throw new GaveUp('abandoned');
         const server = this.servers[this.current]!;
         this.current = (this.current + 1) % this.servers.length;

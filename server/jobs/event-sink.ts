@@ -1,6 +1,8 @@
+import type { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import { configHash, parseChannelList, profile } from '../../autoslim';
-import type { ExecutorEvent } from '../../executors/contract';
+import { ProtocolError } from '../../executors/protocol-error';
+import type { ExecutorEvent, MetricSample } from '../../executors/contract';
 import { CandidateSource, RunKind, RunStatus } from '../../schema/enums';
 import { Artifact, Candidate, type Job, MetricPoint, SlimmingStep, SlimmingTrajectory, TrainingRun } from '../entities';
 import { publishJob, type EventBus } from '../events';
@@ -8,6 +10,8 @@ import { jobView } from './job-view';
 import { queueCandidateMeasurement, saveLatencyMeasurement, saveLatencyTable } from './latency-events';
 import type { JobQueue } from './queue';
 import { networkOf } from '../services/search-space-service';
+
+const METRIC_ROWS_PER_INSERT = 500;
 
 export type PersistedEvent = Exclude<ExecutorEvent, { type: 'log' }>;
 type EventOf<T extends PersistedEvent['type']> = Extract<PersistedEvent, { type: T }>;
@@ -24,6 +28,8 @@ export class EventSink {
   constructor(
     private readonly bus: EventBus,
     private readonly queue: JobQueue,
+    /** How to lock a row for the rest of the transaction (PostgreSQL; SQLite serializes writers). */
+    private readonly rowLock: { lockMode?: LockMode },
   ) {}
 
   async handle(em: EntityManager, job: Job, event: PersistedEvent): Promise<AfterCommit | void> {
@@ -54,18 +60,21 @@ export class EventSink {
     // A resumed run, or a retried report, may send a step again: the unique (run, name, step) key
     // keeps the first, and only the points actually inserted are published, so no subscriber
     // sees a point twice.
-    const inserted = await em
-      .createQueryBuilder(MetricPoint)
-      .insert(event.points.map((p) => ({ run: run.id, name: p.name, step: p.step, value: p.value, wallTime })))
-      .onConflict(['run', 'name', 'step'])
-      .ignore()
-      .returning(['name', 'step', 'value'])
-      .execute('all', false);
-    const points = (inserted as { name: string; step: number | string; value: number | string }[]).map((p) => ({
-      name: p.name,
-      step: Number(p.step),
-      value: Number(p.value),
-    }));
+    const points: MetricSample[] = [];
+    // In chunks: SQLite inserts many rows as one compound SELECT, of at most 500 terms.
+    for (let start = 0; start < event.points.length; start += METRIC_ROWS_PER_INSERT) {
+      const chunk = event.points.slice(start, start + METRIC_ROWS_PER_INSERT);
+      const inserted = await em
+        .createQueryBuilder(MetricPoint)
+        .insert(chunk.map((p) => ({ run: run.id, name: p.name, step: p.step, value: p.value, wallTime })))
+        .onConflict(['run', 'name', 'step'])
+        .ignore()
+        .returning(['name', 'step', 'value'])
+        .execute('all', false);
+      for (const p of inserted as { name: string; step: number | string; value: number | string }[]) {
+        points.push({ name: p.name, step: Number(p.step), value: Number(p.value) });
+      }
+    }
     if (points.length === 0) return;
     return () => this.bus.publish('TRAINING_PROGRESS', run.id, { runId: run.id, points });
   }
@@ -87,9 +96,11 @@ export class EventSink {
 
   /** The leaderboard sorts on retrained top-1, so its mean, std and n live on the candidate. */
   private async aggregateRetraining(em: EntityManager, candidateId: string): Promise<void> {
-    const runs = await em.find(TrainingRun, { candidateId, kind: RunKind.RETRAIN });
+    // Seeds finish at once in parallel transactions: the candidate's row lock orders them, so each
+    // aggregates after the previous one committed its run (else the last one counts only itself).
+    const candidate = await em.findOneOrFail(Candidate, candidateId, this.rowLock);
+    const runs = await em.find(TrainingRun, { candidateId, kind: RunKind.RETRAIN }, { refresh: true });
     const top1 = runs.flatMap((r) => (r.summary?.top1 !== undefined && r.status !== RunStatus.FAILED ? [r.summary.top1] : []));
-    const candidate = await em.findOneOrFail(Candidate, candidateId);
     candidate.retrainedRuns = top1.length;
     candidate.retrainedTop1Mean = top1.length ? mean(top1) : null;
     candidate.retrainedTop1Std = top1.length > 1 ? Math.sqrt(top1.reduce((s, v) => s + (v - mean(top1)) ** 2, 0) / (top1.length - 1)) : null;
@@ -158,13 +169,13 @@ export class EventSink {
 
   private async runOf(em: EntityManager, job: Job, runId: string): Promise<TrainingRun> {
     const run = await em.findOne(TrainingRun, { id: runId, project: job.project });
-    if (!run) throw new Error(`job ${job.id} reported on run ${runId}, which is not in its project`);
+    if (!run) throw new ProtocolError('BAD_REQUEST', `job ${job.id} reported on run ${runId}, which is not in its project`);
     return run;
   }
 
   private async trajectoryOf(em: EntityManager, job: Job, trajectoryId: string): Promise<SlimmingTrajectory> {
     const trajectory = await em.findOne(SlimmingTrajectory, { id: trajectoryId, project: job.project }, { populate: ['supernet.searchSpace'] });
-    if (!trajectory) throw new Error(`job ${job.id} reported on trajectory ${trajectoryId}, which is not in its project`);
+    if (!trajectory) throw new ProtocolError('BAD_REQUEST', `job ${job.id} reported on trajectory ${trajectoryId}, which is not in its project`);
     return trajectory;
   }
 }

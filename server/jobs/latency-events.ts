@@ -4,6 +4,7 @@
  * misses the latency target the candidate was chosen for.
  */
 import type { EntityManager } from '@mikro-orm/knex';
+import { ProtocolError } from '../../executors/protocol-error';
 import type { ExecutorEvent } from '../../executors/contract';
 import { CostConstraint } from '../../schema/enums';
 import { Artifact, Candidate, Device, type Job, LatencyMeasurement, LatencyTable, SearchSpace, type SlimmingTrajectory } from '../entities';
@@ -89,12 +90,12 @@ export async function queueCandidateMeasurement(
 
 async function deviceOf(em: EntityManager, job: Job): Promise<Device> {
   const device = job.deviceFingerprint ? await em.findOne(Device, { fingerprint: job.deviceFingerprint }) : null;
-  if (!device) throw new Error(`job ${job.id} reported a latency result but names no registered device`);
+  if (!device) throw new ProtocolError('BAD_REQUEST', `job ${job.id} reported a latency result but names no registered device`);
   return device;
 }
 
 async function spaceOf(em: EntityManager, job: Job, searchSpaceId: string): Promise<SearchSpace> {
   const space = await em.findOne(SearchSpace, { id: searchSpaceId, project: job.project });
-  if (!space) throw new Error(`job ${job.id} reported on search space ${searchSpaceId}, which is not in its project`);
+  if (!space) throw new ProtocolError('BAD_REQUEST', `job ${job.id} reported on search space ${searchSpaceId}, which is not in its project`);
   return space;
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { DriverException, LockMode } from '@mikro-orm/core';
+import { type LockMode, NotFoundError } from '@mikro-orm/core';
+import { AutoSlimError } from '../../autoslim/errors';
 import type { EntityManager } from '@mikro-orm/knex';
 import type { DeviceProfile, Logger, MetricSample } from '../../executors/contract';
 import type { ClaimResponse, HeartbeatRequest, HeartbeatResponse, JobUpdate, Lease, LeaseStatus, Outcome, RegisterRequest, RegisterResponse } from '../../executors/protocol';
@@ -16,8 +17,8 @@ import { syncRunStatus } from './settle';
 
 export interface LedgerOptions {
   readonly leaseSeconds: number;
-  /** PostgreSQL needs row locks to fence writes; SQLite serializes every write transaction. */
-  readonly dialect: 'sqlite' | 'postgresql';
+  /** How to lock a row for the rest of a transaction: PostgreSQL needs it to fence writes; SQLite serializes writers. */
+  readonly rowLock: { lockMode?: LockMode };
   readonly log: Logger;
 }
 
@@ -434,9 +435,12 @@ export class JobLedger {
       try {
         return await work(em, job, effects);
       } catch (error) {
-        if (error instanceof ProtocolError || error instanceof DriverException) throw error;
-        // The executor reported something this job cannot hold (another project's run, a bad channel list).
-        throw new ProtocolError('BAD_REQUEST', `job ${jobId}: ${(error as Error).message}`);
+        // The report names what this job cannot hold (an unknown artifact, a bad channel list) or is
+        // not shaped like an event; anything else (the database) is the server's, and is retried.
+        if (error instanceof AutoSlimError || error instanceof NotFoundError || error instanceof TypeError) {
+          throw new ProtocolError('BAD_REQUEST', `job ${jobId}: the report was refused: ${error.message}`);
+        }
+        throw error;
       }
     });
   }
@@ -450,7 +454,7 @@ export class JobLedger {
   }
 
   private lock(): { lockMode?: LockMode } {
-    return this.options.dialect === 'postgresql' ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {};
+    return this.options.rowLock;
   }
 
   private nextWake(): { wait(ms: number, abort?: AbortSignal): Promise<void>; cancel(): void } {
