@@ -1,9 +1,9 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { ProtocolError } from '../executors/protocol-error';
 import { isSha256 } from '../executors/remote/digest';
 import { writeVerified } from '../executors/remote/verified-write';
@@ -26,16 +26,6 @@ export interface OpenBlob {
  */
 export class BlobStore {
   constructor(private readonly root: string) {}
-
-  async put(data: Buffer): Promise<StoredBlob> {
-    const sha256 = createHash('sha256').update(data).digest('hex');
-    const path = await this.prepare(sha256);
-    // Write then rename, so a crash never leaves a truncated file under a content address.
-    const partial = `${path}.${randomUUID()}.partial`;
-    await writeFile(partial, data);
-    await rename(partial, path);
-    return { uri: pathToFileURL(path).toString(), bytes: data.length, sha256 };
-  }
 
   /**
    * Stores a stream whose sha256 the sender stated, never holding it in memory. Fails with
@@ -66,11 +56,6 @@ export class BlobStore {
       await handle.close();
       throw error;
     }
-  }
-
-  async read(uri: string): Promise<Buffer> {
-    if (!uri.startsWith('file:')) throw new Error(`artifact uri ${uri}: only file: uris are stored here`);
-    return readFile(fileURLToPath(uri));
   }
 
   private pathOf(sha256: string): string {

@@ -47,7 +47,6 @@ export function superviseWorker(options: { server: string; token: string; config
         SLIMLAB_ORT_THREADS: String(config.ortThreads),
         SLIMLAB_LATENCY_THREADS: String(config.latencyThreads),
         SLIMLAB_WORKER_TOKEN: options.token,
-        SLIMLAB_WORKER_PARENT: String(process.pid),
       },
       stdio: 'inherit',
     });

@@ -148,20 +148,24 @@ export class OnnxSlimmingPlugin implements ExecutorPlugin {
     };
 
     const onStep = async (record: StepRecord, greedy: GreedyState) => {
-      await ctx.report({ type: 'slimmingStep', trajectoryId: payload.trajectoryId, step: stepReport(record, macsOf, paramsOf, latencyOf, screened) });
-      for (const target of record.targetsCrossed) {
-        await ctx.report({
-          type: 'candidate',
-          trajectoryId: payload.trajectoryId,
-          target,
-          channels: record.channels,
-          searchAccuracy: record.accuracy,
-          ...(latencyOf && { predictedLatencyMs: latencyOf(record.channels) }),
-        });
-      }
       stats = { ...stats, greedy };
-      await ctx.report({ type: 'evaluationStats', trajectoryId: payload.trajectoryId, evaluations: stats.evaluations, cacheHits: stats.cacheHits, evalSeconds: stats.evalSeconds });
-      await ctx.saveState(stats);
+      // Reported together, so they are stored together: a step is never kept without the state
+      // that resumes after it.
+      await Promise.all([
+        ctx.report({ type: 'slimmingStep', trajectoryId: payload.trajectoryId, step: stepReport(record, macsOf, paramsOf, latencyOf, screened) }),
+        ...record.targetsCrossed.map((target) =>
+          ctx.report({
+            type: 'candidate',
+            trajectoryId: payload.trajectoryId,
+            target,
+            channels: record.channels,
+            searchAccuracy: record.accuracy,
+            ...(latencyOf && { predictedLatencyMs: latencyOf(record.channels) }),
+          }),
+        ),
+        ctx.report({ type: 'evaluationStats', trajectoryId: payload.trajectoryId, evaluations: stats.evaluations, cacheHits: stats.cacheHits, evalSeconds: stats.evalSeconds }),
+        ctx.saveState(stats),
+      ]);
       const done = (widestCost - record.cost) / Math.max(1, widestCost - smallestTarget);
       await ctx.progress(Math.min(1, Math.max(0, done)), `step ${record.step}: ${record.unit?.name ?? 'widest'} → ${record.cost.toExponential(3)} at ${(100 * record.accuracy).toFixed(2)}%`);
     };

@@ -11,16 +11,15 @@ export class LeaseLost extends Error {
   }
 }
 
-/** Metrics and progress wait this long to be sent with others; anything else goes at once. */
+/** Updates wait at most this long to be sent with others. */
 const BATCH_MS = 200;
 /** A buffer this long is sent at once, and the plugin waits for it (backpressure). */
 const BATCH_MAX = 2_000;
 
 /**
- * A job this worker holds: its lease, and the ordered stream of updates it sends under that lease.
- * Metrics and progress are batched; saved state and other events are sent at once and awaited, so
- * a plugin that saved its state knows the server has it. Everything is sent in the order the
- * plugin produced it, and retried (across replicas) until the lease runs out.
+ * A job this worker holds: its lease, and the ordered stream of updates it sends under that lease,
+ * batched, in the order the plugin produced them, and retried (across replicas) until the lease
+ * runs out.
  */
 export class ActiveJob {
   readonly controller = new AbortController();
@@ -28,6 +27,8 @@ export class ActiveJob {
   private sending: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
   private lost = false;
+  private refused: Error | null = null;
+  private soon: Promise<void> | null = null;
 
   constructor(
     private lease: Lease,
@@ -63,14 +64,27 @@ export class ActiveJob {
     this.controller.abort(new LeaseLost(this.jobId));
   }
 
-  /** Queues an update; resolves once it is sent when it must not wait (state, events), else at once. */
+  /**
+   * Queues an update. Metrics and progress resolve at once and wait at most BATCH_MS to be sent.
+   * Saved state and other events resolve once the server has stored them; they are sent together
+   * with whatever the plugin queued in the same turn, in one request and so in one transaction
+   * (a step and the state that resumes after it, pushed together, are never split by a crash).
+   * A batch the server refused fails the next update, so the plugin learns of it.
+   */
   push(update: JobUpdate): Promise<void> {
     if (this.lost) return Promise.reject(new LeaseLost(this.jobId));
+    if (this.refused) return Promise.reject(this.refused);
     this.pending.push(update);
-    const urgent = update.type === 'state' || (update.type === 'event' && update.event.type !== 'metrics');
-    if (urgent || this.pending.length >= BATCH_MAX) return this.flush();
-    this.timer ??= setTimeout(() => void this.flush().catch(() => undefined), BATCH_MS);
-    return Promise.resolve();
+    if (this.pending.length >= BATCH_MAX) return this.flush();
+    if (update.type === 'progress' || (update.type === 'event' && update.event.type === 'metrics')) {
+      this.timer ??= setTimeout(() => void this.flush().catch(() => undefined), BATCH_MS);
+      return Promise.resolve();
+    }
+    this.soon ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      this.soon = null;
+      return this.flush();
+    });
+    return this.soon;
   }
 
   /** Sends everything queued so far, after whatever is already on its way. */
@@ -91,7 +105,12 @@ export class ActiveJob {
   }
 
   private async send(updates: JobUpdate[]): Promise<void> {
-    await this.call('updates', { lease: this.leaseBody(), updates });
+    try {
+      await this.call('updates', { lease: this.leaseBody(), updates });
+    } catch (error) {
+      if (!(error instanceof LeaseLost)) this.refused ??= error as Error;
+      throw error;
+    }
   }
 
   private async call(route: 'updates' | 'finish', body: unknown): Promise<void> {

@@ -164,8 +164,11 @@ export class TfjsTrainingPlugin implements ExecutorPlugin {
           await ctx.report({ type: 'metrics', runId: payload.runId, points: scores.map((x) => ({ name: `heldout_top1/${x.name}`, step, value: x.top1 })) });
         }
         const checkpoint = await ctx.artifacts.put('CHECKPOINT', `run-${payload.runId}-step-${step}.safetensors`, trainer.saveState());
-        await ctx.report({ type: 'checkpoint', runId: payload.runId, artifact: checkpoint, step });
-        await ctx.saveState({ checkpoint, step } satisfies ResumeState);
+        // Stored together: the run's checkpoint and the state that resumes from it.
+        await Promise.all([
+          ctx.report({ type: 'checkpoint', runId: payload.runId, artifact: checkpoint, step }),
+          ctx.saveState({ checkpoint, step } satisfies ResumeState),
+        ]);
         ctx.log.info(`epoch ${epoch + 1} done at step ${step} ${scores.map((x) => `${x.name} ${(100 * x.top1).toFixed(2)}%`).join(', ')}`);
       }
       if (job.kind === 'RETRAIN') {

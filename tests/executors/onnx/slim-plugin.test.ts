@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { buildGraph, parseChannelList } from '../../../autoslim';
 import { createEvaluator } from '../../../executors/onnx/evaluator';
 import { OnnxSlimmingPlugin } from '../../../executors/onnx/slim-plugin';
@@ -7,7 +9,6 @@ import { loadDataset } from '../../../executors/data/source';
 import { Rng } from '../../../executors/rng';
 import { TfjsTrainingPlugin } from '../../../executors/tfjs/plugin';
 import { decodeSafetensors } from '../../../executors/weights';
-import { BlobStore } from '../../../server/artifact-store';
 import { JOB_FIELDS, seedTinySearch } from '../../support/fixtures';
 import { TEST_TRAINING_OPTIONS } from '../../support/plugins';
 import { TestServer, eventually } from '../../support/server';
@@ -73,7 +74,7 @@ describe('greedy slimming with the ONNX Runtime evaluator, through GraphQL', () 
     // The candidate, evaluated on its own in ORT on the same batch with the same BN mode, scores what the search recorded.
     const candidate = trajectory.candidates[1];
     const { supernet } = await server.gql(`query($id: ID!) { supernet(id: $id) { checkpoint { uri } searchSpace { maxChannels } } }`, { id: supernetId });
-    const weights = decodeSafetensors(await new BlobStore('/').read(supernet.checkpoint.uri)).tensors;
+    const weights = decodeSafetensors(await readFile(fileURLToPath(supernet.checkpoint.uri))).tensors;
     const options = { inputSize: 8, numClasses: 4 };
     const structure = parseChannelList('mbv2-fmnist', supernet.searchSpace.maxChannels, options);
     const graph = buildGraph('mbv2-fmnist', parseChannelList('mbv2-fmnist', candidate.channels, options, structure), options, structure);
