@@ -172,6 +172,21 @@ describe('slimlab CLI without a server', () => {
     expect(run.stderr()).toContain('--server must be an http:// or https:// URL');
   });
 
+  it('checks the worker command line before starting anything', async () => {
+    const cases: [string[], NodeJS.ProcessEnv, string][] = [
+      [['worker'], {}, 'worker needs --server URL[,URL...]'],
+      [['worker', '--server', 'ftp://host'], { SLIMLAB_WORKER_TOKEN: 'x'.repeat(32) }, '--server: "ftp://host" is not an http(s) URL'],
+      [['worker', '--server', 'http://127.0.0.1:1'], {}, 'worker needs a token: --token T or SLIMLAB_WORKER_TOKEN'],
+      [['worker', '--server', 'http://127.0.0.1:1', '--plugins', 'tfjs,cuda'], { SLIMLAB_WORKER_TOKEN: 'x'.repeat(32) }, '--plugins: "cuda" is not one of tfjs, onnx, latency'],
+      [['worker', '--server', 'http://127.0.0.1:1', '--concurrency', '0'], { SLIMLAB_WORKER_TOKEN: 'x'.repeat(32) }, '--concurrency must be an integer from 1 to 64'],
+    ];
+    for (const [argv, env, message] of cases) {
+      const bad = capture(env);
+      expect(await main(argv, bad.io)).toBe(2);
+      expect(bad.stderr()).toContain(message);
+    }
+  });
+
   it('exits with the command code as a process', () => {
     const child = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'run'], { encoding: 'utf8' });
     expect(child.status).toBe(2);
