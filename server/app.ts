@@ -103,6 +103,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     includeStacktraceInErrorResponses: false,
+    // main.ts stops everything in order on SIGTERM/SIGINT (the worker first, so its jobs are handed
+    // back); Apollo's own handler would stop the API under it and re-raise the signal.
+    stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       { serverWillStart: async () => ({ drainServer: async () => void (await wsCleanup.dispose()) }) },

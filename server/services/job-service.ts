@@ -74,7 +74,7 @@ export class JobService {
 
   async workers(online: boolean | null): Promise<WorkerView[]> {
     const workers = await this.orm.em.fork().find(WorkerNode, {}, { orderBy: { lastHeartbeatAt: 'desc', id: 'asc' } });
-    return workers.map((w) => this.workerView(w)).filter((w) => online === null || w.online === online);
+    return workers.map((w) => this.workerView(w)).filter((w) => online == null || w.online === online);
   }
 
   async worker(id: string): Promise<WorkerView | null> {
