@@ -123,11 +123,19 @@ async function claimsPerSecond(workers: number): Promise<number> {
       await Promise.all(Array.from({ length: 10 }, (_, k) => queueTraining(replica, spaceId, datasetId, `sn-${i + k}`, 1)));
     }
     await Promise.all(Array.from({ length: workers }, () => cluster.worker([replica], { plugins: ['noop'] })));
-    const jobs = await eventually(async () => {
-      const { jobs: all } = await replica.gql(`query($p: ID!) { jobs(filter: { projectId: $p }, first: 500) { state startedAt finishedAt } }`, { p: projectId });
-      const list = all as { state: string; startedAt: string; finishedAt: string }[];
-      return list.every((j) => j.state === 'SUCCEEDED') ? list : undefined;
-    }, 300_000);
+    // Polled rarely and cheaply: listing every job often would cost the server more than the claims measured.
+    await eventually(
+      async () => {
+        for (const state of ['QUEUED', 'RUNNING']) {
+          const { jobs: left } = await replica.gql(`query($p: ID!, $s: JobState!) { jobs(filter: { projectId: $p, state: $s }, first: 1) { id } }`, { p: projectId, s: state });
+          if (left.length > 0) return undefined;
+        }
+        return true;
+      },
+      300_000,
+      500,
+    );
+    const { jobs } = await replica.gql<{ jobs: { startedAt: string; finishedAt: string }[] }>(`query($p: ID!) { jobs(filter: { projectId: $p }, first: 500) { startedAt finishedAt } }`, { p: projectId });
     const first = Math.min(...jobs.map((j) => Date.parse(j.startedAt)));
     const last = Math.max(...jobs.map((j) => Date.parse(j.finishedAt)));
     return (jobs.length * 1000) / Math.max(1, last - first);

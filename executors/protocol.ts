@@ -96,6 +96,12 @@ export type Outcome =
 export interface FinishRequest {
   readonly lease: Pick<Lease, 'attempt' | 'token'>;
   readonly outcome: Outcome;
+  /** Hands this worker its next job in the same answer, if one is waiting (one round trip per job, not two). */
+  readonly claimNext?: { readonly workerId: string };
+}
+
+export interface FinishResponse {
+  readonly next: ClaimResponse['job'];
 }
 
 /**

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { ArtifactRef, BlobRef, JobContext, JobSpec, Logger } from './contract';
 import type { RegisteredDatasetSpec } from './data/source';
-import type { ClaimResponse, HeartbeatResponse, Lease, Outcome, RegisterRequest, RegisterResponse } from './protocol';
+import type { ClaimResponse, HeartbeatResponse, Outcome, RegisterRequest, RegisterResponse } from './protocol';
 import type { ExecutorRegistry } from './registry';
 import { ActiveJob, LeaseLost } from './remote/active-job';
 import { ProtocolError } from './protocol-error';
@@ -113,7 +113,8 @@ export class Worker {
         await delay(1_000);
         continue;
       }
-      if (claimed) await this.execute(claimed.spec, claimed.lease, claimed.executor);
+      // A finish can hand over the next waiting job, so a busy worker claims without a round trip.
+      while (claimed) claimed = await this.execute(claimed);
     }
   }
 
@@ -127,23 +128,21 @@ export class Worker {
     return answer.job;
   }
 
-  private async execute(spec: JobSpec, lease: Lease, executorName: string): Promise<void> {
+  /** Runs a claimed job and reports how it ended; returns the next job the server handed over, if any. */
+  private async execute({ spec, lease, executor }: NonNullable<ClaimResponse['job']>): Promise<ClaimResponse['job']> {
     const log = this.options.log;
     const job = new ActiveJob(lease, this.client, log);
     this.running.set(spec.id, job);
     const signal = job.controller.signal;
-    const entry = this.registry.list().find((e) => e.plugin.name === executorName);
+    const entry = this.registry.list().find((e) => e.plugin.name === executor);
     try {
-      if (!entry) throw new Error(`this worker has no executor named ${executorName}`);
+      if (!entry) throw new Error(`this worker has no executor named ${executor}`);
       const result = await entry.plugin.run(await this.withLocalInputs(spec), this.context(job));
-      await this.settle(job, signal.aborted ? this.abortedOutcome(signal.reason) : { type: 'succeeded', result: result ?? null });
+      return await this.settle(job, signal.aborted ? this.abortedOutcome(signal.reason) : { type: 'succeeded', result: result ?? null });
     } catch (error) {
-      if (signal.aborted) {
-        await this.settle(job, this.abortedOutcome(signal.reason));
-      } else {
-        if (error instanceof Error && error.stack) log.warn(`[job ${spec.id}] ${error.stack}`);
-        await this.settle(job, { type: 'failed', error: describe(error) });
-      }
+      if (signal.aborted) return this.settle(job, this.abortedOutcome(signal.reason));
+      if (error instanceof Error && error.stack) log.warn(`[job ${spec.id}] ${error.stack}`);
+      return this.settle(job, { type: 'failed', error: describe(error) });
     } finally {
       this.running.delete(spec.id);
     }
@@ -182,13 +181,18 @@ export class Worker {
     return { type: 'cancelled' };
   }
 
-  /** Reports how the job ended, unless its lease is gone (then another attempt owns the outcome). */
-  private async settle(job: ActiveJob, outcome: Outcome | null): Promise<void> {
-    if (!outcome || job.isLost) return;
+  /**
+   * Reports how the job ended, unless its lease is gone (then another attempt owns the outcome),
+   * and takes the next waiting job in the same answer unless this worker is stopping.
+   */
+  private async settle(job: ActiveJob, outcome: Outcome | null): Promise<ClaimResponse['job']> {
+    if (!outcome || job.isLost) return null;
+    const claimNext = this.stopping.signal.aborted || !this.registration ? null : { workerId: this.registration.workerId };
     try {
-      await job.finish(outcome);
+      return await job.finish(outcome, claimNext);
     } catch (error) {
       if (!(error instanceof LeaseLost)) this.options.log.warn(`[job ${job.jobId}] could not report its outcome: ${describe(error)}`);
+      return null;
     }
   }
 

@@ -90,11 +90,13 @@ function reviveDates(topic: string, payload: unknown): unknown {
   return job;
 }
 
-/** Every job event goes to its own key, its project's key and the all-jobs key. */
+/** The key every job change is published under. */
 export const ALL_JOBS = '*';
 
+/**
+ * A job change is published once, to the all-jobs key; subscriptions to one job or one project
+ * filter it (server/resolvers/job-resolver.ts), so across replicas it is one event, not three.
+ */
 export function publishJob(bus: EventBus, job: JobView): void {
-  bus.publish('JOB_UPDATED', job.id, job);
-  bus.publish('JOB_UPDATED', job.projectId, job);
   bus.publish('JOB_UPDATED', ALL_JOBS, job);
 }

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { DriverException } from '@mikro-orm/core';
 import type { Logger } from '../executors/contract';
-import type { ClaimRequest, ProtocolErrorBody } from '../executors/protocol';
+import type { ClaimRequest, FinishResponse, ProtocolErrorBody } from '../executors/protocol';
 import type { JobLedger } from './jobs/ledger';
 import { ProtocolError } from '../executors/protocol-error';
 import * as input from './jobs/protocol-input';
@@ -58,10 +58,14 @@ export function workerRoutes(ledger: JobLedger): express.Router {
     return { ok: true };
   }));
 
-  router.post('/jobs/:id/finish', handle(async (req) => {
+  router.post('/jobs/:id/finish', handle(async (req): Promise<FinishResponse> => {
     const body = bodyOf(req);
+    const claimNext = input.claimNextOf(body);
     await ledger.finish(input.uuid('job id', req.params.id), input.leaseOf(body), input.outcomeOf(body));
-    return { ok: true };
+    if (!claimNext) return { next: null };
+    // Only a job already waiting: a long-poll here would hold back the finish's answer. The finish
+    // has committed, so a claim that fails here must not fail the answer: the worker claims again.
+    return { next: (await ledger.claim(claimNext, 0).catch(() => ({ job: null }))).job };
   }));
 
   return router;

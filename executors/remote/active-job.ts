@@ -1,5 +1,5 @@
 import type { Logger } from '../contract';
-import type { JobUpdate, Lease, Outcome } from '../protocol';
+import type { FinishResponse, JobUpdate, Lease, Outcome } from '../protocol';
 import { ProtocolError } from '../protocol-error';
 import { GaveUp, type ServerClient } from './server-client';
 
@@ -98,24 +98,28 @@ export class ActiveJob {
     return send;
   }
 
-  /** Flushes, then reports how the job ended; a lease lost meanwhile means nothing is written. */
-  async finish(outcome: Outcome): Promise<void> {
+  /**
+   * Flushes, then reports how the job ended; a lease lost meanwhile means nothing is written. With
+   * `claimNext`, the answer carries the worker's next job, if one was waiting.
+   */
+  async finish(outcome: Outcome, claimNext: { workerId: string } | null): Promise<FinishResponse['next']> {
     await this.flush();
-    await this.call('finish', { lease: this.leaseBody(), outcome });
+    const answer = await this.call<FinishResponse>('finish', { lease: this.leaseBody(), outcome, ...(claimNext && { claimNext }) });
+    return answer.next ?? null;
   }
 
   private async send(updates: JobUpdate[]): Promise<void> {
     try {
-      await this.call('updates', { lease: this.leaseBody(), updates });
+      await this.call<unknown>('updates', { lease: this.leaseBody(), updates });
     } catch (error) {
       if (!(error instanceof LeaseLost)) this.refused ??= error as Error;
       throw error;
     }
   }
 
-  private async call(route: 'updates' | 'finish', body: unknown): Promise<void> {
+  private async call<T>(route: 'updates' | 'finish', body: unknown): Promise<T> {
     try {
-      await this.client.post(`/jobs/${this.jobId}/${route}`, body, { while: () => !this.isLost, timeoutMs: 60_000 });
+      return await this.client.post<T>(`/jobs/${this.jobId}/${route}`, body, { while: () => !this.isLost, timeoutMs: 60_000 });
     } catch (error) {
       if (error instanceof GaveUp || (error instanceof ProtocolError && error.code === 'LEASE_LOST')) {
         this.log.warn(`[job ${this.jobId}] lease lost; its ${route} were not written`);

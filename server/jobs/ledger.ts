@@ -27,6 +27,7 @@ type Effects = AfterCommit[];
 /** The longest a claim waits for work before answering "nothing" (the worker asks again). */
 export const MAX_CLAIM_WAIT_MS = 30_000;
 const FORGET_WORKERS_AFTER_MS = 24 * 3600 * 1000;
+const MAX_CACHED_WORKERS = 1_000;
 /** A waiting claim looks again this often even without a wake-up, in case one was missed. */
 const CLAIM_RECHECK_MS = 2_000;
 
@@ -40,6 +41,7 @@ const CLAIM_RECHECK_MS = 2_000;
  */
 export class JobLedger {
   private readonly waiters = new Set<() => void>();
+  private readonly executorsByWorker = new Map<string, readonly Executor[]>();
   private readonly stopWork: () => void;
 
   constructor(
@@ -108,6 +110,7 @@ export class JobLedger {
     const em = this.orm.em.fork();
     const now = new Date();
     if ((await em.nativeUpdate(WorkerNode, { id: workerId }, { stoppedAt: now })) === 0) throw unknownWorker(workerId);
+    this.executorsByWorker.delete(workerId);
     await em.nativeUpdate(Executor, { workerId }, { online: false });
   }
 
@@ -216,7 +219,6 @@ export class JobLedger {
   async finish(jobId: string, lease: { attempt: number; token: string }, outcome: Outcome): Promise<void> {
     await this.fenced(jobId, lease, async (em, job, effects) => {
       const now = new Date();
-      const attempt = await em.findOne(JobAttempt, { job, attempt: job.attempts });
       let transition: QueueTransition;
       switch (outcome.type) {
         case 'succeeded':
@@ -238,11 +240,11 @@ export class JobLedger {
           effects.push(() => this.wake(job.id));
           break;
       }
-      if (attempt) {
-        attempt.outcome = ATTEMPT_OUTCOME[outcome.type];
-        attempt.endedAt = now;
-        attempt.error = outcome.type === 'failed' ? outcome.error : null;
-      }
+      await em.nativeUpdate(
+        JobAttempt,
+        { job: job.id, attempt: job.attempts },
+        { outcome: ATTEMPT_OUTCOME[outcome.type], endedAt: now, error: outcome.type === 'failed' ? outcome.error : null },
+      );
       await this.endLease(em, job, transition, effects);
     });
   }
@@ -274,8 +276,7 @@ export class JobLedger {
           Object.assign(job, { state: JobState.QUEUED, progressMessage: `requeued: worker ${owner} stopped while running attempt ${job.attempts} (its lease expired)` });
           effects.push(() => this.wake(job.id));
         }
-        const attempt = await em.findOne(JobAttempt, { job, attempt: job.attempts });
-        if (attempt) Object.assign(attempt, { outcome: AttemptOutcome.EXPIRED, endedAt: now });
+        await em.nativeUpdate(JobAttempt, { job: job.id, attempt: job.attempts }, { outcome: AttemptOutcome.EXPIRED, endedAt: now });
         await this.endLease(em, job, exhausted ? 'exhausted' : 'expired', effects);
         return true;
       });
@@ -411,12 +412,18 @@ export class JobLedger {
     effects.unshift(() => publishJob(this.bus, view));
   }
 
-  private async executorsOf(workerId: string): Promise<Executor[]> {
+  /** A worker's executors never change after it registered, so every claim after the first reads them from memory. */
+  private async executorsOf(workerId: string): Promise<readonly Executor[]> {
+    const known = this.executorsByWorker.get(workerId);
+    if (known) return known;
     const em = this.orm.em.fork();
     const worker = await em.findOne(WorkerNode, workerId);
     if (!worker) throw unknownWorker(workerId);
     const executors = await em.find(Executor, { workerId });
-    return worker.plugins.flatMap((name) => executors.filter((e) => e.name === name));
+    const ordered = worker.plugins.flatMap((name) => executors.filter((e) => e.name === name));
+    if (this.executorsByWorker.size >= MAX_CACHED_WORKERS) this.executorsByWorker.clear();
+    this.executorsByWorker.set(workerId, ordered);
+    return ordered;
   }
 
   private async upsertDevice(em: EntityManager, profile: DeviceProfile): Promise<void> {

@@ -113,6 +113,12 @@ export class PgBossQueue implements JobQueue {
   async settle(em: EntityManager, job: Job, transition: QueueTransition): Promise<void> {
     const db = transactionDb(em);
     const name = queueName(job.kind, job.deviceFingerprint);
+    // The common case first: one statement completes the active pg-boss job; only when it did not
+    // (pg-boss drifted) is the job read to decide what to do.
+    if ((transition === 'succeeded' || transition === 'failed') && job.queueRef) {
+      const { affected } = (await this.boss.complete(name, job.queueRef, { state: job.state }, { db })) as unknown as { affected: number };
+      if (affected === 1) return;
+    }
     const current = job.queueRef ? await this.boss.getJobById<Payload>(name, job.queueRef, { db, includeArchive: false }) : null;
     const active = current?.state === 'active';
     switch (transition) {

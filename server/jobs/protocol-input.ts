@@ -138,6 +138,12 @@ function metricPoints(field: string, value: unknown): void {
   });
 }
 
+/** The worker asking for its next job with a finish, if it does. */
+export function claimNextOf(body: Record<string, unknown>): string | null {
+  if (body.claimNext === undefined) return null;
+  return uuid('claimNext.workerId', object('claimNext', body.claimNext).workerId);
+}
+
 export function outcomeOf(body: Record<string, unknown>): Outcome {
   const outcome = object('outcome', body.outcome);
   switch (outcome.type) {

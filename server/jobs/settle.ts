@@ -10,12 +10,12 @@ const RUN_STATUS: Record<JobState, RunStatus> = {
   [JobState.CANCELLED]: RunStatus.CANCELLED,
 };
 
-/** Keeps a job's training run in step with the job, in the caller's transaction. */
+/** Keeps a job's training run in step with the job, in the caller's transaction, in one statement. */
 export async function syncRunStatus(em: EntityManager, job: Job): Promise<void> {
   if (job.subjectType !== TrainingRun.name || !job.subjectId) return;
-  const run = await em.findOne(TrainingRun, job.subjectId);
-  if (!run) return;
-  run.status = RUN_STATUS[job.state as JobState];
-  if (job.state === JobState.RUNNING && !run.startedAt) run.startedAt = job.startedAt;
-  run.finishedAt = job.finishedAt;
+  const status = RUN_STATUS[job.state as JobState];
+  const finishedAt = job.finishedAt;
+  await em.nativeUpdate(TrainingRun, { id: job.subjectId }, { status, finishedAt });
+  // A run's start is its first attempt's: later attempts keep it.
+  if (job.state === JobState.RUNNING) await em.nativeUpdate(TrainingRun, { id: job.subjectId, startedAt: null }, { startedAt: job.startedAt });
 }

@@ -59,12 +59,15 @@ export class JobResolver {
   @Subscription(() => Job, {
     description: 'Every change of a job: of one job, of a project\'s jobs, or (no argument) of all jobs.',
     topics: 'JOB_UPDATED',
+    // Checks the arguments when the subscription starts; every job change arrives on one key.
     topicId: ({ args }) => {
       const { jobId, projectId } = args as { jobId?: string | null; projectId?: string | null };
-      if (jobId) return uuid('jobId', jobId);
-      if (projectId) return uuid('projectId', projectId);
+      if (jobId) uuid('jobId', jobId);
+      if (projectId) uuid('projectId', projectId);
       return ALL_JOBS;
     },
+    filter: ({ payload, args }: { payload: JobView; args: { jobId?: string | null; projectId?: string | null } }) =>
+      (!args.jobId || payload.id === args.jobId) && (!args.projectId || payload.projectId === args.projectId),
   })
   jobUpdated(
     @Root() job: JobView,

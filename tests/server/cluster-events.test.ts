@@ -109,19 +109,16 @@ describe('event bus across replicas (PostgreSQL)', () => {
 
   it('gives back the Date fields of a JobView', async () => {
     const job = jobView({ createdAt: new Date('2025-03-01T10:00:00.123Z'), startedAt: new Date('2025-03-01T10:00:05Z') });
-    const byId = collect(b.bus.subscribe('JOB_UPDATED', job.id));
     const all = collect(b.bus.subscribe('JOB_UPDATED', ALL_JOBS));
     publishJob(a.bus, job);
 
-    for (const subscriber of [byId, all]) {
-      await subscriber.until((events) => events.length === 1);
-      const received = subscriber.events[0];
-      expect(received.createdAt).toBeInstanceOf(Date);
-      expect(received.startedAt).toBeInstanceOf(Date);
-      expect(received.finishedAt).toBeNull();
-      expect(received).toEqual(job);
-      await subscriber.stop();
-    }
+    await all.until((events) => events.length === 1);
+    const received = all.events[0];
+    expect(received.createdAt).toBeInstanceOf(Date);
+    expect(received.startedAt).toBeInstanceOf(Date);
+    expect(received.finishedAt).toBeNull();
+    expect(received).toEqual(job);
+    await all.stop();
   });
 
   it('does not skip an event whose sequence number was drawn first but committed last', async () => {
