@@ -112,6 +112,7 @@ describe('the worker protocol refuses bad inputs and changes nothing', () => {
       // Well-formed, but about a run that is not the job's: refused inside the fenced transaction, which rolls back.
       await update(held.id, [...good, { type: 'event', event: { type: 'metrics', runId: randomUUID(), points: [{ name: 'loss', step: 2, value: 1 }] } }]),
       await send(`/jobs/${held.id}/finish`, { lease, outcome: { type: 'exploded' } }),
+      await send(`/jobs/${held.id}/finish`, { lease, outcome: { type: 'succeeded', result: null }, claimNext: { workerId: 'me' } }),
     ];
     for (const answer of refusals) expect(answer).toEqual({ status: 400, body: { error: { code: 'BAD_REQUEST', message: expect.any(String) } } });
     expect(await footprint(held)).toEqual(before);
@@ -130,7 +131,10 @@ describe('the worker protocol refuses bad inputs and changes nothing', () => {
       status: 200,
       body: { ok: true },
     });
-    expect(await send(`/jobs/${held.id}/finish`, { lease, outcome: { type: 'succeeded', result: { n: 1 } } })).toEqual({ status: 200, body: { ok: true } });
+    // The finish hands over the worker's next waiting job in the same answer.
+    const finished = await send(`/jobs/${held.id}/finish`, { lease, outcome: { type: 'succeeded', result: { n: 1 } }, claimNext: { workerId } });
+    expect(finished.status).toBe(200);
+    expect(finished.body.next).toMatchObject({ spec: { id: notHeld.id, attempt: 1 }, lease: { jobId: notHeld.id, attempt: 1 } });
     const again = await send(`/jobs/${held.id}/finish`, { lease, outcome: { type: 'succeeded', result: { n: 2 } } });
     expect(again.body.error.code).toBe('LEASE_LOST');
     const heartbeat = await send('/heartbeat', { workerId, leases: [{ jobId: held.id, token: lease.token }] });
