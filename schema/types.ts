@@ -27,7 +27,6 @@ export class Dataset {
   @Field(() => ID) id!: string;
   @Field(() => String) name!: string;
   @Field(() => DatasetFormat) format!: DatasetFormat;
-  @Field(() => String, { description: 'Where the files are (a folder, or "synthetic:").' }) uri!: string;
   @Field(() => Int) inputChannels!: number;
   @Field(() => Int) inputHeight!: number;
   @Field(() => Int) inputWidth!: number;

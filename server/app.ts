@@ -86,7 +86,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     rowLock,
     log,
   });
-  const services = new Services(orm, bus, queue, ledger);
+  const services = new Services(orm, bus, queue, ledger, {
+    roots: config.datasetRoots,
+    limits: { maxFileBytes: config.datasetMaxFileMb * 1024 * 1024, maxImageSide: config.datasetMaxImageSide },
+  });
   // The workers this server starts itself authenticate with a token that lives only in this process and its child.
   const localToken = randomBytes(32).toString('base64url');
   const workerTokens = [localToken, ...(config.workerToken ? [config.workerToken] : [])];

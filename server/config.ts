@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 
 export type DatabaseTarget =
   | { readonly kind: 'sqlite'; readonly file: string }
@@ -23,6 +23,12 @@ export interface ServerConfig {
   readonly ortThreads: number;
   /** Intra-op threads of latency measurements; part of the device a latency table belongs to. */
   readonly latencyThreads: number;
+  /** Folders `registerDataset` may read from; a dataset's real path must lie under one of them. */
+  readonly datasetRoots: readonly string[];
+  /** The most bytes one dataset file may hold once decompressed, whatever its header claims. */
+  readonly datasetMaxFileMb: number;
+  /** The widest or tallest image a dataset may have; checked from the header, before decoding. */
+  readonly datasetMaxImageSide: number;
 }
 
 export class ConfigError extends Error {}
@@ -43,6 +49,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     ortProvider: oneOf(env, 'SLIMLAB_ORT_PROVIDER', ['cuda', 'cpu'] as const, 'cuda'),
     ortThreads: integer(env, 'SLIMLAB_ORT_THREADS', 2, 1, 256),
     latencyThreads: integer(env, 'SLIMLAB_LATENCY_THREADS', 1, 1, 256),
+    datasetRoots: absolutePaths(env, 'SLIMLAB_DATASET_ROOTS', [resolve(dataDir, 'datasets'), '/usr/share/datasets']),
+    datasetMaxFileMb: integer(env, 'SLIMLAB_DATASET_MAX_FILE_MB', 2048, 1, 1024 * 1024),
+    datasetMaxImageSide: integer(env, 'SLIMLAB_DATASET_MAX_IMAGE_SIDE', 4096, 1, 65535),
   };
 }
 
@@ -70,6 +79,18 @@ function token(env: NodeJS.ProcessEnv, name: string): string | null {
   // The value itself is never echoed: it is a secret.
   if (!/^[\x21-\x7e]{16,256}$/.test(raw)) throw new ConfigError(`${name} must be 16 to 256 printable characters without spaces`);
   return raw;
+}
+
+/** A colon-separated list, as PATH is written; relative entries are refused so the rule does not depend on the working directory. */
+function absolutePaths(env: NodeJS.ProcessEnv, name: string, fallback: readonly string[]): readonly string[] {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const paths = raw.split(':').filter((path) => path !== '');
+  const relative = paths.find((path) => !isAbsolute(path));
+  if (paths.length === 0 || relative !== undefined) {
+    throw new ConfigError(`${name} must be colon-separated absolute paths (got "${relative ?? raw}")`);
+  }
+  return paths.map((path) => resolve(path));
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {

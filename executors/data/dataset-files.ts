@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { lstat, readdir, realpath } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { mapLimit } from '../map-limit';
@@ -70,7 +71,8 @@ async function imageFolderPaths(base: string): Promise<string[]> {
   return perClass.flat();
 }
 
-async function subfolders(base: string, folder: string): Promise<string[]> {
+/** The folders in `folder` (relative to `base`), sorted; a link among its entries is refused. */
+export async function subfolders(base: string, folder: string): Promise<string[]> {
   const names = await entries(base, folder);
   const kinds = await mapLimit(names, PARALLEL_STATS, async (name) => {
     const stats = await lstat(join(base, folder, name));
@@ -94,8 +96,18 @@ async function regularFile(base: string, path: string): Promise<DatasetFile> {
   const absolute = join(base, path);
   const stats = await lstat(absolute);
   if (stats.isSymbolicLink()) throw new DatasetFilesError(`${path} is a symbolic link; only regular files are shipped`);
-  if (!stats.isFile()) throw new DatasetFilesError(`${path} is not a regular file`);
+  if (!stats.isFile()) throw new DatasetFilesError(`${path} is ${kindOf(stats)}, not a regular file`);
   return { path, absolute, bytes: stats.size, mtimeMs: stats.mtimeMs, ino: stats.ino };
+}
+
+/** What a file that is not regular is, in words, so a refusal says why. */
+export function kindOf(stats: Stats): string {
+  if (stats.isFIFO()) return 'a FIFO';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'a device';
+  if (stats.isSymbolicLink()) return 'a symbolic link';
+  if (stats.isDirectory()) return 'a folder';
+  return 'of an unknown kind';
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -11,18 +11,34 @@ export interface IdxArray {
 
 const UNSIGNED_BYTE = 0x08;
 
-export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
-  if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0) throw new Error(`${source}: not an IDX file (bad magic number)`);
+export interface IdxHeader {
+  readonly dims: readonly number[];
+  /** Where the values start. */
+  readonly offset: number;
+  /** How many values (bytes) follow the header: the product of the dimensions. */
+  readonly values: number;
+}
+
+/** The header at the start of `bytes`, or null while `bytes` is too short to hold all of it. */
+export function parseIdxHeader(bytes: Uint8Array, source: string): IdxHeader | null {
+  if (bytes.length < 4) return null;
+  if (bytes[0] !== 0 || bytes[1] !== 0) throw new Error(`${source}: not an IDX file (bad magic number)`);
   if (bytes[2] !== UNSIGNED_BYTE) throw new Error(`${source}: IDX element type 0x${bytes[2]!.toString(16)} is not unsigned byte`);
   const rank = bytes[3]!;
+  const offset = 4 + 4 * rank;
+  if (bytes.length < offset) return null;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dims = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i, false));
-  const offset = 4 + 4 * rank;
-  const size = dims.reduce((a, b) => a * b, 1);
-  if (bytes.length - offset !== size) {
-    throw new Error(`${source}: header says ${size} values, file holds ${bytes.length - offset}`);
+  return { dims, offset, values: dims.reduce((a, b) => a * b, 1) };
+}
+
+export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
+  const header = parseIdxHeader(bytes, source);
+  if (header === null) throw new Error(`${source}: too short for an IDX header`);
+  if (bytes.length - header.offset !== header.values) {
+    throw new Error(`${source}: header says ${header.values} values, file holds ${bytes.length - header.offset}`);
   }
-  return { dims, data: bytes.subarray(offset) };
+  return { dims: header.dims, data: bytes.subarray(header.offset) };
 }
 
 /** Reads `name` or `name.gz` from a folder. */

@@ -1,63 +1,37 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import * as jpeg from 'jpeg-js';
-import { PNG } from 'pngjs';
+import { decodeImage, isGray } from './image-decode';
 import type { ImageSet } from './images';
 
 /**
  * A folder of images per class, as torchvision's ImageFolder reads it:
  * `<root>/train/<class>/<image>` and `<root>/test/<class>/<image>`, PNG or JPEG, classes in name
- * order. Every image of a dataset has one size; grayscale datasets (every pixel R = G = B in the
- * first image) load as one channel, others as three.
+ * order. Every image of a dataset has one size. Registration decides the channels over every image
+ * (one when all are gray, three when any is colour, gray images then repeated into R, G and B); the
+ * loader is told that count so both splits agree with what was registered.
  */
 
 /** Lowercased extensions of the images read; other files in a class folder are ignored. */
 export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.png', '.jpg', '.jpeg']);
 
-export interface ImageFolderShape {
-  readonly classNames: readonly string[];
-  readonly trainSize: number;
-  readonly testSize: number;
-  readonly channels: number;
-  readonly height: number;
-  readonly width: number;
-}
+/** The most classes: labels are stored as bytes. */
+export const MAX_CLASSES = 256;
 
-interface Rgba {
-  readonly width: number;
-  readonly height: number;
-  readonly data: Uint8Array;
-}
-
-/** Counts the images and reads the first one's shape, without decoding the rest. */
-export function describeImageFolder(root: string): ImageFolderShape {
-  const classNames = classesOf(root);
-  const train = filesOf(root, 'train', classNames);
-  const test = filesOf(root, 'test', classNames);
-  const first = decode(train[0]!.path);
-  return {
-    classNames,
-    trainSize: train.length,
-    testSize: test.length,
-    channels: isGray(first) ? 1 : 3,
-    height: first.height,
-    width: first.width,
-  };
-}
-
-export function loadImageFolderSplit(root: string, split: 'train' | 'test'): ImageSet {
-  const shape = describeImageFolder(root);
-  const files = filesOf(root, split, shape.classNames);
-  const { channels, height, width } = shape;
+export function loadImageFolderSplit(root: string, split: 'train' | 'test', channels: number): ImageSet {
+  const files = filesOf(root, split, classesOf(root));
+  const first = decode(files[0]!.path);
+  const { width, height } = first;
   const plane = height * width;
   const pixels = new Uint8Array(files.length * channels * plane);
   const labels = new Uint8Array(files.length);
   files.forEach((file, i) => {
-    const image = decode(file.path);
+    const image = i === 0 ? first : decode(file.path);
     if (image.width !== width || image.height !== height) {
       throw new Error(`${file.path}: image is ${image.width}×${image.height}, the dataset's images are ${width}×${height}`);
     }
+    if (channels === 1 && !isGray(image)) throw new Error(`${file.path}: image is in colour; the dataset was registered with one channel`);
     labels[i] = file.label;
+    // Decoders give gray pixels as R = G = B, so a gray image fills all three channels of a colour dataset.
     for (let p = 0; p < plane; p++) {
       for (let c = 0; c < channels; c++) pixels[(i * channels + c) * plane + p] = image.data[p * 4 + c]!;
     }
@@ -69,7 +43,7 @@ function classesOf(root: string): string[] {
   const train = join(root, 'train');
   const classes = subfolders(train);
   if (classes.length < 2) throw new Error(`${train}: needs a folder per class, found ${classes.length}`);
-  if (classes.length > 256) throw new Error(`${train}: ${classes.length} classes; at most 256 are supported`);
+  if (classes.length > MAX_CLASSES) throw new Error(`${train}: ${classes.length} classes; at most ${MAX_CLASSES} are supported`);
   return classes;
 }
 
@@ -101,20 +75,10 @@ function listDir(folder: string): string[] {
   }
 }
 
-function decode(path: string): Rgba {
-  const bytes = readFileSync(path);
+function decode(path: string) {
   try {
-    if (extname(path).toLowerCase() === '.png') return PNG.sync.read(bytes);
-    return jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
+    return decodeImage(readFileSync(path), extname(path).toLowerCase() === '.png');
   } catch (error) {
-    throw new Error(`${path}: cannot decode the image (${(error as Error).message})`);
+    throw new Error(`${path}: ${(error as Error).message}`);
   }
-}
-
-function isGray(image: Rgba): boolean {
-  for (let p = 0; p < image.width * image.height; p++) {
-    const r = image.data[p * 4];
-    if (image.data[p * 4 + 1] !== r || image.data[p * 4 + 2] !== r) return false;
-  }
-  return true;
 }

@@ -40,7 +40,7 @@ export function loadDataset(spec: DatasetSpec): DatasetSplits {
 
 function loadFull(spec: DatasetSpec, which: 'train' | 'test'): ImageSet {
   if (spec.format === 'IDX') return loadIdxSplit(spec.uri, which);
-  if (spec.format === 'IMAGE_FOLDER') return loadImageFolderSplit(spec.uri, which);
+  if (spec.format === 'IMAGE_FOLDER') return loadImageFolderSplit(spec.uri, which, spec.inputChannels);
   return syntheticImages(
     { numClasses: spec.numClasses, channels: spec.inputChannels, size: spec.inputHeight, seed: spec.splitSeed },
     which,

@@ -1,5 +1,7 @@
+import { basename } from 'node:path';
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { searchSplit } from '../../executors/data/split';
+import { DatasetFormat } from '../../schema/enums';
 import { RegisterDatasetInput } from '../../schema/inputs';
 import { Dataset } from '../../schema/types';
 import type { Dataset as DatasetEntity } from '../entities';
@@ -15,6 +17,12 @@ export class DatasetResolver {
   @Mutation(() => Dataset, { description: 'Reads the dataset\'s shape from its files and carves the seeded search hold-out.' })
   registerDataset(@Arg('input', () => RegisterDatasetInput) input: RegisterDatasetInput, @Ctx() { services }: GraphQLContext) {
     return services.datasets.register(input);
+  }
+
+  // The stored path stays on the server (executors read it); a client sees only the folder's name.
+  @FieldResolver(() => String, { nullable: true, description: 'The name of the folder the files are in; null for SYNTHETIC. Where it is on the server is not shown.' })
+  folder(@Root() dataset: DatasetEntity): string | null {
+    return dataset.format === DatasetFormat.SYNTHETIC ? null : basename(dataset.uri);
   }
 
   @FieldResolver(() => [Int], { description: 'Training-image indices held out for the search, ascending; the seeded split reproduces them, splitDigest checks them.' })

@@ -1,7 +1,8 @@
-import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { loadIdxSplit } from '../../executors/data/idx';
-import { describeImageFolder } from '../../executors/data/image-folder';
+import { DatasetFilesError } from '../../executors/data/dataset-files';
+import type { DatasetLimits } from '../../executors/data/dataset-limits';
+import { inspectIdxFolder } from '../../executors/data/idx-inspect';
+import { MAX_CLASSES } from '../../executors/data/image-folder';
+import { describeImageFolder } from '../../executors/data/image-folder-inspect';
 import type { RegisteredDatasetSpec } from '../../executors/data/source';
 import { searchSplit } from '../../executors/data/split';
 import { DatasetFormat } from '../../schema/enums';
@@ -10,6 +11,7 @@ import type { Orm } from '../db/orm';
 import { Dataset, Project } from '../entities';
 import { badInput, userError } from '../errors';
 import * as check from '../validation';
+import { folderUnderRoots } from './dataset-roots';
 import { findOrReject } from './lookup';
 
 /** What executors are told about a stored dataset. */
@@ -28,12 +30,25 @@ export function datasetSpec(dataset: Dataset): RegisteredDatasetSpec {
   };
 }
 
-/** Runs a loader's check and turns its error into a BAD_USER_INPUT error on `field`. */
-function inspected<T>(field: string, read: () => T): T {
+/** Dataset folders are read only under `roots`, and no further than `limits` allow. */
+export interface DatasetPolicy {
+  readonly roots: readonly string[];
+  readonly limits: DatasetLimits;
+}
+
+/**
+ * Runs an inspection and turns a refusal into a BAD_USER_INPUT error on `input.path`. Its messages
+ * name files relative to the dataset folder; a bare file-system error names only its code, since
+ * Node's message would give the server path.
+ */
+async function inspected<T>(read: () => Promise<T>): Promise<T> {
   try {
-    return read();
+    return await read();
   } catch (error) {
-    throw badInput(field, (error as Error).message);
+    if (error instanceof DatasetFilesError) throw badInput('input.path', error.message);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== undefined) throw badInput('input.path', `a file of the dataset cannot be read (${code})`);
+    throw error;
   }
 }
 
@@ -49,7 +64,10 @@ interface DatasetShape {
 }
 
 export class DatasetService {
-  constructor(private readonly orm: Orm) {}
+  constructor(
+    private readonly orm: Orm,
+    private readonly policy: DatasetPolicy,
+  ) {}
 
   /**
    * Reads the dataset's shape from its files (or its synthetic spec), then carves the search
@@ -59,7 +77,7 @@ export class DatasetService {
     const name = check.name('input.name', input.name);
     const searchFraction = check.finite('input.searchFraction', input.searchFraction, 0, 0.5, true);
     const splitSeed = check.integer('input.splitSeed', input.splitSeed, 0, 0xffffffff);
-    const shape = this.inspect(input);
+    const shape = await this.inspect(input);
     if (input.classNames && input.classNames.length !== shape.numClasses) {
       throw badInput('input.classNames', `must name all ${shape.numClasses} classes (got ${input.classNames.length})`);
     }
@@ -88,7 +106,7 @@ export class DatasetService {
     return this.orm.em.fork().find(Dataset, where, { orderBy: { createdAt: 'asc', id: 'asc' } });
   }
 
-  private inspect(input: RegisterDatasetInput): DatasetShape {
+  private async inspect(input: RegisterDatasetInput): Promise<DatasetShape> {
     switch (input.format) {
       case DatasetFormat.SYNTHETIC: {
         const s = input.synthetic;
@@ -98,14 +116,14 @@ export class DatasetService {
           inputChannels: check.integer('input.synthetic.channels', s.channels, 1, 4),
           inputHeight: check.integer('input.synthetic.size', s.size, 4, 512),
           inputWidth: s.size,
-          numClasses: check.integer('input.synthetic.numClasses', s.numClasses, 2, 1000),
+          numClasses: check.integer('input.synthetic.numClasses', s.numClasses, 2, MAX_CLASSES),
           trainSize: check.integer('input.synthetic.trainSize', s.trainSize, 2, 1_000_000),
-          testSize: check.integer('input.synthetic.testSize', s.testSize, 1, 1_000_000),
+          testSize: check.integer('input.synthetic.testSize', s.testSize, 2, 1_000_000),
         };
       }
       case DatasetFormat.IMAGE_FOLDER: {
-        const folder = this.folder(input.path);
-        const shape = inspected('input.path', () => describeImageFolder(folder));
+        const folder = await this.folder(input.path);
+        const shape = await inspected(() => describeImageFolder(folder, this.policy.limits));
         return {
           uri: folder,
           inputChannels: shape.channels,
@@ -118,26 +136,23 @@ export class DatasetService {
         };
       }
       case DatasetFormat.IDX: {
-        const folder = this.folder(input.path);
-        const train = inspected('input.path', () => loadIdxSplit(folder, 'train'));
-        const test = inspected('input.path', () => loadIdxSplit(folder, 'test'));
+        const folder = await this.folder(input.path);
+        const shape = await inspected(() => inspectIdxFolder(folder, this.policy.limits));
         return {
           uri: folder,
-          inputChannels: train.channels,
-          inputHeight: train.height,
-          inputWidth: train.width,
-          numClasses: train.labels.reduce((max, label) => Math.max(max, label), 0) + 1,
-          trainSize: train.count,
-          testSize: test.count,
+          inputChannels: shape.channels,
+          inputHeight: shape.height,
+          inputWidth: shape.width,
+          numClasses: shape.numClasses,
+          trainSize: shape.trainSize,
+          testSize: shape.testSize,
         };
       }
     }
   }
 
-  private folder(path: string | null | undefined): string {
+  private folder(path: string | null | undefined): Promise<string> {
     if (!path) throw badInput('input.path', 'is required for datasets stored on disk');
-    const folder = resolve(path);
-    if (!existsSync(folder) || !statSync(folder).isDirectory()) throw badInput('input.path', `"${folder}" is not a folder`);
-    return folder;
+    return folderUnderRoots('input.path', path, this.policy.roots);
   }
 }

@@ -3,7 +3,7 @@ import type { EventBus } from '../events';
 import type { JobLedger } from '../jobs/ledger';
 import type { JobQueue } from '../jobs/queue';
 import { CandidateService } from './candidate-service';
-import { DatasetService } from './dataset-service';
+import { DatasetService, type DatasetPolicy } from './dataset-service';
 import { ExportService } from './export-service';
 import { HistoryService } from './history-service';
 import { JobService } from './job-service';
@@ -31,10 +31,11 @@ export class Services {
     readonly bus: EventBus,
     queue: JobQueue,
     readonly ledger: JobLedger,
+    datasetPolicy: DatasetPolicy,
   ) {
     this.jobs = new JobService(orm, bus, queue, ledger);
     this.projects = new ProjectService(orm);
-    this.datasets = new DatasetService(orm);
+    this.datasets = new DatasetService(orm, datasetPolicy);
     this.searchSpaces = new SearchSpaceService(orm);
     this.supernets = new SupernetService(orm, this.jobs);
     this.slimming = new SlimmingService(orm, this.jobs);

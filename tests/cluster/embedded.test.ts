@@ -36,6 +36,9 @@ describe('the embedded default on SQLite', () => {
         ortProvider: 'cpu',
         ortThreads: 1,
         latencyThreads: 1,
+        datasetRoots: ['/usr/share/datasets'],
+        datasetMaxFileMb: 2048,
+        datasetMaxImageSide: 4096,
       },
       { spawnWorker: true, log: quietLog },
     );

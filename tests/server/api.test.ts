@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
 import { DATABASES } from '../support/databases';
 import { JOB_FIELDS, seedProject, writeIdxDataset } from '../support/fixtures';
 import { TestServer } from '../support/server';
@@ -51,11 +52,11 @@ describe.each(DATABASES)('GraphQL API on %s', (kind) => {
       const register = (name: string, seed: number) =>
         server.gql(
           `mutation($p: ID!, $path: String!, $n: String!, $s: Int!) { registerDataset(input: { projectId: $p, name: $n, format: IDX, path: $path, searchFraction: 0.25, splitSeed: $s }) {
-            id format uri inputChannels inputHeight inputWidth numClasses trainSize testSize searchSize splitSeed splitDigest } }`,
+            id format folder inputChannels inputHeight inputWidth numClasses trainSize testSize searchSize splitSeed splitDigest } }`,
           { p: projectId, path, n: name, s: seed },
         );
       const { registerDataset: a } = await register('a', 7);
-      expect(a).toMatchObject({ format: 'IDX', uri: path, inputChannels: 1, inputHeight: 8, inputWidth: 8, numClasses: 10, trainSize: 200, testSize: 50, searchSize: 50 });
+      expect(a).toMatchObject({ format: 'IDX', folder: basename(path), inputChannels: 1, inputHeight: 8, inputWidth: 8, numClasses: 10, trainSize: 200, testSize: 50, searchSize: 50 });
       expect(a.splitDigest).toMatch(/^[0-9a-f]{64}$/);
       const { registerDataset: b } = await register('b', 7);
       const { registerDataset: c } = await register('c', 8);

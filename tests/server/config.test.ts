@@ -21,4 +21,12 @@ describe('configuration from the environment', () => {
     expect(() => loadConfig({ SLIMLAB_WORKER_CONCURRENCY: '0' })).toThrow(/SLIMLAB_WORKER_CONCURRENCY/);
     expect(() => loadConfig({ SLIMLAB_ORT_PROVIDER: 'tpu' })).toThrow('SLIMLAB_ORT_PROVIDER must be one of cuda, cpu (got "tpu")');
   });
+
+  it('reads the dataset roots as colon-separated absolute paths, defaulting to the data dir and /usr/share/datasets', () => {
+    expect(loadConfig({ SLIMLAB_DATA_DIR: '/srv/slimlab' }).datasetRoots).toEqual(['/srv/slimlab/datasets', '/usr/share/datasets']);
+    expect(loadConfig({ SLIMLAB_DATASET_ROOTS: '/data/a:/data/b/' }).datasetRoots).toEqual(['/data/a', '/data/b']);
+    expect(() => loadConfig({ SLIMLAB_DATASET_ROOTS: '/data/a:relative' })).toThrow(new ConfigError('SLIMLAB_DATASET_ROOTS must be colon-separated absolute paths (got "relative")'));
+    expect(loadConfig({}).datasetMaxFileMb).toBe(2048);
+    expect(() => loadConfig({ SLIMLAB_DATASET_MAX_IMAGE_SIDE: '0' })).toThrow(/SLIMLAB_DATASET_MAX_IMAGE_SIDE must be an integer between 1 and 65535/);
+  });
 });

@@ -360,7 +360,7 @@ describe('datasets', () => {
     register('images', 'IMAGE_FOLDER', root);
     const folder = await new DatasetCache(workDir('datasets')).prepare('images', endpoint);
     expect(requests.filter((line) => line.includes('/files/'))).toHaveLength(12);
-    for (const split of ['train', 'test'] as const) expect(loadImageFolderSplit(folder, split)).toEqual(loadImageFolderSplit(root, split));
+    for (const split of ['train', 'test'] as const) expect(loadImageFolderSplit(folder, split, 1)).toEqual(loadImageFolderSplit(root, split, 1));
   });
 
   it('rejects a cache folder holding an image the manifest does not list', async () => {

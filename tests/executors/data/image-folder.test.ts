@@ -3,9 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { describeImageFolder, loadImageFolderSplit } from '../../../executors/data/image-folder';
+import { loadImageFolderSplit } from '../../../executors/data/image-folder';
+import { describeImageFolder } from '../../../executors/data/image-folder-inspect';
 import { loadDataset } from '../../../executors/data/source';
 import { TestServer } from '../../support/server';
+
+const LIMITS = { maxFileBytes: 1 << 30, maxImageSide: 4096 };
 
 /** RGBA pixels where image `index` of class `label` has every pixel at a known value. */
 function rgba(size: number, value: (channel: number) => number): Buffer {
@@ -45,19 +48,20 @@ function imageFolder(classes: string[], perClass: number, color: boolean, size =
 }
 
 describe('image-folder datasets', () => {
-  it('reads a grayscale folder as one channel, labels in class-name order', () => {
+  it('reads a grayscale folder as one channel, labels in class-name order', async () => {
     const root = imageFolder(['shirt', 'bag', 'coat'], 4, false);
-    expect(describeImageFolder(root)).toEqual({ classNames: ['bag', 'coat', 'shirt'], trainSize: 12, testSize: 12, channels: 1, height: 6, width: 6 });
-    const train = loadImageFolderSplit(root, 'train');
+    expect(await describeImageFolder(root, LIMITS)).toEqual({ classNames: ['bag', 'coat', 'shirt'], trainSize: 12, testSize: 12, channels: 1, height: 6, width: 6 });
+    const train = loadImageFolderSplit(root, 'train', 1);
     expect([train.count, train.channels]).toEqual([12, 1]);
     expect(Array.from(train.labels)).toEqual([0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]);
     // 'bag' was written as label 1 (value 50 + i), image 2 of it: every pixel 52.
     expect(train.pixels[2 * 36]).toBe(52);
   });
 
-  it('reads colour PNG and JPEG as three channels in NCHW', () => {
+  it('reads colour PNG and JPEG as three channels in NCHW', async () => {
     const root = imageFolder(['a', 'b'], 2, true);
-    const train = loadImageFolderSplit(root, 'train');
+    expect((await describeImageFolder(root, LIMITS)).channels).toBe(3);
+    const train = loadImageFolderSplit(root, 'train', 3);
     expect([train.count, train.channels, train.height]).toEqual([4, 3, 6]);
     const plane = 36;
     expect([train.pixels[0], train.pixels[plane], train.pixels[2 * plane]]).toEqual([0, 10, 20]);
@@ -65,13 +69,25 @@ describe('image-folder datasets', () => {
     expect(Math.abs(jpegBlue - 21)).toBeLessThanOrEqual(2);
   });
 
-  it('names the file and the rule when the folder is wrong', () => {
+  it('names the file and the rule when the folder is wrong', async () => {
     const root = imageFolder(['a', 'b'], 2, false);
     writePng(join(root, 'test', 'b', 'big.png'), 8, () => 1);
-    expect(() => loadImageFolderSplit(root, 'test')).toThrow(/big.png: image is 8×8, the dataset's images are 6×6/);
+    expect(() => loadImageFolderSplit(root, 'test', 1)).toThrow(/big.png: image is 8×8, the dataset's images are 6×6/);
+    await expect(describeImageFolder(root, LIMITS)).rejects.toThrow('test/b/big.png is 8×8, test/a/0.png is 6×6; every image needs one size');
     mkdirSync(join(root, 'test', 'c'));
-    expect(() => describeImageFolder(root)).toThrow(/classes c are not in/);
-    expect(() => describeImageFolder(join(root, 'missing'))).toThrow(/not a readable folder/);
+    await expect(describeImageFolder(root, LIMITS)).rejects.toThrow('test has classes c that train does not');
+    expect(() => loadImageFolderSplit(join(root, 'missing'), 'train', 1)).toThrow(/not a readable folder/);
+  });
+
+  it('loads gray images into all three channels when another image is colour, and refuses colour in a gray dataset', async () => {
+    const root = imageFolder(['a', 'b'], 2, false);
+    writePng(join(root, 'test', 'b', '9.png'), 6, (c) => 100 + c);
+    expect((await describeImageFolder(root, LIMITS)).channels).toBe(3);
+    const train = loadImageFolderSplit(root, 'train', 3);
+    // Image 0 of class 'a' is gray 0, image 1 of class 'b' gray 51: each fills R, G and B.
+    expect([0, 1, 2].map((c) => train.pixels[c * 36])).toEqual([0, 0, 0]);
+    expect([0, 1, 2].map((c) => train.pixels[(3 * 3 + c) * 36])).toEqual([51, 51, 51]);
+    expect(() => loadImageFolderSplit(root, 'test', 1)).toThrow(/9.png: image is in colour; the dataset was registered with one channel/);
   });
 
   it('registers through GraphQL with its class names and loads for training', async () => {
