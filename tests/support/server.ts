@@ -5,7 +5,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { ExecutorPlugin, Logger } from '../../executors/contract';
 import { startServer, type RunningServer } from '../../server/app';
-import type { DatabaseTarget } from '../../server/config';
+import { loadLimits, type DatabaseTarget, type ServerConfig } from '../../server/config';
 import { scratchDatabase, type DatabaseKind, type ScratchDatabase } from './databases';
 
 export interface GraphQLErrorShape {
@@ -35,12 +35,13 @@ export class TestServer {
     kind: DatabaseKind,
     plugins: readonly ExecutorPlugin[] = [],
     reuse?: { database: DatabaseTarget; dataDir: string },
+    overrides: Partial<ServerConfig> = {},
   ): Promise<TestServer> {
     const scratch = reuse ? null : await scratchDatabase(kind);
     const database = reuse?.database ?? scratch!.target;
     const dataDir = reuse?.dataDir ?? mkdtempSync(join(tmpdir(), 'slimlab-data-'));
     const server = await startServer(
-      { port: 0, host: '127.0.0.1', dataDir, database, embeddedWorker: false, workerConcurrency: 2, workerToken: null, maxUploadMb: 1024, leaseSeconds: 60, ortProvider: 'cpu', ortThreads: 1, latencyThreads: 1 },
+      { port: 0, host: '127.0.0.1', dataDir, database, embeddedWorker: false, workerConcurrency: 2, workerToken: null, maxUploadMb: 1024, leaseSeconds: 60, ortProvider: 'cpu', ortThreads: 1, latencyThreads: 1, limits: loadLimits({}), ...overrides },
       { plugins, log: quietLog },
     );
     return new TestServer(server, database, dataDir, scratch);
