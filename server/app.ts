@@ -31,6 +31,9 @@ import { JobLedger } from './jobs/ledger';
 import type { JobQueue } from './jobs/queue';
 import { PgBossQueue } from './jobs/pgboss-queue';
 import { TableQueue } from './jobs/table-queue';
+import { OperationGuard } from './limits/guard';
+import { bodyErrors, guardOperations, lastErrors, notFound } from './limits/http';
+import { clientKey } from './limits/rate-limit';
 import { buildGraphQLSchema } from './schema';
 import { Services, type GraphQLContext } from './services';
 import { protocolErrors, requireWorkerToken, workerRoutes } from './worker-api';
@@ -101,8 +104,21 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   // server is closing.
   httpServer.keepAliveTimeout = 65_000;
   httpServer.headersTimeout = 66_000;
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
-  const wsCleanup = useServer({ schema, context: (): GraphQLContext => ({ services }) }, wsServer);
+  const guard = new OperationGuard(schema, config.limits);
+  // A message over maxPayload closes the socket (1009) before it is buffered, let alone parsed.
+  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.limits.maxRequestBytes });
+  const wsCleanup = useServer(
+    {
+      schema,
+      context: (): GraphQLContext => ({ services }),
+      // Returning nothing lets graphql-ws parse, validate and run the operation as before.
+      onSubscribe: (ctx, _id, payload) => {
+        const errors = guard.check(payload, clientKey(ctx.extra.request));
+        return errors.length > 0 ? errors : undefined;
+      },
+    },
+    wsServer,
+  );
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     includeStacktraceInErrorResponses: false,
@@ -117,7 +133,13 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   await apollo.start();
 
   app.get('/healthz', (_req, res) => void res.json({ ok: true }));
-  app.use('/graphql', express.json({ limit: '10mb' }), expressMiddleware(apollo, { context: async () => ({ services }) }));
+  app.use(
+    '/graphql',
+    express.json({ limit: config.limits.maxRequestBytes }),
+    bodyErrors(config.limits.maxRequestBytes),
+    guardOperations(guard),
+    expressMiddleware(apollo, { context: async () => ({ services }) }),
+  );
   const blobs = new BlobStore(join(config.dataDir, 'artifacts'));
   app.use(
     PROTOCOL_PREFIX,
@@ -128,6 +150,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   );
   app.get('/artifacts/:id', (req, res) => void serveArtifact(services, blobs, req.params.id, res));
   serveWebApp(app);
+  app.use(notFound, lastErrors(log));
 
   const reaper = setInterval(
     () => void ledger.reap().catch((error: unknown) => log.warn(`requeueing jobs whose lease expired failed: ${String(error)}`)),

@@ -29,6 +29,26 @@ export interface ServerConfig {
   readonly datasetMaxFileMb: number;
   /** The widest or tallest image a dataset may have; checked from the header, before decoding. */
   readonly datasetMaxImageSide: number;
+  readonly limits: ApiLimits;
+}
+
+/** What one GraphQL request may ask of the server; a request over any limit is refused before it runs. */
+export interface ApiLimits {
+  /** The largest JSON body of /graphql and the largest WebSocket message. */
+  readonly maxRequestBytes: number;
+  /** Checked before the query is parsed. */
+  readonly maxQueryChars: number;
+  readonly maxDepth: number;
+  /** Estimated cost of an operation: see server/limits/cost.ts. */
+  readonly maxComplexity: number;
+  readonly maxAliases: number;
+  readonly maxRootFields: number;
+  /** Field selections of an operation, each fragment counted as often as it is spread. */
+  readonly maxFields: number;
+  /** Mutations a client may send per second, on average... */
+  readonly mutationsPerSecond: number;
+  /** ...and at once after a quiet spell. */
+  readonly mutationBurst: number;
 }
 
 export class ConfigError extends Error {}
@@ -52,6 +72,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     datasetRoots: absolutePaths(env, 'SLIMLAB_DATASET_ROOTS', [resolve(dataDir, 'datasets'), '/usr/share/datasets']),
     datasetMaxFileMb: integer(env, 'SLIMLAB_DATASET_MAX_FILE_MB', 2048, 1, 1024 * 1024),
     datasetMaxImageSide: integer(env, 'SLIMLAB_DATASET_MAX_IMAGE_SIDE', 4096, 1, 65535),
+    limits: loadLimits(env),
+  };
+}
+
+/** The API's limits; with an empty environment, the defaults. */
+export function loadLimits(env: NodeJS.ProcessEnv = process.env): ApiLimits {
+  return {
+    maxRequestBytes: integer(env, 'SLIMLAB_MAX_REQUEST_KB', 1024, 1, 1024 * 1024) * 1024,
+    maxQueryChars: integer(env, 'SLIMLAB_MAX_QUERY_CHARS', 100_000, 100, 100_000_000),
+    maxDepth: integer(env, 'SLIMLAB_MAX_QUERY_DEPTH', 15, 2, 1000),
+    maxComplexity: integer(env, 'SLIMLAB_MAX_QUERY_COMPLEXITY', 20_000, 10, 1_000_000_000),
+    maxAliases: integer(env, 'SLIMLAB_MAX_ALIASES', 30, 0, 100_000),
+    maxRootFields: integer(env, 'SLIMLAB_MAX_ROOT_FIELDS', 30, 1, 100_000),
+    maxFields: integer(env, 'SLIMLAB_MAX_FIELDS', 2_000, 10, 10_000_000),
+    mutationsPerSecond: integer(env, 'SLIMLAB_MUTATIONS_PER_SECOND', 50, 1, 1_000_000),
+    mutationBurst: integer(env, 'SLIMLAB_MUTATION_BURST', 200, 1, 1_000_000),
   };
 }
 

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../../server/app';
+import { loadLimits } from '../../server/config';
 import { graphqlAt } from '../support/child';
 import { jobOf, jobWhen, queueTraining } from '../support/cluster';
 import { scratchDatabase, type ScratchDatabase } from '../support/databases';
@@ -39,6 +40,7 @@ describe('the embedded default on SQLite', () => {
         datasetRoots: ['/usr/share/datasets'],
         datasetMaxFileMb: 2048,
         datasetMaxImageSide: 4096,
+        limits: loadLimits({}),
       },
       { spawnWorker: true, log: quietLog },
     );

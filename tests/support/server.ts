@@ -5,7 +5,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { ExecutorPlugin, Logger } from '../../executors/contract';
 import { startServer, type RunningServer } from '../../server/app';
-import type { DatabaseTarget, ServerConfig } from '../../server/config';
+import { loadLimits, type DatabaseTarget, type ServerConfig } from '../../server/config';
 import { scratchDatabase, type DatabaseKind, type ScratchDatabase } from './databases';
 
 export interface GraphQLErrorShape {
@@ -58,6 +58,7 @@ export class TestServer {
         datasetRoots: [tmpdir(), '/usr/share/datasets'],
         datasetMaxFileMb: 2048,
         datasetMaxImageSide: 4096,
+        limits: loadLimits({}),
         ...overrides,
       },
       { plugins, log: quietLog },
