@@ -25,7 +25,7 @@ import { ProtocolError } from '../executors/protocol-error';
 import { Artifact, Dataset } from './entities';
 import * as protocolInput from './jobs/protocol-input';
 import { transferRoutes, type TransferDeps } from './transfer/routes';
-import { createClusterEventBus, createEventBus } from './events';
+import { createClusterEventBus, createEventBus, IN_PROCESS_OUTBOX } from './events';
 import { EventSink } from './jobs/event-sink';
 import { JobLedger } from './jobs/ledger';
 import type { JobQueue } from './jobs/queue';
@@ -81,10 +81,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const events =
     config.database.kind === 'postgresql'
       ? await createClusterEventBus({ postgresUrl: config.database.url, log })
-      : { bus: createEventBus(), close: async () => undefined };
-  const { bus } = events;
+      : { bus: createEventBus(), outbox: IN_PROCESS_OUTBOX, close: async () => undefined };
+  const { bus, outbox } = events;
   const rowLock = config.database.kind === 'postgresql' ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {};
-  const ledger = new JobLedger(orm, bus, queue, new EventSink(bus, queue, rowLock), {
+  const ledger = new JobLedger(orm, bus, outbox, queue, new EventSink(queue, rowLock), {
     leaseSeconds: config.leaseSeconds,
     rowLock,
     log,

@@ -1,4 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { createPubSub, type PubSub, type PubSubEventTarget } from '@graphql-yoga/subscription';
+import type { EntityManager } from '@mikro-orm/knex';
+import { transactionQuery } from './db/transaction-client';
+import { appendEventsWith } from './pubsub/event-log';
 import type { Logger, MetricSample } from '../executors/contract';
 import type { JobView } from './jobs/job-view';
 import { createPostgresEventTarget } from './pubsub/postgres-event-target';
@@ -28,9 +32,33 @@ type EventTopics = {
  */
 export type EventBus = PubSub<EventTopics>;
 
+/** A keyed event, as a transaction collects it to publish once it commits. */
+export interface BusEvent {
+  readonly topic: 'JOB_UPDATED' | 'TRAINING_PROGRESS' | 'SLIMMING_PROGRESS';
+  readonly key: string;
+  readonly payload: unknown;
+}
+
+/**
+ * How a transaction's events reach subscribers. `stage` runs inside the transaction: across
+ * replicas it writes them to the event log there (so they exist exactly when the rows they
+ * describe commit, and a replica killed right after its commit loses nothing); in process it
+ * keeps them. `stage` answers what is left to publish once the transaction has committed.
+ */
+export interface EventOutbox {
+  stage(em: EntityManager, events: readonly BusEvent[]): Promise<readonly BusEvent[]>;
+}
+
 /** The in-process bus: one server, or tests. */
 export function createEventBus(): EventBus {
   return createPubSub<EventTopics>();
+}
+
+/** In process, events are published after the commit. */
+export const IN_PROCESS_OUTBOX: EventOutbox = { stage: async (_em, events) => events };
+
+export function publishEvents(bus: EventBus, events: readonly BusEvent[]): void {
+  for (const { topic, key, payload } of events) (bus.publish as (topic: string, key: string, payload: unknown) => void)(topic, key, payload);
 }
 
 export interface ClusterEventBusOptions {
@@ -46,6 +74,8 @@ export interface ClusterEventBusOptions {
 
 export interface ClusterEventBus {
   readonly bus: EventBus;
+  /** Writes a transaction's events into the log in that transaction. */
+  readonly outbox: EventOutbox;
   /** Writes what is still queued, then closes the bus's connections and timers. */
   close(): Promise<void>;
 }
@@ -61,7 +91,15 @@ export async function createClusterEventBus(options: ClusterEventBusOptions): Pr
   const { target, close } = await createPostgresEventTarget({ ...options, revive: reviveDates });
   // The target carries whatever createPubSub dispatches; the topic map above is its contract.
   const eventTarget = target as PubSubEventTarget<EventTopics>;
-  return { bus: createPubSub<EventTopics>({ eventTarget }), close };
+  const outbox: EventOutbox = {
+    async stage(em, events) {
+      // Each transaction is its own origin: its rows are numbered 0, 1, … under it.
+      const pending = events.map((e, originSeq) => ({ originSeq, topic: `${e.topic}:${e.key}`, json: JSON.stringify(e.payload ?? null) }));
+      await appendEventsWith(transactionQuery(em), randomUUID(), pending);
+      return [];
+    },
+  };
+  return { bus: createPubSub<EventTopics>({ eventTarget }), outbox, close };
 }
 
 type DateFields<T> = { [K in keyof T]-?: T[K] extends Date | null ? K : never }[keyof T];
@@ -97,6 +135,10 @@ export const ALL_JOBS = '*';
  * A job change is published once, to the all-jobs key; subscriptions to one job or one project
  * filter it (server/resolvers/job-resolver.ts), so across replicas it is one event, not three.
  */
+export function jobEvent(job: JobView): BusEvent {
+  return { topic: 'JOB_UPDATED', key: ALL_JOBS, payload: job };
+}
+
 export function publishJob(bus: EventBus, job: JobView): void {
-  bus.publish('JOB_UPDATED', ALL_JOBS, job);
+  publishEvents(bus, [jobEvent(job)]);
 }

@@ -5,7 +5,7 @@ import { ProtocolError } from '../../executors/protocol-error';
 import type { ExecutorEvent, MetricSample } from '../../executors/contract';
 import { CandidateSource, RunKind, RunStatus } from '../../schema/enums';
 import { Artifact, Candidate, type Job, MetricPoint, SlimmingStep, SlimmingTrajectory, TrainingRun } from '../entities';
-import { publishJob, type EventBus } from '../events';
+import { jobEvent, type BusEvent } from '../events';
 import { jobView } from './job-view';
 import { queueCandidateMeasurement, saveLatencyMeasurement, saveLatencyTable } from './latency-events';
 import type { JobQueue } from './queue';
@@ -16,23 +16,20 @@ const METRIC_ROWS_PER_INSERT = 500;
 export type PersistedEvent = Exclude<ExecutorEvent, { type: 'log' }>;
 type EventOf<T extends PersistedEvent['type']> = Extract<PersistedEvent, { type: T }>;
 
-/** What to publish once the transaction that persisted an event has committed. */
-export type AfterCommit = () => void;
 
 /**
- * Persists what executors report inside the caller's (fenced) transaction, and says what to publish
- * once it commits. Every handler is idempotent, because a job resumed after a crash, or a report
+ * Persists what executors report inside the caller's (fenced) transaction, and answers the event
+ * to publish with it. Every handler is idempotent, because a job resumed after a crash, or a report
  * retried after a lost answer, may report the same thing again.
  */
 export class EventSink {
   constructor(
-    private readonly bus: EventBus,
     private readonly queue: JobQueue,
     /** How to lock a row for the rest of the transaction (PostgreSQL; SQLite serializes writers). */
     private readonly rowLock: { lockMode?: LockMode },
   ) {}
 
-  async handle(em: EntityManager, job: Job, event: PersistedEvent): Promise<AfterCommit | void> {
+  async handle(em: EntityManager, job: Job, event: PersistedEvent): Promise<BusEvent | void> {
     switch (event.type) {
       case 'metrics':
         return this.metrics(em, job, event);
@@ -53,7 +50,7 @@ export class EventSink {
     }
   }
 
-  private async metrics(em: EntityManager, job: Job, event: EventOf<'metrics'>): Promise<AfterCommit | void> {
+  private async metrics(em: EntityManager, job: Job, event: EventOf<'metrics'>): Promise<BusEvent | void> {
     const run = await this.runOf(em, job, event.runId);
     if (event.points.length === 0) return;
     const wallTime = new Date();
@@ -76,7 +73,7 @@ export class EventSink {
       }
     }
     if (points.length === 0) return;
-    return () => this.bus.publish('TRAINING_PROGRESS', run.id, { runId: run.id, points });
+    return { topic: 'TRAINING_PROGRESS', key: run.id, payload: { runId: run.id, points } };
   }
 
   private async checkpoint(em: EntityManager, job: Job, event: EventOf<'checkpoint'>): Promise<void> {
@@ -107,7 +104,7 @@ export class EventSink {
     await em.flush();
   }
 
-  private async slimmingStep(em: EntityManager, job: Job, event: EventOf<'slimmingStep'>): Promise<AfterCommit | void> {
+  private async slimmingStep(em: EntityManager, job: Job, event: EventOf<'slimmingStep'>): Promise<BusEvent | void> {
     const trajectory = await this.trajectoryOf(em, job, event.trajectoryId);
     const { step } = event;
     const existing = await em.findOne(SlimmingStep, { trajectory, index: step.index });
@@ -128,11 +125,11 @@ export class EventSink {
         proposals: step.proposals.map((p) => ({ ...p, screenAccuracy: p.screenAccuracy ?? null, screenedOut: p.screenedOut ?? false })),
       });
     await em.flush();
-    if (!existing) return () => this.bus.publish('SLIMMING_PROGRESS', trajectory.id, { trajectoryId: trajectory.id, stepId: saved.id });
+    if (!existing) return { topic: 'SLIMMING_PROGRESS', key: trajectory.id, payload: { trajectoryId: trajectory.id, stepId: saved.id } };
   }
 
   /** A config crossing a target; its cost is recounted here rather than trusted from the executor. */
-  private async candidate(em: EntityManager, job: Job, event: EventOf<'candidate'>): Promise<AfterCommit | void> {
+  private async candidate(em: EntityManager, job: Job, event: EventOf<'candidate'>): Promise<BusEvent | void> {
     const trajectory = await this.trajectoryOf(em, job, event.trajectoryId);
     const space = trajectory.supernet.searchSpace;
     const { architecture, options } = networkOf(space);
@@ -156,7 +153,7 @@ export class EventSink {
     });
     await em.flush();
     const measurement = await queueCandidateMeasurement(em, this.queue, trajectory, candidate);
-    if (measurement) return () => publishJob(this.bus, jobView(measurement));
+    if (measurement) return jobEvent(jobView(measurement));
   }
 
   private async evaluationStats(em: EntityManager, job: Job, event: EventOf<'evaluationStats'>): Promise<void> {

@@ -8,8 +8,8 @@ import { AttemptOutcome, JobState } from '../../schema/enums';
 import type { Orm } from '../db/orm';
 import { Artifact, Device, Executor, FINISHED_STATES, Job, JobAttempt, WorkerNode } from '../entities';
 import { notFound, userError } from '../errors';
-import { publishJob, type EventBus } from '../events';
-import type { AfterCommit, EventSink } from './event-sink';
+import { jobEvent, publishEvents, type BusEvent, type EventBus, type EventOutbox } from '../events';
+import type { EventSink } from './event-sink';
 import { jobView, type JobView } from './job-view';
 import { ProtocolError } from '../../executors/protocol-error';
 import type { JobQueue, QueueTransition } from './queue';
@@ -22,7 +22,24 @@ export interface LedgerOptions {
   readonly log: Logger;
 }
 
-type Effects = AfterCommit[];
+/** What a transaction publishes (staged in it, see EventOutbox) and does once it has committed. */
+class Effects {
+  readonly events: BusEvent[] = [];
+  readonly after: (() => void)[] = [];
+
+  publish(event: BusEvent): void {
+    this.events.push(event);
+  }
+
+  /** The job's own change goes before the events it caused. */
+  publishFirst(event: BusEvent): void {
+    this.events.unshift(event);
+  }
+
+  then(effect: () => void): void {
+    this.after.push(effect);
+  }
+}
 
 /** The longest a claim waits for work before answering "nothing" (the worker asks again). */
 export const MAX_CLAIM_WAIT_MS = 30_000;
@@ -47,6 +64,7 @@ export class JobLedger {
   constructor(
     private readonly orm: Orm,
     private readonly bus: EventBus,
+    private readonly outbox: EventOutbox,
     private readonly queue: JobQueue,
     private readonly sink: EventSink,
     private readonly options: LedgerOptions,
@@ -181,18 +199,18 @@ export class JobLedger {
         } else if (update.event.type === 'log') {
           this.options.log[update.event.level === 'warn' ? 'warn' : 'info'](`[job ${job.id}] ${update.event.message}`);
         } else {
-          const effect = await this.sink.handle(em, job, update.event);
-          if (effect) effects.push(effect);
+          const event = await this.sink.handle(em, job, update.event);
+          if (event) effects.publish(event);
           // A latency-constrained candidate queues its measurement.
-          if (update.event.type === 'candidate') effects.push(() => this.wake(job.id));
+          if (update.event.type === 'candidate') effects.then(() => this.wake(job.id));
         }
       }
       for (const [runId, points] of metrics) {
-        const effect = await this.sink.handle(em, job, { type: 'metrics', runId, points });
-        if (effect) effects.push(effect);
+        const event = await this.sink.handle(em, job, { type: 'metrics', runId, points });
+        if (event) effects.publish(event);
       }
       await em.flush();
-      if (progressed) effects.push(() => publishJob(this.bus, jobView(job)));
+      if (progressed) effects.publish(jobEvent(jobView(job)));
     });
   }
 
@@ -237,7 +255,7 @@ export class JobLedger {
         case 'released':
           Object.assign(job, { state: JobState.QUEUED, progressMessage: 'requeued: its worker stopped before it finished' });
           transition = 'released';
-          effects.push(() => this.wake(job.id));
+          effects.then(() => this.wake(job.id));
           break;
       }
       await em.nativeUpdate(
@@ -274,7 +292,7 @@ export class JobLedger {
           });
         } else {
           Object.assign(job, { state: JobState.QUEUED, progressMessage: `requeued: worker ${owner} stopped while running attempt ${job.attempts} (its lease expired)` });
-          effects.push(() => this.wake(job.id));
+          effects.then(() => this.wake(job.id));
         }
         await em.nativeUpdate(JobAttempt, { job: job.id, attempt: job.attempts }, { outcome: AttemptOutcome.EXPIRED, endedAt: now });
         await this.endLease(em, job, exhausted ? 'exhausted' : 'expired', effects);
@@ -311,7 +329,7 @@ export class JobLedger {
       }
       await em.flush();
       const view = jobView(job);
-      effects.push(() => publishJob(this.bus, view));
+      effects.publish(jobEvent(view));
       return view;
     });
   }
@@ -336,7 +354,8 @@ export class JobLedger {
       await this.queue.settle(em, job, 'retried');
       await em.flush();
       const view = jobView(job);
-      effects.push(() => publishJob(this.bus, view), () => this.wake(job.id));
+      effects.publish(jobEvent(view));
+      effects.then(() => this.wake(job.id));
       return view;
     });
   }
@@ -388,8 +407,7 @@ export class JobLedger {
           });
           await syncRunStatus(em, job);
           await em.flush();
-          const view = jobView(job);
-          effects.push(() => publishJob(this.bus, view));
+          effects.publish(jobEvent(jobView(job)));
           return {
             spec: { id: job.id, kind: job.kind, attempt: job.attempts, payload: job.payload, resumeState: job.resumeState },
             lease,
@@ -408,8 +426,7 @@ export class JobLedger {
     await syncRunStatus(em, job);
     await this.queue.settle(em, job, transition);
     await em.flush();
-    const view = jobView(job);
-    effects.unshift(() => publishJob(this.bus, view));
+    effects.publishFirst(jobEvent(jobView(job)));
   }
 
   /** A worker's executors never change after it registered, so every claim after the first reads them from memory. */
@@ -452,11 +469,18 @@ export class JobLedger {
     });
   }
 
-  /** One transaction; what it queued in `effects` runs only after it has committed. */
+  /**
+   * One transaction. Its events are staged in it (across replicas: written to the event log, so
+   * they exist exactly when its rows commit); the rest of its effects run once it has committed.
+   */
   private async transact<T>(work: (em: EntityManager, effects: Effects) => Promise<T>): Promise<T> {
-    const effects: Effects = [];
-    const result = await this.orm.em.fork().transactional((em) => work(em, effects));
-    for (const effect of effects) effect();
+    const effects = new Effects();
+    const { result, unpublished } = await this.orm.em.fork().transactional(async (em) => {
+      const result = await work(em, effects);
+      return { result, unpublished: await this.outbox.stage(em, effects.events) };
+    });
+    publishEvents(this.bus, unpublished);
+    for (const effect of effects.after) effect();
     return result;
   }
 

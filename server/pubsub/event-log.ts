@@ -65,23 +65,34 @@ export async function ensureEventLog(pool: Pool): Promise<void> {
  * database writes that precede every published event.
  */
 export async function appendEvents(pool: Pool, origin: string, events: readonly PendingEvent[]): Promise<void> {
-  await inTransaction(pool, async (client) => {
-    await client.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK]);
-    const { rows } = await client.query<{ seq: string }>(
-      `INSERT INTO ${EVENT_TABLE} (origin, origin_seq, topic, payload)
-       SELECT $1, e.origin_seq, e.topic, e.payload
-       FROM unnest($2::bigint[], $3::text[], $4::text[]) AS e(origin_seq, topic, payload)
-       ORDER BY e.origin_seq
-       ON CONFLICT (origin, origin_seq) DO NOTHING
-       RETURNING seq`,
-      [origin, events.map((e) => e.originSeq), events.map((e) => e.topic), events.map((e) => e.json)],
-    );
-    // A batch whose rows all existed was committed before (the retry of a commit whose reply was
-    // lost), and that commit notified already.
-    if (rows.length === 0) return;
-    const last = rows.reduce((max, row) => (BigInt(row.seq) > max ? BigInt(row.seq) : max), 0n);
-    await client.query('SELECT pg_notify($1, $2)', [EVENT_CHANNEL, last.toString()]);
-  });
+  await inTransaction(pool, (client) => appendEventsWith((text, values) => client.query(text, values), origin, events));
+}
+
+/**
+ * The append itself, on a connection that is inside a transaction: the bus's own, or the caller's
+ * when events must exist exactly when the rows they describe commit (a transactional outbox).
+ */
+export async function appendEventsWith(
+  query: (text: string, values: unknown[]) => Promise<{ rows: unknown[] }>,
+  origin: string,
+  events: readonly PendingEvent[],
+): Promise<void> {
+  if (events.length === 0) return;
+  await query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK]);
+  const { rows } = (await query(
+    `INSERT INTO ${EVENT_TABLE} (origin, origin_seq, topic, payload)
+     SELECT $1, e.origin_seq, e.topic, e.payload
+     FROM unnest($2::bigint[], $3::text[], $4::text[]) AS e(origin_seq, topic, payload)
+     ORDER BY e.origin_seq
+     ON CONFLICT (origin, origin_seq) DO NOTHING
+     RETURNING seq`,
+    [origin, events.map((e) => e.originSeq), events.map((e) => e.topic), events.map((e) => e.json)],
+  )) as { rows: { seq: string }[] };
+  // A batch whose rows all existed was committed before (the retry of a commit whose reply was
+  // lost), and that commit notified already.
+  if (rows.length === 0) return;
+  const last = rows.reduce((max, row) => (BigInt(row.seq) > max ? BigInt(row.seq) : max), 0n);
+  await query('SELECT pg_notify($1, $2)', [EVENT_CHANNEL, last.toString()]);
 }
 
 export async function readEventsAfter(client: ClientBase, cursor: bigint, limit: number): Promise<LoggedEvent[]> {
