@@ -35,13 +35,14 @@ export class TestServer {
     kind: DatabaseKind,
     plugins: readonly ExecutorPlugin[] = [],
     reuse?: { database: DatabaseTarget; dataDir: string },
+    log: Logger = quietLog,
   ): Promise<TestServer> {
     const scratch = reuse ? null : await scratchDatabase(kind);
     const database = reuse?.database ?? scratch!.target;
     const dataDir = reuse?.dataDir ?? mkdtempSync(join(tmpdir(), 'slimlab-data-'));
     const server = await startServer(
       { port: 0, host: '127.0.0.1', dataDir, database, embeddedWorker: false, workerConcurrency: 2, workerToken: null, maxUploadMb: 1024, leaseSeconds: 60, ortProvider: 'cpu', ortThreads: 1, latencyThreads: 1 },
-      { plugins, log: quietLog },
+      { plugins, log },
     );
     return new TestServer(server, database, dataDir, scratch);
   }
