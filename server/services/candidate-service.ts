@@ -18,7 +18,7 @@ import type { JobService } from './job-service';
 import { findOrReject } from './lookup';
 import { datasetSpec } from './dataset-service';
 import { networkOf, searchSpaceSpec, userConfig } from './search-space-service';
-import { checkTrainingRecipe } from './supernet-service';
+import { checkBatchFits, checkTrainingRecipe } from './supernet-service';
 
 export const MAX_PAGE_SIZE = 500;
 const MAX_SEEDS = 16;
@@ -116,6 +116,7 @@ export class CandidateService {
       if (dataset.numClasses !== candidate.searchSpace.numClasses) {
         throw badInput('input.datasetId', `dataset has ${dataset.numClasses} classes, the candidate's search space ${candidate.searchSpace.numClasses}`);
       }
+      checkBatchFits('input.recipe.batchSize', recipe.batchSize, dataset);
       const queued = [];
       for (const seed of input.seeds) {
         const run = em.create(TrainingRun, { project: candidate.project, kind: RunKind.RETRAIN, seed, recipe: { ...recipe }, candidateId: candidate.id });
