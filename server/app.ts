@@ -7,6 +7,7 @@ import { LockMode } from '@mikro-orm/core';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
+import { GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { randomBytes } from 'node:crypto';
@@ -36,6 +37,7 @@ import { bodyErrors, guardOperations, lastErrors, notFound } from './limits/http
 import { clientKey } from './limits/rate-limit';
 import { buildGraphQLSchema } from './schema';
 import { Services, type GraphQLContext } from './services';
+import { INTERNAL_MESSAGE, publicError } from './public-errors';
 import { protocolErrors, requireWorkerToken, workerRoutes } from './worker-api';
 import { superviseWorker, type SupervisedWorker } from './worker-supervisor';
 
@@ -116,12 +118,15 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         const errors = guard.check(payload, clientKey(ctx.extra.request));
         return errors.length > 0 ? errors : undefined;
       },
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors ? { ...result, errors: result.errors.map((error) => publicError(error.toJSON(), error, log)) } : undefined,
     },
     wsServer,
   );
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     includeStacktraceInErrorResponses: false,
+    formatError: (formatted, error) => publicError(formatted, error, log),
     // main.ts stops everything in order on SIGTERM/SIGINT (the worker first, so its jobs are handed
     // back); Apollo's own handler would stop the API under it and re-raise the signal.
     stopOnTerminationSignals: false,
@@ -148,7 +153,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     transferRoutes(transferDeps(orm, ledger, blobs, config.maxUploadMb * 1024 * 1024, log)),
     protocolErrors(log),
   );
-  app.get('/artifacts/:id', (req, res) => void serveArtifact(services, blobs, req.params.id, res));
+  app.get('/artifacts/:id', (req, res) => void serveArtifact(services, blobs, req.params.id, res, log));
   serveWebApp(app);
   app.use(notFound, lastErrors(log));
 
@@ -230,13 +235,17 @@ function transferDeps(orm: Orm, ledger: JobLedger, blobs: BlobStore, maxUploadBy
 }
 
 /** An artifact's bytes as a download named after the artifact; 400/404 with the reason otherwise. */
-async function serveArtifact(services: Services, blobs: BlobStore, id: string, res: express.Response): Promise<void> {
+async function serveArtifact(services: Services, blobs: BlobStore, id: string, res: express.Response, log: Logger): Promise<void> {
   let artifact: Artifact;
   try {
     artifact = await services.exports.artifact(id);
   } catch (error) {
-    const code = (error as { extensions?: { code?: string } }).extensions?.code;
-    res.status(code === 'NOT_FOUND' ? 404 : 400).type('text/plain').send((error as Error).message);
+    if (!(error instanceof GraphQLError)) {
+      log.warn(`serving artifact ${id} failed: ${(error as Error).stack ?? String(error)}`);
+      res.status(500).type('text/plain').send(INTERNAL_MESSAGE);
+      return;
+    }
+    res.status(error.extensions.code === 'NOT_FOUND' ? 404 : 400).type('text/plain').send(error.message);
     return;
   }
   let blob: OpenBlob;

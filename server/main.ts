@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { startServer } from './app';
 import { ConfigError, loadConfig } from './config';
+import { DatabaseUnavailableError } from './db/preflight';
 
 async function main(): Promise<void> {
   let config;
@@ -29,6 +30,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof DatabaseUnavailableError) {
+    console.error(`slimlab: ${error.message}`);
+    process.exit(1);
+  }
   console.error('slimlab: failed to start:', error);
   process.exit(1);
 });

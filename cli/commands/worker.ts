@@ -58,13 +58,13 @@ export function workerRequest(flags: WorkerFlags, env: NodeJS.ProcessEnv): Worke
 }
 
 /** Builds the requested plugins with the machine's settings (ORT provider and threads from SLIMLAB_* variables). */
-function pluginsFor(request: WorkerRequest, env: NodeJS.ProcessEnv): ExecutorPlugin[] {
+function pluginsFor(request: WorkerRequest, env: NodeJS.ProcessEnv, log: Logger): ExecutorPlugin[] {
   const provider = env.SLIMLAB_ORT_PROVIDER === 'cpu' ? 'cpu' : 'cuda';
   const threads = positive(env.SLIMLAB_ORT_THREADS, 2);
   const plugins: ExecutorPlugin[] = [];
   if (request.plugins.includes('tfjs')) plugins.push(new TfjsTrainingPlugin());
   if (request.plugins.includes('onnx')) {
-    plugins.push(new OnnxSlimmingPlugin({ provider, threads, cacheFile: resolve(request.workDir, 'cache', 'evaluations.jsonl') }));
+    plugins.push(new OnnxSlimmingPlugin({ provider, threads, cacheFile: resolve(request.workDir, 'cache', 'evaluations.jsonl'), log }));
     plugins.push(new OnnxExportPlugin({ provider, threads }));
   }
   if (request.plugins.includes('latency')) plugins.push(new LatencyProbePlugin({ provider, threads: positive(env.SLIMLAB_LATENCY_THREADS, 1) }));
@@ -78,7 +78,7 @@ function pluginsFor(request: WorkerRequest, env: NodeJS.ProcessEnv): ExecutorPlu
 export async function runWorker(request: WorkerRequest, io: Io): Promise<void> {
   const log: Logger = { info: (m) => io.err(`[worker] ${m}\n`), warn: (m) => io.err(`[worker] ${m}\n`) };
   const registry = new ExecutorRegistry();
-  for (const plugin of pluginsFor(request, io.env)) await registry.register(plugin);
+  for (const plugin of pluginsFor(request, io.env, log)) await registry.register(plugin);
   const worker = new Worker(registry, {
     servers: request.servers,
     token: request.token,

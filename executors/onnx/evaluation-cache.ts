@@ -25,14 +25,25 @@ export interface CachedEvaluation {
  */
 export class EvaluationCache {
   private readonly entries = new Map<string, CachedEvaluation>();
+  /** Lines of the file that were not an entry (a crash mid-append tears the last one); they are skipped. */
+  readonly skippedLines: number = 0;
 
-  constructor(private readonly file: string | null) {
-    if (file && existsSync(file)) {
-      for (const line of readFileSync(file, 'utf8').split('\n')) {
-        if (!line) continue;
-        const { key, value } = JSON.parse(line) as { key: string; value: CachedEvaluation };
-        this.entries.set(key, value);
-      }
+  constructor(
+    private readonly file: string | null,
+    warn: (message: string) => void = () => undefined,
+  ) {
+    if (!file || !existsSync(file)) return;
+    const content = readFileSync(file, 'utf8');
+    for (const line of content.split('\n')) {
+      if (!line) continue;
+      const entry = parseEntry(line);
+      if (entry) this.entries.set(entry.key, entry.value);
+      else this.skippedLines++;
+    }
+    // The next append would otherwise continue the torn line and be lost with it.
+    if (content && !content.endsWith('\n')) appendFileSync(file, '\n');
+    if (this.skippedLines > 0) {
+      warn(`evaluation cache ${file}: skipped ${this.skippedLines} torn or corrupt line(s), loaded ${this.entries.size} evaluation(s)`);
     }
   }
 
@@ -53,4 +64,18 @@ export class EvaluationCache {
       appendFileSync(this.file, `${JSON.stringify({ key: hashed, value })}\n`);
     }
   }
+}
+
+function parseEntry(line: string): { key: string; value: CachedEvaluation } | null {
+  let entry: { key?: unknown; value?: Partial<Record<keyof CachedEvaluation, unknown>> | null };
+  try {
+    entry = JSON.parse(line) as typeof entry;
+  } catch {
+    return null;
+  }
+  const value = entry?.value;
+  if (typeof entry?.key !== 'string' || typeof value !== 'object' || value === null) return null;
+  const { top1, top5, loss, count } = value;
+  if (![top1, top5, loss, count].every((n) => typeof n === 'number')) return null;
+  return { key: entry.key, value: { top1, top5, loss, count } as CachedEvaluation };
 }

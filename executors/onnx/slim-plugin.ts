@@ -17,7 +17,7 @@ import {
   type Score,
   type StepRecord,
 } from '../../autoslim';
-import type { ExecutorCapabilities, ExecutorPlugin, JobContext, JobKind, JobSpec } from '../contract';
+import type { ExecutorCapabilities, ExecutorPlugin, JobContext, JobKind, JobSpec, Logger } from '../contract';
 import { batches, channelStatistics } from '../data/batches';
 import { loadDataset, type RegisteredDatasetSpec } from '../data/source';
 import { resolveSearchSpace, type SearchSpaceSpec } from '../search-space';
@@ -62,6 +62,8 @@ export interface SlimPluginOptions {
   readonly threads: number;
   /** JSON-lines file of the evaluation cache; null keeps it in memory only. */
   readonly cacheFile: string | null;
+  /** Where a damaged cache file is reported. */
+  readonly log?: Logger;
 }
 
 export class OnnxSlimmingPlugin implements ExecutorPlugin {
@@ -71,7 +73,7 @@ export class OnnxSlimmingPlugin implements ExecutorPlugin {
   private readonly cache: EvaluationCache;
 
   constructor(private readonly options: SlimPluginOptions) {
-    this.cache = new EvaluationCache(options.cacheFile);
+    this.cache = new EvaluationCache(options.cacheFile, (message) => options.log?.warn(message));
   }
 
   async probe(): Promise<ExecutorCapabilities> {

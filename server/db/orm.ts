@@ -8,6 +8,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import type { DatabaseTarget } from '../config';
 import { ENTITIES } from '../entities';
+import { checkPostgres } from './preflight';
 import { POSTGRESQL_MIGRATIONS, SQLITE_MIGRATIONS } from '../../migrations';
 
 export type Orm = MikroORM<AbstractSqlDriver>;
@@ -31,11 +32,13 @@ export function ormOptions(target: DatabaseTarget): Options {
       migrationsList: target.kind === 'sqlite' ? SQLITE_MIGRATIONS : POSTGRESQL_MIGRATIONS,
     },
   };
-  return target.kind === 'sqlite' ? { ...common, dbName: target.file } : { ...common, clientUrl: target.url };
+  // checkPostgres has made sure the database exists, and no one else may create it.
+  return target.kind === 'sqlite' ? { ...common, dbName: target.file } : { ...common, clientUrl: target.url, ensureDatabase: false };
 }
 
 /** Opens the database and applies pending migrations; the schema is always current after this. */
 export async function openDatabase(target: DatabaseTarget): Promise<{ orm: Orm; applied: string[] }> {
+  if (target.kind === 'postgresql') await checkPostgres(target.url);
   const orm = await initOrm(target);
   const applied = await orm.getMigrator().up();
   return { orm, applied: applied.map((m) => m.name) };

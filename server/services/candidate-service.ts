@@ -17,8 +17,8 @@ import { checked } from './autoslim-input';
 import type { JobService } from './job-service';
 import { findOrReject } from './lookup';
 import { datasetSpec } from './dataset-service';
-import { networkOf, searchSpaceSpec } from './search-space-service';
-import { checkTrainingRecipe } from './supernet-service';
+import { networkOf, searchSpaceSpec, userConfig } from './search-space-service';
+import { checkBatchFits, checkTrainingRecipe } from './supernet-service';
 
 export const MAX_PAGE_SIZE = 500;
 const MAX_SEEDS = 16;
@@ -98,10 +98,7 @@ export class CandidateService {
   async import(input: ImportCandidateInput): Promise<Candidate> {
     return this.orm.em.fork().transactional(async (em) => {
       const space = await findOrReject(em, SearchSpace, 'search space', 'input.searchSpaceId', input.searchSpaceId);
-      const { architecture, options } = networkOf(space);
-      const structure = parseChannelList(architecture, space.maxChannels, options);
-      const channels = checked('input', () => parseChannelList(architecture, input.channels, options, structure));
-      return this.upsert(em, space, channels, CandidateSource.IMPORTED, {});
+      return this.upsert(em, space, userConfig(space, input.channels, 'input'), CandidateSource.IMPORTED, {});
     });
   }
 
@@ -119,6 +116,7 @@ export class CandidateService {
       if (dataset.numClasses !== candidate.searchSpace.numClasses) {
         throw badInput('input.datasetId', `dataset has ${dataset.numClasses} classes, the candidate's search space ${candidate.searchSpace.numClasses}`);
       }
+      checkBatchFits('input.recipe.batchSize', recipe.batchSize, dataset);
       const queued = [];
       for (const seed of input.seeds) {
         const run = em.create(TrainingRun, { project: candidate.project, kind: RunKind.RETRAIN, seed, recipe: { ...recipe }, candidateId: candidate.id });

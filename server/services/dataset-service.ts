@@ -81,6 +81,7 @@ export class DatasetService {
     if (input.classNames && input.classNames.length !== shape.numClasses) {
       throw badInput('input.classNames', `must name all ${shape.numClasses} classes (got ${input.classNames.length})`);
     }
+    input.classNames?.forEach((className, i) => check.printable(`input.classNames[${i}]`, className));
     const split = searchSplit(shape.trainSize, searchFraction, splitSeed);
     return this.orm.em.fork().transactional(async (em) => {
       const project = await findOrReject(em, Project, 'project', 'input.projectId', input.projectId);
@@ -153,6 +154,7 @@ export class DatasetService {
 
   private folder(path: string | null | undefined): Promise<string> {
     if (!path) throw badInput('input.path', 'is required for datasets stored on disk');
+    check.printable('input.path', path);
     return folderUnderRoots('input.path', path, this.policy.roots);
   }
 }

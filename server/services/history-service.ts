@@ -18,7 +18,7 @@ export class HistoryService {
   /** Each requested metric, downsampled on the server so a chart never gets more than maxPoints. */
   async history(runId: string, keys: readonly string[] | null | undefined, maxPoints: number): Promise<MetricSeriesView[]> {
     check.integer('maxPoints', maxPoints, 2, MAX_CHART_POINTS);
-    if (keys) check.list('keys', keys, 1, 100);
+    if (keys) check.list('keys', keys, 1, 100).forEach((key, i) => check.printable(`keys[${i}]`, key));
     const em = this.orm.em.fork();
     const run = await findOrReject(em, TrainingRun, 'training run', 'runId', runId);
     const names = keys ?? (await this.keys(run.id));

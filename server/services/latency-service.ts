@@ -14,7 +14,7 @@ import * as check from '../validation';
 import { checked } from './autoslim-input';
 import type { JobService } from './job-service';
 import { findOrReject } from './lookup';
-import { networkOf, searchSpaceSpec } from './search-space-service';
+import { networkOf, searchSpaceSpec, userConfig } from './search-space-service';
 
 export const MAX_GRID_POINTS = 64;
 export const MAX_TABLE_CONFIGS = 1000;
@@ -104,7 +104,7 @@ export class LatencyService {
       }
       const space = await findOrReject(em, SearchSpace, 'search space', 'input.searchSpaceId', input.searchSpaceId!);
       check.list('input.channels', input.channels!, 1);
-      return measurementJob(em, this.jobs.queue, device, space, configOf(space, input.channels!, 'input'), null, timing);
+      return measurementJob(em, this.jobs.queue, device, space, userConfig(space, input.channels!, 'input'), null, timing);
     });
     return this.jobs.announce(job);
   }

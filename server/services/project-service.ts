@@ -10,9 +10,10 @@ export class ProjectService {
 
   async create(input: CreateProjectInput): Promise<Project> {
     const name = check.name('input.name', input.name);
+    const description = check.text('input.description', input.description);
     return this.orm.em.fork().transactional(async (em) => {
       if (await em.count(Project, { name })) throw userError('CONFLICT', 'input.name', `a project named "${name}" already exists`);
-      return em.create(Project, { name, description: input.description?.trim() || null });
+      return em.create(Project, { name, description });
     });
   }
 

@@ -1,9 +1,18 @@
-import { architectureInfo, defaultChannels, parseArchitecture, type ArchitectureName, type NetworkOptions, type UnitTable } from '../../autoslim';
+import {
+  architectureInfo,
+  defaultChannels,
+  parseArchitecture,
+  parseChannelList,
+  type ArchitectureName,
+  type ChannelList,
+  type NetworkOptions,
+  type UnitTable,
+} from '../../autoslim';
 import { resolveSearchSpace, type SearchSpaceSpec } from '../../executors/search-space';
 import type { CreateSearchSpaceInput } from '../../schema/inputs';
 import type { Orm } from '../db/orm';
 import { Project, SearchSpace, type StoredUnit } from '../entities';
-import { userError } from '../errors';
+import { badInput, userError } from '../errors';
 import * as check from '../validation';
 import { checked } from './autoslim-input';
 import { findOrReject } from './lookup';
@@ -71,6 +80,28 @@ export function networkOf(space: SearchSpace): { architecture: ArchitectureName;
     architecture: parseArchitecture(space.architecture),
     options: { inputSize: space.inputSize, numClasses: space.numClasses },
   };
+}
+
+/**
+ * A channel list a user gives for a configuration of the search space (`inputPath`.channels):
+ * the architecture's rules, and the space's own: each unit is a multiple of the divisor or at its
+ * widest, as every width the search itself can pick is.
+ */
+export function userConfig(space: SearchSpace, channels: readonly number[], inputPath: string): ChannelList {
+  const { architecture, options } = networkOf(space);
+  const structure = parseChannelList(architecture, space.maxChannels, options);
+  const list = checked(inputPath, () => parseChannelList(architecture, channels, options, structure));
+  for (const unit of space.units) {
+    const slot = unit.members[0]!;
+    const width = list[slot]!;
+    if (width !== unit.max && width % space.divisor !== 0) {
+      throw badInput(
+        `${inputPath}.channels[${slot}]`,
+        `unit ${unit.name} has ${width} channels; this search space takes multiples of ${space.divisor}, or the unit's widest (${unit.max})`,
+      );
+    }
+  }
+  return list;
 }
 
 /** What executors are told about a stored search space. */

@@ -26,6 +26,14 @@ export function checkTrainingRecipe<R extends TrainingRecipeInput>(field: string
   return r;
 }
 
+/** A batch must fit in what every training draws from: the training split less the search hold-out. */
+export function checkBatchFits(field: string, batchSize: number, dataset: Dataset): void {
+  const images = dataset.trainSize - (dataset.searchSize ?? 0);
+  if (batchSize > images) {
+    throw badInput(field, `must be at most the dataset's ${images} training images (its training split less the search hold-out), got ${batchSize}`);
+  }
+}
+
 export class SupernetService {
   constructor(
     private readonly orm: Orm,
@@ -51,6 +59,7 @@ export class SupernetService {
       if (dataset.numClasses !== space.numClasses) {
         throw badInput('input.datasetId', `dataset has ${dataset.numClasses} classes, the search space ${space.numClasses}`);
       }
+      checkBatchFits('input.recipe.batchSize', recipe.batchSize, dataset);
       const run = em.create(TrainingRun, { project: space.project, kind: RunKind.SUPERNET, seed: recipe.seed, recipe: { ...recipe } });
       const supernet = em.create(Supernet, { project: space.project, name, searchSpace: space, dataset, recipe: { ...recipe }, run });
       run.supernetId = supernet.id;

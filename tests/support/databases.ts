@@ -33,6 +33,19 @@ export async function scratchDatabase(kind: DatabaseKind): Promise<ScratchDataba
   };
 }
 
+/** A PostgreSQL database URL on the test server (which need not exist), and whether it exists. */
+export function postgresUrl(database: string, password?: string): string {
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${database}`;
+  if (password) url.password = password;
+  return url.toString();
+}
+
+export async function postgresDatabaseExists(database: string): Promise<boolean> {
+  const { rows } = await withAdmin((admin) => admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]));
+  return rows.length > 0;
+}
+
 async function withAdmin<T>(work: (admin: Client) => Promise<T>): Promise<T> {
   const admin = new Client({ connectionString: ADMIN_URL });
   await admin.connect();

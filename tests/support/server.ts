@@ -36,6 +36,7 @@ export class TestServer {
     plugins: readonly ExecutorPlugin[] = [],
     reuse?: { database: DatabaseTarget; dataDir: string },
     overrides: Partial<ServerConfig> = {},
+    log: Logger = quietLog,
   ): Promise<TestServer> {
     const scratch = reuse ? null : await scratchDatabase(kind);
     const database = reuse?.database ?? scratch!.target;
@@ -61,7 +62,7 @@ export class TestServer {
         limits: loadLimits({}),
         ...overrides,
       },
-      { plugins, log: quietLog },
+      { plugins, log },
     );
     return new TestServer(server, database, dataDir, scratch);
   }
