@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { type LockMode, NotFoundError } from '@mikro-orm/core';
-import { AutoSlimError } from '../../autoslim/errors';
 import type { EntityManager } from '@mikro-orm/knex';
+import { AutoSlimError } from '../../autoslim/errors';
 import type { DeviceProfile, Logger, MetricSample } from '../../executors/contract';
 import type { ClaimResponse, HeartbeatRequest, HeartbeatResponse, JobUpdate, Lease, LeaseStatus, Outcome, RegisterRequest, RegisterResponse } from '../../executors/protocol';
+import { ProtocolError } from '../../executors/protocol-error';
 import { AttemptOutcome, JobState } from '../../schema/enums';
 import type { Orm } from '../db/orm';
 import { Artifact, Device, Executor, FINISHED_STATES, Job, JobAttempt, WorkerNode } from '../entities';
@@ -11,7 +12,6 @@ import { notFound, userError } from '../errors';
 import { jobEvent, publishEvents, type BusEvent, type EventBus, type EventOutbox } from '../events';
 import type { EventSink } from './event-sink';
 import { jobView, type JobView } from './job-view';
-import { ProtocolError } from '../../executors/protocol-error';
 import type { JobQueue, QueueTransition } from './queue';
 import { syncRunStatus } from './settle';
 
@@ -54,7 +54,7 @@ const CLAIM_RECHECK_MS = 2_000;
  * worker makes is fenced: it runs in a transaction that first locks the job row and checks the
  * caller still holds the current lease (attempt and token), so a worker presumed dead can neither
  * overwrite nor duplicate anything once its job has moved on. What subscribers see is published
- * only after the transaction commits.
+ * with the transaction (see EventOutbox), never before it commits.
  */
 export class JobLedger {
   private readonly waiters = new Set<() => void>();
