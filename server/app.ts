@@ -38,6 +38,7 @@ import { clientKey } from './limits/rate-limit';
 import { buildGraphQLSchema } from './schema';
 import { Services, type GraphQLContext } from './services';
 import { INTERNAL_MESSAGE, publicError } from './public-errors';
+import { verifyWebSocketOrigin } from './websocket-origin';
 import { protocolErrors, requireWorkerToken, workerRoutes } from './worker-api';
 import { superviseWorker, type SupervisedWorker } from './worker-supervisor';
 
@@ -108,7 +109,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   httpServer.headersTimeout = 66_000;
   const guard = new OperationGuard(schema, config.limits);
   // A message over maxPayload closes the socket (1009) before it is buffered, let alone parsed.
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.limits.maxRequestBytes });
+  const wsServer = new WebSocketServer({
+    server: httpServer,
+    path: '/graphql',
+    maxPayload: config.limits.maxRequestBytes,
+    verifyClient: verifyWebSocketOrigin(config.allowedOrigins),
+  });
   const wsCleanup = useServer(
     {
       schema,

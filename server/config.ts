@@ -30,6 +30,8 @@ export interface ServerConfig {
   /** The widest or tallest image a dataset may have; checked from the header, before decoding. */
   readonly datasetMaxImageSide: number;
   readonly limits: ApiLimits;
+  /** Origins besides the server's own whose pages may open a WebSocket to the API, e.g. a dev server's. */
+  readonly allowedOrigins: readonly string[];
 }
 
 /** What one GraphQL request may ask of the server; a request over any limit is refused before it runs. */
@@ -73,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     datasetMaxFileMb: integer(env, 'SLIMLAB_DATASET_MAX_FILE_MB', 2048, 1, 1024 * 1024),
     datasetMaxImageSide: integer(env, 'SLIMLAB_DATASET_MAX_IMAGE_SIDE', 4096, 1, 65535),
     limits: loadLimits(env),
+    allowedOrigins: origins(env, 'SLIMLAB_ALLOWED_ORIGINS'),
   };
 }
 
@@ -118,6 +121,24 @@ function token(env: NodeJS.ProcessEnv, name: string): string | null {
 }
 
 /** A colon-separated list, as PATH is written; relative entries are refused so the rule does not depend on the working directory. */
+function origins(env: NodeJS.ProcessEnv, name: string): readonly string[] {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return [];
+  return raw.split(',').map((value) => {
+    const origin = value.trim();
+    let parsed: URL | null = null;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = null;
+    }
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+      throw new ConfigError(`${name} must be comma-separated origins like https://host:port, without a path (got "${origin}")`);
+    }
+    return origin;
+  });
+}
+
 function absolutePaths(env: NodeJS.ProcessEnv, name: string, fallback: readonly string[]): readonly string[] {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;

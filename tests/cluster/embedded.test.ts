@@ -41,6 +41,7 @@ describe('the embedded default on SQLite', () => {
         datasetMaxFileMb: 2048,
         datasetMaxImageSide: 4096,
         limits: loadLimits({}),
+        allowedOrigins: [],
       },
       { spawnWorker: true, log: quietLog },
     );

@@ -15,6 +15,16 @@ describe('configuration from the environment', () => {
     expect(loadConfig({ SLIMLAB_PORT: '8080' }).port).toBe(8080);
   });
 
+  it('reads the origins allowed to open the WebSocket, and the worker token without echoing it', () => {
+    expect(loadConfig({}).allowedOrigins).toEqual([]);
+    expect(loadConfig({ SLIMLAB_ALLOWED_ORIGINS: 'http://localhost:5173, https://lab.example' }).allowedOrigins).toEqual(['http://localhost:5173', 'https://lab.example']);
+    expect(() => loadConfig({ SLIMLAB_ALLOWED_ORIGINS: 'https://lab.example/app' })).toThrow(
+      new ConfigError('SLIMLAB_ALLOWED_ORIGINS must be comma-separated origins like https://host:port, without a path (got "https://lab.example/app")'),
+    );
+    expect(loadConfig({ SLIMLAB_WORKER_TOKEN: 's'.repeat(32) }).workerToken).toBe('s'.repeat(32));
+    expect(() => loadConfig({ SLIMLAB_WORKER_TOKEN: 'short secret' })).toThrow(new ConfigError('SLIMLAB_WORKER_TOKEN must be 16 to 256 printable characters without spaces'));
+  });
+
   it('names the variable and the rule when a value is wrong', () => {
     expect(() => loadConfig({ SLIMLAB_PORT: 'eighty' })).toThrow(new ConfigError('SLIMLAB_PORT must be an integer between 0 and 65535 (got "eighty")'));
     expect(() => loadConfig({ SLIMLAB_DATABASE_URL: 'mysql://x' })).toThrow(/SLIMLAB_DATABASE_URL must start with postgres:\/\//);

@@ -60,6 +60,7 @@ export class TestServer {
         datasetMaxFileMb: 2048,
         datasetMaxImageSide: 4096,
         limits: loadLimits({}),
+        allowedOrigins: [],
         ...overrides,
       },
       { plugins, log },
