@@ -23,9 +23,10 @@ export interface WorkerOptions {
   readonly version: string;
   readonly log: Logger;
   readonly transfer: (client: ServerClient) => WorkerTransfer;
-  /** How long one claim request waits on the server for work. */
-  readonly claimWaitMs?: number;
 }
+
+/** How long one claim request waits on the server for work before the worker asks again. */
+const CLAIM_WAIT_MS = 20_000;
 
 class CancelledByUser extends Error {}
 class WorkerStopping extends Error {}
@@ -119,11 +120,10 @@ export class Worker {
   }
 
   private async claim(): Promise<ClaimResponse['job']> {
-    const waitMs = this.options.claimWaitMs ?? 20_000;
     const answer = await this.client.post<ClaimResponse>(
       '/claim',
-      { workerId: this.registration!.workerId, waitMs },
-      { while: () => !this.stopping.signal.aborted, timeoutMs: waitMs + 15_000, signal: this.stopping.signal },
+      { workerId: this.registration!.workerId, waitMs: CLAIM_WAIT_MS },
+      { while: () => !this.stopping.signal.aborted, timeoutMs: CLAIM_WAIT_MS + 15_000, signal: this.stopping.signal },
     );
     return answer.job;
   }

@@ -78,7 +78,7 @@ export class ServerClient {
   }
 }
 
-export async function readAnswer<T>(res: Response): Promise<T> {
+async function readAnswer<T>(res: Response): Promise<T> {
   const text = await res.text();
   let body: unknown;
   try {

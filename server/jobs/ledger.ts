@@ -42,7 +42,7 @@ class Effects {
 }
 
 /** The longest a claim waits for work before answering "nothing" (the worker asks again). */
-export const MAX_CLAIM_WAIT_MS = 30_000;
+const MAX_CLAIM_WAIT_MS = 30_000;
 const FORGET_WORKERS_AFTER_MS = 24 * 3600 * 1000;
 const MAX_CACHED_WORKERS = 1_000;
 /** A waiting claim looks again this often even without a wake-up, in case one was missed. */

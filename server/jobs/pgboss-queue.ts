@@ -64,7 +64,6 @@ const PEEK_SQL = `
  * row decides; pg-boss mirrors it, and where the two drifted apart this follows the row and warns.
  */
 export class PgBossQueue implements JobQueue {
-  readonly name = 'pg-boss';
   private readonly boss: PgBoss;
   private readonly queues = new Set<string>();
 

@@ -3,7 +3,7 @@
  * field, before a transaction starts, so a bad request changes nothing.
  */
 import { JOB_KINDS, type ExecutorEvent, type JobKind } from '../../executors/contract';
-import type { ExecutorRegistration, FinishRequest, HeartbeatRequest, JobUpdate, Outcome, RegisterRequest } from '../../executors/protocol';
+import type { ExecutorRegistration, HeartbeatRequest, JobUpdate, Outcome, RegisterRequest } from '../../executors/protocol';
 import { ProtocolError } from '../../executors/protocol-error';
 
 export const MAX_UPDATES_PER_REQUEST = 20_000;
@@ -97,13 +97,6 @@ export function leaseOf(body: Record<string, unknown>): { attempt: number; token
   return { attempt: integer('lease.attempt', lease.attempt, 1, 1_000_000), token: text('lease.token', lease.token, 64) };
 }
 
-/** Parses `attempt:token` from the upload's lease header. */
-export function leaseHeader(value: string | undefined): { attempt: number; token: string } {
-  const match = /^(\d{1,7}):([A-Za-z0-9_-]{1,64})$/.exec(value ?? '');
-  if (!match) throw bad('lease header', 'must be "attempt:token"');
-  return { attempt: Number(match[1]), token: match[2]! };
-}
-
 export function updatesOf(body: Record<string, unknown>): JobUpdate[] {
   return list('updates', body.updates, MAX_UPDATES_PER_REQUEST).map((u, i) => {
     const update = object(`updates[${i}]`, u);
@@ -158,5 +151,3 @@ export function outcomeOf(body: Record<string, unknown>): Outcome {
       throw bad('outcome.type', 'must be succeeded, failed, cancelled or released');
   }
 }
-
-export type { FinishRequest };

@@ -26,7 +26,6 @@ export type QueueTransition =
  * caller's transaction (`em`), so a job is queued, claimed or settled together with its rows.
  */
 export interface JobQueue {
-  readonly name: string;
   /** Queues a job whose row `em` has just persisted (flushed); may set `job.queueRef`. */
   enqueue(em: EntityManager, job: Job): Promise<void>;
   /**

@@ -9,8 +9,6 @@ import type { JobQueue } from './queue';
  * serializes writers, so the caller's conditional update is the whole claim.
  */
 export class TableQueue implements JobQueue {
-  readonly name = 'table';
-
   async enqueue(): Promise<void> {}
 
   async reserve(em: EntityManager, kinds: readonly JobKind[], devices: readonly string[]): Promise<string | null> {
