@@ -38,6 +38,7 @@ import { clientKey } from './limits/rate-limit';
 import { buildGraphQLSchema } from './schema';
 import { Services, type GraphQLContext } from './services';
 import { INTERNAL_MESSAGE, publicError } from './public-errors';
+import { loggableError } from './loggable-error';
 import { verifyWebSocketOrigin } from './websocket-origin';
 import { protocolErrors, requireWorkerToken, workerRoutes } from './worker-api';
 import { superviseWorker, type SupervisedWorker } from './worker-supervisor';
@@ -164,7 +165,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   app.use(notFound, lastErrors(log));
 
   const reaper = setInterval(
-    () => void ledger.reap().catch((error: unknown) => log.warn(`requeueing jobs whose lease expired failed: ${String(error)}`)),
+    () => void ledger.reap().catch((error: unknown) => log.warn(`requeueing jobs whose lease expired failed: ${loggableError(error)}`)),
     Math.min(5_000, config.leaseSeconds * 250),
   );
 

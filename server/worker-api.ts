@@ -1,10 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { DriverException } from '@mikro-orm/core';
 import type { Logger } from '../executors/contract';
-import type { ClaimRequest, FinishResponse, ProtocolErrorBody } from '../executors/protocol';
+import type { ClaimRequest, FinishResponse } from '../executors/protocol';
 import type { JobLedger } from './jobs/ledger';
-import { ProtocolError } from '../executors/protocol-error';
+import { asProtocolError, ProtocolError } from '../executors/protocol-error';
+import { loggableError } from './loggable-error';
 import * as input from './jobs/protocol-input';
 
 /** Batches of metric points can be large; anything bigger is refused with TOO_LARGE. */
@@ -74,25 +74,22 @@ export function workerRoutes(ledger: JobLedger): express.Router {
 /** Turns any error on a worker route into a coded JSON answer; never a stack trace or a server path. */
 export function protocolErrors(log: Logger) {
   return (error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    res.status(statusOf(error)).json(bodyOfError(error, log));
+    const answer = asProtocolError(error) ?? fromBodyParser(error) ?? internal(error, log);
+    res.status(answer.status).json(answer.toBody());
   };
 }
 
-function statusOf(error: unknown): number {
-  if (error instanceof ProtocolError) return error.status;
-  const type = (error as { type?: string }).type;
-  if (type === 'entity.too.large') return 413;
-  if (type === 'entity.parse.failed' || type === 'encoding.unsupported' || type === 'charset.unsupported') return 400;
-  return 500;
+/** express.json's refusals carry a `type`. */
+function fromBodyParser(error: unknown): ProtocolError | null {
+  const type = (error as { type?: unknown } | null)?.type;
+  if (type === 'entity.too.large') return new ProtocolError('TOO_LARGE', `request body over ${MAX_PROTOCOL_BODY}; send smaller batches`);
+  if (type === 'entity.parse.failed' || type === 'encoding.unsupported' || type === 'charset.unsupported') return new ProtocolError('BAD_REQUEST', 'body must be JSON');
+  return null;
 }
 
-function bodyOfError(error: unknown, log: Logger): ProtocolErrorBody {
-  if (error instanceof ProtocolError) return { error: { code: error.code, message: error.message } };
-  const type = (error as { type?: string }).type;
-  if (type === 'entity.too.large') return { error: { code: 'TOO_LARGE', message: `request body over ${MAX_PROTOCOL_BODY}; send smaller batches` } };
-  if (type?.startsWith('entity.') || type?.endsWith('.unsupported')) return { error: { code: 'BAD_REQUEST', message: 'body must be JSON' } };
-  log.warn(`worker route failed: ${error instanceof DriverException ? error.message : String((error as Error).stack ?? error)}`);
-  return { error: { code: 'INTERNAL', message: 'the server could not complete this request; retry' } };
+function internal(error: unknown, log: Logger): ProtocolError {
+  log.warn(`worker route failed: ${loggableError(error)}`);
+  return new ProtocolError('INTERNAL', 'the server could not complete this request; retry');
 }
 
 function bodyOf(req: Request): Record<string, unknown> {

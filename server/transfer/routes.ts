@@ -5,6 +5,7 @@ import { LEASE_HEADER, SHA256_HEADER } from '../../executors/protocol';
 import { asProtocolError, ProtocolError } from '../../executors/protocol-error';
 import { isSha256 } from '../../executors/remote/digest';
 import type { BlobStore, OpenBlob, StoredBlob } from '../artifact-store';
+import { loggableError } from '../loggable-error';
 import type { FileHashCache } from './dataset-manifest';
 import { ShippedDatasets, type DatasetLookup } from './shipped-datasets';
 
@@ -105,6 +106,6 @@ function fromExpress(error: unknown): ProtocolError | null {
 }
 
 function unexpected(error: unknown, log: Pick<Logger, 'warn'> | undefined): ProtocolError {
-  log?.warn(`worker transfer failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  log?.warn(`worker transfer failed: ${loggableError(error)}`);
   return new ProtocolError('INTERNAL', 'the server failed to handle the transfer; its log has the details');
 }
