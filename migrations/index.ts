@@ -3,10 +3,12 @@ import { Migration20261128062452 as SqliteInitial } from './sqlite/Migration2026
 import { Migration20261128070041 as SqliteExportJobs } from './sqlite/Migration20261128070041';
 import { Migration20261128071832 as SqliteLatency } from './sqlite/Migration20261128071832';
 import { Migration20261130074357 as SqliteLeases } from './sqlite/Migration20261130074357';
+import { Migration20261130101628 as SqliteAuth } from './sqlite/Migration20261130101628';
 import { Migration20261128062452 as PostgresqlInitial } from './postgresql/Migration20261128062452';
 import { Migration20261128070041 as PostgresqlExportJobs } from './postgresql/Migration20261128070041';
 import { Migration20261128071832 as PostgresqlLatency } from './postgresql/Migration20261128071832';
 import { Migration20261130074358 as PostgresqlLeases } from './postgresql/Migration20261130074358';
+import { Migration20261130101629 as PostgresqlAuth } from './postgresql/Migration20261130101629';
 
 /** Listed explicitly so migrations load the same way from TypeScript sources and compiled JS. */
 export const SQLITE_MIGRATIONS: MigrationObject[] = [
@@ -14,6 +16,7 @@ export const SQLITE_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261128070041', class: SqliteExportJobs },
   { name: 'Migration20261128071832', class: SqliteLatency },
   { name: 'Migration20261130074357', class: SqliteLeases },
+  { name: 'Migration20261130101628', class: SqliteAuth },
 ];
 
 export const POSTGRESQL_MIGRATIONS: MigrationObject[] = [
@@ -21,4 +24,5 @@ export const POSTGRESQL_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261128070041', class: PostgresqlExportJobs },
   { name: 'Migration20261128071832', class: PostgresqlLatency },
   { name: 'Migration20261130074358', class: PostgresqlLeases },
+  { name: 'Migration20261130101629', class: PostgresqlAuth },
 ];

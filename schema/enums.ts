@@ -104,6 +104,19 @@ export enum SortDirection {
   DESC = 'DESC',
 }
 
+export enum ProjectRole {
+  VIEWER = 'VIEWER',
+  EDITOR = 'EDITOR',
+  OWNER = 'OWNER',
+}
+
+export enum TokenScope {
+  READ = 'READ',
+  WRITE = 'WRITE',
+  ADMIN = 'ADMIN',
+  WORKER = 'WORKER',
+}
+
 const described: [object, string, string][] = [
   [JobKind, 'JobKind', 'What a job does; executors declare the kinds they run.'],
   [JobState, 'JobState', 'QUEUED → RUNNING → SUCCEEDED | FAILED | CANCELLED.'],
@@ -120,5 +133,7 @@ const described: [object, string, string][] = [
   [CostConvention, 'CostConvention', 'How MACs and params are counted (AUTOSLIM.md §3).'],
   [CandidateOrderField, 'CandidateOrderField', 'Leaderboard sort keys.'],
   [SortDirection, 'SortDirection', 'Ascending or descending.'],
+  [ProjectRole, 'ProjectRole', 'VIEWER reads a project; EDITOR also registers datasets and runs, cancels and retries jobs; OWNER also manages members.'],
+  [TokenScope, 'TokenScope', 'What an API token may do: READ queries; WRITE also mutations; ADMIN also manages users; WORKER only the worker protocol.'],
 ];
 for (const [enumRef, name, description] of described) registerEnumType(enumRef, { name, description });

@@ -8,8 +8,10 @@ import {
   ExportBatchNorm,
   JobKind,
   JobState,
+  ProjectRole,
   Scoring,
   SortDirection,
+  TokenScope,
 } from './enums';
 
 @InputType()
@@ -255,4 +257,29 @@ export class MeasureLatencyInput extends LatencyTimingInput {
   @Field(() => ID, { nullable: true }) candidateId?: string | null;
   @Field(() => ID, { nullable: true }) searchSpaceId?: string | null;
   @Field(() => [Int], { nullable: true }) channels?: number[] | null;
+}
+
+@InputType()
+export class SetProjectMemberInput {
+  @Field(() => ID) projectId!: string;
+  @Field(() => String, { description: 'The user\'s name.' }) user!: string;
+  @Field(() => ProjectRole) role!: ProjectRole;
+}
+
+@InputType()
+export class CreateUserInput {
+  @Field(() => String) name!: string;
+  @Field(() => String, { nullable: true, description: 'At least 10 characters; none: the user signs in only with tokens.' })
+  password?: string | null;
+  @Field(() => Boolean) admin: boolean = false;
+}
+
+@InputType()
+export class CreateTokenInput {
+  @Field(() => String) name!: string;
+  @Field(() => [TokenScope]) scopes!: TokenScope[];
+  @Field(() => String, { nullable: true, description: 'Whose token: default the caller; another user\'s needs admin.' })
+  user?: string | null;
+  @Field(() => Int, { nullable: true, description: 'Days until it stops working (1–3650); none: it never expires.' })
+  expiresInDays?: number | null;
 }

@@ -8,8 +8,10 @@ import {
   DatasetFormat,
   JobKind,
   JobState,
+  ProjectRole,
   RunKind,
   RunStatus,
+  TokenScope,
   Scoring,
 } from './enums';
 import { DateTime, JSON } from './scalars';
@@ -385,4 +387,40 @@ export class LatencyMeasurement {
   @Field(() => Boolean, { description: 'Even the last attempt was too noisy; the least noisy one is kept.' }) noisy!: boolean;
   @Field(() => Float, { nullable: true, description: 'The latest table\'s prediction, if one existed.' }) predictedMs!: number | null;
   @Field(() => DateTime) createdAt!: Date;
+}
+
+@ObjectType({ description: 'Someone who signs in; admins see and manage every project, user and token.' })
+export class User {
+  @Field(() => ID) id!: string;
+  @Field(() => String) name!: string;
+  @Field(() => Boolean) admin!: boolean;
+  @Field(() => Boolean, { description: 'Whether the user can sign in with a password (otherwise only with tokens).' }) hasPassword!: boolean;
+  @Field(() => DateTime, { nullable: true, description: 'A disabled user\'s tokens and sessions stop working.' }) disabledAt!: Date | null;
+  @Field(() => DateTime) createdAt!: Date;
+}
+
+@ObjectType({ description: 'A member of a project and their role.' })
+export class ProjectMember {
+  @Field(() => User) user!: User;
+  @Field(() => ProjectRole) role!: ProjectRole;
+  @Field(() => DateTime) createdAt!: Date;
+}
+
+@ObjectType({ description: 'An API token; the token itself is shown only once, when it is created.' })
+export class ApiToken {
+  @Field(() => ID) id!: string;
+  @Field(() => String) name!: string;
+  @Field(() => String, { description: 'The first characters of the token, to tell tokens apart.' }) prefix!: string;
+  @Field(() => [TokenScope]) scopes!: TokenScope[];
+  @Field(() => User) user!: User;
+  @Field(() => DateTime) createdAt!: Date;
+  @Field(() => DateTime, { nullable: true }) expiresAt!: Date | null;
+  @Field(() => DateTime, { nullable: true }) lastUsedAt!: Date | null;
+  @Field(() => DateTime, { nullable: true }) revokedAt!: Date | null;
+}
+
+@ObjectType({ description: 'A new token and its secret, which the server keeps only as a hash: store it now.' })
+export class CreatedToken {
+  @Field(() => ApiToken) token!: ApiToken;
+  @Field(() => String, { description: 'Send as Authorization: Bearer <secret>.' }) secret!: string;
 }

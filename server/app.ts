@@ -21,9 +21,14 @@ import { Worker } from '../executors/worker';
 import { BlobStore, type OpenBlob } from './artifact-store';
 import type { ServerConfig } from './config';
 import { openDatabase, type Orm } from './db/orm';
-import { ArtifactKind, DatasetFormat } from '../schema/enums';
+import { ArtifactKind, DatasetFormat, TokenScope } from '../schema/enums';
+import { Authenticator } from './auth/authenticator';
+import { Caller } from './auth/caller';
+import { authenticate, requireAuthentication } from './auth/http';
+import { hasScope, type Principal } from './auth/principal';
+import { authRoutes } from './auth/routes';
 import { ProtocolError } from '../executors/protocol-error';
-import { Artifact, Dataset } from './entities';
+import { Artifact, Dataset, User } from './entities';
 import * as protocolInput from './jobs/protocol-input';
 import { transferRoutes, type TransferDeps } from './transfer/routes';
 import { createClusterEventBus, createEventBus, IN_PROCESS_OUTBOX } from './events';
@@ -100,6 +105,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   // The workers this server starts itself authenticate with a token that lives only in this process and its child.
   const localToken = randomBytes(32).toString('base64url');
   const workerTokens = [localToken, ...(config.workerToken ? [config.workerToken] : [])];
+  const identities = new Authenticator(orm, log);
+  // Off (local mode): no credentials are asked for, and every request is the local admin.
+  const authenticator = config.auth ? identities : null;
+  if (config.auth && (await orm.em.fork().count(User, {})) === 0) {
+    log.warn('authentication is on and there are no users yet: create one with `slimlab admin create-user NAME --admin`');
+  }
 
   const schema = await buildGraphQLSchema(bus);
   const app = express();
@@ -116,10 +127,24 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     maxPayload: config.limits.maxRequestBytes,
     verifyClient: verifyWebSocketOrigin(config.allowedOrigins),
   });
-  const wsCleanup = useServer(
+  const wsCleanup = useServer<Record<string, unknown> | undefined, { principal: Principal }>(
     {
       schema,
-      context: (): GraphQLContext => ({ services }),
+      // The connection is refused (4403) unless connection_init carries a token, or the browser's
+      // session cookie came with the upgrade and the payload has its CSRF token.
+      onConnect: async (ctx) => {
+        const params = ctx.connectionParams ?? {};
+        const authorization = typeof params.authorization === 'string' ? params.authorization : undefined;
+        const csrf = typeof params.csrfToken === 'string' ? params.csrfToken : undefined;
+        try {
+          ctx.extra.principal = await authenticate(ctx.extra.request, authenticator, authorization, csrf);
+          return hasScope(ctx.extra.principal, TokenScope.READ);
+        } catch (error) {
+          if (error instanceof GraphQLError) return false;
+          throw error;
+        }
+      },
+      context: (ctx): GraphQLContext => ({ services, caller: new Caller(ctx.extra.principal!, orm) }),
       // Returning nothing lets graphql-ws parse, validate and run the operation as before.
       onSubscribe: (ctx, _id, payload) => {
         const errors = guard.check(payload, clientKey(ctx.extra.request));
@@ -144,23 +169,31 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   });
   await apollo.start();
 
+  // Access policy of every HTTP route: /healthz, /auth/* and the web app's files are public (the
+  // sign-in needs them); /graphql and /artifacts need a credential; /worker/v1 a worker credential.
   app.get('/healthz', (_req, res) => void res.json({ ok: true }));
+  app.use('/auth', authRoutes(authenticator, log));
   app.use(
     '/graphql',
+    requireAuthentication(authenticator),
     express.json({ limit: config.limits.maxRequestBytes }),
     bodyErrors(config.limits.maxRequestBytes),
     guardOperations(guard),
-    expressMiddleware(apollo, { context: async () => ({ services }) }),
+    expressMiddleware(apollo, { context: async ({ res }) => ({ services, caller: new Caller(res.locals.principal as Principal, orm) }) }),
   );
   const blobs = new BlobStore(join(config.dataDir, 'artifacts'));
   app.use(
     PROTOCOL_PREFIX,
-    requireWorkerToken(workerTokens),
+    requireWorkerToken(workerTokens, identities),
     workerRoutes(ledger),
     transferRoutes(transferDeps(orm, ledger, blobs, config.maxUploadMb * 1024 * 1024, log)),
     protocolErrors(log),
   );
-  app.get('/artifacts/:id', (req, res) => void serveArtifact(services, blobs, req.params.id, res, log));
+  app.get(
+    '/artifacts/:id',
+    requireAuthentication(authenticator),
+    (req, res) => void serveArtifact(services, new Caller(res.locals.principal as Principal, orm), blobs, String(req.params.id), res, log),
+  );
   serveWebApp(app);
   app.use(notFound, lastErrors(log));
 
@@ -242,17 +275,19 @@ function transferDeps(orm: Orm, ledger: JobLedger, blobs: BlobStore, maxUploadBy
 }
 
 /** An artifact's bytes as a download named after the artifact; 400/404 with the reason otherwise. */
-async function serveArtifact(services: Services, blobs: BlobStore, id: string, res: express.Response, log: Logger): Promise<void> {
+async function serveArtifact(services: Services, caller: Caller, blobs: BlobStore, id: string, res: express.Response, log: Logger): Promise<void> {
   let artifact: Artifact;
   try {
-    artifact = await services.exports.artifact(id);
+    caller.requireScope(TokenScope.READ);
+    artifact = await services.exports.artifact(caller, id);
   } catch (error) {
     if (!(error instanceof GraphQLError)) {
       log.warn(`serving artifact ${id} failed: ${(error as Error).stack ?? String(error)}`);
       res.status(500).type('text/plain').send(INTERNAL_MESSAGE);
       return;
     }
-    res.status(error.extensions.code === 'NOT_FOUND' ? 404 : 400).type('text/plain').send(error.message);
+    const status = { NOT_FOUND: 404, FORBIDDEN: 403 }[String(error.extensions.code)] ?? 400;
+    res.status(status).type('text/plain').send(error.message);
     return;
   }
   let blob: OpenBlob;

@@ -7,6 +7,8 @@ export type DatabaseTarget =
 export interface ServerConfig {
   readonly port: number;
   readonly host: string;
+  /** Users, tokens and project roles; off: every request is the local admin (loopback only). */
+  readonly auth: boolean;
   readonly dataDir: string;
   readonly database: DatabaseTarget;
   /** Spawn and supervise a worker child process that runs the executor plugins (the embedded default). */
@@ -58,9 +60,11 @@ export class ConfigError extends Error {}
 /** Reads the SLIMLAB_* environment; every variable has a default that runs on one machine. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const dataDir = resolve(env.SLIMLAB_DATA_DIR ?? './data');
+  const host = env.SLIMLAB_HOST || '127.0.0.1';
   return {
     port: integer(env, 'SLIMLAB_PORT', 4000, 0, 65535),
-    host: env.SLIMLAB_HOST ?? '0.0.0.0',
+    host,
+    auth: authMode(env, host),
     dataDir,
     database: parseDatabaseUrl(env.SLIMLAB_DATABASE_URL, dataDir),
     embeddedWorker: (env.SLIMLAB_EMBEDDED_WORKER ?? 'true') !== 'false',
@@ -102,6 +106,22 @@ export function parseDatabaseUrl(url: string | undefined, dataDir: string): Data
   throw new ConfigError(
     `SLIMLAB_DATABASE_URL must start with postgres://, postgresql:// or sqlite: (got "${url}")`,
   );
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** On when asked, and whenever the server listens beyond loopback: an open port must never be the local admin. */
+function authMode(env: NodeJS.ProcessEnv, host: string): boolean {
+  const raw = env.SLIMLAB_AUTH;
+  if (raw !== undefined && raw !== '' && raw !== 'on' && raw !== 'off') throw new ConfigError(`SLIMLAB_AUTH must be on or off (got "${raw}")`);
+  if (raw === 'off' && !isLoopback(host)) {
+    throw new ConfigError(
+      `SLIMLAB_HOST=${host} listens beyond this machine, which needs authentication: unset SLIMLAB_AUTH (or set it to on), or set SLIMLAB_HOST=127.0.0.1`,
+    );
+  }
+  return raw === 'on' || !isLoopback(host);
 }
 
 function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: readonly T[], fallback: T): T {

@@ -17,7 +17,9 @@ import { RunResolver } from './resolvers/run-resolver';
 import { SearchSpaceResolver } from './resolvers/search-space-resolver';
 import { SupernetResolver } from './resolvers/supernet-resolver';
 import { SlimmingStepResolver, TrajectoryResolver } from './resolvers/trajectory-resolver';
+import { ApiTokenResolver, ProjectMemberResolver, UserResolver } from './resolvers/user-resolver';
 import { WorkerResolver } from './resolvers/worker-resolver';
+import { enforcePolicies } from './auth/policy';
 
 export function buildGraphQLSchema(bus: EventBus): Promise<GraphQLSchema> {
   return buildSchema({
@@ -38,7 +40,11 @@ export function buildGraphQLSchema(bus: EventBus): Promise<GraphQLSchema> {
       CandidateLatencyResolver,
       TrajectoryLatencyResolver,
       ArtifactResolver,
+      UserResolver,
+      ApiTokenResolver,
+      ProjectMemberResolver,
     ],
+    globalMiddlewares: [enforcePolicies],
     pubSub: bus,
     // Inputs are validated by the services, which name the field and the rule.
     validate: false,

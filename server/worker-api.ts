@@ -3,6 +3,9 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from '../executors/contract';
 import type { ClaimRequest, FinishResponse } from '../executors/protocol';
 import type { JobLedger } from './jobs/ledger';
+import type { Authenticator } from './auth/authenticator';
+import { hasScope } from './auth/principal';
+import { TokenScope } from '../schema/enums';
 import { asProtocolError, ProtocolError } from '../executors/protocol-error';
 import { loggableError } from './loggable-error';
 import * as input from './jobs/protocol-input';
@@ -11,20 +14,22 @@ import * as input from './jobs/protocol-input';
 export const MAX_PROTOCOL_BODY = '32mb';
 
 /**
- * Access policy of every worker route: a worker token (Authorization: Bearer), compared in
- * constant time; no token is ever logged or echoed.
+ * Access policy of every worker route: a worker secret (the embedded worker's, or
+ * SLIMLAB_WORKER_TOKEN) compared in constant time, or a user's API token with scope WORKER.
+ * No token is ever logged or echoed.
  */
-export function requireWorkerToken(tokens: readonly string[]) {
+export function requireWorkerToken(tokens: readonly string[], identities: Authenticator) {
   const digests = tokens.map(digest);
+  const refused = new ProtocolError('UNAUTHENTICATED', 'a valid worker token is required (Authorization: Bearer <token>)');
   return (req: Request, _res: Response, next: NextFunction) => {
-    const header = req.get('authorization') ?? '';
-    const match = /^Bearer (\S+)$/.exec(header);
-    const presented = match ? digest(match[1]!) : null;
-    if (!presented || !digests.some((d) => timingSafeEqual(d, presented))) {
-      next(new ProtocolError('UNAUTHENTICATED', 'a valid worker token is required (Authorization: Bearer <token>)'));
-      return;
-    }
-    next();
+    const match = /^Bearer (\S+)$/.exec(req.get('authorization') ?? '');
+    if (!match) return next(refused);
+    const presented = digest(match[1]!);
+    if (digests.some((d) => timingSafeEqual(d, presented))) return next();
+    identities.fromToken(match[1]!).then(
+      (principal) => next(principal && hasScope(principal, TokenScope.WORKER) ? undefined : refused),
+      (error: unknown) => next(error),
+    );
   };
 }
 

@@ -12,6 +12,7 @@ import { SearchSpace } from './search-space';
 import { SlimmingStep, SlimmingTrajectory } from './slimming';
 import { Supernet } from './supernet';
 import { TrainingRun } from './training-run';
+import { ApiToken, ProjectMember, User, WebSession } from './user';
 import { WorkerNode } from './worker-node';
 
 export * from './artifact';
@@ -28,6 +29,7 @@ export * from './search-space';
 export * from './slimming';
 export * from './supernet';
 export * from './training-run';
+export * from './user';
 export * from './worker-node';
 
 export const ENTITIES = [
@@ -48,4 +50,8 @@ export const ENTITIES = [
   Device,
   LatencyTable,
   LatencyMeasurement,
+  User,
+  ApiToken,
+  WebSession,
+  ProjectMember,
 ];

@@ -1,11 +1,14 @@
 import type { IncomingMessage } from 'node:http';
+import { principalOfRequest } from '../auth/http';
+import { principalKey } from '../auth/principal';
 
 /**
- * Whose budget a request spends. The client's address until requests authenticate; then the
- * token's subject, so clients behind one NAT stop sharing a bucket.
+ * Whose budget a request spends: the signed-in user's (every token and browser of one user share
+ * it, and users behind one NAT do not), otherwise the client's address.
  */
 export function clientKey(request: IncomingMessage): string {
-  return request.socket.remoteAddress ?? 'unknown';
+  const principal = principalOfRequest(request);
+  return (principal && principalKey(principal)) ?? `address:${request.socket.remoteAddress ?? 'unknown'}`;
 }
 
 interface Bucket {

@@ -10,10 +10,12 @@ import {
 } from '../../schema/inputs';
 import { Candidate, CandidateConnection, Job, SearchSpace, SlimmingTrajectory, TrainingRun } from '../../schema/types';
 import type { Candidate as CandidateEntity } from '../entities';
+import { Access } from '../auth/policy';
 import type { GraphQLContext } from '../services';
 
 @Resolver(() => Candidate)
 export class CandidateResolver {
+  @Access('READ')
   @Query(() => CandidateConnection, { description: 'The leaderboard: filtered, sorted, cursor-paginated.' })
   candidates(
     @Arg('filter', () => CandidateFilter, { defaultValue: {} }) filter: CandidateFilter,
@@ -21,40 +23,45 @@ export class CandidateResolver {
     orderBy: CandidateOrder,
     @Arg('first', () => Int, { defaultValue: 50 }) first: number,
     @Arg('after', () => String, { nullable: true }) after: string | null,
-    @Ctx() { services }: GraphQLContext,
+    @Ctx() { services, caller }: GraphQLContext,
   ) {
-    return services.candidates.list(filter, orderBy, first, after);
+    return services.candidates.list(caller, filter, orderBy, first, after);
   }
 
+  @Access('READ')
   @Query(() => Candidate)
-  candidate(@Arg('id', () => ID) id: string, @Ctx() { services }: GraphQLContext) {
-    return services.candidates.get(id);
+  candidate(@Arg('id', () => ID) id: string, @Ctx() { services, caller }: GraphQLContext) {
+    return services.candidates.get(caller, id);
   }
 
+  @Access('WRITE')
   @Mutation(() => [Candidate], { description: 'Uniform width-multiplier baselines, the comparison AutoSlim must win.' })
   createUniformCandidates(
     @Arg('input', () => CreateUniformCandidatesInput) input: CreateUniformCandidatesInput,
-    @Ctx() { services }: GraphQLContext,
+    @Ctx() { services, caller }: GraphQLContext,
   ) {
-    return services.candidates.createUniform(input);
+    return services.candidates.createUniform(caller, input);
   }
 
+  @Access('WRITE')
   @Mutation(() => Candidate)
-  importCandidate(@Arg('input', () => ImportCandidateInput) input: ImportCandidateInput, @Ctx() { services }: GraphQLContext) {
-    return services.candidates.import(input);
+  importCandidate(@Arg('input', () => ImportCandidateInput) input: ImportCandidateInput, @Ctx() { services, caller }: GraphQLContext) {
+    return services.candidates.import(caller, input);
   }
 
+  @Access('WRITE')
   @Mutation(() => [Job], { description: 'Queues one RETRAIN job (and training run) per seed.' })
-  retrainCandidate(@Arg('input', () => RetrainCandidateInput) input: RetrainCandidateInput, @Ctx() { services }: GraphQLContext) {
-    return services.candidates.retrain(input);
+  retrainCandidate(@Arg('input', () => RetrainCandidateInput) input: RetrainCandidateInput, @Ctx() { services, caller }: GraphQLContext) {
+    return services.candidates.retrain(caller, input);
   }
 
+  @Access('WRITE')
   @Mutation(() => Job, {
     description:
       'Queues an EXPORT job: the candidate as a standalone ONNX file with recalibrated BN. Its result names the artifact; download it from Artifact.downloadUrl.',
   })
-  exportCandidate(@Arg('input', () => ExportCandidateInput) input: ExportCandidateInput, @Ctx() { services }: GraphQLContext) {
-    return services.exports.exportCandidate(input);
+  exportCandidate(@Arg('input', () => ExportCandidateInput) input: ExportCandidateInput, @Ctx() { services, caller }: GraphQLContext) {
+    return services.exports.exportCandidate(caller, input);
   }
 
   @FieldResolver(() => [TrainingRun])
@@ -63,12 +70,12 @@ export class CandidateResolver {
   }
 
   @FieldResolver(() => SearchSpace)
-  searchSpace(@Root() candidate: CandidateEntity, @Ctx() { services }: GraphQLContext) {
-    return services.searchSpaces.get(candidate.searchSpace.id);
+  searchSpace(@Root() candidate: CandidateEntity, @Ctx() { services, caller }: GraphQLContext) {
+    return services.searchSpaces.get(caller, candidate.searchSpace.id);
   }
 
   @FieldResolver(() => SlimmingTrajectory, { nullable: true })
-  trajectory(@Root() candidate: CandidateEntity, @Ctx() { services }: GraphQLContext) {
-    return candidate.trajectory ? services.slimming.getTrajectory(candidate.trajectory.id) : null;
+  trajectory(@Root() candidate: CandidateEntity, @Ctx() { services, caller }: GraphQLContext) {
+    return candidate.trajectory ? services.slimming.getTrajectory(caller, candidate.trajectory.id) : null;
   }
 }

@@ -5,18 +5,21 @@ import { DatasetFormat } from '../../schema/enums';
 import { RegisterDatasetInput } from '../../schema/inputs';
 import { Dataset } from '../../schema/types';
 import type { Dataset as DatasetEntity } from '../entities';
+import { Access } from '../auth/policy';
 import type { GraphQLContext } from '../services';
 
 @Resolver(() => Dataset)
 export class DatasetResolver {
+  @Access('READ')
   @Query(() => [Dataset])
-  datasets(@Arg('projectId', () => ID, { nullable: true }) projectId: string | null, @Ctx() { services }: GraphQLContext) {
-    return services.datasets.list(projectId);
+  datasets(@Arg('projectId', () => ID, { nullable: true }) projectId: string | null, @Ctx() { services, caller }: GraphQLContext) {
+    return services.datasets.list(caller, projectId);
   }
 
+  @Access('WRITE')
   @Mutation(() => Dataset, { description: 'Reads the dataset\'s shape from its files and carves the seeded search hold-out.' })
-  registerDataset(@Arg('input', () => RegisterDatasetInput) input: RegisterDatasetInput, @Ctx() { services }: GraphQLContext) {
-    return services.datasets.register(input);
+  registerDataset(@Arg('input', () => RegisterDatasetInput) input: RegisterDatasetInput, @Ctx() { services, caller }: GraphQLContext) {
+    return services.datasets.register(caller, input);
   }
 
   // The stored path stays on the server (executors read it); a client sees only the folder's name.

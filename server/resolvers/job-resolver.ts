@@ -4,35 +4,41 @@ import { Executor, Job, JobAttempt, Worker } from '../../schema/types';
 import { Executor as ExecutorEntity } from '../entities';
 import { ALL_JOBS } from '../events';
 import type { JobView } from '../jobs/job-view';
+import { Access } from '../auth/policy';
 import type { GraphQLContext } from '../services';
 import { uuid } from '../validation';
 
 @Resolver(() => Job)
 export class JobResolver {
+  @Access('READ')
   @Query(() => [Job], { description: 'Newest first.' })
   jobs(
     @Arg('filter', () => JobFilter, { defaultValue: {} }) filter: JobFilter,
     @Arg('first', () => Int, { defaultValue: 100 }) first: number,
-    @Ctx() { services }: GraphQLContext,
+    @Ctx() { services, caller }: GraphQLContext,
   ) {
-    return services.jobs.list(filter, first);
+    return services.jobs.list(caller, filter, first);
   }
 
+  @Access('READ')
   @Query(() => Job)
-  job(@Arg('id', () => ID) id: string, @Ctx() { services }: GraphQLContext) {
-    return services.jobs.get(id);
+  job(@Arg('id', () => ID) id: string, @Ctx() { services, caller }: GraphQLContext) {
+    return services.jobs.get(caller, id);
   }
 
+  @Access('WRITE')
   @Mutation(() => Job, { description: 'Cancels a queued job at once; a running one is aborted and becomes CANCELLED when it stops.' })
-  cancelJob(@Arg('id', () => ID) id: string, @Ctx() { services }: GraphQLContext) {
-    return services.jobs.cancel(id);
+  cancelJob(@Arg('id', () => ID) id: string, @Ctx() { services, caller }: GraphQLContext) {
+    return services.jobs.cancel(caller, id);
   }
 
+  @Access('WRITE')
   @Mutation(() => Job, { description: 'Requeues a FAILED or CANCELLED job; it resumes from its last saved state.' })
-  retryJob(@Arg('id', () => ID) id: string, @Ctx() { services }: GraphQLContext) {
-    return services.jobs.retry(id);
+  retryJob(@Arg('id', () => ID) id: string, @Ctx() { services, caller }: GraphQLContext) {
+    return services.jobs.retry(caller, id);
   }
 
+  @Access('READ')
   @Query(() => [Executor])
   executors(@Ctx() { services }: GraphQLContext) {
     return services.orm.em.fork().find(ExecutorEntity, {}, { orderBy: { lastSeenAt: 'desc' } });
@@ -56,6 +62,7 @@ export class JobResolver {
     return services.jobs.waitingReason(job);
   }
 
+  @Access('READ')
   @Subscription(() => Job, {
     description: 'Every change of a job: of one job, of a project\'s jobs, or (no argument) of all jobs.',
     topics: 'JOB_UPDATED',
@@ -66,8 +73,10 @@ export class JobResolver {
       if (projectId) uuid('projectId', projectId);
       return ALL_JOBS;
     },
-    filter: ({ payload, args }: { payload: JobView; args: { jobId?: string | null; projectId?: string | null } }) =>
-      (!args.jobId || payload.id === args.jobId) && (!args.projectId || payload.projectId === args.projectId),
+    filter: async ({ payload, args, context }: { payload: JobView; args: { jobId?: string | null; projectId?: string | null }; context: GraphQLContext }) =>
+      (!args.jobId || payload.id === args.jobId) &&
+      (!args.projectId || payload.projectId === args.projectId) &&
+      (await context.caller.roleIn(payload.projectId)) !== null,
   })
   jobUpdated(
     @Root() job: JobView,

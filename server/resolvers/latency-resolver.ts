@@ -17,15 +17,18 @@ import {
   LatencyTable as TableEntity,
   type SlimmingTrajectory as TrajectoryEntity,
 } from '../entities';
+import { Access } from '../auth/policy';
 import type { GraphQLContext } from '../services';
 
 @Resolver(() => Device)
 export class DeviceResolver {
+  @Access('READ')
   @Query(() => [Device], { description: 'Devices latency probes measure on, most recently seen first.' })
   devices(@Ctx() { services }: GraphQLContext) {
     return services.latency.devices();
   }
 
+  @Access('READ')
   @Query(() => Device)
   device(@Arg('id', () => ID) id: string, @Ctx() { services }: GraphQLContext) {
     return services.latency.device(id);
@@ -34,33 +37,37 @@ export class DeviceResolver {
 
 @Resolver(() => LatencyTable)
 export class LatencyResolver {
+  @Access('READ')
   @Query(() => LatencyTable, { nullable: true, description: 'A device\'s latency table of a search space: the latest, or the given version; null when none is built.' })
   latencyTable(
     @Arg('deviceId', () => ID) deviceId: string,
     @Arg('searchSpaceId', () => ID) searchSpaceId: string,
     @Arg('version', () => Int, { nullable: true }) version: number | null,
-    @Ctx() { services }: GraphQLContext,
+    @Ctx() { services, caller }: GraphQLContext,
   ) {
-    return services.latency.table(deviceId, searchSpaceId, version);
+    return services.latency.table(caller, deviceId, searchSpaceId, version);
   }
 
+  @Access('READ')
   @Query(() => [LatencyTable], { description: 'Every version, oldest first.' })
   latencyTables(
     @Arg('deviceId', () => ID, { nullable: true }) deviceId: string | null,
     @Arg('searchSpaceId', () => ID, { nullable: true }) searchSpaceId: string | null,
-    @Ctx() { services }: GraphQLContext,
+    @Ctx() { services, caller }: GraphQLContext,
   ) {
-    return services.latency.tables(deviceId, searchSpaceId);
+    return services.latency.tables(caller, deviceId, searchSpaceId);
   }
 
+  @Access('WRITE')
   @Mutation(() => Job, { description: 'Queues the PROFILE_LATENCY job that builds and validates a latency table on the device.' })
-  buildLatencyTable(@Arg('input', () => BuildLatencyTableInput) input: BuildLatencyTableInput, @Ctx() { services }: GraphQLContext) {
-    return services.latency.buildTable(input);
+  buildLatencyTable(@Arg('input', () => BuildLatencyTableInput) input: BuildLatencyTableInput, @Ctx() { services, caller }: GraphQLContext) {
+    return services.latency.buildTable(caller, input);
   }
 
+  @Access('WRITE')
   @Mutation(() => Job, { description: 'Queues the PROFILE_LATENCY job that times one config (a candidate, or a channel list) on the device.' })
-  measureLatency(@Arg('input', () => MeasureLatencyInput) input: MeasureLatencyInput, @Ctx() { services }: GraphQLContext) {
-    return services.latency.measure(input);
+  measureLatency(@Arg('input', () => MeasureLatencyInput) input: MeasureLatencyInput, @Ctx() { services, caller }: GraphQLContext) {
+    return services.latency.measure(caller, input);
   }
 
   @FieldResolver(() => Device)
@@ -69,8 +76,8 @@ export class LatencyResolver {
   }
 
   @FieldResolver(() => SearchSpace)
-  searchSpace(@Root() table: TableEntity, @Ctx() { services }: GraphQLContext) {
-    return services.searchSpaces.get(table.searchSpace.id);
+  searchSpace(@Root() table: TableEntity, @Ctx() { services, caller }: GraphQLContext) {
+    return services.searchSpaces.get(caller, table.searchSpace.id);
   }
 
   @FieldResolver(() => Artifact, { description: 'The table itself: every block\'s grid, as JSON.' })
@@ -99,8 +106,8 @@ export class LatencyMeasurementResolver {
   }
 
   @FieldResolver(() => Candidate, { nullable: true })
-  candidate(@Root() measurement: MeasurementEntity, @Ctx() { services }: GraphQLContext) {
-    return measurement.candidate ? services.candidates.get(measurement.candidate.id) : null;
+  candidate(@Root() measurement: MeasurementEntity, @Ctx() { services, caller }: GraphQLContext) {
+    return measurement.candidate ? services.candidates.get(caller, measurement.candidate.id) : null;
   }
 }
 

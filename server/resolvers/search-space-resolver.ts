@@ -12,30 +12,36 @@ import { CreateSearchSpaceInput } from '../../schema/inputs';
 import { Architecture, Profile, SearchSpace } from '../../schema/types';
 import { badInput } from '../errors';
 import { checked } from '../services/autoslim-input';
+import { Access } from '../auth/policy';
 import type { GraphQLContext } from '../services';
 
 @Resolver(() => SearchSpace)
 export class SearchSpaceResolver {
+  @Access('READ')
   @Query(() => [SearchSpace])
-  searchSpaces(@Arg('projectId', () => ID, { nullable: true }) projectId: string | null, @Ctx() { services }: GraphQLContext) {
-    return services.searchSpaces.list(projectId);
+  searchSpaces(@Arg('projectId', () => ID, { nullable: true }) projectId: string | null, @Ctx() { services, caller }: GraphQLContext) {
+    return services.searchSpaces.list(caller, projectId);
   }
 
+  @Access('READ')
   @Query(() => SearchSpace)
-  searchSpace(@Arg('id', () => ID) id: string, @Ctx() { services }: GraphQLContext) {
-    return services.searchSpaces.get(id);
+  searchSpace(@Arg('id', () => ID) id: string, @Ctx() { services, caller }: GraphQLContext) {
+    return services.searchSpaces.get(caller, id);
   }
 
+  @Access('WRITE')
   @Mutation(() => SearchSpace, { description: 'Derives the channel-unit table; see searchSpace { units }.' })
-  createSearchSpace(@Arg('input', () => CreateSearchSpaceInput) input: CreateSearchSpaceInput, @Ctx() { services }: GraphQLContext) {
-    return services.searchSpaces.create(input);
+  createSearchSpace(@Arg('input', () => CreateSearchSpaceInput) input: CreateSearchSpaceInput, @Ctx() { services, caller }: GraphQLContext) {
+    return services.searchSpaces.create(caller, input);
   }
 
+  @Access('READ')
   @Query(() => [Architecture])
   architectures() {
     return ARCHITECTURE_NAMES.map(architectureInfo);
   }
 
+  @Access('READ')
   @Query(() => Profile, { description: 'MACs and params of a channel list (default: the 1.0x list), per layer too.' })
   profile(
     @Arg('architecture', () => String) architecture: string,

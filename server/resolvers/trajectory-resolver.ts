@@ -2,20 +2,28 @@ import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscript
 import type { SlimmingStepEvent } from '../events';
 import { StartSlimmingInput } from '../../schema/inputs';
 import { Candidate, Job, ProposalScore, SlimmingStep, SlimmingTrajectory, Supernet } from '../../schema/types';
-import { Candidate as CandidateEntity, type SlimmingStep as SlimmingStepEntity, type SlimmingTrajectory as TrajectoryEntity } from '../entities';
+import {
+  Candidate as CandidateEntity,
+  SlimmingTrajectory as SlimmingTrajectoryEntity,
+  type SlimmingStep as SlimmingStepEntity,
+  type SlimmingTrajectory as TrajectoryEntity,
+} from '../entities';
+import { Access } from '../auth/policy';
 import type { GraphQLContext } from '../services';
 import { uuid } from '../validation';
 
 @Resolver(() => SlimmingTrajectory)
 export class TrajectoryResolver {
+  @Access('READ')
   @Query(() => SlimmingTrajectory)
-  trajectory(@Arg('id', () => ID) id: string, @Ctx() { services }: GraphQLContext) {
-    return services.slimming.getTrajectory(id);
+  trajectory(@Arg('id', () => ID) id: string, @Ctx() { services, caller }: GraphQLContext) {
+    return services.slimming.getTrajectory(caller, id);
   }
 
+  @Access('WRITE')
   @Mutation(() => Job, { description: 'Creates a trajectory and queues the SLIM job that walks the supernet down greedily.' })
-  startSlimming(@Arg('input', () => StartSlimmingInput) input: StartSlimmingInput, @Ctx() { services }: GraphQLContext) {
-    return services.slimming.start(input);
+  startSlimming(@Arg('input', () => StartSlimmingInput) input: StartSlimmingInput, @Ctx() { services, caller }: GraphQLContext) {
+    return services.slimming.start(caller, input);
   }
 
   @FieldResolver(() => [SlimmingStep], { description: 'In greedy order; step 0 is the widest config.' })
@@ -29,14 +37,18 @@ export class TrajectoryResolver {
   }
 
   @FieldResolver(() => Supernet)
-  supernet(@Root() trajectory: TrajectoryEntity, @Ctx() { services }: GraphQLContext) {
-    return services.supernets.get(trajectory.supernet.id);
+  supernet(@Root() trajectory: TrajectoryEntity, @Ctx() { services, caller }: GraphQLContext) {
+    return services.supernets.get(caller, trajectory.supernet.id);
   }
 
+  @Access('READ')
   @Subscription(() => SlimmingStep, {
     description: 'One event per greedy step of a trajectory, as it is persisted.',
     topics: 'SLIMMING_PROGRESS',
     topicId: ({ args }) => uuid('trajectoryId', (args as { trajectoryId: string }).trajectoryId),
+    // A trajectory of a project the caller cannot see is silent, as one that does not exist is.
+    filter: ({ args, context }: { args: { trajectoryId: string }; context: GraphQLContext }) =>
+      context.caller.mayRead(SlimmingTrajectoryEntity, args.trajectoryId),
   })
   async slimmingProgress(
     @Root() event: SlimmingStepEvent,

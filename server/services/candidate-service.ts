@@ -1,6 +1,6 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/core';
 import { configHash, defaultChannels, parseChannelList, profile, type ChannelList } from '../../autoslim';
-import { CandidateOrderField, CandidateSource, JobKind, RunKind, SortDirection } from '../../schema/enums';
+import { CandidateOrderField, CandidateSource, JobKind, ProjectRole, RunKind, SortDirection } from '../../schema/enums';
 import type {
   CandidateFilter,
   CandidateOrder,
@@ -15,7 +15,8 @@ import type { JobView } from '../jobs/job-view';
 import * as check from '../validation';
 import { checked } from './autoslim-input';
 import type { JobService } from './job-service';
-import { findOrReject } from './lookup';
+import { findInProject, inReadableProjects } from './lookup';
+import type { Caller } from '../auth/caller';
 import { datasetSpec } from './dataset-service';
 import { networkOf, searchSpaceSpec, userConfig } from './search-space-service';
 import { checkBatchFits, checkTrainingRecipe } from './supernet-service';
@@ -53,11 +54,11 @@ export class CandidateService {
   ) {}
 
   /** Keyset pagination: a page is stable under inserts elsewhere in the order. */
-  async list(filter: CandidateFilter, order: CandidateOrder, first: number, after: string | null | undefined): Promise<CandidatePage> {
+  async list(caller: Caller, filter: CandidateFilter, order: CandidateOrder, first: number, after: string | null | undefined): Promise<CandidatePage> {
     check.integer('first', first, 1, MAX_PAGE_SIZE);
     const column = COLUMNS[order.field];
     const ascending = order.direction === SortDirection.ASC;
-    const where = this.filterQuery(filter);
+    const where = { ...(await inReadableProjects(caller, 'filter.projectId', filter.projectId)), ...filterQuery(filter) } as FilterQuery<Candidate>;
     const em = this.orm.em.fork();
     const totalCount = await em.count(Candidate, where);
     const page = after ? { $and: [where, afterCursor(column, ascending, decodeCursor(after))] } : where;
@@ -70,15 +71,15 @@ export class CandidateService {
     return { edges, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null }, totalCount };
   }
 
-  get(id: string): Promise<Candidate> {
-    return findOrReject(this.orm.em.fork(), Candidate, 'candidate', 'id', id);
+  get(caller: Caller, id: string): Promise<Candidate> {
+    return findInProject(this.orm.em.fork(), caller, ProjectRole.VIEWER, Candidate, 'candidate', 'id', id);
   }
 
   /** Uniform width-multiplier baselines; asking twice for one width returns the same candidate. */
-  async createUniform(input: CreateUniformCandidatesInput): Promise<Candidate[]> {
+  async createUniform(caller: Caller, input: CreateUniformCandidatesInput): Promise<Candidate[]> {
     check.list('input.widths', input.widths, 1, 64);
     return this.orm.em.fork().transactional(async (em) => {
-      const space = await findOrReject(em, SearchSpace, 'search space', 'input.searchSpaceId', input.searchSpaceId);
+      const space = await findInProject(em, caller, ProjectRole.EDITOR, SearchSpace, 'search space', 'input.searchSpaceId', input.searchSpaceId);
       const { architecture, options } = networkOf(space);
       const structure = parseChannelList(architecture, space.maxChannels, options);
       const lists = input.widths.map((width, i) =>
@@ -95,23 +96,23 @@ export class CandidateService {
     });
   }
 
-  async import(input: ImportCandidateInput): Promise<Candidate> {
+  async import(caller: Caller, input: ImportCandidateInput): Promise<Candidate> {
     return this.orm.em.fork().transactional(async (em) => {
-      const space = await findOrReject(em, SearchSpace, 'search space', 'input.searchSpaceId', input.searchSpaceId);
+      const space = await findInProject(em, caller, ProjectRole.EDITOR, SearchSpace, 'search space', 'input.searchSpaceId', input.searchSpaceId);
       return this.upsert(em, space, userConfig(space, input.channels, 'input'), CandidateSource.IMPORTED, {});
     });
   }
 
   /** One RETRAIN job and training run per seed, created together. */
-  async retrain(input: RetrainCandidateInput): Promise<JobView[]> {
+  async retrain(caller: Caller, input: RetrainCandidateInput): Promise<JobView[]> {
     check.list('input.seeds', input.seeds, 1, MAX_SEEDS);
     input.seeds.forEach((seed, i) => check.integer(`input.seeds[${i}]`, seed, 0, 0xffffffff));
     if (new Set(input.seeds).size !== input.seeds.length) throw badInput('input.seeds', 'must not repeat a seed');
     const recipe = checkTrainingRecipe('input.recipe', { ...input.recipe });
     const jobs = await this.orm.em.fork().transactional(async (em) => {
-      const candidate = await findOrReject(em, Candidate, 'candidate', 'input.candidateId', input.candidateId);
+      const candidate = await findInProject(em, caller, ProjectRole.EDITOR, Candidate, 'candidate', 'input.candidateId', input.candidateId);
       await em.populate(candidate, ['searchSpace']);
-      const dataset = await findOrReject(em, Dataset, 'dataset', 'input.datasetId', input.datasetId);
+      const dataset = await findInProject(em, caller, ProjectRole.VIEWER, Dataset, 'dataset', 'input.datasetId', input.datasetId);
       if (dataset.project.id !== candidate.project.id) throw badInput('input.datasetId', 'dataset belongs to another project than the candidate');
       if (dataset.numClasses !== candidate.searchSpace.numClasses) {
         throw badInput('input.datasetId', `dataset has ${dataset.numClasses} classes, the candidate's search space ${candidate.searchSpace.numClasses}`);
@@ -171,16 +172,16 @@ export class CandidateService {
     });
   }
 
-  private filterQuery(filter: CandidateFilter): FilterQuery<Candidate> {
-    const where: Record<string, unknown> = {};
-    if (filter.projectId) where.project = check.uuid('filter.projectId', filter.projectId);
-    if (filter.searchSpaceId) where.searchSpace = check.uuid('filter.searchSpaceId', filter.searchSpaceId);
-    if (filter.trajectoryId) where.trajectory = check.uuid('filter.trajectoryId', filter.trajectoryId);
-    if (filter.source) where.source = filter.source;
-    if (filter.maxMacs != null) where.macs = { $lte: check.finite('filter.maxMacs', filter.maxMacs, 0, Number.MAX_VALUE) };
-    if (filter.maxParams != null) where.params = { $lte: check.finite('filter.maxParams', filter.maxParams, 0, Number.MAX_VALUE) };
-    return where as FilterQuery<Candidate>;
-  }
+}
+
+function filterQuery(filter: CandidateFilter): Record<string, unknown> {
+  const where: Record<string, unknown> = {};
+  if (filter.searchSpaceId) where.searchSpace = check.uuid('filter.searchSpaceId', filter.searchSpaceId);
+  if (filter.trajectoryId) where.trajectory = check.uuid('filter.trajectoryId', filter.trajectoryId);
+  if (filter.source) where.source = filter.source;
+  if (filter.maxMacs != null) where.macs = { $lte: check.finite('filter.maxMacs', filter.maxMacs, 0, Number.MAX_VALUE) };
+  if (filter.maxParams != null) where.params = { $lte: check.finite('filter.maxParams', filter.maxParams, 0, Number.MAX_VALUE) };
+  return where;
 }
 
 function encodeCursor(column: SortColumn, node: Candidate): string {

@@ -5,14 +5,15 @@ import { MAX_CLASSES } from '../../executors/data/image-folder';
 import { describeImageFolder } from '../../executors/data/image-folder-inspect';
 import type { RegisteredDatasetSpec } from '../../executors/data/source';
 import { searchSplit } from '../../executors/data/split';
-import { DatasetFormat } from '../../schema/enums';
+import { DatasetFormat, ProjectRole } from '../../schema/enums';
 import type { RegisterDatasetInput } from '../../schema/inputs';
 import type { Orm } from '../db/orm';
-import { Dataset, Project } from '../entities';
+import { Dataset } from '../entities';
 import { badInput, userError } from '../errors';
 import * as check from '../validation';
 import { folderUnderRoots } from './dataset-roots';
-import { findOrReject } from './lookup';
+import { findProject, inReadableProjects } from './lookup';
+import type { Caller } from '../auth/caller';
 
 /** What executors are told about a stored dataset. */
 export function datasetSpec(dataset: Dataset): RegisteredDatasetSpec {
@@ -73,7 +74,7 @@ export class DatasetService {
    * Reads the dataset's shape from its files (or its synthetic spec), then carves the search
    * hold-out, and stores both with the seed and digest that reproduce the split.
    */
-  async register(input: RegisterDatasetInput): Promise<Dataset> {
+  async register(caller: Caller, input: RegisterDatasetInput): Promise<Dataset> {
     const name = check.name('input.name', input.name);
     const searchFraction = check.finite('input.searchFraction', input.searchFraction, 0, 0.5, true);
     const splitSeed = check.integer('input.splitSeed', input.splitSeed, 0, 0xffffffff);
@@ -84,7 +85,7 @@ export class DatasetService {
     input.classNames?.forEach((className, i) => check.printable(`input.classNames[${i}]`, className));
     const split = searchSplit(shape.trainSize, searchFraction, splitSeed);
     return this.orm.em.fork().transactional(async (em) => {
-      const project = await findOrReject(em, Project, 'project', 'input.projectId', input.projectId);
+      const project = await findProject(em, caller, ProjectRole.EDITOR, 'input.projectId', input.projectId);
       if (await em.count(Dataset, { project, name })) {
         throw userError('CONFLICT', 'input.name', `project already has a dataset named "${name}"`);
       }
@@ -102,8 +103,8 @@ export class DatasetService {
     });
   }
 
-  list(projectId: string | null | undefined): Promise<Dataset[]> {
-    const where = projectId ? { project: check.uuid('projectId', projectId) } : {};
+  async list(caller: Caller, projectId: string | null | undefined): Promise<Dataset[]> {
+    const where = await inReadableProjects(caller, 'projectId', projectId);
     return this.orm.em.fork().find(Dataset, where, { orderBy: { createdAt: 'asc', id: 'asc' } });
   }
 

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { ExportBatchNorm, JobKind, RunKind, RunStatus } from '../../schema/enums';
+import { ExportBatchNorm, JobKind, ProjectRole, RunKind, RunStatus } from '../../schema/enums';
 import type { ExportCandidateInput } from '../../schema/inputs';
 import type { Orm } from '../db/orm';
 import { Artifact, Candidate, Dataset, Job, Supernet, TrainingRun } from '../entities';
@@ -8,7 +8,8 @@ import type { JobView } from '../jobs/job-view';
 import * as check from '../validation';
 import type { JobService } from './job-service';
 import { datasetSpec } from './dataset-service';
-import { findOrReject } from './lookup';
+import { findInProject } from './lookup';
+import type { Caller } from '../auth/caller';
 import { searchSpaceSpec } from './search-space-service';
 
 const MAX_CALIBRATION_IMAGES = 65_536;
@@ -27,15 +28,15 @@ export class ExportService {
     private readonly jobs: JobService,
   ) {}
 
-  async exportCandidate(input: ExportCandidateInput): Promise<JobView> {
+  async exportCandidate(caller: Caller, input: ExportCandidateInput): Promise<JobView> {
     const calibrationImages = check.integer('input.calibrationImages', input.calibrationImages, 2, MAX_CALIBRATION_IMAGES);
     const calibrationSeed = check.integer('input.calibrationSeed', input.calibrationSeed, 0, 0xffffffff);
     if (input.runId && input.supernetId) throw badInput('input.runId', 'give runId or supernetId, not both');
     const job = await this.orm.em.fork().transactional(async (em) => {
-      const candidate = await findOrReject(em, Candidate, 'candidate', 'input.candidateId', input.candidateId);
+      const candidate = await findInProject(em, caller, ProjectRole.EDITOR, Candidate, 'candidate', 'input.candidateId', input.candidateId);
       await em.populate(candidate, ['searchSpace', 'trajectory.supernet']);
-      const source = input.runId ? await retrainedWeights(em, candidate, input.runId) : await supernetWeights(em, candidate, input.supernetId);
-      const dataset = input.datasetId ? await findOrReject(em, Dataset, 'dataset', 'input.datasetId', input.datasetId) : source.dataset;
+      const source = input.runId ? await retrainedWeights(em, caller, candidate, input.runId) : await supernetWeights(em, caller, candidate, input.supernetId);
+      const dataset = input.datasetId ? await findInProject(em, caller, ProjectRole.VIEWER, Dataset, 'dataset', 'input.datasetId', input.datasetId) : source.dataset;
       if (dataset.project.id !== candidate.project.id) throw badInput('input.datasetId', 'dataset belongs to another project than the candidate');
       if (dataset.numClasses !== candidate.searchSpace.numClasses || dataset.inputHeight !== candidate.searchSpace.inputSize) {
         throw badInput('input.datasetId', "dataset's images or classes do not match the candidate's search space");
@@ -64,13 +65,13 @@ export class ExportService {
     return this.jobs.announce(job);
   }
 
-  artifact(id: string): Promise<Artifact> {
-    return findOrReject(this.orm.em.fork(), Artifact, 'artifact', 'id', id);
+  artifact(caller: Caller, id: string): Promise<Artifact> {
+    return findInProject(this.orm.em.fork(), caller, ProjectRole.VIEWER, Artifact, 'artifact', 'id', id);
   }
 }
 
-async function retrainedWeights(em: EntityManager, candidate: Candidate, runId: string): Promise<WeightsSource> {
-  const run = await findOrReject(em, TrainingRun, 'training run', 'input.runId', runId);
+async function retrainedWeights(em: EntityManager, caller: Caller, candidate: Candidate, runId: string): Promise<WeightsSource> {
+  const run = await findInProject(em, caller, ProjectRole.VIEWER, TrainingRun, 'training run', 'input.runId', runId);
   if (run.kind !== RunKind.RETRAIN || run.candidateId !== candidate.id) throw badInput('input.runId', 'must be a retraining run of this candidate');
   if (run.status !== RunStatus.FINISHED || !run.checkpoint) {
     throw userError('FAILED_PRECONDITION', 'input.runId', `the run is ${run.status}; only a finished run's final weights can be exported`);
@@ -83,10 +84,10 @@ async function retrainedWeights(em: EntityManager, candidate: Candidate, runId: 
   return { weights: 'retrained', checkpoint: run.checkpoint, dataset };
 }
 
-async function supernetWeights(em: EntityManager, candidate: Candidate, supernetId: string | null | undefined): Promise<WeightsSource> {
+async function supernetWeights(em: EntityManager, caller: Caller, candidate: Candidate, supernetId: string | null | undefined): Promise<WeightsSource> {
   let supernet: Supernet;
   if (supernetId) {
-    supernet = await findOrReject(em, Supernet, 'supernet', 'input.supernetId', supernetId);
+    supernet = await findInProject(em, caller, ProjectRole.VIEWER, Supernet, 'supernet', 'input.supernetId', supernetId);
     if (supernet.searchSpace.id !== candidate.searchSpace.id) throw badInput('input.supernetId', "must be a supernet of the candidate's search space");
   } else if (candidate.trajectory) {
     supernet = candidate.trajectory.supernet;

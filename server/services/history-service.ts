@@ -2,7 +2,9 @@ import type { Orm } from '../db/orm';
 import { MetricPoint, TrainingRun } from '../entities';
 import * as check from '../validation';
 import { downsample } from './downsample';
-import { findOrReject } from './lookup';
+import { findInProject } from './lookup';
+import type { Caller } from '../auth/caller';
+import { ProjectRole } from '../../schema/enums';
 
 export const MAX_CHART_POINTS = 10_000;
 
@@ -16,11 +18,11 @@ export class HistoryService {
   constructor(private readonly orm: Orm) {}
 
   /** Each requested metric, downsampled on the server so a chart never gets more than maxPoints. */
-  async history(runId: string, keys: readonly string[] | null | undefined, maxPoints: number): Promise<MetricSeriesView[]> {
+  async history(caller: Caller, runId: string, keys: readonly string[] | null | undefined, maxPoints: number): Promise<MetricSeriesView[]> {
     check.integer('maxPoints', maxPoints, 2, MAX_CHART_POINTS);
     if (keys) check.list('keys', keys, 1, 100).forEach((key, i) => check.printable(`keys[${i}]`, key));
     const em = this.orm.em.fork();
-    const run = await findOrReject(em, TrainingRun, 'training run', 'runId', runId);
+    const run = await findInProject(em, caller, ProjectRole.VIEWER, TrainingRun, 'training run', 'runId', runId);
     const names = keys ?? (await this.keys(run.id));
     const series: MetricSeriesView[] = [];
     for (const key of names) {
@@ -31,6 +33,7 @@ export class HistoryService {
     return series;
   }
 
+  /** The metric names of a run the caller has already been allowed to see. */
   async keys(runId: string): Promise<string[]> {
     const rows = await this.orm.em
       .fork()

@@ -1,3 +1,4 @@
+import type { Caller } from '../auth/caller';
 import type { Orm } from '../db/orm';
 import type { EventBus } from '../events';
 import type { JobLedger } from '../jobs/ledger';
@@ -12,6 +13,7 @@ import { ProjectService } from './project-service';
 import { SearchSpaceService } from './search-space-service';
 import { SlimmingService } from './slimming-service';
 import { SupernetService } from './supernet-service';
+import { UserService } from './user-service';
 
 /** The domain operations, one service per aggregate; resolvers only validate and call these. */
 export class Services {
@@ -25,6 +27,7 @@ export class Services {
   readonly exports: ExportService;
   readonly history: HistoryService;
   readonly latency: LatencyService;
+  readonly users: UserService;
 
   constructor(
     readonly orm: Orm,
@@ -43,9 +46,12 @@ export class Services {
     this.exports = new ExportService(orm, this.jobs);
     this.history = new HistoryService(orm);
     this.latency = new LatencyService(orm, this.jobs);
+    this.users = new UserService(orm);
   }
 }
 
 export interface GraphQLContext {
   readonly services: Services;
+  /** Who asks, and what they may touch. */
+  readonly caller: Caller;
 }

@@ -1,15 +1,16 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import type { JobKind } from '../../executors/contract';
-import { JobState } from '../../schema/enums';
+import { JobState, ProjectRole } from '../../schema/enums';
 import type { Orm } from '../db/orm';
 import { Executor, Job, JobAttempt, WorkerNode } from '../entities';
-import { notFound } from '../errors';
 import { publishJob, type EventBus } from '../events';
 import type { JobLedger } from '../jobs/ledger';
 import { jobView, type JobView } from '../jobs/job-view';
 import { queueJob, type NewJob } from '../jobs/new-job';
 import type { JobQueue } from '../jobs/queue';
 import * as check from '../validation';
+import type { Caller } from '../auth/caller';
+import { findInProject, inReadableProjects } from './lookup';
 
 export const MAX_JOBS_PER_PAGE = 500;
 
@@ -48,28 +49,25 @@ export class JobService {
     return view;
   }
 
-  async get(id: string): Promise<JobView> {
-    const job = await this.orm.em.fork().findOne(Job, check.uuid('id', id));
-    if (!job) throw notFound('id', 'job', id);
-    return jobView(job);
+  async get(caller: Caller, id: string, need = ProjectRole.VIEWER): Promise<JobView> {
+    return jobView(await findInProject(this.orm.em.fork(), caller, need, Job, 'job', 'id', id));
   }
 
-  async list(filter: { projectId?: string | null; state?: JobState | null; kind?: JobKind | null }, first: number): Promise<JobView[]> {
+  async list(caller: Caller, filter: { projectId?: string | null; state?: JobState | null; kind?: JobKind | null }, first: number): Promise<JobView[]> {
     check.integer('first', first, 1, MAX_JOBS_PER_PAGE);
-    const where: Record<string, unknown> = {};
-    if (filter.projectId) where.project = check.uuid('filter.projectId', filter.projectId);
+    const where = await inReadableProjects(caller, 'filter.projectId', filter.projectId);
     if (filter.state) where.state = filter.state;
     if (filter.kind) where.kind = filter.kind;
     const jobs = await this.orm.em.fork().find(Job, where, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: first });
     return jobs.map(jobView);
   }
 
-  cancel(id: string): Promise<JobView> {
-    return this.ledger.cancel(check.uuid('id', id));
+  async cancel(caller: Caller, id: string): Promise<JobView> {
+    return this.ledger.cancel((await this.get(caller, id, ProjectRole.EDITOR)).id);
   }
 
-  retry(id: string): Promise<JobView> {
-    return this.ledger.retry(check.uuid('id', id));
+  async retry(caller: Caller, id: string): Promise<JobView> {
+    return this.ledger.retry((await this.get(caller, id, ProjectRole.EDITOR)).id);
   }
 
   async workers(online: boolean | null): Promise<WorkerView[]> {
@@ -86,8 +84,10 @@ export class JobService {
     return this.orm.em.fork().find(Executor, { workerId }, { orderBy: { name: 'asc' } });
   }
 
-  async runningOn(workerId: string): Promise<JobView[]> {
-    return (await this.orm.em.fork().find(Job, { workerId, state: JobState.RUNNING }, { orderBy: { startedAt: 'asc' } })).map(jobView);
+  /** The running jobs of a worker that the caller may see; a worker is shared, its jobs are not. */
+  async runningOn(caller: Caller, workerId: string): Promise<JobView[]> {
+    const where = { ...(await inReadableProjects(caller, 'projectId', null)), workerId, state: JobState.RUNNING };
+    return (await this.orm.em.fork().find(Job, where, { orderBy: { startedAt: 'asc' } })).map(jobView);
   }
 
   attemptsOf(jobId: string): Promise<JobAttempt[]> {

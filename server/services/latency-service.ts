@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/knex';
 import { configHash, parseChannelList, type ChannelList } from '../../autoslim';
 import type { LatencyPayload } from '../../executors/latency/plugin';
 import { MIN_TIMED_RUNS, MIN_WARMUP_RUNS } from '../../executors/latency/measure';
-import { JobKind } from '../../schema/enums';
+import { JobKind, ProjectRole } from '../../schema/enums';
 import type { BuildLatencyTableInput, MeasureLatencyInput } from '../../schema/inputs';
 import type { Orm } from '../db/orm';
 import { Candidate, Device, type Job, LatencyMeasurement, LatencyTable, SearchSpace } from '../entities';
@@ -13,7 +13,8 @@ import type { JobQueue } from '../jobs/queue';
 import * as check from '../validation';
 import { checked } from './autoslim-input';
 import type { JobService } from './job-service';
-import { findOrReject } from './lookup';
+import { findInProject, findOrReject, inReadableProjects } from './lookup';
+import type { Caller } from '../auth/caller';
 import { networkOf, searchSpaceSpec, userConfig } from './search-space-service';
 
 export const MAX_GRID_POINTS = 64;
@@ -44,16 +45,19 @@ export class LatencyService {
   }
 
   /** The given version, or the latest, of a device's table for a search space; null when none is built. */
-  table(deviceId: string, searchSpaceId: string, version: number | null | undefined): Promise<LatencyTable | null> {
-    const where = { device: check.uuid('deviceId', deviceId), searchSpace: check.uuid('searchSpaceId', searchSpaceId) };
+  async table(caller: Caller, deviceId: string, searchSpaceId: string, version: number | null | undefined): Promise<LatencyTable | null> {
+    const space = await findInProject(this.orm.em.fork(), caller, ProjectRole.VIEWER, SearchSpace, 'search space', 'searchSpaceId', searchSpaceId);
+    const where = { device: check.uuid('deviceId', deviceId), searchSpace: space.id };
     if (version != null) return this.orm.em.fork().findOne(LatencyTable, { ...where, version: check.integer('version', version, 1) });
     return this.orm.em.fork().findOne(LatencyTable, where, { orderBy: { version: 'desc' } });
   }
 
-  tables(deviceId: string | null, searchSpaceId: string | null): Promise<LatencyTable[]> {
-    const where: Record<string, string> = {};
+  /** Tables of the search spaces the caller may read. */
+  async tables(caller: Caller, deviceId: string | null, searchSpaceId: string | null): Promise<LatencyTable[]> {
+    const readable = await inReadableProjects(caller, 'projectId', null);
+    const where: Record<string, unknown> = { searchSpace: readable.project === undefined ? {} : { project: readable.project } };
     if (deviceId) where.device = check.uuid('deviceId', deviceId);
-    if (searchSpaceId) where.searchSpace = check.uuid('searchSpaceId', searchSpaceId);
+    if (searchSpaceId) where.searchSpace = { ...(where.searchSpace as object), id: check.uuid('searchSpaceId', searchSpaceId) };
     return this.orm.em.fork().find(LatencyTable, where, { orderBy: { createdAt: 'asc', id: 'asc' } });
   }
 
@@ -61,7 +65,7 @@ export class LatencyService {
     return this.orm.em.fork().find(LatencyMeasurement, { candidate: candidateId }, { orderBy: { createdAt: 'asc', id: 'asc' } });
   }
 
-  async buildTable(input: BuildLatencyTableInput): Promise<JobView> {
+  async buildTable(caller: Caller, input: BuildLatencyTableInput): Promise<JobView> {
     const timing = checkedTiming(input);
     const gridPoints = input.gridPoints == null ? null : check.integer('input.gridPoints', input.gridPoints, 2, MAX_GRID_POINTS);
     const calibrationConfigs = check.integer('input.calibrationConfigs', input.calibrationConfigs, 2, MAX_TABLE_CONFIGS);
@@ -70,7 +74,7 @@ export class LatencyService {
     const seed = check.integer('input.seed', input.seed, 0, 0xffffffff);
     const job = await this.orm.em.fork().transactional(async (em) => {
       const device = await findOrReject(em, Device, 'device', 'input.deviceId', input.deviceId);
-      const space = await findOrReject(em, SearchSpace, 'search space', 'input.searchSpaceId', input.searchSpaceId);
+      const space = await findInProject(em, caller, ProjectRole.EDITOR, SearchSpace, 'search space', 'input.searchSpaceId', input.searchSpaceId);
       const payload: LatencyPayload = {
         task: 'table',
         searchSpaceId: space.id,
@@ -87,7 +91,7 @@ export class LatencyService {
     return this.jobs.announce(job);
   }
 
-  async measure(input: MeasureLatencyInput): Promise<JobView> {
+  async measure(caller: Caller, input: MeasureLatencyInput): Promise<JobView> {
     const timing = checkedTiming(input);
     if (input.candidateId && (input.searchSpaceId || input.channels)) {
       throw badInput('input.candidateId', 'give either candidateId, or searchSpaceId and channels, not both');
@@ -97,12 +101,12 @@ export class LatencyService {
     const job = await this.orm.em.fork().transactional(async (em) => {
       const device = await findOrReject(em, Device, 'device', 'input.deviceId', input.deviceId);
       if (input.candidateId) {
-        const candidate = await findOrReject(em, Candidate, 'candidate', 'input.candidateId', input.candidateId);
+        const candidate = await findInProject(em, caller, ProjectRole.EDITOR, Candidate, 'candidate', 'input.candidateId', input.candidateId);
         await em.populate(candidate, ['searchSpace']);
         const channels = configOf(candidate.searchSpace, candidate.channels, 'input.candidateId');
         return measurementJob(em, this.jobs.queue, device, candidate.searchSpace, channels, candidate, timing);
       }
-      const space = await findOrReject(em, SearchSpace, 'search space', 'input.searchSpaceId', input.searchSpaceId!);
+      const space = await findInProject(em, caller, ProjectRole.EDITOR, SearchSpace, 'search space', 'input.searchSpaceId', input.searchSpaceId!);
       check.list('input.channels', input.channels!, 1);
       return measurementJob(em, this.jobs.queue, device, space, userConfig(space, input.channels!, 'input'), null, timing);
     });

@@ -11,16 +11,18 @@ import {
 import { resolveSearchSpace, type SearchSpaceSpec } from '../../executors/search-space';
 import type { CreateSearchSpaceInput } from '../../schema/inputs';
 import type { Orm } from '../db/orm';
-import { Project, SearchSpace, type StoredUnit } from '../entities';
+import { ProjectRole } from '../../schema/enums';
+import { SearchSpace, type StoredUnit } from '../entities';
 import { badInput, userError } from '../errors';
 import * as check from '../validation';
 import { checked } from './autoslim-input';
-import { findOrReject } from './lookup';
+import { findInProject, findProject, inReadableProjects } from './lookup';
+import type { Caller } from '../auth/caller';
 
 export class SearchSpaceService {
   constructor(private readonly orm: Orm) {}
 
-  async create(input: CreateSearchSpaceInput): Promise<SearchSpace> {
+  async create(caller: Caller, input: CreateSearchSpaceInput): Promise<SearchSpace> {
     const name = check.name('input.name', input.name);
     const architecture = checked('input', () => parseArchitecture(input.architecture));
     const info = architectureInfo(architecture);
@@ -45,7 +47,7 @@ export class SearchSpaceService {
     const spec: SearchSpaceSpec = { architecture, ...options, maxChannels, groups, divisor, unitOverrides };
     const { table } = checked('input', () => resolveSearchSpace(spec));
     return this.orm.em.fork().transactional(async (em) => {
-      const project = await findOrReject(em, Project, 'project', 'input.projectId', input.projectId);
+      const project = await findProject(em, caller, ProjectRole.EDITOR, 'input.projectId', input.projectId);
       if (await em.count(SearchSpace, { project, name })) {
         throw userError('CONFLICT', 'input.name', `project already has a search space named "${name}"`);
       }
@@ -64,13 +66,13 @@ export class SearchSpaceService {
     });
   }
 
-  list(projectId: string | null | undefined): Promise<SearchSpace[]> {
-    const where = projectId ? { project: check.uuid('projectId', projectId) } : {};
+  async list(caller: Caller, projectId: string | null | undefined): Promise<SearchSpace[]> {
+    const where = await inReadableProjects(caller, 'projectId', projectId);
     return this.orm.em.fork().find(SearchSpace, where, { orderBy: { createdAt: 'asc', id: 'asc' } });
   }
 
-  get(id: string): Promise<SearchSpace> {
-    return findOrReject(this.orm.em.fork(), SearchSpace, 'search space', 'id', id);
+  get(caller: Caller, id: string): Promise<SearchSpace> {
+    return findInProject(this.orm.em.fork(), caller, ProjectRole.VIEWER, SearchSpace, 'search space', 'id', id);
   }
 }
 

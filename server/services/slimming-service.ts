@@ -1,4 +1,4 @@
-import { BnMode, CostConstraint, JobKind, Scoring } from '../../schema/enums';
+import { BnMode, CostConstraint, JobKind, ProjectRole, Scoring } from '../../schema/enums';
 import type { StartSlimmingInput } from '../../schema/inputs';
 import type { Orm } from '../db/orm';
 import { SlimmingStep, SlimmingTrajectory, Supernet } from '../entities';
@@ -8,7 +8,8 @@ import * as check from '../validation';
 import type { JobService } from './job-service';
 import { datasetSpec } from './dataset-service';
 import { tableForSlimming } from './latency-service';
-import { findOrReject } from './lookup';
+import { findInProject } from './lookup';
+import type { Caller } from '../auth/caller';
 import { searchSpaceSpec } from './search-space-service';
 
 export const MAX_TARGETS = 64;
@@ -20,7 +21,7 @@ export class SlimmingService {
   ) {}
 
   /** Creates the trajectory and its SLIM job in one transaction. */
-  async start(input: StartSlimmingInput): Promise<JobView> {
+  async start(caller: Caller, input: StartSlimmingInput): Promise<JobView> {
     check.list('input.targets', input.targets, 1, MAX_TARGETS);
     input.targets.forEach((t, i) => check.finite(`input.targets[${i}]`, t, 0, Number.MAX_SAFE_INTEGER, true));
     const targets = [...new Set(input.targets)].sort((a, b) => b - a);
@@ -38,7 +39,7 @@ export class SlimmingService {
       );
     }
     const job = await this.orm.em.fork().transactional(async (em) => {
-      const supernet = await findOrReject(em, Supernet, 'supernet', 'input.supernetId', input.supernetId);
+      const supernet = await findInProject(em, caller, ProjectRole.EDITOR, Supernet, 'supernet', 'input.supernetId', input.supernetId);
       await em.populate(supernet, ['run.checkpoint', 'dataset', 'searchSpace']);
       const checkpoint = supernet.run.checkpoint;
       if (!checkpoint) {
@@ -70,13 +71,13 @@ export class SlimmingService {
     return this.jobs.announce(job);
   }
 
-  getTrajectory(id: string): Promise<SlimmingTrajectory> {
-    return findOrReject(this.orm.em.fork(), SlimmingTrajectory, 'trajectory', 'id', id);
+  getTrajectory(caller: Caller, id: string): Promise<SlimmingTrajectory> {
+    return findInProject(this.orm.em.fork(), caller, ProjectRole.VIEWER, SlimmingTrajectory, 'trajectory', 'id', id);
   }
 
-  listTrajectories(supernetId: string | null | undefined): Promise<SlimmingTrajectory[]> {
-    const where = supernetId ? { supernet: check.uuid('supernetId', supernetId) } : {};
-    return this.orm.em.fork().find(SlimmingTrajectory, where, { orderBy: { createdAt: 'asc', id: 'asc' } });
+  /** The trajectories of a supernet the caller has already been allowed to see. */
+  listTrajectories(supernetId: string): Promise<SlimmingTrajectory[]> {
+    return this.orm.em.fork().find(SlimmingTrajectory, { supernet: supernetId }, { orderBy: { createdAt: 'asc', id: 'asc' } });
   }
 
   steps(trajectoryId: string): Promise<SlimmingStep[]> {

@@ -1,5 +1,5 @@
 import type { TrainingRecipeInput, TrainSupernetInput } from '../../schema/inputs';
-import { JobKind, RunKind } from '../../schema/enums';
+import { JobKind, ProjectRole, RunKind } from '../../schema/enums';
 import type { Orm } from '../db/orm';
 import { Dataset, SearchSpace, Supernet, TrainingRun } from '../entities';
 import { badInput } from '../errors';
@@ -7,7 +7,8 @@ import type { JobView } from '../jobs/job-view';
 import * as check from '../validation';
 import type { JobService } from './job-service';
 import { datasetSpec } from './dataset-service';
-import { findOrReject } from './lookup';
+import { findInProject, inReadableProjects } from './lookup';
+import type { Caller } from '../auth/caller';
 import { searchSpaceSpec } from './search-space-service';
 
 const SCHEDULES = ['linear', 'cosine', 'step'];
@@ -41,7 +42,7 @@ export class SupernetService {
   ) {}
 
   /** Creates the supernet, its training run and its TRAIN_SUPERNET job in one transaction. */
-  async train(input: TrainSupernetInput): Promise<JobView> {
+  async train(caller: Caller, input: TrainSupernetInput): Promise<JobView> {
     const name = check.name('input.name', input.name);
     const recipe = checkTrainingRecipe('input.recipe', { ...input.recipe });
     check.integer('input.recipe.randomConfigs', recipe.randomConfigs, 0, 16);
@@ -50,8 +51,8 @@ export class SupernetService {
       throw badInput('input.recipe.distillation', `must be one of ${DISTILLATION.join(', ')} (got "${recipe.distillation}")`);
     }
     const job = await this.orm.em.fork().transactional(async (em) => {
-      const space = await findOrReject(em, SearchSpace, 'search space', 'input.searchSpaceId', input.searchSpaceId);
-      const dataset = await findOrReject(em, Dataset, 'dataset', 'input.datasetId', input.datasetId);
+      const space = await findInProject(em, caller, ProjectRole.EDITOR, SearchSpace, 'search space', 'input.searchSpaceId', input.searchSpaceId);
+      const dataset = await findInProject(em, caller, ProjectRole.VIEWER, Dataset, 'dataset', 'input.datasetId', input.datasetId);
       if (dataset.project.id !== space.project.id) throw badInput('input.datasetId', 'dataset belongs to another project than the search space');
       if (dataset.inputChannels !== 1 && dataset.inputChannels !== 3) {
         throw badInput('input.datasetId', `dataset has ${dataset.inputChannels} channels; networks take 1 or 3`);
@@ -74,15 +75,14 @@ export class SupernetService {
     return this.jobs.announce(job);
   }
 
-  list(filter: { projectId?: string | null; searchSpaceId?: string | null; datasetId?: string | null }): Promise<Supernet[]> {
-    const where: Record<string, string> = {};
-    if (filter.projectId) where.project = check.uuid('filter.projectId', filter.projectId);
+  async list(caller: Caller, filter: { projectId?: string | null; searchSpaceId?: string | null; datasetId?: string | null }): Promise<Supernet[]> {
+    const where = await inReadableProjects(caller, 'filter.projectId', filter.projectId);
     if (filter.searchSpaceId) where.searchSpace = check.uuid('filter.searchSpaceId', filter.searchSpaceId);
     if (filter.datasetId) where.dataset = check.uuid('filter.datasetId', filter.datasetId);
     return this.orm.em.fork().find(Supernet, where, { orderBy: { createdAt: 'asc', id: 'asc' } });
   }
 
-  get(id: string): Promise<Supernet> {
-    return findOrReject(this.orm.em.fork(), Supernet, 'supernet', 'id', id);
+  get(caller: Caller, id: string): Promise<Supernet> {
+    return findInProject(this.orm.em.fork(), caller, ProjectRole.VIEWER, Supernet, 'supernet', 'id', id);
   }
 }

@@ -27,6 +27,7 @@ describe('the embedded default on SQLite', () => {
       {
         port: 0,
         host: '127.0.0.1',
+        auth: false,
         dataDir,
         database: scratch.target,
         embeddedWorker: true,

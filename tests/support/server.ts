@@ -45,6 +45,7 @@ export class TestServer {
       {
         port: 0,
         host: '127.0.0.1',
+        auth: false,
         dataDir,
         database,
         embeddedWorker: false,
