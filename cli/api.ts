@@ -1,12 +1,26 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import type { Credential } from './credentials';
 import { CliError, usageError } from './errors';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:4000';
 
+const SIGN_IN = 'run `slimlab login` or set SLIMLAB_TOKEN';
+
+/**
+ * How a server closes a WebSocket whose connection_init it refuses (graphql-ws: Unauthorized,
+ * Forbidden). Retrying with the same token cannot help.
+ */
+const REFUSED_SOCKET = [4401, 4403];
+
+interface GraphQLError {
+  message: string;
+  extensions?: { code?: string };
+}
+
 interface GraphQLBody<T> {
   data?: T | null;
-  errors?: { message: string; extensions?: { code?: string } }[];
+  errors?: GraphQLError[];
 }
 
 /** The server's answer was an error: a bad id, an invalid input, a failed precondition. */
@@ -37,12 +51,18 @@ export interface SubscriptionHandlers<T> {
   error(error: CliError): void;
 }
 
-/** GraphQL over HTTP for queries and mutations, graphql-ws for subscriptions, on one server. */
+/**
+ * GraphQL over HTTP for queries and mutations, graphql-ws for subscriptions, on one server; every
+ * request carries the credential, if there is one.
+ */
 export class Api {
   private socket: Client | null = null;
   private readonly endpoint: URL;
 
-  constructor(readonly server: URL) {
+  constructor(
+    readonly server: URL,
+    private readonly credential: Credential | null = null,
+  ) {
     this.endpoint = new URL('graphql', server.href.endsWith('/') ? server : `${server.href}/`);
   }
 
@@ -51,7 +71,7 @@ export class Api {
     try {
       response = await fetch(this.endpoint, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...this.authorization() },
         body: JSON.stringify({ query, variables }),
       });
     } catch (error) {
@@ -59,7 +79,8 @@ export class Api {
     }
     const body = (await response.json().catch(() => null)) as GraphQLBody<T> | null;
     const first = body?.errors?.[0];
-    if (first) throw new ApiError(first.message, first.extensions?.code);
+    if (response.status === 401) throw this.refused(first?.message);
+    if (first) throw this.answered(first);
     if (!response.ok || !body?.data) throw new CliError(`${this.endpoint.href} answered HTTP ${response.status}; is it a slimlab server?`);
     return body.data;
   }
@@ -67,12 +88,15 @@ export class Api {
   /** The bytes at a path the server named (e.g. Artifact.downloadUrl). */
   async download(path: string): Promise<Buffer> {
     const url = new URL(path, this.server);
+    // The token is for the server alone: a download URL may name another host.
+    const headers = url.origin === this.server.origin ? this.authorization() : {};
     let response: Response;
     try {
-      response = await fetch(url);
+      response = await fetch(url, { headers });
     } catch (error) {
       throw this.unreachable(error);
     }
+    if (response.status === 401) throw this.refused(undefined);
     if (!response.ok) throw new CliError(`${url.href} answered HTTP ${response.status}: ${(await response.text()).trim()}`);
     return Buffer.from(await response.arrayBuffer());
   }
@@ -84,10 +108,10 @@ export class Api {
       {
         next: (event) => {
           const first = event.errors?.[0];
-          if (first) handlers.error(new ApiError(first.message, undefined));
+          if (first) handlers.error(this.answered(first));
           else if (event.data) handlers.next(event.data as T);
         },
-        error: (error) => handlers.error(this.unreachable(error)),
+        error: (error) => handlers.error(this.socketFailure(error)),
         complete: () => undefined,
       },
     );
@@ -99,7 +123,7 @@ export class Api {
    */
   settled(): Promise<void> {
     return new Promise((resolve, reject) =>
-      this.sockets().subscribe({ query: '{ __typename }' }, { next: () => undefined, error: (e) => reject(this.unreachable(e)), complete: resolve }),
+      this.sockets().subscribe({ query: '{ __typename }' }, { next: () => undefined, error: (e) => reject(this.socketFailure(e)), complete: resolve }),
     );
   }
 
@@ -111,8 +135,42 @@ export class Api {
   private sockets(): Client {
     const url = new URL(this.endpoint);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    this.socket ??= createClient({ url: url.href, webSocketImpl: WebSocket, retryAttempts: 3, lazy: true });
+    this.socket ??= createClient({
+      url: url.href,
+      webSocketImpl: WebSocket,
+      retryAttempts: 3,
+      lazy: true,
+      // The server reads the token from the connection_init payload, as it reads the header over HTTP.
+      connectionParams: this.authorization(),
+      shouldRetry: (error) => {
+        const code = closeCode(error);
+        return code !== undefined && !REFUSED_SOCKET.includes(code);
+      },
+    });
     return this.socket;
+  }
+
+  private authorization(): Record<string, string> {
+    return this.credential ? { authorization: `Bearer ${this.credential.token}` } : {};
+  }
+
+  private answered(error: GraphQLError): CliError {
+    if (error.extensions?.code === 'UNAUTHENTICATED') return this.refused(error.message);
+    return new ApiError(error.message, error.extensions?.code);
+  }
+
+  /** The server wants a valid token: say which one it refused (never the token itself), or how to give one. */
+  private refused(detail: string | undefined): CliError {
+    if (!this.credential) return usageError(`the server needs a token: ${SIGN_IN}`);
+    return usageError(`the server refused the token ${this.credential.source}${detail ? ` (${detail})` : ''}: ${SIGN_IN}`);
+  }
+
+  /** graphql-ws reports GraphQL errors of a subscription as an array, a closed socket as a close event. */
+  private socketFailure(error: unknown): CliError {
+    if (Array.isArray(error) && error.length > 0) return this.answered(error[0] as GraphQLError);
+    const code = closeCode(error);
+    if (code !== undefined && REFUSED_SOCKET.includes(code)) return this.refused((error as Failure).reason || undefined);
+    return this.unreachable(error);
   }
 
   private unreachable(error: unknown): CliError {
@@ -128,6 +186,12 @@ interface Failure {
   code?: string | number;
   reason?: string;
   cause?: { code?: string; message?: string };
+}
+
+/** A closed WebSocket's close code, read by shape like the failures below. */
+function closeCode(error: unknown): number | undefined {
+  const { code } = (error ?? {}) as Failure;
+  return typeof code === 'number' ? code : undefined;
 }
 
 /**

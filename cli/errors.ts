@@ -2,7 +2,7 @@
 export class CliError extends Error {
   constructor(
     message: string,
-    /** 2 for a wrong command line or file, 1 for everything that went wrong later. */
+    /** 2 for a wrong command line, file or token, 1 for everything that went wrong later. */
     readonly exitCode: 1 | 2 = 1,
   ) {
     super(message);

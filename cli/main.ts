@@ -1,9 +1,11 @@
 import { parseArgs } from 'node:util';
 import { Api, serverUrl } from './api';
 import { exportCandidate, exportRequest } from './commands/export';
+import { login, logout } from './commands/login';
 import { printProfile, profileRequest } from './commands/profile';
 import { runPipeline } from './commands/run';
 import { runWorker, workerRequest } from './commands/worker';
+import { findCredential } from './credentials';
 import { CliError, usageError } from './errors';
 import { processIo, type Io } from './io';
 
@@ -11,6 +13,9 @@ const USAGE = `usage: slimlab <command> [options]
 
 commands:
   serve                         start the server (configured by SLIMLAB_* variables, see server/config.ts)
+  login                         read an API token from stdin (no echo on a terminal), check it with the
+                                server and store it for that server in $XDG_CONFIG_HOME/slimlab/credentials.json
+  logout                        forget the token stored for the server
   run <pipeline.yaml>           train a supernet, slim it, retrain the results, print the leaderboard
   profile <architecture>        MACs and params per layer
       [--channels 1,2,3] [--input-size N] [--convention reference|mmcv]
@@ -20,10 +25,13 @@ commands:
   worker --server URL[,URL...] [--token T] [--plugins tfjs,onnx,latency] [--concurrency N]
       [--work-dir DIR] [--dataset-root DIR]
                                 run executor plugins for a server reached over HTTP (token also
-                                from SLIMLAB_WORKER_TOKEN); SIGTERM hands running jobs back
+                                from SLIMLAB_WORKER_TOKEN, else an API token with the worker scope
+                                found as below); SIGTERM hands running jobs back
 
 options:
   --server URL                  the slimlab server (default: SLIMLAB_URL, else http://127.0.0.1:4000)
+  --token TOKEN                 the API token (default: SLIMLAB_TOKEN, else the one \`slimlab login\` stored
+                                for the server; a server in local mode needs none)
   --help                        this text
 `;
 
@@ -66,7 +74,19 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       await runWorker(workerRequest(values, io.env), io);
       return 0;
     }
-    api = new Api(serverUrl(values.server, io.env));
+    const server = serverUrl(values.server, io.env);
+    if (command === 'login') {
+      expectArguments(command, rest, 0);
+      if (values.token !== undefined) throw usageError('login reads the token from standard input, not --token (every user can see a command line in `ps`)');
+      await login(server, io);
+      return 0;
+    }
+    if (command === 'logout') {
+      expectArguments(command, rest, 0);
+      logout(server, io);
+      return 0;
+    }
+    api = new Api(server, findCredential(values.token, io.env, server));
     switch (command) {
       case 'run':
         await runPipeline(api, io, expectArguments(command, rest, 1)[0]!);

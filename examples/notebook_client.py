@@ -6,7 +6,9 @@ Copy the `Slimlab` class into a notebook, or run it:
     python3 examples/notebook_client.py leaderboard --project <project-id>
     python3 examples/notebook_client.py follow --trajectory <trajectory-id> [--steps N]
 
-The server is --server or $SLIMLAB_URL (default http://127.0.0.1:4000). Needs Debian's
+The server is --server or $SLIMLAB_URL (default http://127.0.0.1:4000). A server that requires
+authentication takes an API token: `Slimlab(url, token=...)`, else $SLIMLAB_TOKEN (the only way
+when run as a script: a command line is visible to every user in `ps`). Needs Debian's
 python3-requests and python3-websockets.
 """
 import argparse
@@ -33,20 +35,40 @@ subscription($trajectory: ID!) {
 }"""
 
 
+# How a server closes a WebSocket whose connection_init it refuses (graphql-ws: Unauthorized, Forbidden).
+REFUSED_SOCKET = (4401, 4403)
+
+
 class GraphQLError(RuntimeError):
     pass
 
 
+class Unauthenticated(GraphQLError):
+    """The server needs a valid API token, and got none, or one it does not accept."""
+
+    def __init__(self, detail, had_token):
+        hint = "pass token= or set SLIMLAB_TOKEN"
+        super().__init__(f"the server refused the token ({detail}): {hint}" if had_token else f"the server needs a token: {hint}")
+
+
 class Slimlab:
-    def __init__(self, url="http://127.0.0.1:4000"):
+    def __init__(self, url="http://127.0.0.1:4000", token=None):
         self.url = url.rstrip("/") + "/graphql"
+        # Kept out of repr and error messages: a notebook's output is often shared.
+        self._token = token or os.environ.get("SLIMLAB_TOKEN") or None
+
+    def _raise_errors(self, errors):
+        if any((e.get("extensions") or {}).get("code") == "UNAUTHENTICATED" for e in errors):
+            raise Unauthenticated("; ".join(e["message"] for e in errors), self._token is not None)
+        raise GraphQLError("; ".join(e["message"] for e in errors))
 
     def query(self, query, **variables):
         """Runs a query or mutation; raises GraphQLError with the server's messages."""
-        response = requests.post(self.url, json={"query": query, "variables": variables}, timeout=60)
+        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
+        response = requests.post(self.url, json={"query": query, "variables": variables}, headers=headers, timeout=60)
         body = response.json()
         if body.get("errors"):
-            raise GraphQLError("; ".join(e["message"] for e in body["errors"]))
+            self._raise_errors(body["errors"])
         return body["data"]
 
     def leaderboard(self, project_id, page_size=200):
@@ -63,8 +85,14 @@ class Slimlab:
         """Yields each event of a subscription over the graphql-transport-ws protocol."""
         ws_url = "ws" + self.url[len("http"):]
         async with websockets.connect(ws_url, subprotocols=["graphql-transport-ws"]) as socket:
-            await socket.send(json.dumps({"type": "connection_init", "payload": {}}))
-            ack = json.loads(await socket.recv())
+            payload = {"authorization": f"Bearer {self._token}"} if self._token else {}
+            await socket.send(json.dumps({"type": "connection_init", "payload": payload}))
+            try:
+                ack = json.loads(await socket.recv())
+            except websockets.ConnectionClosed as closed:
+                if closed.rcvd and closed.rcvd.code in REFUSED_SOCKET:
+                    raise Unauthenticated(closed.rcvd.reason or closed.rcvd.code, self._token is not None) from None
+                raise
             if ack["type"] != "connection_ack":
                 raise GraphQLError(f"server refused the connection: {ack}")
             await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables}}))
@@ -79,10 +107,10 @@ class Slimlab:
                     continue
                 if message["type"] == "next":
                     if message["payload"].get("errors"):
-                        raise GraphQLError(message["payload"]["errors"])
+                        self._raise_errors(message["payload"]["errors"])
                     yield message["payload"]["data"]
                 elif message["type"] == "error":
-                    raise GraphQLError(message["payload"])
+                    self._raise_errors(message["payload"])
                 elif message["type"] == "complete":
                     return
 

@@ -8,6 +8,7 @@ import { createWorkerTransfer } from '../../executors/remote/transfer';
 import { TfjsTrainingPlugin } from '../../executors/tfjs/plugin';
 import { SLIMLAB_VERSION } from '../../executors/version';
 import { Worker } from '../../executors/worker';
+import { findCredential } from '../credentials';
 import { usageError } from '../errors';
 import type { Io } from '../io';
 
@@ -32,15 +33,19 @@ interface WorkerFlags {
   readonly 'dataset-root'?: string;
 }
 
-/** Checks the worker's command line; the token comes from --token or SLIMLAB_WORKER_TOKEN. */
+/**
+ * Checks the worker's command line. The token is --token, else the shared secret in
+ * SLIMLAB_WORKER_TOKEN, else an API token (SLIMLAB_TOKEN, or the one stored for the first server):
+ * the worker routes take either, as the same Bearer header.
+ */
 export function workerRequest(flags: WorkerFlags, env: NodeJS.ProcessEnv): WorkerRequest {
   const servers = (flags.server ?? env.SLIMLAB_URL ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   if (servers.length === 0) throw usageError('worker needs --server URL[,URL...] (or SLIMLAB_URL)');
   for (const server of servers) {
-    if (!/^https?:\/\/[^\s/]+/.test(server)) throw usageError(`--server: "${server}" is not an http(s) URL`);
+    if (!/^https?:\/\/[^\s/]+/.test(server) || !URL.canParse(server)) throw usageError(`--server: "${server}" is not an http(s) URL`);
   }
-  const token = flags.token ?? env.SLIMLAB_WORKER_TOKEN ?? '';
-  if (!token) throw usageError('worker needs a token: --token T or SLIMLAB_WORKER_TOKEN (the server\'s SLIMLAB_WORKER_TOKEN)');
+  const token = flags.token || env.SLIMLAB_WORKER_TOKEN || findCredential(undefined, env, new URL(servers[0]!))?.token;
+  if (!token) throw usageError("worker needs a token: --token T or SLIMLAB_WORKER_TOKEN (the server's SLIMLAB_WORKER_TOKEN), or an API token with the worker scope (SLIMLAB_TOKEN or `slimlab login`)");
   const plugins = (flags.plugins ?? PLUGIN_GROUPS.join(',')).split(',').map((p) => p.trim());
   for (const plugin of plugins) {
     if (!PLUGIN_GROUPS.includes(plugin as PluginGroup)) throw usageError(`--plugins: "${plugin}" is not one of ${PLUGIN_GROUPS.join(', ')}`);

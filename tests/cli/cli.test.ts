@@ -14,11 +14,12 @@ interface Captured {
   readonly stderr: () => string;
 }
 
+/** A run with no token: its config folder is an empty scratch folder, not the user's. */
 function capture(env: NodeJS.ProcessEnv = {}): Captured {
   const out: string[] = [];
   const err: string[] = [];
   return {
-    io: { out: (t) => void out.push(t), err: (t) => void err.push(t), interactive: false, env },
+    io: { out: (t) => void out.push(t), err: (t) => void err.push(t), readSecret: async () => '', interactive: false, env: { XDG_CONFIG_HOME: scratch, ...env } },
     stdout: () => out.join(''),
     stderr: () => err.join(''),
   };

@@ -1,16 +1,24 @@
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { defaultChannels, profile } from '../../autoslim';
+import { AuthStub } from '../support/auth-stub';
 import { seedProject, trainSupernet } from '../support/fixtures';
 import { ScriptedPlugin } from '../support/plugins';
 import { TestServer, eventually } from '../support/server';
 
 const CLIENT = join(__dirname, '..', '..', 'examples', 'notebook_client.py');
 
-/** Runs the client; resolves with its stdout lines once it exits, calling `onLine` as they come. */
-function runClient(args: string[], onLine: (line: string) => void = () => undefined): Promise<{ code: number | null; lines: string[]; stderr: string }> {
+interface RunOptions {
+  /** Called with each stdout line as it comes. */
+  readonly onLine?: (line: string) => void;
+  /** Added to the environment, which otherwise has no SLIMLAB_TOKEN. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** Runs python3 with these arguments; resolves with its stdout lines once it exits. */
+function runPython(argv: string[], { onLine = () => undefined, env = {} }: RunOptions = {}): Promise<{ code: number | null; lines: string[]; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn('/usr/bin/python3', [CLIENT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('/usr/bin/python3', argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SLIMLAB_TOKEN: '', ...env } });
     const lines: string[] = [];
     let stderr = '';
     let partial = '';
@@ -25,6 +33,11 @@ function runClient(args: string[], onLine: (line: string) => void = () => undefi
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('exit', (code) => resolve({ code, lines, stderr }));
   });
+}
+
+/** Runs the client as a script. */
+function runClient(args: string[], options: RunOptions = {}) {
+  return runPython([CLIENT, ...args], options);
 }
 
 describe('the notebook client (examples/notebook_client.py)', () => {
@@ -75,8 +88,10 @@ describe('the notebook client (examples/notebook_client.py)', () => {
     const { startSlimming } = await server.gql(`mutation($s: ID!) { startSlimming(input: { supernetId: $s, targets: [5e6], evalBatchSize: 32 }) { payload } }`, {
       s: job.payload.supernetId,
     });
-    const follow = runClient(['--server', server.url, 'follow', '--trajectory', startSlimming.payload.trajectoryId, '--steps', '3'], (line) => {
-      if (line === 'subscribed') release();
+    const follow = runClient(['--server', server.url, 'follow', '--trajectory', startSlimming.payload.trajectoryId, '--steps', '3'], {
+      onLine: (line) => {
+        if (line === 'subscribed') release();
+      },
     });
     const followed = await follow;
     expect(followed.code).toBe(0);
@@ -98,5 +113,55 @@ describe('the notebook client (examples/notebook_client.py)', () => {
     const unknown = await runClient(['--server', server.url, 'leaderboard', '--project', 'not-an-id']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/slimlab: filter.projectId: must be an id/);
+  });
+});
+
+describe('the notebook client with API tokens', () => {
+  const token = `slm_${'t'.repeat(43)}`;
+  const wrong = `slm_${'w'.repeat(43)}`;
+  const row = { configHash: 'abc', source: 'AUTOSLIM', macs: 5, params: 6, searchAccuracy: 0.8, retrainedTop1Mean: null, retrainedTop1Std: null, retrainedRuns: 0 };
+  const step = { index: 0, unitName: null, macs: 9, params: 3, accuracy: 0.9, accuracyDrop: 0 };
+  let stub: AuthStub;
+
+  beforeAll(async () => {
+    stub = await AuthStub.start({
+      tokens: [token],
+      fields: {
+        candidates: () => ({ totalCount: 1, pageInfo: { hasNextPage: false, endCursor: null }, edges: [{ node: row }] }),
+        viewer: () => ({ id: 'u1', name: 'Ada', admin: false }),
+      },
+      subscriptions: { slimmingProgress: () => [step] },
+    });
+  });
+  afterAll(() => stub.stop());
+
+  it('sends SLIMLAB_TOKEN as the Authorization header and in the connection_init payload', async () => {
+    const board = await runClient(['--server', stub.url, 'leaderboard', '--project', 'p1'], { env: { SLIMLAB_TOKEN: token } });
+    expect(board.code).toBe(0);
+    expect(board.lines.map((line) => JSON.parse(line))).toEqual([row]);
+    const follow = await runClient(['--server', stub.url, 'follow', '--trajectory', 't1', '--steps', '1'], { env: { SLIMLAB_TOKEN: token } });
+    expect(follow.code).toBe(0);
+    expect(follow.lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line))).toEqual([step]);
+    expect(stub.seen.map((s) => s.via)).toEqual(['http', 'websocket']);
+    for (const request of stub.seen) expect(request.authorization).toBe(`Bearer ${token}`);
+  });
+
+  it('takes token= before SLIMLAB_TOKEN', async () => {
+    const script = `import sys; sys.path.insert(0, ${JSON.stringify(dirname(CLIENT))}); from notebook_client import Slimlab; print(Slimlab(sys.argv[1], token=sys.argv[2]).query("{ viewer { name } }")["viewer"]["name"])`;
+    const run = await runPython(['-B', '-c', script, stub.url, token], { env: { SLIMLAB_TOKEN: wrong } });
+    expect(run).toMatchObject({ code: 0, lines: ['Ada'] });
+    expect(stub.seen.at(-1)?.authorization).toBe(`Bearer ${token}`);
+  });
+
+  it('raises a clear error when the server wants a token, over HTTP and on the socket', async () => {
+    const none = await runClient(['--server', stub.url, 'leaderboard', '--project', 'p1']);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toBe('slimlab: the server needs a token: pass token= or set SLIMLAB_TOKEN\n');
+    const refused = await runClient(['--server', stub.url, 'leaderboard', '--project', 'p1'], { env: { SLIMLAB_TOKEN: wrong } });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe('slimlab: the server refused the token (the token is invalid or expired): pass token= or set SLIMLAB_TOKEN\n');
+    const socket = await runClient(['--server', stub.url, 'follow', '--trajectory', 't1'], { env: { SLIMLAB_TOKEN: wrong } });
+    expect(socket.code).toBe(1);
+    expect(socket.stderr).toBe('slimlab: the server refused the token (Forbidden): pass token= or set SLIMLAB_TOKEN\n');
   });
 });

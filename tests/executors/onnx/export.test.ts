@@ -169,7 +169,7 @@ describe('exporting a candidate as a standalone ONNX file, through GraphQL', () 
   it('slimlab export writes the file the server produced', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'slimlab-export-')), 'candidate.onnx');
     const out: string[] = [];
-    const io = { out: (t: string) => void out.push(t), err: () => undefined, interactive: false, env: {} };
+    const io = { out: (t: string) => void out.push(t), err: () => undefined, readSecret: async () => '', interactive: false, env: {} };
     const argv = ['export', uniform.id, '--onnx', file, '--supernet', supernetId, '--bn', 'running', '--calibration-images', '64', '--server', server.url];
     expect(await main(argv, io)).toBe(0);
     const bytes = readFileSync(file);
