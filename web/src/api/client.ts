@@ -43,7 +43,8 @@ function startSession(token: string | null): void {
   csrfToken = token;
   generation++;
   // An open socket keeps the identity it was opened with: the next subscription opens a new one.
-  void socket?.dispose();
+  // Disposing of a socket the server refused rejects with the refusal, which is already handled.
+  void Promise.resolve(socket?.dispose()).catch(() => undefined);
   socket = null;
 }
 
