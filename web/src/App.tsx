@@ -1,11 +1,15 @@
-import { useEffect } from 'preact/hooks';
+import type { JSX } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { loadSession, onSessionEnded, SESSION_ENDED, type Session } from './api/client';
 import type { ProjectSummary } from './api/types';
-import { Await, Empty } from './components/Status';
+import { Account } from './components/Account';
+import { Await, Empty, ErrorBox, Loading } from './components/Status';
 import { useQuery } from './hooks';
 import { navigate, routeHref, useRoute, type View } from './route';
 import { Compare } from './views/Compare';
 import { Jobs } from './views/Jobs';
 import { Leaderboard } from './views/Leaderboard';
+import { Login } from './views/Login';
 import { Pareto } from './views/Pareto';
 import { Supernet } from './views/Supernet';
 import { Trajectory } from './views/Trajectory';
@@ -24,22 +28,47 @@ const NAV: readonly [View, string][] = [
 /** Views that show one search space at a time. */
 const SPACE_VIEWS: readonly View[] = ['leaderboard', 'pareto', 'compare'];
 
+type Gate =
+  | { readonly status: 'loading' }
+  | { readonly status: 'error'; readonly message: string }
+  | { readonly status: 'signedOut'; readonly notice: string | null }
+  | { readonly status: 'signedIn'; readonly session: Session };
+
+/** The login page until the server knows who this is; a local server signs everyone in. */
 export function App() {
+  const [gate, setGate] = useState<Gate>({ status: 'loading' });
+  useEffect(() => {
+    onSessionEnded(() => setGate({ status: 'signedOut', notice: SESSION_ENDED }));
+    loadSession().then(
+      (session) => setGate(session.user ? { status: 'signedIn', session } : { status: 'signedOut', notice: null }),
+      (error: unknown) => setGate({ status: 'error', message: error instanceof Error ? error.message : String(error) }),
+    );
+  }, []);
+  if (gate.status === 'loading') return <Loading what="session" />;
+  if (gate.status === 'error') return <ErrorBox message={`Could not load the session: ${gate.message}`} />;
+  if (gate.status === 'signedOut') {
+    return <Login notice={gate.notice} onSignedIn={(user) => setGate({ status: 'signedIn', session: { authRequired: true, user } })} />;
+  }
+  return <Workspace account={<Account session={gate.session} onSignedOut={() => setGate({ status: 'signedOut', notice: null })} />} />;
+}
+
+function Workspace({ account }: { account: JSX.Element }) {
   const projects = useQuery<{ projects: ProjectSummary[] }>(PROJECTS_QUERY);
   // Projects and search spaces are created elsewhere (CLI, notebooks): every navigation rereads them.
   useEffect(() => {
     window.addEventListener('hashchange', projects.reload);
     return () => window.removeEventListener('hashchange', projects.reload);
   }, []);
-  return <Await state={projects.state} what="projects" ready={({ projects: list }) => <Shell projects={list} />} />;
+  return <Await state={projects.state} what="projects" ready={({ projects: list }) => <Shell projects={list} account={account} />} />;
 }
 
-function Shell({ projects }: { projects: ProjectSummary[] }) {
+function Shell({ projects, account }: { projects: ProjectSummary[]; account: JSX.Element }) {
   const route = useRoute();
   if (projects.length === 0) {
     return (
       <main>
         <h1>slimlab</h1>
+        {account}
         <Empty>
           <p>No project yet.</p>
           <p>
@@ -87,6 +116,7 @@ function Shell({ projects }: { projects: ProjectSummary[] }) {
           </a>
         ))}
       </nav>
+      {account}
       </header>
       <main>
         <CurrentView view={route.view} params={{ ...route.params, ...scope }} projectId={project.id} spaceId={space?.id} />

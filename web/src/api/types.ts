@@ -96,3 +96,10 @@ export interface MetricSeries {
   totalPoints: number;
   points: { step: number; value: number }[];
 }
+
+/** The signed-in user: `viewer` in the schema, `user` in the /auth routes' answers. */
+export interface User {
+  id: string;
+  name: string;
+  admin: boolean;
+}
