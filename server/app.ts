@@ -26,6 +26,8 @@ import { ProtocolError } from '../executors/protocol-error';
 import { Artifact, Dataset } from './entities';
 import * as protocolInput from './jobs/protocol-input';
 import { transferRoutes, type TransferDeps } from './transfer/routes';
+import { DatasetUploads } from './datasets/upload';
+import { datasetUploadRoute } from './datasets/upload-route';
 import { createClusterEventBus, createEventBus, IN_PROCESS_OUTBOX } from './events';
 import { EventSink } from './jobs/event-sink';
 import { JobLedger } from './jobs/ledger';
@@ -93,9 +95,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     rowLock,
     log,
   });
+  // Under the default dataset roots, so an upload is a dataset folder like any other.
+  const uploads = new DatasetUploads(join(config.dataDir, 'datasets', 'uploads'));
   const services = new Services(orm, bus, queue, ledger, {
     roots: config.datasetRoots,
     limits: { maxFileBytes: config.datasetMaxFileMb * 1024 * 1024, maxImageSide: config.datasetMaxImageSide },
+    uploads: uploads.dir,
   });
   // The workers this server starts itself authenticate with a token that lives only in this process and its child.
   const localToken = randomBytes(32).toString('base64url');
@@ -161,6 +166,18 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     protocolErrors(log),
   );
   app.get('/artifacts/:id', (req, res) => void serveArtifact(services, blobs, req.params.id, res, log));
+  app.post(
+    '/datasets/upload',
+    datasetUploadRoute({
+      datasets: services.datasets,
+      uploads,
+      maxUploadBytes: config.maxDatasetUploadMb * 1024 * 1024,
+      maxFileBytes: config.datasetMaxFileMb * 1024 * 1024,
+      // Until access control lands, anyone who reaches the API may upload to any project that exists.
+      authorize: async (_req, projectId) => void (await services.projects.get(projectId, 'projectId')),
+      log,
+    }),
+  );
   serveWebApp(app);
   app.use(notFound, lastErrors(log));
 

@@ -21,7 +21,8 @@ export class ProjectService {
     return this.orm.em.fork().find(Project, {}, { orderBy: { createdAt: 'asc', id: 'asc' } });
   }
 
-  get(id: string): Promise<Project> {
-    return findOrReject(this.orm.em.fork(), Project, 'project', 'id', id);
+  /** The project, or NOT_FOUND naming `field` (the argument or parameter that carried the id). */
+  get(id: string, field = 'id'): Promise<Project> {
+    return findOrReject(this.orm.em.fork(), Project, 'project', field, id);
   }
 }
