@@ -42,7 +42,8 @@ export class ArchiveError extends Error {
  */
 export async function extractTar(chunks: AsyncIterable<Buffer>, target: string, limits: TarLimits): Promise<void> {
   const source = new ByteSource(chunks[Symbol.asyncIterator](), limits.maxArchiveBytes);
-  let pending: { path?: string } = {};
+  // What pax or GNU headers said about the next entry.
+  let pending: PaxFields = {};
   for (;;) {
     const block = await source.exactly(BLOCK, 'a header');
     if (block === null) throw new ArchiveError('the archive ends without its end-of-archive block; is it truncated, or not a tar archive?');
@@ -63,18 +64,19 @@ export async function extractTar(chunks: AsyncIterable<Buffer>, target: string, 
         continue;
     }
     const raw = pending.path ?? header.name;
+    const size = pending.size ?? header.size;
     pending = {};
     if (header.type === '5') {
       const path = entryPath(raw, true);
       if (path !== null) await make(() => mkdir(join(target, path), { recursive: true, mode: 0o755 }), path);
-      await source.skip(padded(header.size));
+      await source.skip(padded(size));
     } else if (header.type === '0' || header.type === '\0' || header.type === '7') {
       const path = entryPath(raw, false)!;
-      if (header.size > limits.maxFileBytes) {
-        throw new ArchiveError(`${path} holds ${header.size} bytes; a dataset file may hold at most ${limits.maxFileBytes} (SLIMLAB_DATASET_MAX_FILE_MB)`, true);
+      if (size > limits.maxFileBytes) {
+        throw new ArchiveError(`${path} holds ${size} bytes; a dataset file may hold at most ${limits.maxFileBytes} (SLIMLAB_DATASET_MAX_FILE_MB)`, true);
       }
-      await writeFile(source, join(target, path), path, header.size);
-      await source.skip(padded(header.size) - header.size);
+      await writeFile(source, join(target, path), path, size);
+      await source.skip(padded(size) - size);
     } else {
       throw new ArchiveError(`${JSON.stringify(raw)} is ${KIND_NAMES[header.type] ?? `a tar entry of type '${header.type}'`}; only regular files and folders are accepted`);
     }
@@ -143,9 +145,14 @@ function cString(bytes: Buffer): string {
   return bytes.subarray(0, end < 0 ? bytes.length : end).toString('utf8');
 }
 
-/** pax records are `<length> <key>=<value>\n`; only `path` matters here (and `size`, which is refused). */
-function paxRecords(bytes: Buffer): { path?: string } {
-  const found: { path?: string } = {};
+interface PaxFields {
+  path?: string;
+  size?: number;
+}
+
+/** pax records are `<length> <key>=<value>\n`; only `path` and `size` (beyond what a header can state) matter here. */
+function paxRecords(bytes: Buffer): PaxFields {
+  const found: PaxFields = {};
   let at = 0;
   while (at < bytes.length) {
     const space = bytes.indexOf(0x20, at);
@@ -156,9 +163,12 @@ function paxRecords(bytes: Buffer): { path?: string } {
     const record = bytes.subarray(space + 1, at + length - 1).toString('utf8');
     const equals = record.indexOf('=');
     const key = record.slice(0, equals);
-    if (key === 'path') found.path = record.slice(equals + 1);
-    // A size beyond what the header can say would be a file over 8 GB: over any per-file cap.
-    if (key === 'size') throw new ArchiveError(`an entry states a size of ${record.slice(equals + 1)} bytes in a pax header; files that large are not accepted`, true);
+    const value = record.slice(equals + 1);
+    if (key === 'path') found.path = value;
+    if (key === 'size') {
+      found.size = Number(value);
+      if (!/^\d+$/.test(value) || !Number.isSafeInteger(found.size)) throw new ArchiveError(`a pax header states the size "${value}"`);
+    }
     at += length;
   }
   return found;
@@ -229,7 +239,7 @@ class ByteSource {
       const next = await this.chunks.next();
       if (next.done) return null;
       this.total += next.value.length;
-      if (this.total > this.maxBytes) throw new ArchiveError(`the archive unpacks to more than ${this.maxBytes} bytes`, true);
+      if (this.total > this.maxBytes) throw new ArchiveError(`the archive unpacks to more than ${this.maxBytes} bytes (SLIMLAB_MAX_DATASET_UPLOAD_MB)`, true);
       this.pending = next.value;
     }
     const out = this.pending.subarray(0, n);

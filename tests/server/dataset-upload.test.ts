@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import { tarHeader } from '../../cli/tar-writer';
 import type { DatabaseKind } from '../support/databases';
@@ -219,6 +220,14 @@ describe('dataset uploads (POST /datasets/upload) on sqlite', () => {
     const big = handTar([{ name: 'train-images-idx3-ubyte', size: 2 * MB }]);
     const error = await up.refused(413, 'PAYLOAD_TOO_LARGE', () => up.upload(big, 'big-file'));
     expect(error.message).toBe(`body: train-images-idx3-ubyte holds ${2 * MB} bytes; a dataset file may hold at most ${MB} (SLIMLAB_DATASET_MAX_FILE_MB)`);
+    // A small gzip that unpacks past the limit is stopped there.
+    const bomb = gzipSync(handTar(['a', 'b', 'c'].map((name) => ({ name, data: Buffer.alloc(900 * 1024) }))));
+    expect(bomb.length).toBeLessThan(16 * 1024);
+    const unpacked = await up.refused(413, 'PAYLOAD_TOO_LARGE', () => up.upload(bomb, 'bomb', { gzip: true }));
+    expect(unpacked.message).toBe(`body: the archive unpacks to more than ${MB} bytes (SLIMLAB_MAX_DATASET_UPLOAD_MB)`);
+    // So is one whose size a pax header states, as it does for files over the 8 GB a ustar header can.
+    const paxSized = handTar([{ name: 'PaxHeader', type: 'x', data: Buffer.from(`16 size=${2 * MB}\n`) }, { name: 'train-images-idx3-ubyte' }]);
+    expect((await up.refused(413, 'PAYLOAD_TOO_LARGE', () => up.upload(paxSized, 'pax-size'))).message).toContain(`holds ${2 * MB} bytes`);
   });
 
   it('removes the partial folder of an upload the client abandons', async () => {
