@@ -95,13 +95,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     rowLock,
     log,
   });
-  // Under the default dataset roots, so an upload is a dataset folder like any other.
+  // Uploaded datasets live with the server's data; clients see them as uploads/<id>, never by path.
   const uploads = new DatasetUploads(join(config.dataDir, 'datasets', 'uploads'));
-  const services = new Services(orm, bus, queue, ledger, {
-    roots: config.datasetRoots,
-    limits: { maxFileBytes: config.datasetMaxFileMb * 1024 * 1024, maxImageSide: config.datasetMaxImageSide },
-    uploads: uploads.dir,
-  });
+  const datasetLimits = { maxFileBytes: config.datasetMaxFileMb * 1024 * 1024, maxImageSide: config.datasetMaxImageSide };
+  const services = new Services(orm, bus, queue, ledger, { roots: config.datasetRoots, limits: datasetLimits, uploads: uploads.dir });
   // The workers this server starts itself authenticate with a token that lives only in this process and its child.
   const localToken = randomBytes(32).toString('base64url');
   const workerTokens = [localToken, ...(config.workerToken ? [config.workerToken] : [])];
@@ -172,7 +169,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       datasets: services.datasets,
       uploads,
       maxUploadBytes: config.maxDatasetUploadMb * 1024 * 1024,
-      maxFileBytes: config.datasetMaxFileMb * 1024 * 1024,
+      maxFileBytes: datasetLimits.maxFileBytes,
       // Until access control lands, anyone who reaches the API may upload to any project that exists.
       authorize: async (_req, projectId) => void (await services.projects.get(projectId, 'projectId')),
       log,

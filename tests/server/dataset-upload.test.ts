@@ -10,6 +10,7 @@ import { tarHeader } from '../../cli/tar-writer';
 import type { DatabaseKind } from '../support/databases';
 import { writeIdxDataset } from '../support/fixtures';
 import { TestServer } from '../support/server';
+import { countingBody, until } from '../support/uploads';
 
 const MB = 1024 * 1024;
 const SHAPE = 'id name format folder trainSize testSize searchSize inputChannels inputHeight inputWidth numClasses splitDigest';
@@ -67,28 +68,6 @@ function writeImageFolder(classes: readonly string[] = ['cat', 'dog']): string {
     }
   }
   return dir;
-}
-
-/** A body of `total` zero bytes that counts how much of it was pulled. */
-function countingBody(total: number): { body: AsyncIterable<Uint8Array>; sent: () => number } {
-  let sent = 0;
-  async function* chunks() {
-    const chunk = new Uint8Array(64 * 1024);
-    while (sent < total) {
-      sent += chunk.length;
-      yield chunk;
-    }
-  }
-  return { body: chunks(), sent: () => sent };
-}
-
-/** Waits for a condition the server reaches on its own, for at most two seconds. */
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (condition()) return;
-    await new Promise((tick) => setTimeout(tick, 20));
-  }
-  throw new Error('the condition was not reached within 2 s');
 }
 
 class Uploader {
