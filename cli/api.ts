@@ -101,6 +101,29 @@ export class Api {
     return Buffer.from(await response.arrayBuffer());
   }
 
+  /**
+   * POSTs a streamed body to a route of the server and answers the JSON it sent back; a refusal in
+   * the API's error shape (`{ errors: [...] }`) becomes an ApiError with its message and code.
+   */
+  async postStream<T>(path: string, query: Record<string, string>, headers: Record<string, string>, body: AsyncIterable<Uint8Array>): Promise<T> {
+    const url = new URL(path, this.endpoint);
+    for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
+    let response: Response;
+    try {
+      response = await fetch(url, { method: 'POST', headers: { ...this.authorization(), ...headers }, body, duplex: 'half' } as RequestInit);
+    } catch (error) {
+      // The body's own failure (a file that changed while it was read) is the user's to fix.
+      const cause = (error as { cause?: unknown }).cause;
+      if (cause instanceof CliError) throw cause;
+      throw this.unreachable(error);
+    }
+    const answer = (await response.json().catch(() => null)) as (T & GraphQLBody<unknown>) | null;
+    const first = answer?.errors?.[0];
+    if (first) throw new ApiError(first.message, first.extensions?.code);
+    if (!response.ok || answer === null) throw new CliError(`${url.origin}${url.pathname} answered HTTP ${response.status}; is it a slimlab server?`);
+    return answer;
+  }
+
   /** Starts a subscription; returns the function that ends it. */
   subscribe<T>(query: string, variables: Record<string, unknown>, handlers: SubscriptionHandlers<T>): () => void {
     return this.sockets().subscribe<T>(

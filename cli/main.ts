@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { Api, serverUrl } from './api';
+import { uploadDataset, uploadRequest } from './commands/dataset';
 import { exportCandidate, exportRequest } from './commands/export';
 import { login, logout } from './commands/login';
 import { printProfile, profileRequest } from './commands/profile';
@@ -22,6 +23,10 @@ commands:
   export <candidate> --onnx out.onnx
       [--bn folded|running] [--run <retrain run id> | --supernet <id>] [--calibration-images N]
                                 the candidate as a standalone ONNX file with recalibrated BN
+  dataset upload <folder | .tar | .tar.gz> --project <name or id> --name <name>
+      [--search-fraction F] [--split-seed N]
+                                upload an IDX folder or an image folder (train/<class>/…) and
+                                register it; prints the dataset's id and shape
   worker --server URL[,URL...] [--token T] [--plugins tfjs,onnx,latency] [--concurrency N]
       [--work-dir DIR] [--dataset-root DIR]
                                 run executor plugins for a server reached over HTTP (token also
@@ -50,6 +55,10 @@ const OPTIONS = {
   concurrency: { type: 'string' },
   'work-dir': { type: 'string' },
   'dataset-root': { type: 'string' },
+  project: { type: 'string' },
+  name: { type: 'string' },
+  'search-fraction': { type: 'string' },
+  'split-seed': { type: 'string' },
   help: { type: 'boolean' },
 } as const;
 
@@ -97,6 +106,12 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       case 'export':
         await exportCandidate(api, io, exportRequest(expectArguments(command, rest, 1)[0]!, values));
         return 0;
+      case 'dataset': {
+        const [action, path] = expectArguments(command, rest, 2);
+        if (action !== 'upload') throw usageError(`unknown dataset command "${action}"; the one there is: dataset upload`);
+        await uploadDataset(api, io, uploadRequest(path!, values));
+        return 0;
+      }
       default:
         throw usageError(`unknown command "${command}"; run slimlab --help`);
     }

@@ -31,6 +31,8 @@ import { ProtocolError } from '../executors/protocol-error';
 import { Artifact, Dataset, User } from './entities';
 import * as protocolInput from './jobs/protocol-input';
 import { transferRoutes, type TransferDeps } from './transfer/routes';
+import { DatasetUploads } from './datasets/upload';
+import { datasetUploadRoute } from './datasets/upload-route';
 import { createClusterEventBus, createEventBus, IN_PROCESS_OUTBOX } from './events';
 import { EventSink } from './jobs/event-sink';
 import { JobLedger } from './jobs/ledger';
@@ -98,14 +100,15 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     rowLock,
     log,
   });
-  const services = new Services(orm, bus, queue, ledger, {
-    roots: config.datasetRoots,
-    limits: { maxFileBytes: config.datasetMaxFileMb * 1024 * 1024, maxImageSide: config.datasetMaxImageSide },
-  });
+  // Uploaded datasets live with the server's data; clients see them as uploads/<id>, never by path.
+  const uploads = new DatasetUploads(join(config.dataDir, 'datasets', 'uploads'));
+  const datasetLimits = { maxFileBytes: config.datasetMaxFileMb * 1024 * 1024, maxImageSide: config.datasetMaxImageSide };
+  const services = new Services(orm, bus, queue, ledger, { roots: config.datasetRoots, limits: datasetLimits, uploads: uploads.dir });
   // The workers this server starts itself authenticate with a token that lives only in this process and its child.
   const localToken = randomBytes(32).toString('base64url');
   const workerTokens = [localToken, ...(config.workerToken ? [config.workerToken] : [])];
   const identities = new Authenticator(orm, log);
+  const callerOf = (res: express.Response) => new Caller(res.locals.principal as Principal, orm);
   // Off (local mode): no credentials are asked for, and every request is the local admin.
   const authenticator = config.auth ? identities : null;
   if (config.auth && (await orm.em.fork().count(User, {})) === 0) {
@@ -170,7 +173,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   await apollo.start();
 
   // Access policy of every HTTP route: /healthz, /auth/* and the web app's files are public (the
-  // sign-in needs them); /graphql and /artifacts need a credential; /worker/v1 a worker credential.
+  // sign-in needs them); /graphql, /artifacts and /datasets/upload need a credential (and then the
+  // project role their service checks); /worker/v1 a worker credential.
   app.get('/healthz', (_req, res) => void res.json({ ok: true }));
   app.use('/auth', authRoutes(authenticator, log));
   app.use(
@@ -179,7 +183,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     express.json({ limit: config.limits.maxRequestBytes }),
     bodyErrors(config.limits.maxRequestBytes),
     guardOperations(guard),
-    expressMiddleware(apollo, { context: async ({ res }) => ({ services, caller: new Caller(res.locals.principal as Principal, orm) }) }),
+    expressMiddleware(apollo, { context: async ({ res }) => ({ services, caller: callerOf(res) }) }),
   );
   const blobs = new BlobStore(join(config.dataDir, 'artifacts'));
   app.use(
@@ -192,7 +196,19 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   app.get(
     '/artifacts/:id',
     requireAuthentication(authenticator),
-    (req, res) => void serveArtifact(services, new Caller(res.locals.principal as Principal, orm), blobs, String(req.params.id), res, log),
+    (req, res) => void serveArtifact(services, callerOf(res), blobs, String(req.params.id), res, log),
+  );
+  app.post(
+    '/datasets/upload',
+    requireAuthentication(authenticator),
+    datasetUploadRoute({
+      datasets: services.datasets,
+      uploads,
+      maxUploadBytes: config.maxDatasetUploadMb * 1024 * 1024,
+      maxFileBytes: datasetLimits.maxFileBytes,
+      callerOf,
+      log,
+    }),
   );
   serveWebApp(app);
   app.use(notFound, lastErrors(log));

@@ -31,6 +31,8 @@ export interface ServerConfig {
   readonly datasetMaxFileMb: number;
   /** The widest or tallest image a dataset may have; checked from the header, before decoding. */
   readonly datasetMaxImageSide: number;
+  /** The largest dataset archive a client may upload, and the most it may unpack to. */
+  readonly maxDatasetUploadMb: number;
   readonly limits: ApiLimits;
   /** Origins besides the server's own whose pages may open a WebSocket to the API, e.g. a dev server's. */
   readonly allowedOrigins: readonly string[];
@@ -78,6 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     datasetRoots: absolutePaths(env, 'SLIMLAB_DATASET_ROOTS', [resolve(dataDir, 'datasets'), '/usr/share/datasets']),
     datasetMaxFileMb: integer(env, 'SLIMLAB_DATASET_MAX_FILE_MB', 2048, 1, 1024 * 1024),
     datasetMaxImageSide: integer(env, 'SLIMLAB_DATASET_MAX_IMAGE_SIDE', 4096, 1, 65535),
+    maxDatasetUploadMb: integer(env, 'SLIMLAB_MAX_DATASET_UPLOAD_MB', 2048, 1, 1024 * 1024),
     limits: loadLimits(env),
     allowedOrigins: origins(env, 'SLIMLAB_ALLOWED_ORIGINS'),
   };

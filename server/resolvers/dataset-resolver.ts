@@ -1,7 +1,5 @@
-import { basename } from 'node:path';
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { searchSplit } from '../../executors/data/split';
-import { DatasetFormat } from '../../schema/enums';
 import { RegisterDatasetInput } from '../../schema/inputs';
 import { Dataset } from '../../schema/types';
 import type { Dataset as DatasetEntity } from '../entities';
@@ -23,9 +21,12 @@ export class DatasetResolver {
   }
 
   // The stored path stays on the server (executors read it); a client sees only the folder's name.
-  @FieldResolver(() => String, { nullable: true, description: 'The name of the folder the files are in; null for SYNTHETIC. Where it is on the server is not shown.' })
-  folder(@Root() dataset: DatasetEntity): string | null {
-    return dataset.format === DatasetFormat.SYNTHETIC ? null : basename(dataset.uri);
+  @FieldResolver(() => String, {
+    nullable: true,
+    description: 'The name of the folder the files are in (`uploads/<id>` for an uploaded dataset); null for SYNTHETIC. Where it is on the server is not shown.',
+  })
+  folder(@Root() dataset: DatasetEntity, @Ctx() { services }: GraphQLContext): string | null {
+    return services.datasets.shownFolder(dataset);
   }
 
   @FieldResolver(() => [Int], { description: 'Training-image indices held out for the search, ascending; the seeded split reproduces them, splitDigest checks them.' })

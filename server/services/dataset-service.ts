@@ -1,3 +1,6 @@
+import { realpath } from 'node:fs/promises';
+import { basename, dirname, relative, sep } from 'node:path';
+import type { EntityManager } from '@mikro-orm/core';
 import { DatasetFilesError } from '../../executors/data/dataset-files';
 import type { DatasetLimits } from '../../executors/data/dataset-limits';
 import { inspectIdxFolder } from '../../executors/data/idx-inspect';
@@ -8,7 +11,7 @@ import { searchSplit } from '../../executors/data/split';
 import { DatasetFormat, ProjectRole } from '../../schema/enums';
 import type { RegisterDatasetInput } from '../../schema/inputs';
 import type { Orm } from '../db/orm';
-import { Dataset } from '../entities';
+import { Dataset, Project } from '../entities';
 import { badInput, userError } from '../errors';
 import * as check from '../validation';
 import { folderUnderRoots } from './dataset-roots';
@@ -35,20 +38,39 @@ export function datasetSpec(dataset: Dataset): RegisteredDatasetSpec {
 export interface DatasetPolicy {
   readonly roots: readonly string[];
   readonly limits: DatasetLimits;
+  /**
+   * Where uploaded datasets are extracted. `registerDataset` refuses folders in it (an upload is
+   * registered by its upload, in its own project), and a client sees them relative to its parent.
+   */
+  readonly uploads: string;
 }
 
+/** Everything registration needs besides the files; checked alike for a server folder and an upload. */
+export type DatasetTerms = Pick<RegisterDatasetInput, 'projectId' | 'name' | 'format' | 'classNames' | 'searchFraction' | 'splitSeed'>;
+
+/** The formats whose data are files: the ones a folder, or an upload, can hold. */
+export type FileFormat = DatasetFormat.IDX | DatasetFormat.IMAGE_FOLDER;
+
 /**
- * Runs an inspection and turns a refusal into a BAD_USER_INPUT error on `input.path`. Its messages
- * name files relative to the dataset folder; a bare file-system error names only its code, since
- * Node's message would give the server path.
+ * The field an error names for one of the terms, or for `path` (the files): GraphQL names
+ * `input.<key>`; an upload names its query parameter, and the body for the files.
  */
-async function inspected<T>(read: () => Promise<T>): Promise<T> {
+export type FieldNames = (key: keyof DatasetTerms | 'path') => string;
+
+const INPUT_FIELDS: FieldNames = (key) => `input.${key}`;
+
+/**
+ * Runs an inspection and turns a refusal into a BAD_USER_INPUT error on the files' field. Its
+ * messages name files relative to the dataset folder; a bare file-system error names only its code,
+ * since Node's message would give the server path.
+ */
+async function inspected<T>(field: string, read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (error) {
-    if (error instanceof DatasetFilesError) throw badInput('input.path', error.message);
+    if (error instanceof DatasetFilesError) throw badInput(field, error.message);
     const code = (error as NodeJS.ErrnoException).code;
-    if (code !== undefined) throw badInput('input.path', `a file of the dataset cannot be read (${code})`);
+    if (code !== undefined) throw badInput(field, `a file of the dataset cannot be read (${code})`);
     throw error;
   }
 }
@@ -74,33 +96,79 @@ export class DatasetService {
    * Reads the dataset's shape from its files (or its synthetic spec), then carves the search
    * hold-out, and stores both with the seed and digest that reproduce the split.
    */
-  async register(caller: Caller, input: RegisterDatasetInput): Promise<Dataset> {
-    const name = check.name('input.name', input.name);
-    const searchFraction = check.finite('input.searchFraction', input.searchFraction, 0, 0.5, true);
-    const splitSeed = check.integer('input.splitSeed', input.splitSeed, 0, 0xffffffff);
-    const shape = await this.inspect(input);
-    if (input.classNames && input.classNames.length !== shape.numClasses) {
-      throw badInput('input.classNames', `must name all ${shape.numClasses} classes (got ${input.classNames.length})`);
+  register(caller: Caller, input: RegisterDatasetInput): Promise<Dataset> {
+    return this.create(caller, input, INPUT_FIELDS, () => this.inspect(input));
+  }
+
+  /**
+   * Registers a folder the server extracted from an upload, as `register` would a folder under the
+   * roots. Errors name the fields as `fields` says.
+   */
+  registerUpload(caller: Caller, terms: DatasetTerms & { readonly format: FileFormat }, folder: string, fields: FieldNames): Promise<Dataset> {
+    return this.create(caller, terms, fields, () => this.inspectFolder(terms.format, folder, fields('path')));
+  }
+
+  /**
+   * The checks of `registerUpload` that need no files, so an upload that would be refused for its
+   * terms (a bad name, one the project already has) is refused before its body is read.
+   */
+  async checkUpload(caller: Caller, terms: Omit<DatasetTerms, 'format'>, fields: FieldNames): Promise<void> {
+    const { name } = this.checkTerms(terms, fields);
+    await this.checkVacant(this.orm.em.fork(), caller, terms.projectId, name, fields);
+  }
+
+  /**
+   * Where the dataset's files are, as a client may see it: the folder's name, or `uploads/<id>` for
+   * an upload; never where it is on the server. Null for SYNTHETIC.
+   */
+  shownFolder(dataset: Dataset): string | null {
+    if (dataset.format === DatasetFormat.SYNTHETIC) return null;
+    const uploaded = relative(dirname(this.policy.uploads), dataset.uri);
+    return uploaded.startsWith(`${basename(this.policy.uploads)}${sep}`) ? uploaded.split(sep).join('/') : basename(dataset.uri);
+  }
+
+  /** Validates the terms, reads the shape with `shapeOf`, and stores the dataset in one transaction. */
+  private async create(caller: Caller, terms: DatasetTerms, fields: FieldNames, shapeOf: () => Promise<DatasetShape>): Promise<Dataset> {
+    const { name, searchFraction, splitSeed } = this.checkTerms(terms, fields);
+    // The caller's role first: someone who may not add datasets to the project learns nothing of the server's files.
+    await this.checkVacant(this.orm.em.fork(), caller, terms.projectId, name, fields);
+    const shape = await shapeOf();
+    if (terms.classNames && terms.classNames.length !== shape.numClasses) {
+      throw badInput(fields('classNames'), `must name all ${shape.numClasses} classes (got ${terms.classNames.length})`);
     }
-    input.classNames?.forEach((className, i) => check.printable(`input.classNames[${i}]`, className));
+    terms.classNames?.forEach((className, i) => check.printable(`${fields('classNames')}[${i}]`, className));
     const split = searchSplit(shape.trainSize, searchFraction, splitSeed);
     return this.orm.em.fork().transactional(async (em) => {
-      const project = await findProject(em, caller, ProjectRole.EDITOR, 'input.projectId', input.projectId);
-      if (await em.count(Dataset, { project, name })) {
-        throw userError('CONFLICT', 'input.name', `project already has a dataset named "${name}"`);
-      }
+      const project = await this.checkVacant(em, caller, terms.projectId, name, fields);
       return em.create(Dataset, {
         project,
         name,
-        format: input.format,
+        format: terms.format,
         ...shape,
-        classNames: input.classNames ?? (shape.classNames ? [...shape.classNames] : null),
+        classNames: terms.classNames ?? (shape.classNames ? [...shape.classNames] : null),
         searchFraction,
         splitSeed,
         searchSize: split.searchIndices.length,
         splitDigest: split.digest,
       });
     });
+  }
+
+  private checkTerms(terms: Omit<DatasetTerms, 'format'>, fields: FieldNames) {
+    return {
+      name: check.name(fields('name'), terms.name),
+      searchFraction: check.finite(fields('searchFraction'), terms.searchFraction, 0, 0.5, true),
+      splitSeed: check.integer(fields('splitSeed'), terms.splitSeed, 0, 0xffffffff),
+    };
+  }
+
+  /** The project, which must exist and not have a dataset named `name` yet. */
+  private async checkVacant(em: EntityManager, caller: Caller, projectId: string, name: string, fields: FieldNames): Promise<Project> {
+    const project = await findProject(em, caller, ProjectRole.EDITOR, fields('projectId'), projectId);
+    if (await em.count(Dataset, { project, name })) {
+      throw userError('CONFLICT', fields('name'), `project already has a dataset named "${name}"`);
+    }
+    return project;
   }
 
   async list(caller: Caller, projectId: string | null | undefined): Promise<Dataset[]> {
@@ -123,39 +191,47 @@ export class DatasetService {
           testSize: check.integer('input.synthetic.testSize', s.testSize, 2, 1_000_000),
         };
       }
-      case DatasetFormat.IMAGE_FOLDER: {
-        const folder = await this.folder(input.path);
-        const shape = await inspected(() => describeImageFolder(folder, this.policy.limits));
-        return {
-          uri: folder,
-          inputChannels: shape.channels,
-          inputHeight: shape.height,
-          inputWidth: shape.width,
-          numClasses: shape.classNames.length,
-          trainSize: shape.trainSize,
-          testSize: shape.testSize,
-          classNames: shape.classNames,
-        };
-      }
-      case DatasetFormat.IDX: {
-        const folder = await this.folder(input.path);
-        const shape = await inspected(() => inspectIdxFolder(folder, this.policy.limits));
-        return {
-          uri: folder,
-          inputChannels: shape.channels,
-          inputHeight: shape.height,
-          inputWidth: shape.width,
-          numClasses: shape.numClasses,
-          trainSize: shape.trainSize,
-          testSize: shape.testSize,
-        };
-      }
+      case DatasetFormat.IMAGE_FOLDER:
+      case DatasetFormat.IDX:
+        return this.inspectFolder(input.format, await this.folder(input.path), 'input.path');
     }
   }
 
-  private folder(path: string | null | undefined): Promise<string> {
+  private async inspectFolder(format: FileFormat, folder: string, field: string): Promise<DatasetShape> {
+    if (format === DatasetFormat.IDX) {
+      const shape = await inspected(field, () => inspectIdxFolder(folder, this.policy.limits));
+      return {
+        uri: folder,
+        inputChannels: shape.channels,
+        inputHeight: shape.height,
+        inputWidth: shape.width,
+        numClasses: shape.numClasses,
+        trainSize: shape.trainSize,
+        testSize: shape.testSize,
+      };
+    }
+    const shape = await inspected(field, () => describeImageFolder(folder, this.policy.limits));
+    return {
+      uri: folder,
+      inputChannels: shape.channels,
+      inputHeight: shape.height,
+      inputWidth: shape.width,
+      numClasses: shape.classNames.length,
+      trainSize: shape.trainSize,
+      testSize: shape.testSize,
+      classNames: shape.classNames,
+    };
+  }
+
+  private async folder(path: string | null | undefined): Promise<string> {
     if (!path) throw badInput('input.path', 'is required for datasets stored on disk');
     check.printable('input.path', path);
-    return folderUnderRoots('input.path', path, this.policy.roots);
+    const folder = await folderUnderRoots('input.path', path, this.policy.roots);
+    // An upload's folder lies under the default roots, but belongs to the project it was uploaded to.
+    const uploads = await realpath(this.policy.uploads).catch(() => null);
+    if (uploads !== null && (folder === uploads || folder.startsWith(uploads + sep))) {
+      throw badInput('input.path', 'is a folder of uploaded datasets; an upload is registered by uploading it (POST /datasets/upload)');
+    }
+    return folder;
   }
 }

@@ -41,6 +41,7 @@ describe('the embedded default on SQLite', () => {
         datasetRoots: ['/usr/share/datasets'],
         datasetMaxFileMb: 2048,
         datasetMaxImageSide: 4096,
+        maxDatasetUploadMb: 2048,
         limits: loadLimits({}),
         allowedOrigins: [],
       },

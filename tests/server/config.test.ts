@@ -39,4 +39,12 @@ describe('configuration from the environment', () => {
     expect(loadConfig({}).datasetMaxFileMb).toBe(2048);
     expect(() => loadConfig({ SLIMLAB_DATASET_MAX_IMAGE_SIDE: '0' })).toThrow(/SLIMLAB_DATASET_MAX_IMAGE_SIDE must be an integer between 1 and 65535/);
   });
+
+  it('reads the dataset upload limit in MB, 2048 by default', () => {
+    expect(loadConfig({}).maxDatasetUploadMb).toBe(2048);
+    expect(loadConfig({ SLIMLAB_MAX_DATASET_UPLOAD_MB: '64' }).maxDatasetUploadMb).toBe(64);
+    expect(() => loadConfig({ SLIMLAB_MAX_DATASET_UPLOAD_MB: '1.5' })).toThrow(
+      new ConfigError('SLIMLAB_MAX_DATASET_UPLOAD_MB must be an integer between 1 and 1048576 (got "1.5")'),
+    );
+  });
 });

@@ -24,6 +24,7 @@ import { BlobStore, type StoredBlob } from '../../server/artifact-store';
 import { datasetManifest, FileHashCache } from '../../server/transfer/dataset-manifest';
 import type { DatasetLocation } from '../../server/transfer/shipped-datasets';
 import { transferRoutes } from '../../server/transfer/routes';
+import { countingBody, until } from '../support/uploads';
 
 const MB = 1024 * 1024;
 const LIMIT = 24 * MB;
@@ -101,28 +102,6 @@ function filesUnder(root: string): string[] {
   } catch {
     return [];
   }
-}
-
-/** Waits for a condition the server reaches on its own, for at most two seconds. */
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (condition()) return;
-    await new Promise((tick) => setTimeout(tick, 20));
-  }
-  throw new Error('the condition was not reached within 2 s');
-}
-
-/** A body of `total` zero bytes that counts how much of it was pulled. */
-function countingBody(total: number): { body: AsyncIterable<Uint8Array>; sent: () => number } {
-  let sent = 0;
-  async function* chunks() {
-    const chunk = new Uint8Array(64 * 1024);
-    while (sent < total) {
-      sent += chunk.length;
-      yield chunk;
-    }
-  }
-  return { body: chunks(), sent: () => sent };
 }
 
 async function rawPut(jobId: string, headers: Record<string, string>, body: AsyncIterable<Uint8Array> | Buffer) {

@@ -60,6 +60,7 @@ export class TestServer {
         datasetRoots: [tmpdir(), '/usr/share/datasets'],
         datasetMaxFileMb: 2048,
         datasetMaxImageSide: 4096,
+        maxDatasetUploadMb: 2048,
         limits: loadLimits({}),
         allowedOrigins: [],
         ...overrides,

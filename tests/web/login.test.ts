@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { ProjectRole } from '../../schema/enums';
 import { addMember, createUser } from '../../server/auth/users';
 import { scratchDatabase, type ScratchDatabase } from '../support/databases';
 import { seedProject } from '../support/fixtures';
@@ -34,7 +35,7 @@ describe('web login in a real browser, with authentication on', () => {
     await local.stop({ keepData: true });
     server = await TestServer.start('sqlite', [], { database: scratch.target, dataDir }, { auth: true });
     const ada = await createUser(server.server.orm, { name: 'ada', password: 'correct horse battery', admin: false });
-    await addMember(server.server.orm, projectId, ada.id, 'OWNER');
+    await addMember(server.server.orm, projectId, ada.id, ProjectRole.OWNER);
 
     browser = await openBrowser();
     page = browser.page;
