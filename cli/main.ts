@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { Api, serverUrl } from './api';
+import { runAdmin } from './commands/admin';
 import { uploadDataset, uploadRequest } from './commands/dataset';
 import { exportCandidate, exportRequest } from './commands/export';
 import { login, logout } from './commands/login';
@@ -14,6 +15,13 @@ const USAGE = `usage: slimlab <command> [options]
 
 commands:
   serve                         start the server (configured by SLIMLAB_* variables, see server/config.ts)
+  admin create-user NAME [--admin] [--no-password]
+                                add a user to the server's database (SLIMLAB_DATABASE_URL); the
+                                password is read from stdin
+  admin create-token USER --scope read,write[,admin,worker] [--name N] [--expires-days N]
+                                print a new API token for USER (shown once)
+  admin add-member PROJECT USER --role viewer|editor|owner
+                                give USER a role in the project named PROJECT
   login                         read an API token from stdin (no echo on a terminal), check it with the
                                 server and store it for that server in $XDG_CONFIG_HOME/slimlab/credentials.json
   logout                        forget the token stored for the server
@@ -59,6 +67,11 @@ const OPTIONS = {
   name: { type: 'string' },
   'search-fraction': { type: 'string' },
   'split-seed': { type: 'string' },
+  admin: { type: 'boolean' },
+  'no-password': { type: 'boolean' },
+  scope: { type: 'string' },
+  'expires-days': { type: 'string' },
+  role: { type: 'string' },
   help: { type: 'boolean' },
 } as const;
 
@@ -76,6 +89,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       expectArguments(command, rest, 0);
       // Loading server/main starts the server; it keeps the process alive until SIGINT or SIGTERM.
       require('../server/main');
+      return 0;
+    }
+    if (command === 'admin') {
+      await runAdmin(rest, values, io);
       return 0;
     }
     if (command === 'worker') {
