@@ -1,4 +1,4 @@
-import type { EntityName } from '@mikro-orm/core';
+import type { EntityManager, EntityName } from '@mikro-orm/core';
 import { GraphQLError } from 'graphql';
 import { ProjectRole, TokenScope } from '../../schema/enums';
 import type { Orm } from '../db/orm';
@@ -50,9 +50,13 @@ export class Caller {
     if (!this.admin) throw forbidden('this needs an admin signed in (or an admin token with scope ADMIN)');
   }
 
-  async roleIn(projectId: string): Promise<ProjectRole | null> {
+  /**
+   * `em`: the caller's transaction, if any. SQLite has one connection, so a lookup on another
+   * EntityManager would wait for the transaction that is waiting for it.
+   */
+  async roleIn(projectId: string, em?: EntityManager): Promise<ProjectRole | null> {
     if (this.admin) return ProjectRole.OWNER;
-    return (await this.roles()).get(projectId) ?? null;
+    return (await this.roles(em)).get(projectId) ?? null;
   }
 
   /** The projects the caller may read; null: all of them. */
@@ -80,12 +84,11 @@ export class Caller {
     return RANK[role] >= RANK[need];
   }
 
-  private roles(): Promise<Map<string, ProjectRole>> {
+  private roles(em?: EntityManager): Promise<Map<string, ProjectRole>> {
     const userId = this.userId;
     if (!userId) return Promise.resolve(new Map());
     if (!this.memberships || performance.now() - this.memberships.at > MEMBERSHIP_TTL_MS) {
-      const roles = this.orm.em
-        .fork()
+      const roles = (em ?? this.orm.em.fork())
         .find(ProjectMember, { user: userId })
         .then((members) => new Map(members.map((member) => [member.project.id, member.role])));
       this.memberships = { at: performance.now(), roles };

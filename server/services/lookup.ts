@@ -44,14 +44,14 @@ export async function findInProject<T extends ProjectOwned>(
 ): Promise<T> {
   const found = (await em.findOne(entity, { id: check.uuid(field, id) } as never)) as T | null;
   if (!found) throw notFound(field, label, id);
-  await requireRole(caller, need, found.project?.id ?? null, () => notFound(field, label, id));
+  await requireRole(caller, need, found.project?.id ?? null, () => notFound(field, label, id), em);
   return found;
 }
 
 /** Fails unless the caller has `need` in the project; `hidden` is the error when it cannot even see it. */
-export async function requireRole(caller: Caller, need: ProjectRole, projectId: string | null, hidden: () => Error): Promise<void> {
+export async function requireRole(caller: Caller, need: ProjectRole, projectId: string | null, hidden: () => Error, em?: EntityManager): Promise<void> {
   // Entities of no project (a few artifacts) are the admins'.
-  const role = projectId === null ? (caller.admin ? ProjectRole.OWNER : null) : await caller.roleIn(projectId);
+  const role = projectId === null ? (caller.admin ? ProjectRole.OWNER : null) : await caller.roleIn(projectId, em);
   if (!role) throw hidden();
   if (!Caller.allows(role, need)) throw forbidden(`this needs role ${need} in the project; the caller is ${role}`);
 }
@@ -69,6 +69,6 @@ export async function inReadableProjects(caller: Caller, field: string, projectI
 export async function findProject(em: EntityManager, caller: Caller, need: ProjectRole, field: string, id: string): Promise<Project> {
   const project = await em.findOne(Project, { id: check.uuid(field, id) });
   if (!project) throw notFound(field, 'project', id);
-  await requireRole(caller, need, project.id, () => notFound(field, 'project', id));
+  await requireRole(caller, need, project.id, () => notFound(field, 'project', id), em);
   return project;
 }
