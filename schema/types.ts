@@ -74,7 +74,6 @@ export class Artifact {
   @Field(() => ID) id!: string;
   @Field(() => ArtifactKind) kind!: ArtifactKind;
   @Field(() => String) name!: string;
-  @Field(() => String) uri!: string;
   @Field(() => Float) bytes!: number;
   @Field(() => String) sha256!: string;
   @Field(() => DateTime) createdAt!: Date;

@@ -12,6 +12,12 @@ export class ArtifactResolver {
     return services.exports.artifact(caller, id);
   }
 
+  // Server paths are for those who run the server.
+  @FieldResolver(() => String, { nullable: true, description: 'Where the server keeps the file (a file: URL); shown to admins only, null for everyone else.' })
+  uri(@Root() artifact: ArtifactEntity, @Ctx() { caller }: GraphQLContext): string | null {
+    return caller.admin ? artifact.uri : null;
+  }
+
   @FieldResolver(() => String, { description: 'Path on this server that serves the file (HTTP GET).' })
   downloadUrl(@Root() artifact: ArtifactEntity) {
     return artifactPath(artifact.id);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from 'graphql-ws';
-import { ProjectRole, TokenScope } from '../../schema/enums';
-import { ApiToken } from '../../server/entities';
+import { ArtifactKind, ProjectRole, TokenScope } from '../../schema/enums';
+import { Artifact, ApiToken } from '../../server/entities';
 import { TokenClient, userWithToken } from '../support/auth';
 import { DATABASES } from '../support/databases';
 import { seedProject } from '../support/fixtures';
@@ -11,6 +11,9 @@ import { loadLimits } from '../../server/config';
 const PROJECT = 'query($id: ID!) { project(id: $id) { id name myRole } }';
 const CANCEL = 'mutation($id: ID!) { cancelJob(id: $id) { id state } }';
 const TRAIN = `mutation($s: ID!, $d: ID!) { trainSupernet(input: { name: "s", searchSpaceId: $s, datasetId: $d, recipe: { epochs: 1 } }) { id projectId } }`;
+
+// Bodies of the routes under test, whose shapes the assertions check.
+const body = (res: Response): Promise<any> => res.json();
 
 /** Resolves with the close code when the server ends the socket, or with 'open' once an operation ran. */
 function connectOutcome(client: Client): Promise<number | 'open'> {
@@ -46,7 +49,7 @@ describe.each(DATABASES)('authentication and project scoping on %s', (kind) => {
   it('answers a request without a credential, or with a wrong one, 401 UNAUTHENTICATED', async () => {
     const bare = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ projects { id } }"}' });
     expect(bare.status).toBe(401);
-    expect((await bare.json()).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    expect((await body(bare)).errors[0].extensions.code).toBe('UNAUTHENTICATED');
     const forged = await new TokenClient(server.url, `slm_${'A'.repeat(43)}`).error('{ projects { id } }');
     expect(forged).toMatchObject({ status: 401, extensions: { code: 'UNAUTHENTICATED' } });
     expect((await fetch(`${server.url}/artifacts/${randomUUID()}`)).status).toBe(401);
@@ -74,6 +77,20 @@ describe.each(DATABASES)('authentication and project scoping on %s', (kind) => {
     expect(await bob.error(CANCEL, { id: jobId })).toMatchObject({ extensions: { code: 'NOT_FOUND', field: 'id' } });
     expect(await bob.error(TRAIN, { s: seeded.space.id, d: seeded.datasetId })).toMatchObject({ extensions: { code: 'NOT_FOUND', field: 'input.searchSpaceId' } });
     expect((await alice.gql('query($id: ID!) { job(id: $id) { state } }', { id: jobId })).job.state).toBe('QUEUED');
+  });
+
+  it("keeps artifacts to their project, and server paths to admins", async () => {
+    const em = server.server.orm.em.fork();
+    const artifact = em.create(Artifact, { project: seeded.projectId, kind: ArtifactKind.CHECKPOINT, name: 'c.safetensors', uri: 'file:///srv/secret/c', bytes: 1, sha256: 'a'.repeat(64) });
+    await em.flush();
+    const query = 'query($id: ID!) { artifact(id: $id) { name uri downloadUrl } }';
+    expect((await alice.gql(query, { id: artifact.id })).artifact).toEqual({ name: 'c.safetensors', uri: null, downloadUrl: `/artifacts/${artifact.id}` });
+    expect((await admin.gql(query, { id: artifact.id })).artifact.uri).toBe('file:///srv/secret/c');
+    expect(await bob.error(query, { id: artifact.id })).toMatchObject({ extensions: { code: 'NOT_FOUND' } });
+    const download = (client: TokenClient) => fetch(`${server.url}/artifacts/${artifact.id}`, { headers: { authorization: `Bearer ${client.token}` } });
+    expect((await download(bob)).status).toBe(404);
+    // Alice may download it; this one has no bytes behind it, which is the server's problem, not a refusal.
+    expect((await download(alice)).status).toBe(500);
   });
 
   it('lets a viewer read but not change, and an editor run work but not manage members', async () => {
@@ -148,16 +165,16 @@ describe.each(DATABASES)('authentication and project scoping on %s', (kind) => {
     expect(login.status).toBe(200);
     const cookie = login.headers.get('set-cookie')!;
     expect(cookie).toMatch(/^slimlab_session=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\//);
-    const { csrfToken, user } = await login.json();
+    const { csrfToken, user } = await body(login);
     expect(user.name).toBe('alice');
     const session = cookie.split(';')[0]!;
     const post = (headers: Record<string, string>) =>
       fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: session, ...headers }, body: '{"query":"{ viewer { name } }"}' });
     const noCsrf = await post({});
     expect(noCsrf.status).toBe(403);
-    expect((await noCsrf.json()).errors[0].extensions.code).toBe('CSRF');
-    expect(await (await post({ 'x-csrf-token': csrfToken })).json()).toEqual({ data: { viewer: { name: 'alice' } } });
-    expect(await (await fetch(`${server.url}/auth/session`, { headers: { cookie: session } })).json()).toMatchObject({ authRequired: true, user: { name: 'alice' }, csrfToken });
+    expect((await body(noCsrf)).errors[0].extensions.code).toBe('CSRF');
+    expect(await body(await post({ 'x-csrf-token': csrfToken }))).toEqual({ data: { viewer: { name: 'alice' } } });
+    expect(await body(await fetch(`${server.url}/auth/session`, { headers: { cookie: session } }))).toMatchObject({ authRequired: true, user: { name: 'alice' }, csrfToken });
 
     expect((await fetch(`${server.url}/auth/logout`, { method: 'POST', headers: { cookie: session } })).status).toBe(403);
     expect((await fetch(`${server.url}/auth/logout`, { method: 'POST', headers: { cookie: session, 'x-csrf-token': csrfToken } })).status).toBe(204);
@@ -172,7 +189,7 @@ describe.each(DATABASES)('authentication and project scoping on %s', (kind) => {
       statuses.push(res.status);
       if (res.status === 429) {
         expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
-        expect((await res.json()).errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED' });
+        expect((await body(res)).errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED' });
       }
     }
     // Ten attempts at once (the address has spent two on the sign-in test already), then refused
