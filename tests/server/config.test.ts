@@ -8,6 +8,19 @@ describe('configuration from the environment', () => {
     expect(config.database).toEqual({ kind: 'sqlite', file: resolve('data', 'slimlab.db') });
   });
 
+  it('listens on loopback in local mode by default, and needs authentication to listen anywhere else', () => {
+    expect(loadConfig({})).toMatchObject({ host: '127.0.0.1', auth: false });
+    expect(loadConfig({ SLIMLAB_AUTH: 'on' })).toMatchObject({ host: '127.0.0.1', auth: true });
+    expect(loadConfig({ SLIMLAB_HOST: '0.0.0.0' })).toMatchObject({ host: '0.0.0.0', auth: true });
+    expect(loadConfig({ SLIMLAB_HOST: '::1', SLIMLAB_AUTH: 'off' }).auth).toBe(false);
+    expect(() => loadConfig({ SLIMLAB_HOST: '0.0.0.0', SLIMLAB_AUTH: 'off' })).toThrow(
+      new ConfigError(
+        'SLIMLAB_HOST=0.0.0.0 listens beyond this machine, which needs authentication: unset SLIMLAB_AUTH (or set it to on), or set SLIMLAB_HOST=127.0.0.1',
+      ),
+    );
+    expect(() => loadConfig({ SLIMLAB_AUTH: 'yes' })).toThrow(new ConfigError('SLIMLAB_AUTH must be on or off (got "yes")'));
+  });
+
   it('reads PostgreSQL and SQLite urls, the data dir and the port', () => {
     expect(loadConfig({ SLIMLAB_DATABASE_URL: 'postgres://u@h:5432/db' }).database).toEqual({ kind: 'postgresql', url: 'postgres://u@h:5432/db' });
     expect(loadConfig({ SLIMLAB_DATABASE_URL: 'sqlite:/tmp/x.db' }).database).toEqual({ kind: 'sqlite', file: '/tmp/x.db' });
