@@ -16,6 +16,8 @@ export interface DatasetSpec {
   readonly testSize: number;
   readonly searchFraction: number;
   readonly splitSeed: number;
+  /** The digest of the search split made at registration; jobs queued before it was sent lack it. */
+  readonly splitDigest?: string | null;
 }
 
 /** A dataset as job payloads name it: a remote worker fetches its files from the server by `id`. */
@@ -35,6 +37,13 @@ export function loadDataset(spec: DatasetSpec): DatasetSplits {
   const full = loadFull(spec, 'train');
   if (full.count !== spec.trainSize) throw new Error(`dataset at ${spec.uri} has ${full.count} training images, ${spec.trainSize} were registered`);
   const split = searchSplit(full.count, spec.searchFraction, spec.splitSeed);
+  // The hold-out must be the one the dataset was registered with, or search and retraining would
+  // silently score on different images than every earlier run of this dataset.
+  if (spec.splitDigest && split.digest !== spec.splitDigest) {
+    throw new Error(
+      `the search split of the dataset does not match the one made when it was registered (digest ${split.digest.slice(0, 12)}… against ${spec.splitDigest.slice(0, 12)}…); register the dataset again`,
+    );
+  }
   return { train: subset(full, split.trainIndices), search: subset(full, split.searchIndices), test: loadFull(spec, 'test'), split };
 }
 

@@ -31,6 +31,7 @@ export function datasetSpec(dataset: Dataset): RegisteredDatasetSpec {
     testSize: dataset.testSize,
     searchFraction: dataset.searchFraction,
     splitSeed: dataset.splitSeed,
+    splitDigest: dataset.splitDigest,
   };
 }
 

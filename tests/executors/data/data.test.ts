@@ -42,6 +42,14 @@ describe('data', () => {
     expect(() => loadDataset({ format: 'IDX', uri: path, inputChannels: 1, inputHeight: 8, numClasses: 10, trainSize: 99, testSize: 20, searchFraction: 0.2, splitSeed: 1 })).toThrow(/99 were registered/);
   });
 
+  it('refuses a dataset whose search split is not the one registered with it', () => {
+    const path = writeIdxDataset(100, 20);
+    const spec = { format: 'IDX', uri: path, inputChannels: 1, inputHeight: 8, numClasses: 10, trainSize: 100, testSize: 20, searchFraction: 0.2, splitSeed: 1 } as const;
+    const registered = searchSplit(100, 0.2, 1).digest;
+    expect(loadDataset({ ...spec, splitDigest: registered }).split.digest).toBe(registered);
+    expect(() => loadDataset({ ...spec, splitDigest: searchSplit(100, 0.2, 2).digest })).toThrow(/does not match the one made when it was registered/);
+  });
+
   it('makes the same synthetic images every time, in every class', () => {
     const spec = { numClasses: 4, channels: 1, size: 12, seed: 5 };
     const a = syntheticImages(spec, 'train', 64);
