@@ -5,6 +5,8 @@ import { AuthStub } from '../support/auth-stub';
 import { seedProject, trainSupernet } from '../support/fixtures';
 import { ScriptedPlugin } from '../support/plugins';
 import { TestServer, eventually } from '../support/server';
+import { TokenClient, userWithToken } from '../support/auth';
+import { TokenScope } from '../../schema/enums';
 
 const CLIENT = join(__dirname, '..', '..', 'examples', 'notebook_client.py');
 
@@ -40,8 +42,11 @@ function runClient(args: string[], options: RunOptions = {}) {
   return runPython([CLIENT, ...args], options);
 }
 
+// Against a server with authentication on, as a team runs it: every request and the socket carry the token.
 describe('the notebook client (examples/notebook_client.py)', () => {
   let server: TestServer;
+  let client: TokenClient;
+  let env: NodeJS.ProcessEnv;
   let release: () => void = () => undefined;
   const gate = new Promise<void>((open) => (release = open));
   const options = { inputSize: 28, numClasses: 10 };
@@ -71,7 +76,10 @@ describe('the notebook client (examples/notebook_client.py)', () => {
   }, 'scripted-slim');
 
   beforeAll(async () => {
-    server = await TestServer.start('sqlite', [trainer, slimmer]);
+    server = await TestServer.start('sqlite', [trainer, slimmer], undefined, { auth: true });
+    const user = await userWithToken(server, 'notebook', [TokenScope.WRITE]);
+    client = user.client;
+    env = { SLIMLAB_TOKEN: user.secret };
   });
 
   afterAll(async () => {
@@ -79,16 +87,17 @@ describe('the notebook client (examples/notebook_client.py)', () => {
   });
 
   it('follows a running trajectory live over graphql-transport-ws, then lists the leaderboard', async () => {
-    const { projectId, datasetId, space } = await seedProject(server, 'notebook');
-    const job = await trainSupernet(server, space.id, datasetId);
+    const { projectId, datasetId, space } = await seedProject(client, 'notebook');
+    const job = await trainSupernet(client, space.id, datasetId);
     await eventually(async () => {
-      const { job: j } = await server.gql(`query($id: ID!) { job(id: $id) { state } }`, { id: job.id });
+      const { job: j } = await client.gql(`query($id: ID!) { job(id: $id) { state } }`, { id: job.id });
       return j.state === 'SUCCEEDED' ? true : undefined;
     });
-    const { startSlimming } = await server.gql(`mutation($s: ID!) { startSlimming(input: { supernetId: $s, targets: [5e6], evalBatchSize: 32 }) { payload } }`, {
+    const { startSlimming } = await client.gql(`mutation($s: ID!) { startSlimming(input: { supernetId: $s, targets: [5e6], evalBatchSize: 32 }) { payload } }`, {
       s: job.payload.supernetId,
     });
     const follow = runClient(['--server', server.url, 'follow', '--trajectory', startSlimming.payload.trajectoryId, '--steps', '3'], {
+      env,
       onLine: (line) => {
         if (line === 'subscribed') release();
       },
@@ -99,7 +108,7 @@ describe('the notebook client (examples/notebook_client.py)', () => {
     expect(steps.map((s) => s.index)).toEqual([0, 1, 2]);
     expect(steps[0].macs).toBe(9105872);
 
-    const board = await runClient(['--server', server.url, 'leaderboard', '--project', projectId]);
+    const board = await runClient(['--server', server.url, 'leaderboard', '--project', projectId], { env });
     expect(board.code).toBe(0);
     const rows = board.lines.map((line) => JSON.parse(line));
     expect(rows.map((r) => r.source)).toEqual(['AUTOSLIM', 'AUTOSLIM']);
@@ -110,7 +119,7 @@ describe('the notebook client (examples/notebook_client.py)', () => {
     const unreachable = await runClient(['--server', 'http://127.0.0.1:9', 'leaderboard', '--project', 'x']);
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toMatch(/cannot reach the slimlab server at http:\/\/127.0.0.1:9/);
-    const unknown = await runClient(['--server', server.url, 'leaderboard', '--project', 'not-an-id']);
+    const unknown = await runClient(['--server', server.url, 'leaderboard', '--project', 'not-an-id'], { env });
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/slimlab: filter.projectId: must be an id/);
   });
