@@ -23,7 +23,8 @@ import type { ServerConfig } from './config';
 import { openDatabase, type Orm } from './db/orm';
 import { ArtifactKind, DatasetFormat, TokenScope } from '../schema/enums';
 import { Authenticator } from './auth/authenticator';
-import { Caller } from './auth/caller';
+import { Caller, unauthenticated } from './auth/caller';
+import { SocketCredentials } from './auth/socket-credentials';
 import { authenticate, requireAuthentication } from './auth/http';
 import { hasScope, type Principal } from './auth/principal';
 import { authRoutes } from './auth/routes';
@@ -130,6 +131,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     maxPayload: config.limits.maxRequestBytes,
     verifyClient: verifyWebSocketOrigin(config.allowedOrigins),
   });
+  const sockets = authenticator ? new SocketCredentials(authenticator) : null;
   const wsCleanup = useServer<Record<string, unknown> | undefined, { principal: Principal }>(
     {
       schema,
@@ -140,7 +142,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         const authorization = typeof params.authorization === 'string' ? params.authorization : undefined;
         const csrf = typeof params.csrfToken === 'string' ? params.csrfToken : undefined;
         try {
-          ctx.extra.principal = await authenticate(ctx.extra.request, authenticator, authorization, csrf);
+          ctx.extra.principal = sockets
+            ? await sockets.admit(ctx.extra.socket, ctx.extra.request, authorization, csrf)
+            : await authenticate(ctx.extra.request, null, authorization, csrf);
           return hasScope(ctx.extra.principal, TokenScope.READ);
         } catch (error) {
           if (error instanceof GraphQLError) return false;
@@ -149,7 +153,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       },
       context: (ctx): GraphQLContext => ({ services, caller: new Caller(ctx.extra.principal!, orm) }),
       // Returning nothing lets graphql-ws parse, validate and run the operation as before.
-      onSubscribe: (ctx, _id, payload) => {
+      onSubscribe: async (ctx, _id, payload) => {
+        if (sockets) {
+          const principal = await sockets.recheck(ctx.extra.socket);
+          if (!principal) return [unauthenticated('the credential of this connection is no longer valid')];
+          ctx.extra.principal = principal;
+        }
         const errors = guard.check(payload, clientKey(ctx.extra.request));
         return errors.length > 0 ? errors : undefined;
       },
@@ -249,6 +258,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     orm,
     async stop() {
       clearInterval(reaper);
+      sockets?.stop();
       await inProcess?.stop();
       await child?.stop();
       ledger.close();

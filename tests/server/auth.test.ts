@@ -221,6 +221,16 @@ describe.each(DATABASES)('authentication and project scoping on %s', (kind) => {
     await Promise.all([aliceSocket.dispose(), bobSocket.dispose()]);
   });
 
+  it('closes an open WebSocket once its token is revoked', async () => {
+    const { createToken } = await alice.gql('mutation { createToken(input: { name: "socket", scopes: [READ] }) { secret token { id } } }');
+    const socket = new TokenClient(server.url, createToken.secret).socket(false);
+    expect(await connectOutcome(socket)).toBe('open');
+    await alice.gql('mutation($id: ID!) { revokeToken(id: $id) { id } }', { id: createToken.token.id });
+    // The next operation finds the credential gone, and the server ends the connection.
+    expect(await connectOutcome(socket)).toBe(4401);
+    await socket.dispose();
+  });
+
   it('never writes a token or password to the log', async () => {
     expect(logged.some((line) => /slm_[A-Za-z0-9_-]{10}/.test(line))).toBe(false);
   });

@@ -34,8 +34,10 @@ export class TokenClient implements GraphQLClient {
     return { status, ...body.errors[0]! };
   }
 
-  socket(): Client {
+  /** `lazy: false` keeps the connection open between operations, as a long-lived notebook's does. */
+  socket(lazy = true): Client {
     return createClient({
+      lazy,
       url: `${this.url.replace('http', 'ws')}/graphql`,
       webSocketImpl: WebSocket,
       retryAttempts: 0,
