@@ -92,13 +92,9 @@ function describeError(error: ErrorShape): string {
   return field && !error.message.includes(field) ? `${field}: ${error.message}` : error.message;
 }
 
-const LOCAL: Session = { authRequired: false, user: { id: 'local', name: 'local', admin: true } };
-
 /** Who the browser's session cookie signs in, if anyone; also restores the CSRF token after a reload. */
 export async function loadSession(): Promise<Session> {
   const response = await send('/auth/session', { headers: { accept: 'application/json' } });
-  // A server from before authentication has no /auth routes (the web app answers for them): it is local.
-  if (response.status === 404 || !response.headers.get('content-type')?.includes('json')) return LOCAL;
   if (!response.ok) throw new ApiError(`The server answered HTTP ${response.status}.`);
   const body = (await response.json()) as Session & { csrfToken: string | null };
   startSession(body.csrfToken);
