@@ -135,6 +135,15 @@ describe('web app in a real browser', () => {
     await shoot('empty');
   });
 
+  it('shows the API tokens view in local mode, with creation off and the reason', async () => {
+    await page.getByRole('link', { name: 'API tokens' }).click();
+    await page.getByRole('heading', { name: 'API tokens' }).waitFor();
+    await page.getByText('This server runs in local mode, with authentication off').waitFor();
+    expect(await page.getByRole('button', { name: 'Create token' }).isDisabled()).toBe(true);
+    await shoot('tokens-local');
+    expect(pageErrors).toEqual([]);
+  });
+
   it('ranks, sorts, filters and pages the leaderboard on the server', async () => {
     await seedFinishedSearch();
     await visit('leaderboard');

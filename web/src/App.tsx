@@ -6,10 +6,12 @@ import { Account } from './components/Account';
 import { Await, Empty, ErrorBox, Loading } from './components/Status';
 import { useQuery } from './hooks';
 import { navigate, routeHref, useRoute, type View } from './route';
+import { ApiTokens } from './views/ApiTokens';
 import { Compare } from './views/Compare';
 import { Jobs } from './views/Jobs';
 import { Leaderboard } from './views/Leaderboard';
 import { Login } from './views/Login';
+import { Members } from './views/Members';
 import { Pareto } from './views/Pareto';
 import { Supernet } from './views/Supernet';
 import { Trajectory } from './views/Trajectory';
@@ -23,6 +25,7 @@ const NAV: readonly [View, string][] = [
   ['compare', 'Compare'],
   ['supernet', 'Supernet'],
   ['jobs', 'Jobs'],
+  ['members', 'Members'],
 ];
 
 /** Views that show one search space at a time. */
@@ -49,32 +52,49 @@ export function App() {
   if (gate.status === 'signedOut') {
     return <Login notice={gate.notice} onSignedIn={(user) => setGate({ status: 'signedIn', session: { authRequired: true, user } })} />;
   }
-  return <Workspace account={<Account session={gate.session} onSignedOut={() => setGate({ status: 'signedOut', notice: null })} />} />;
+  return <Workspace session={gate.session} account={<Account session={gate.session} onSignedOut={() => setGate({ status: 'signedOut', notice: null })} />} />;
 }
 
-function Workspace({ account }: { account: JSX.Element }) {
+/** What the views need to know of the session: local mode has no user to own tokens or memberships. */
+interface Identity {
+  readonly local: boolean;
+  /** The signed-in user's name; null in local mode. */
+  readonly me: string | null;
+}
+
+function identityOf(session: Session): Identity {
+  const local = !session.authRequired || !session.user;
+  return { local, me: local ? null : (session.user?.name ?? null) };
+}
+
+function Workspace({ session, account }: { session: Session; account: JSX.Element }) {
   const projects = useQuery<{ projects: ProjectSummary[] }>(PROJECTS_QUERY);
   // Projects and search spaces are created elsewhere (CLI, notebooks): every navigation rereads them.
   useEffect(() => {
     window.addEventListener('hashchange', projects.reload);
     return () => window.removeEventListener('hashchange', projects.reload);
   }, []);
-  return <Await state={projects.state} what="projects" ready={({ projects: list }) => <Shell projects={list} account={account} />} />;
+  return <Await state={projects.state} what="projects" ready={({ projects: list }) => <Shell projects={list} identity={identityOf(session)} account={account} />} />;
 }
 
-function Shell({ projects, account }: { projects: ProjectSummary[]; account: JSX.Element }) {
+function Shell({ projects, identity, account }: { projects: ProjectSummary[]; identity: Identity; account: JSX.Element }) {
   const route = useRoute();
   if (projects.length === 0) {
+    // Tokens belong to the user, not to a project: someone with no project yet still needs one.
     return (
       <main>
         <h1>slimlab</h1>
         {account}
-        <Empty>
-          <p>No project yet.</p>
-          <p>
-            Run a pipeline with <code>slimlab run pipeline.yaml</code>, or call the <code>createProject</code> mutation at <code>/graphql</code>.
-          </p>
-        </Empty>
+        {route.view === 'tokens' ? (
+          <ApiTokens local={identity.local} />
+        ) : (
+          <Empty>
+            <p>No project yet.</p>
+            <p>
+              Run a pipeline with <code>slimlab run pipeline.yaml</code>, or call the <code>createProject</code> mutation at <code>/graphql</code>.
+            </p>
+          </Empty>
+        )}
       </main>
     );
   }
@@ -119,14 +139,24 @@ function Shell({ projects, account }: { projects: ProjectSummary[]; account: JSX
       {account}
       </header>
       <main>
-        <CurrentView view={route.view} params={{ ...route.params, ...scope }} projectId={project.id} spaceId={space?.id} />
+        <CurrentView view={route.view} params={{ ...route.params, ...scope }} projectId={project.id} spaceId={space?.id} identity={identity} />
       </main>
     </>
   );
 }
 
-function CurrentView({ view, params, projectId, spaceId }: { view: View; params: Record<string, string | undefined>; projectId: string; spaceId?: string }) {
+interface CurrentViewProps {
+  view: View;
+  params: Record<string, string | undefined>;
+  projectId: string;
+  spaceId?: string;
+  identity: Identity;
+}
+
+function CurrentView({ view, params, projectId, spaceId, identity }: CurrentViewProps) {
   const defined = Object.fromEntries(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined));
+  if (view === 'tokens') return <ApiTokens local={identity.local} />;
+  if (view === 'members') return <Members key={projectId} projectId={projectId} me={identity.me} />;
   if (view === 'jobs') return <Jobs projectId={projectId} />;
   if (view === 'supernet') return <Supernet projectId={projectId} params={defined} />;
   if (view === 'trajectory') return <Trajectory projectId={projectId} params={defined} />;

@@ -32,3 +32,8 @@ export function retrained(mean: number | null, std: number | null, runs: number)
 export function timeOf(iso: string | null): string {
   return iso ? new Date(iso).toLocaleTimeString() : '—';
 }
+
+/** Token and membership dates: the day matters more than the second. */
+export function dateOf(iso: string | null, none = '—'): string {
+  return iso ? new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }) : none;
+}

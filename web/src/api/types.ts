@@ -5,6 +5,8 @@ export type CandidateOrderField = 'CREATED_AT' | 'MACS' | 'PARAMS' | 'MEASURED_L
 export type SortDirection = 'ASC' | 'DESC';
 export type JobState = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
 export type CostConstraint = 'MACS' | 'PARAMS' | 'LATENCY';
+export type TokenScope = 'READ' | 'WRITE' | 'ADMIN' | 'WORKER';
+export type ProjectRole = 'VIEWER' | 'EDITOR' | 'OWNER';
 
 export interface SearchSpaceSummary {
   id: string;
@@ -102,4 +104,27 @@ export interface User {
   id: string;
   name: string;
   admin: boolean;
+}
+
+/** An API token as listed: never its secret, which only `createToken` answers, once. */
+export interface ApiToken {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: TokenScope[];
+  createdAt: string;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface CreatedToken {
+  secret: string;
+  token: ApiToken;
+}
+
+export interface ProjectMember {
+  user: { name: string };
+  role: ProjectRole;
+  createdAt: string;
 }
