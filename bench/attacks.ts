@@ -366,6 +366,8 @@ function bootstrapUsers(env: NodeJS.ProcessEnv): Lab['tokens'] {
 
 async function startServer(env: NodeJS.ProcessEnv, port: number, log: string[]): Promise<ChildProcess> {
   const server = spawn(process.execPath, [SERVER_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // However this script ends (a crash, Ctrl-C), the server it started must not outlive it.
+  process.once('exit', () => server.kill('SIGKILL'));
   const keep = (stream: string) => (chunk: Buffer) => log.push(...chunk.toString().split('\n').filter(Boolean).map((line) => `${stream}: ${line}`));
   server.stdout!.on('data', keep('out'));
   server.stderr!.on('data', keep('err'));
@@ -456,6 +458,8 @@ async function checkpointForAlice(lab: Target, workerToken: string, jobId: strin
 
 async function openLab(): Promise<Lab> {
   const dataDir = mkdtempSync(join(tmpdir(), 'slimlab-attacks-'));
+  // However this script ends, its hostile files go too (Linux removes files a dying server still holds open).
+  process.once('exit', () => rmSync(dataDir, { recursive: true, force: true }));
   let server: ChildProcess | null = null;
   try {
     const fixtures = await writeDatasetFixtures(join(dataDir, 'datasets'));
@@ -1082,6 +1086,10 @@ async function main(): Promise<void> {
     rmSync(lab.dataDir, { recursive: true, force: true });
   }
 }
+
+// Ctrl-C ends through process.exit, so the 'exit' handlers above stop the server.
+process.once('SIGINT', () => process.exit(130));
+process.once('SIGTERM', () => process.exit(143));
 
 main().catch((error: unknown) => {
   console.error(error);
