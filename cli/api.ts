@@ -97,7 +97,7 @@ export class Api {
       throw this.unreachable(error);
     }
     if (response.status === 401) throw this.refused(undefined);
-    if (!response.ok) throw new CliError(`${url.href} answered HTTP ${response.status}: ${(await response.text()).trim()}`);
+    if (!response.ok) throw new CliError(`${url.href} answered HTTP ${response.status}: ${errorMessage(await response.text())}`);
     return Buffer.from(await response.arrayBuffer());
   }
 
@@ -226,4 +226,15 @@ function describeFailure(error: unknown): string {
   if (failure.cause) return failure.cause.code ?? failure.cause.message ?? 'connection failed';
   if (typeof failure.code === 'number') return `socket closed with code ${failure.code}${failure.reason ? `: ${failure.reason}` : ''}`;
   return failure.code ?? failure.message ?? 'connection failed';
+}
+
+/** The message of a route's JSON error (`{ "errors": [{ "message" }] }`), or the body as it came. */
+function errorMessage(body: string): string {
+  try {
+    const message = (JSON.parse(body) as { errors?: { message?: unknown }[] }).errors?.[0]?.message;
+    if (typeof message === 'string') return message;
+  } catch {
+    // Not JSON: a proxy's page, say; shown as it is.
+  }
+  return body.trim();
 }

@@ -41,7 +41,7 @@ import type { JobQueue } from './jobs/queue';
 import { PgBossQueue } from './jobs/pgboss-queue';
 import { TableQueue } from './jobs/table-queue';
 import { OperationGuard } from './limits/guard';
-import { bodyErrors, guardOperations, lastErrors, notFound } from './limits/http';
+import { bodyErrors, errorBody, guardOperations, lastErrors, notFound } from './limits/http';
 import { clientKey } from './limits/rate-limit';
 import { buildGraphQLSchema } from './schema';
 import { Services, type GraphQLContext } from './services';
@@ -300,7 +300,7 @@ function transferDeps(orm: Orm, ledger: JobLedger, blobs: BlobStore, maxUploadBy
   };
 }
 
-/** An artifact's bytes as a download named after the artifact; 400/404 with the reason otherwise. */
+/** An artifact's bytes as a download named after the artifact; otherwise a JSON error with the reason (400, 403, 404). */
 async function serveArtifact(services: Services, caller: Caller, blobs: BlobStore, id: string, res: express.Response, log: Logger): Promise<void> {
   let artifact: Artifact;
   try {
@@ -309,18 +309,18 @@ async function serveArtifact(services: Services, caller: Caller, blobs: BlobStor
   } catch (error) {
     if (!(error instanceof GraphQLError)) {
       log.warn(`serving artifact ${id} failed: ${(error as Error).stack ?? String(error)}`);
-      res.status(500).type('text/plain').send(INTERNAL_MESSAGE);
+      res.status(500).json(errorBody('INTERNAL_SERVER_ERROR', INTERNAL_MESSAGE));
       return;
     }
     const status = { NOT_FOUND: 404, FORBIDDEN: 403 }[String(error.extensions.code)] ?? 400;
-    res.status(status).type('text/plain').send(error.message);
+    res.status(status).json({ errors: [{ message: error.message, extensions: error.extensions }] });
     return;
   }
   let blob: OpenBlob;
   try {
     blob = await blobs.openRead(artifact.sha256);
   } catch {
-    res.status(500).type('text/plain').send(`artifact ${id}: its file cannot be read`);
+    res.status(500).json(errorBody('INTERNAL_SERVER_ERROR', `artifact ${id}: its file cannot be read`));
     return;
   }
   // Streamed: a checkpoint of hundreds of MB is never held in memory.

@@ -5,7 +5,7 @@ import type { OperationGuard, OperationRequest } from './guard';
 import { clientKey } from './rate-limit';
 
 /** The body GraphQL clients already parse, for errors that never reach graphql. */
-function errorBody(code: string, message: string) {
+export function errorBody(code: string, message: string) {
   return { errors: [{ message, extensions: { code } }] };
 }
 

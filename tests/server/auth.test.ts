@@ -88,7 +88,9 @@ describe.each(DATABASES)('authentication and project scoping on %s', (kind) => {
     expect((await admin.gql(query, { id: artifact.id })).artifact.uri).toBe('file:///srv/secret/c');
     expect(await bob.error(query, { id: artifact.id })).toMatchObject({ extensions: { code: 'NOT_FOUND' } });
     const download = (client: TokenClient) => fetch(`${server.url}/artifacts/${artifact.id}`, { headers: { authorization: `Bearer ${client.token}` } });
-    expect((await download(bob)).status).toBe(404);
+    const hidden = await download(bob);
+    expect(hidden.status).toBe(404);
+    expect((await body(hidden)).errors[0].extensions).toEqual({ code: 'NOT_FOUND', field: 'id' });
     // Alice may download it; this one has no bytes behind it, which is the server's problem, not a refusal.
     expect((await download(alice)).status).toBe(500);
   });
