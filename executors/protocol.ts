@@ -114,7 +114,7 @@ export type UploadResponse = ArtifactRef;
 export interface DatasetManifest {
   readonly datasetId: string;
   /** Tells the worker which files its loaders read, so it can check a local copy the same way. */
-  readonly format: 'IDX' | 'IMAGE_FOLDER';
+  readonly format: 'IDX' | 'IMAGE_FOLDER' | 'CIFAR';
   /** The dataset folder's base name: where a worker looks for a local copy under its dataset root. */
   readonly name: string;
   /** sha256 over the sorted (path, bytes, sha256) lines of every file. */

@@ -42,6 +42,8 @@ export enum ArtifactKind {
 export enum DatasetFormat {
   IDX = 'IDX',
   IMAGE_FOLDER = 'IMAGE_FOLDER',
+  /** CIFAR-10 or CIFAR-100 in its binary layout (`data_batch_*.bin`, or `train.bin`). */
+  CIFAR = 'CIFAR',
   SYNTHETIC = 'SYNTHETIC',
 }
 

@@ -3,11 +3,12 @@ import { lstat, readdir, realpath } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { mapLimit } from '../map-limit';
 import { byCodeUnits, relativePathProblem } from '../remote/manifest';
+import { CIFAR_SUBFOLDERS, cifarLayout, type CifarLayout } from './cifar';
 import { IDX_FILES } from './idx';
 import { IMAGE_EXTENSIONS } from './image-folder';
 
 /** The formats whose data lives in files; SYNTHETIC is generated where it is used. */
-export type FileDatasetFormat = 'IDX' | 'IMAGE_FOLDER';
+export type FileDatasetFormat = 'IDX' | 'IMAGE_FOLDER' | 'CIFAR';
 
 export interface DatasetFile {
   /** Relative to the dataset folder, with `/`. */
@@ -31,7 +32,8 @@ const PARALLEL_STATS = 16;
 
 /**
  * Every file the loaders of `format` read from `root`, sorted by path: the same choices
- * `loadIdxSplit` and `loadImageFolderSplit` make, so a manifest covers exactly what training sees.
+ * `loadIdxSplit`, `loadImageFolderSplit` and `loadCifarSplit` make, so a manifest covers exactly
+ * what training sees.
  * Only regular files: a symbolic link (or anything else) the loaders would meet is refused, so
  * nothing outside the folder can be reached through it.
  */
@@ -40,10 +42,19 @@ export async function listDatasetFiles(format: FileDatasetFormat, root: string):
   const base = await realpath(root).catch(() => {
     throw new DatasetFilesError('the dataset folder is missing or unreadable');
   });
-  const paths = format === 'IDX' ? await idxPaths(base) : await imageFolderPaths(base);
+  const paths = await PATHS[format](base);
   const files = await mapLimit(paths, PARALLEL_STATS, (path) => regularFile(base, path));
   return files.sort((a, b) => byCodeUnits(a.path, b.path));
 }
+
+const PATHS: Readonly<Record<FileDatasetFormat, (base: string) => Promise<string[]>>> = {
+  IDX: idxPaths,
+  IMAGE_FOLDER: imageFolderPaths,
+  CIFAR: async (base) => {
+    const { files } = await cifarLayoutOf(base);
+    return [...files.train, ...files.test];
+  },
+};
 
 async function idxPaths(base: string): Promise<string[]> {
   const names = Object.values(IDX_FILES).flatMap((split) => [split.images, split.labels]);
@@ -69,6 +80,25 @@ async function imageFolderPaths(base: string): Promise<string[]> {
     },
   );
   return perClass.flat();
+}
+
+/**
+ * The CIFAR layout of the folder `base`, as `loadCifarSplit` finds it; a standard subfolder that is
+ * a link is refused, since the loader would read through it.
+ */
+export async function cifarLayoutOf(base: string): Promise<CifarLayout> {
+  const top = await readdir(base);
+  const listing = new Map([['', new Set(top)]]);
+  for (const folder of CIFAR_SUBFOLDERS.filter((name) => top.includes(name))) {
+    const stats = await lstat(join(base, folder));
+    if (stats.isSymbolicLink() || stats.isDirectory()) listing.set(folder, new Set(await entries(base, folder)));
+  }
+  try {
+    return cifarLayout(listing);
+  } catch (error) {
+    // cifarLayout only reasons about names, so its refusals name files relative to `base` already.
+    throw new DatasetFilesError((error as Error).message);
+  }
 }
 
 /** The folders in `folder` (relative to `base`), sorted; a link among its entries is refused. */

@@ -1,3 +1,4 @@
+import { loadCifarSplit } from './cifar';
 import type { ImageSet } from './images';
 import { loadIdxSplit } from './idx';
 import { loadImageFolderSplit } from './image-folder';
@@ -7,7 +8,7 @@ import { syntheticImages } from './synthetic';
 
 /** What an executor is told about a dataset: the fields of the Dataset entity it needs. */
 export interface DatasetSpec {
-  readonly format: 'IDX' | 'IMAGE_FOLDER' | 'SYNTHETIC';
+  readonly format: 'IDX' | 'IMAGE_FOLDER' | 'CIFAR' | 'SYNTHETIC';
   readonly uri: string;
   readonly inputChannels: number;
   readonly inputHeight: number;
@@ -50,6 +51,7 @@ export function loadDataset(spec: DatasetSpec): DatasetSplits {
 function loadFull(spec: DatasetSpec, which: 'train' | 'test'): ImageSet {
   if (spec.format === 'IDX') return loadIdxSplit(spec.uri, which);
   if (spec.format === 'IMAGE_FOLDER') return loadImageFolderSplit(spec.uri, which, spec.inputChannels);
+  if (spec.format === 'CIFAR') return loadCifarSplit(spec.uri, which);
   return syntheticImages(
     { numClasses: spec.numClasses, channels: spec.inputChannels, size: spec.inputHeight, seed: spec.splitSeed },
     which,

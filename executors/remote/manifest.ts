@@ -43,7 +43,7 @@ export function checkManifest(value: unknown, datasetId: string): DatasetManifes
   const manifest = value as Partial<DatasetManifest> | null;
   if (typeof manifest !== 'object' || manifest === null) throw bad('not a JSON object');
   if (manifest.datasetId !== datasetId) throw bad(`it names dataset ${String(manifest.datasetId)}`);
-  if (manifest.format !== 'IDX' && manifest.format !== 'IMAGE_FOLDER') throw bad(`unknown format ${String(manifest.format)}`);
+  if (manifest.format !== 'IDX' && manifest.format !== 'IMAGE_FOLDER' && manifest.format !== 'CIFAR') throw bad(`unknown format ${String(manifest.format)}`);
   if (typeof manifest.name !== 'string' || manifest.name.includes('/') || relativePathProblem(manifest.name) !== null) {
     throw bad(`folder name ${JSON.stringify(manifest.name)} is not one plain path segment`);
   }

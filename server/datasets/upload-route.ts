@@ -28,6 +28,8 @@ export interface UploadRouteDeps {
 /** The upload's terms are query parameters; errors name them as they are spelled there. */
 const PARAMETERS = ['projectId', 'name', 'format', 'searchFraction', 'splitSeed'] as const;
 const UPLOAD_FIELDS: FieldNames = (key) => (key === 'path' ? 'body' : key);
+/** The formats an archive can hold: every one but SYNTHETIC, which has no files. */
+const UPLOAD_FORMATS: readonly FileFormat[] = [DatasetFormat.IDX, DatasetFormat.IMAGE_FOLDER, DatasetFormat.CIFAR];
 
 const GZIP_TYPES = ['application/gzip', 'application/x-gzip'];
 const TAR_TYPE = 'application/x-tar';
@@ -45,12 +47,12 @@ const STATUS: Readonly<Record<string, number>> = {
 };
 
 /**
- * POST /datasets/upload?projectId=…&name=…[&format=IDX|IMAGE_FOLDER][&searchFraction=…][&splitSeed=…]
- * with a tar (application/x-tar) or gzipped tar (application/gzip) body of an IDX folder or an image
- * folder, and its sha256 in `x-content-sha256`. Streams it to a fresh folder under the uploads,
- * then registers it as `registerDataset` would a folder: 201 with `{ dataset }`. Every refusal
- * answers `{ errors: [{ message, extensions: { code, field } }] }` and leaves nothing on disk or in
- * the database. Everything that can be checked before the body (terms, headers, access, a name
+ * POST /datasets/upload?projectId=…&name=…[&format=IDX|IMAGE_FOLDER|CIFAR][&searchFraction=…][&splitSeed=…]
+ * with a tar (application/x-tar) or gzipped tar (application/gzip) body of an IDX folder, an image
+ * folder or a CIFAR folder, and its sha256 in `x-content-sha256`. Streams it to a fresh folder under
+ * the uploads, then registers it as `registerDataset` would a folder: 201 with `{ dataset }`. Every
+ * refusal answers `{ errors: [{ message, extensions: { code, field } }] }` and leaves nothing on disk
+ * or in the database. Everything that can be checked before the body (terms, headers, access, a name
  * the project already uses) is, so a refused upload is not read.
  */
 export function datasetUploadRoute(deps: UploadRouteDeps): RequestHandler {
@@ -72,7 +74,10 @@ export function datasetUploadRoute(deps: UploadRouteDeps): RequestHandler {
       folder = await deps.uploads.receive(req, { gzip, sha256, maxBytes: deps.maxUploadBytes, maxFileBytes: deps.maxFileBytes });
       const found = format ?? (await detectFormat(folder));
       if (found === null) {
-        throw badInput('format', 'the archive holds neither the IDX files (train-images-idx3-ubyte[.gz] and the others) nor a train/ folder; which format is it?');
+        throw badInput(
+          'format',
+          'the archive holds neither the IDX files (train-images-idx3-ubyte[.gz] and the others), nor CIFAR files (data_batch_1.bin and the others, or train.bin and test.bin), nor a train/ folder; which format is it?',
+        );
       }
       const dataset = await deps.datasets.registerUpload(caller, { ...terms, format: found }, folder, UPLOAD_FIELDS);
       res.status(201).json({ dataset: datasetView(dataset, deps.datasets) });
@@ -93,13 +98,13 @@ function uploadTerms(req: Request): Omit<DatasetTerms, 'format'> & { format: Fil
   if (projectId === undefined) throw badInput('projectId', 'is required: the id of the project the dataset joins');
   if (name === undefined) throw badInput('name', 'is required: the name of the dataset in its project');
   const format = parameter(req, 'format');
-  if (format !== undefined && format !== DatasetFormat.IDX && format !== DatasetFormat.IMAGE_FOLDER) {
-    throw badInput('format', `must be IDX or IMAGE_FOLDER, or left out to be read from the archive (got "${format}")`);
+  if (format !== undefined && !(UPLOAD_FORMATS as readonly string[]).includes(format)) {
+    throw badInput('format', `must be ${UPLOAD_FORMATS.join(', ')}, or left out to be read from the archive (got "${format}")`);
   }
   return {
     projectId: check.uuid('projectId', projectId),
     name,
-    format: format ?? null,
+    format: (format as FileFormat | undefined) ?? null,
     searchFraction: numeric(req, 'searchFraction') ?? defaults.searchFraction,
     splitSeed: numeric(req, 'splitSeed') ?? defaults.splitSeed,
   };

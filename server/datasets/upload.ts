@@ -5,6 +5,7 @@ import { finished, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { GraphQLError } from 'graphql';
+import { CIFAR_DATA_FILES, CIFAR_SUBFOLDERS } from '../../executors/data/cifar';
 import { IDX_FILES } from '../../executors/data/idx';
 import { DigestMeter } from '../../executors/remote/digest';
 import { ProtocolError } from '../../executors/protocol-error';
@@ -117,11 +118,17 @@ async function datasetTop(extracted: string): Promise<string> {
   return extracted;
 }
 
-/** IDX when the folder has any of the MNIST-layout files, IMAGE_FOLDER when it has `train/`; null otherwise. */
+/**
+ * IDX when the folder has any of the MNIST-layout files, CIFAR when it has a CIFAR data file (at the
+ * top or in the folder its archive unpacks to), IMAGE_FOLDER when it has `train/`; null otherwise.
+ */
 export async function detectFormat(folder: string): Promise<FileFormat | null> {
   const idxNames = Object.values(IDX_FILES).flatMap(({ images, labels }) => [images, labels]);
   for (const name of idxNames.flatMap((name) => [name, `${name}.gz`])) {
     if (await isKind(join(folder, name), 'file')) return DatasetFormat.IDX;
+  }
+  for (const name of ['', ...CIFAR_SUBFOLDERS].flatMap((subfolder) => CIFAR_DATA_FILES.map((file) => join(subfolder, file)))) {
+    if (await isKind(join(folder, name), 'file')) return DatasetFormat.CIFAR;
   }
   return (await isKind(join(folder, 'train'), 'folder')) ? DatasetFormat.IMAGE_FOLDER : null;
 }

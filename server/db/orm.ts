@@ -40,8 +40,29 @@ export function ormOptions(target: DatabaseTarget): Options {
 export async function openDatabase(target: DatabaseTarget): Promise<{ orm: Orm; applied: string[] }> {
   if (target.kind === 'postgresql') await checkPostgres(target.url);
   const orm = await initOrm(target);
-  const applied = await orm.getMigrator().up();
+  const applied = target.kind === 'sqlite' ? await migrateSqlite(orm) : await orm.getMigrator().up();
   return { orm, applied: applied.map((m) => m.name) };
+}
+
+/**
+ * SQLite changes a constraint by rebuilding the table, and with foreign keys on, dropping a table
+ * that others refer to fails (or runs their ON DELETE actions). Its documented procedure turns them
+ * off for the change, which only takes effect outside a transaction: so around the migrations, and
+ * every reference is checked before they are turned on again.
+ */
+async function migrateSqlite(orm: Orm) {
+  const connection = orm.em.getConnection();
+  await connection.execute('pragma foreign_keys = off');
+  try {
+    const applied = await orm.getMigrator().up();
+    const broken = await connection.execute<{ table: string; parent: string }[]>('pragma foreign_key_check');
+    if (broken.length > 0) {
+      throw new Error(`after migrating, ${broken.length} row(s) refer to rows that do not exist (first: a row of ${broken[0]!.table} to ${broken[0]!.parent})`);
+    }
+    return applied;
+  } finally {
+    await connection.execute('pragma foreign_keys = on');
+  }
 }
 
 export async function initOrm(target: DatabaseTarget): Promise<Orm> {

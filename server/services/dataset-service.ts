@@ -1,6 +1,7 @@
 import { realpath } from 'node:fs/promises';
 import { basename, dirname, relative, sep } from 'node:path';
 import type { EntityManager } from '@mikro-orm/core';
+import { inspectCifarFolder } from '../../executors/data/cifar-inspect';
 import { DatasetFilesError } from '../../executors/data/dataset-files';
 import type { DatasetLimits } from '../../executors/data/dataset-limits';
 import { inspectIdxFolder } from '../../executors/data/idx-inspect';
@@ -50,7 +51,7 @@ export interface DatasetPolicy {
 export type DatasetTerms = Pick<RegisterDatasetInput, 'projectId' | 'name' | 'format' | 'classNames' | 'searchFraction' | 'splitSeed'>;
 
 /** The formats whose data are files: the ones a folder, or an upload, can hold. */
-export type FileFormat = DatasetFormat.IDX | DatasetFormat.IMAGE_FOLDER;
+export type FileFormat = DatasetFormat.IDX | DatasetFormat.IMAGE_FOLDER | DatasetFormat.CIFAR;
 
 /**
  * The field an error names for one of the terms, or for `path` (the files): GraphQL names
@@ -194,11 +195,25 @@ export class DatasetService {
       }
       case DatasetFormat.IMAGE_FOLDER:
       case DatasetFormat.IDX:
+      case DatasetFormat.CIFAR:
         return this.inspectFolder(input.format, await this.folder(input.path), 'input.path');
     }
   }
 
   private async inspectFolder(format: FileFormat, folder: string, field: string): Promise<DatasetShape> {
+    if (format === DatasetFormat.CIFAR) {
+      const shape = await inspected(field, () => inspectCifarFolder(folder, this.policy.limits));
+      return {
+        uri: folder,
+        inputChannels: shape.channels,
+        inputHeight: shape.height,
+        inputWidth: shape.width,
+        numClasses: shape.numClasses,
+        trainSize: shape.trainSize,
+        testSize: shape.testSize,
+        classNames: shape.classNames ?? undefined,
+      };
+    }
     if (format === DatasetFormat.IDX) {
       const shape = await inspected(field, () => inspectIdxFolder(folder, this.policy.limits));
       return {

@@ -7,6 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import { tarHeader } from '../../cli/tar-writer';
+import { writeCifarDataset } from '../support/cifar';
 import type { DatabaseKind } from '../support/databases';
 import { writeIdxDataset } from '../support/fixtures';
 import { TestServer } from '../support/server';
@@ -166,6 +167,24 @@ describe('dataset uploads (POST /datasets/upload) on sqlite', () => {
     expect(images.body.dataset).toMatchObject({ format: 'IMAGE_FOLDER', trainSize: 4, testSize: 4, numClasses: 2, inputChannels: 1, inputHeight: 4 });
     const { datasets } = await up.server.gql(`query($p: ID!) { datasets(projectId: $p) { name classNames } }`, { p: up.projectId });
     expect(datasets.find((d: { name: string }) => d.name === 'pets').classNames).toEqual(['cat', 'dog']);
+  });
+
+  it('registers CIFAR archives, reading the format from the files, in their standard folder or at the top', async () => {
+    const cifar10 = writeCifarDataset(10, { subfolder: true, classNamesFile: true });
+    temp(cifar10.root);
+    // Beside the standard folder, as a hand-made archive may have it: the format is found inside.
+    writeFileSync(join(cifar10.root, 'README'), 'CIFAR-10, binary version');
+    const tar = await up.upload(gnuTar(cifar10.root), 'cifar10');
+    expect(tar.status).toBe(201);
+    expect(tar.body.dataset).toMatchObject({ format: 'CIFAR', trainSize: 30, testSize: 10, inputChannels: 3, inputHeight: 32, inputWidth: 32, numClasses: 10 });
+
+    const cifar100 = writeCifarDataset(100);
+    temp(cifar100.root);
+    const gz = await up.upload(gnuTar(cifar100.root, { gzip: true, top: true }), 'cifar100', { gzip: true, query: { format: 'CIFAR' } });
+    expect(gz.status).toBe(201);
+    expect(gz.body.dataset).toMatchObject({ format: 'CIFAR', trainSize: 30, testSize: 10, numClasses: 100 });
+    const { datasets } = await up.server.gql(`query($p: ID!) { datasets(projectId: $p) { name classNames } }`, { p: up.projectId });
+    expect(datasets.find((d: { name: string }) => d.name === 'cifar10').classNames).toEqual(cifar10.classNames);
   });
 
   it('reads names longer than a ustar header holds, as GNU tar and pax write them', async () => {

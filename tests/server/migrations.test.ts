@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { Orm } from '../../server/db/orm';
-import { openDatabase } from '../../server/db/orm';
+import { initOrm, openDatabase } from '../../server/db/orm';
 import { DATABASES, scratchDatabase, type DatabaseKind } from '../support/databases';
 
 describe.each(DATABASES)('migrations on %s', (kind) => {
@@ -15,7 +16,58 @@ describe.each(DATABASES)('migrations on %s', (kind) => {
       await scratch.drop();
     }
   });
+
+  it('let an existing database take CIFAR datasets, keeping its datasets and the supernets on them', async () => {
+    const scratch = await scratchDatabase(kind);
+    const ids = { project: randomUUID(), dataset: randomUUID(), space: randomUUID(), run: randomUUID(), supernet: randomUUID(), cifar: randomUUID() };
+    const now = new Date().toISOString();
+    const early = await initOrm(scratch.target);
+    try {
+      await early.getMigrator().up({ to: BEFORE_CIFAR[kind] });
+      const sql = early.em.getConnection();
+      await sql.execute('insert into project (id, created_at, name) values (?, ?, ?)', [ids.project, now, 'p']);
+      await sql.execute(
+        'insert into dataset (id, created_at, project_id, name, format, uri, input_channels, input_height, input_width, num_classes, train_size, test_size, search_fraction, split_seed) values (?, ?, ?, ?, ?, ?, 1, 28, 28, 10, 100, 10, 0.1, 0)',
+        [ids.dataset, now, ids.project, 'fmnist', 'IDX', '/data/fmnist'],
+      );
+      await sql.execute(
+        "insert into search_space (id, created_at, project_id, name, architecture, input_size, num_classes, max_width, groups, divisor, unit_overrides, max_channels, units) values (?, ?, ?, 's', 'mbv2', 28, 10, 1, 1, 8, '{}', '[]', '[]')",
+        [ids.space, now, ids.project],
+      );
+      await sql.execute("insert into training_run (id, created_at, project_id, kind, seed, recipe) values (?, ?, ?, 'SUPERNET', 0, '{}')", [ids.run, now, ids.project]);
+      await sql.execute("insert into supernet (id, created_at, project_id, name, search_space_id, dataset_id, recipe, run_id) values (?, ?, ?, 'n', ?, ?, '{}', ?)", [
+        ids.supernet,
+        now,
+        ids.project,
+        ids.space,
+        ids.dataset,
+        ids.run,
+      ]);
+    } finally {
+      await early.close(true);
+    }
+    const { orm } = await openDatabase(scratch.target);
+    try {
+      const sql = orm.em.getConnection();
+      expect(await sql.execute('select dataset_id from supernet')).toEqual([{ dataset_id: ids.dataset }]);
+      await sql.execute(
+        'insert into dataset (id, created_at, project_id, name, format, uri, input_channels, input_height, input_width, num_classes, train_size, test_size, search_fraction, split_seed) values (?, ?, ?, ?, ?, ?, 3, 32, 32, 10, 100, 10, 0.1, 0)',
+        [ids.cifar, now, ids.project, 'cifar', 'CIFAR', '/data/cifar'],
+      );
+      expect((await sql.execute<{ format: string }[]>('select format from dataset order by name')).map((row) => row.format)).toEqual(['CIFAR', 'IDX']);
+      // The rebuilt table still enforces what it did: the format check and the supernet's reference.
+      const refusal = (statement: string, params: unknown[]) => sql.execute(statement, params).then(() => 'accepted', (error: unknown) => String((error as Error).message ?? error));
+      expect(await refusal("update dataset set format = 'TFRECORD' where id = ?", [ids.cifar])).toMatch(/check constraint/i);
+      expect(await refusal('delete from dataset where id = ?', [ids.dataset])).toMatch(/foreign key/i);
+    } finally {
+      await orm.close(true);
+      await scratch.drop();
+    }
+  });
 });
+
+/** The last migration before DatasetFormat.CIFAR, per dialect. */
+const BEFORE_CIFAR: Readonly<Record<DatabaseKind, string>> = { sqlite: 'Migration20261130101628', postgresql: 'Migration20261130101629' };
 
 async function expectSchemaMatchesEntities(orm: Orm, kind: DatabaseKind): Promise<void> {
   if (kind === 'postgresql') {

@@ -9,6 +9,7 @@ import { gzipSync } from 'node:zlib';
 import express from 'express';
 import { PNG } from 'pngjs';
 import type { ArtifactRef } from '../../executors/contract';
+import { loadCifarSplit } from '../../executors/data/cifar';
 import { DatasetFilesError } from '../../executors/data/dataset-files';
 import { loadIdxSplit } from '../../executors/data/idx';
 import { loadImageFolderSplit } from '../../executors/data/image-folder';
@@ -24,6 +25,7 @@ import { BlobStore, type StoredBlob } from '../../server/artifact-store';
 import { datasetManifest, FileHashCache } from '../../server/transfer/dataset-manifest';
 import type { DatasetLocation } from '../../server/transfer/shipped-datasets';
 import { transferRoutes } from '../../server/transfer/routes';
+import { writeCifarDataset } from '../support/cifar';
 import { countingBody, until } from '../support/uploads';
 
 const MB = 1024 * 1024;
@@ -168,7 +170,7 @@ function imageFolder(name: string): string {
   return root;
 }
 
-function register(id: string, format: 'IDX' | 'IMAGE_FOLDER', root: string): void {
+function register(id: string, format: DatasetManifest['format'], root: string): void {
   datasets.set(id, { format, root, contentDigest: null });
 }
 
@@ -340,6 +342,22 @@ describe('datasets', () => {
     const folder = await new DatasetCache(workDir('datasets')).prepare('images', endpoint);
     expect(requests.filter((line) => line.includes('/files/'))).toHaveLength(12);
     for (const split of ['train', 'test'] as const) expect(loadImageFolderSplit(folder, split, 1)).toEqual(loadImageFolderSplit(root, split, 1));
+  });
+
+  it('ships the data files of a CIFAR folder, in its archive subfolder, that load identically from the worker cache or a local copy', async () => {
+    mkdirSync(join(scratch, 'data'), { recursive: true });
+    const cifar = writeCifarDataset(10, { subfolder: true, classNamesFile: true, parent: join(scratch, 'data') });
+    register('cifar', 'CIFAR', cifar.root);
+    const manifest = (await (await fetch(`${endpoint.baseUrl}${PROTOCOL_PREFIX}/datasets/cifar/manifest`)).json()) as DatasetManifest;
+    // The class names are the server's, stored at registration: the loader reads only the records.
+    expect(manifest.files.map((file) => file.path)).toEqual(
+      ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin'].map((name) => `cifar-10-batches-bin/${name}`),
+    );
+    expect(manifest).toMatchObject({ format: 'CIFAR', name: basename(cifar.root) });
+
+    const folder = await new DatasetCache(workDir('cifar')).prepare('cifar', endpoint);
+    for (const split of ['train', 'test'] as const) expect(loadCifarSplit(folder, split)).toEqual(loadCifarSplit(cifar.root, split));
+    expect(await new DatasetCache(workDir('cifar-local')).prepare('cifar', endpoint, dirname(cifar.root))).toBe(cifar.root);
   });
 
   it('rejects a cache folder holding an image the manifest does not list', async () => {
