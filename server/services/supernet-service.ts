@@ -1,3 +1,4 @@
+import { architectureInfo } from '../../autoslim';
 import type { TrainingRecipeInput, TrainSupernetInput } from '../../schema/inputs';
 import { JobKind, ProjectRole, RunKind } from '../../schema/enums';
 import type { Orm } from '../db/orm';
@@ -9,7 +10,7 @@ import type { JobService } from './job-service';
 import { datasetSpec } from './dataset-service';
 import { findInProject, inReadableProjects } from './lookup';
 import type { Caller } from '../auth/caller';
-import { searchSpaceSpec } from './search-space-service';
+import { networkOf, searchSpaceSpec } from './search-space-service';
 
 const SCHEDULES = ['linear', 'cosine', 'step'];
 const DISTILLATION = ['soft', 'hard+kl', 'off'];
@@ -35,6 +36,15 @@ export function checkBatchFits(field: string, batchSize: number, dataset: Datase
   }
 }
 
+/** The network's stem takes the architecture's channel count; images of another count cannot be fed to it. */
+export function checkChannelsFit(field: string, dataset: Dataset, space: SearchSpace): void {
+  const { architecture } = networkOf(space);
+  const wanted = architectureInfo(architecture).inputChannels;
+  if (dataset.inputChannels !== wanted) {
+    throw badInput(field, `dataset has ${dataset.inputChannels}-channel images; ${architecture} takes ${wanted}-channel input`);
+  }
+}
+
 export class SupernetService {
   constructor(
     private readonly orm: Orm,
@@ -54,9 +64,7 @@ export class SupernetService {
       const space = await findInProject(em, caller, ProjectRole.EDITOR, SearchSpace, 'search space', 'input.searchSpaceId', input.searchSpaceId);
       const dataset = await findInProject(em, caller, ProjectRole.VIEWER, Dataset, 'dataset', 'input.datasetId', input.datasetId);
       if (dataset.project.id !== space.project.id) throw badInput('input.datasetId', 'dataset belongs to another project than the search space');
-      if (dataset.inputChannels !== 1 && dataset.inputChannels !== 3) {
-        throw badInput('input.datasetId', `dataset has ${dataset.inputChannels} channels; networks take 1 or 3`);
-      }
+      checkChannelsFit('input.datasetId', dataset, space);
       if (dataset.numClasses !== space.numClasses) {
         throw badInput('input.datasetId', `dataset has ${dataset.numClasses} classes, the search space ${space.numClasses}`);
       }
