@@ -32,7 +32,8 @@ export function resolveSearchSpace(spec: SearchSpaceSpec): ResolvedSearchSpace {
   const architecture = parseArchitecture(spec.architecture);
   const options = { inputSize: spec.inputSize, numClasses: spec.numClasses };
   const structure = parseChannelList(architecture, spec.maxChannels, options);
-  const perUnit: Record<string, UnitSpacing> = {};
+  // No prototype, so an override of a unit named "__proto__" is an (unknown) unit, not a prototype.
+  const perUnit: Record<string, UnitSpacing> = Object.create(null);
   for (const [unit, o] of Object.entries(spec.unitOverrides)) {
     perUnit[unit] = { ...(o.min !== undefined && { minWidth: o.min }), ...(o.groups !== undefined && { groups: o.groups }) };
   }

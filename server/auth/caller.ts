@@ -69,8 +69,7 @@ export class Caller {
   async mayRead(entity: EntityName<{ id: string; project: { id: string } }>, id: string): Promise<boolean> {
     let project = this.projects.get(id);
     if (!project) {
-      project = this.orm.em
-        .fork()
+      project = this.reader()
         .findOne(entity, { id }, { fields: ['project'] as never })
         .then((found) => found?.project.id ?? null);
       this.projects.set(id, project);
@@ -88,11 +87,20 @@ export class Caller {
     const userId = this.userId;
     if (!userId) return Promise.resolve(new Map());
     if (!this.memberships || performance.now() - this.memberships.at > MEMBERSHIP_TTL_MS) {
-      const roles = (em ?? this.orm.em.fork())
+      const roles = (em ?? this.reader())
         .find(ProjectMember, { user: userId })
         .then((members) => new Map(members.map((member) => [member.project.id, member.role])));
       this.memberships = { at: performance.now(), roles };
     }
     return this.memberships.roles;
+  }
+
+  /**
+   * An entity manager for the caller's own reads that joins the transaction it is asked from, if
+   * any: services look entities up inside their transaction, and a read on another connection would
+   * wait for the one the transaction holds (SQLite has only one), which waits for the read.
+   */
+  private reader() {
+    return this.orm.em.fork({ keepTransactionContext: true });
   }
 }

@@ -7,7 +7,9 @@ export function checked<T>(inputPath: string, check: () => T): T {
     return check();
   } catch (error) {
     if (error instanceof AutoSlimError) {
-      const field = !inputPath || error.field.startsWith(inputPath) ? error.field : `${inputPath}.${error.field}`;
+      // Already under the input's path, or to be put there ('inputSize' is not under 'input').
+      const under = !inputPath || error.field === inputPath || error.field.startsWith(`${inputPath}.`) || error.field.startsWith(`${inputPath}[`);
+      const field = under ? error.field : `${inputPath}.${error.field}`;
       throw badInput(field, error.message.slice(error.field.length + 2));
     }
     throw error;

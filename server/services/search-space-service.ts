@@ -1,4 +1,5 @@
 import {
+  AutoSlimError,
   architectureInfo,
   defaultChannels,
   parseArchitecture,
@@ -34,7 +35,8 @@ export class SearchSpaceService {
     const groups = check.integer('input.groups', input.groups, 1, 64);
     const divisor = check.integer('input.divisor', input.divisor, 1, 64);
     check.list('input.units', input.units, 0);
-    const unitOverrides: Record<string, { min?: number; groups?: number }> = {};
+    // No prototype: a unit named "constructor" or "__proto__" is a key like any other (and unknown).
+    const unitOverrides: Record<string, { min?: number; groups?: number }> = Object.create(null);
     input.units.forEach((o, i) => {
       const field = `input.units[${i}]`;
       if (o.unit in unitOverrides) throw userError('BAD_USER_INPUT', `${field}.unit`, `unit "${o.unit}" is overridden twice`);
@@ -45,7 +47,7 @@ export class SearchSpaceService {
     });
     const maxChannels = checked('input', () => defaultChannels(architecture, maxWidth, options));
     const spec: SearchSpaceSpec = { architecture, ...options, maxChannels, groups, divisor, unitOverrides };
-    const { table } = checked('input', () => resolveSearchSpace(spec));
+    const { table } = checked('input', () => inputFields(input, () => resolveSearchSpace(spec)));
     return this.orm.em.fork().transactional(async (em) => {
       const project = await findProject(em, caller, ProjectRole.EDITOR, 'input.projectId', input.projectId);
       if (await em.count(SearchSpace, { project, name })) {
@@ -74,6 +76,35 @@ export class SearchSpaceService {
   get(caller: Caller, id: string): Promise<SearchSpace> {
     return findInProject(this.orm.em.fork(), caller, ProjectRole.VIEWER, SearchSpace, 'search space', 'id', id);
   }
+}
+
+/**
+ * Runs `resolve` and renames the fields of its AutoSlimError from autoslim's unit options
+ * (`unitOptions.perUnit.<unit>.minWidth`, `unitOptions.default.groups`) to the input's
+ * (`units[i].min`, `groups`), so the error names the field the user gave.
+ */
+function inputFields<T>(input: CreateSearchSpaceInput, resolve: () => T): T {
+  try {
+    return resolve();
+  } catch (error) {
+    if (!(error instanceof AutoSlimError)) throw error;
+    const renamed = renamedUnitField(input, error.field);
+    if (renamed === null) throw error;
+    throw new AutoSlimError(renamed, error.rule, error.message.slice(`${error.field}: ${error.rule}: `.length));
+  }
+}
+
+function renamedUnitField(input: CreateSearchSpaceInput, field: string): string | null {
+  const defaults: Record<string, string> = { 'unitOptions.default.groups': 'groups', 'unitOptions.default.divisor': 'divisor' };
+  if (Object.hasOwn(defaults, field)) return defaults[field]!;
+  // Unit names have dots in them ('blocks.1.out'): the longest override name the field starts with is its unit.
+  const [match] = input.units
+    .map((o, i) => ({ i, own: `unitOptions.perUnit.${o.unit}` }))
+    .filter(({ own }) => field === own || field.startsWith(`${own}.`))
+    .sort((a, b) => b.own.length - a.own.length);
+  if (!match) return null;
+  const option: Record<string, string> = { '': '.unit', '.minWidth': '.min', '.groups': '.groups' };
+  return `units[${match.i}]${option[field.slice(match.own.length)] ?? ''}`;
 }
 
 /** The stored search space's architecture and options, typed for autoslim/. */
