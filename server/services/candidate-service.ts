@@ -19,7 +19,7 @@ import { findInProject, inReadableProjects } from './lookup';
 import type { Caller } from '../auth/caller';
 import { datasetSpec } from './dataset-service';
 import { networkOf, searchSpaceSpec, userConfig } from './search-space-service';
-import { checkBatchFits, checkChannelsFit, checkTrainingRecipe } from './supernet-service';
+import { checkBatchFits, checkImagesFit, checkTrainingRecipe } from './supernet-service';
 
 export const MAX_PAGE_SIZE = 500;
 const MAX_SEEDS = 16;
@@ -117,7 +117,7 @@ export class CandidateService {
       if (dataset.numClasses !== candidate.searchSpace.numClasses) {
         throw badInput('input.datasetId', `dataset has ${dataset.numClasses} classes, the candidate's search space ${candidate.searchSpace.numClasses}`);
       }
-      checkChannelsFit('input.datasetId', dataset, candidate.searchSpace);
+      checkImagesFit('input.datasetId', dataset, candidate.searchSpace);
       checkBatchFits('input.recipe.batchSize', recipe.batchSize, dataset);
       const queued = [];
       for (const seed of input.seeds) {

@@ -11,6 +11,7 @@ import { datasetSpec } from './dataset-service';
 import { findInProject } from './lookup';
 import type { Caller } from '../auth/caller';
 import { searchSpaceSpec } from './search-space-service';
+import { checkImagesFit } from './supernet-service';
 
 const MAX_CALIBRATION_IMAGES = 65_536;
 
@@ -38,9 +39,10 @@ export class ExportService {
       const source = input.runId ? await retrainedWeights(em, caller, candidate, input.runId) : await supernetWeights(em, caller, candidate, input.supernetId);
       const dataset = input.datasetId ? await findInProject(em, caller, ProjectRole.VIEWER, Dataset, 'dataset', 'input.datasetId', input.datasetId) : source.dataset;
       if (dataset.project.id !== candidate.project.id) throw badInput('input.datasetId', 'dataset belongs to another project than the candidate');
-      if (dataset.numClasses !== candidate.searchSpace.numClasses || dataset.inputHeight !== candidate.searchSpace.inputSize) {
-        throw badInput('input.datasetId', "dataset's images or classes do not match the candidate's search space");
+      if (dataset.numClasses !== candidate.searchSpace.numClasses) {
+        throw badInput('input.datasetId', `dataset has ${dataset.numClasses} classes, the candidate's search space ${candidate.searchSpace.numClasses}`);
       }
+      checkImagesFit('input.datasetId', dataset, candidate.searchSpace);
       return this.jobs.create(em, {
         project: candidate.project,
         kind: JobKind.EXPORT,

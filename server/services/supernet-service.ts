@@ -36,12 +36,19 @@ export function checkBatchFits(field: string, batchSize: number, dataset: Datase
   }
 }
 
-/** The network's stem takes the architecture's channel count; images of another count cannot be fed to it. */
-export function checkChannelsFit(field: string, dataset: Dataset, space: SearchSpace): void {
+/**
+ * The images must be what the network takes: its stem's channel count, and the search space's input
+ * size (MACs and latency are priced at it, so images of another size would train a network whose
+ * costs are wrong). The data pipeline does not resize yet, so any other size is refused.
+ */
+export function checkImagesFit(field: string, dataset: Dataset, space: SearchSpace): void {
   const { architecture } = networkOf(space);
   const wanted = architectureInfo(architecture).inputChannels;
   if (dataset.inputChannels !== wanted) {
     throw badInput(field, `dataset has ${dataset.inputChannels}-channel images; ${architecture} takes ${wanted}-channel input`);
+  }
+  if (dataset.inputHeight !== space.inputSize || dataset.inputWidth !== space.inputSize) {
+    throw badInput(field, `dataset has ${dataset.inputWidth}×${dataset.inputHeight} images; the search space takes ${space.inputSize}×${space.inputSize}`);
   }
 }
 
@@ -64,7 +71,7 @@ export class SupernetService {
       const space = await findInProject(em, caller, ProjectRole.EDITOR, SearchSpace, 'search space', 'input.searchSpaceId', input.searchSpaceId);
       const dataset = await findInProject(em, caller, ProjectRole.VIEWER, Dataset, 'dataset', 'input.datasetId', input.datasetId);
       if (dataset.project.id !== space.project.id) throw badInput('input.datasetId', 'dataset belongs to another project than the search space');
-      checkChannelsFit('input.datasetId', dataset, space);
+      checkImagesFit('input.datasetId', dataset, space);
       if (dataset.numClasses !== space.numClasses) {
         throw badInput('input.datasetId', `dataset has ${dataset.numClasses} classes, the search space ${space.numClasses}`);
       }
