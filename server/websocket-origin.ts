@@ -8,11 +8,19 @@ import type { IncomingMessage } from 'node:http';
  */
 export function verifyWebSocketOrigin(allowed: readonly string[]) {
   const isAllowed = allowedOrigin(allowed);
-  return (info: { origin: string | undefined; req: IncomingMessage }, answer: (ok: boolean, status?: number, message?: string) => void): void => {
+  return (
+    info: { origin: string | undefined; req: IncomingMessage },
+    answer: (ok: boolean, status?: number, message?: string, headers?: Record<string, string>) => void,
+  ): void => {
     if (isAllowed(info)) answer(true);
-    else answer(false, 403, 'this origin may not open the API\'s WebSocket (SLIMLAB_ALLOWED_ORIGINS)');
+    else answer(false, 403, REFUSED, { 'Content-Type': 'application/json' });
   };
 }
+
+// The API's JSON error shape, as every other refusal has.
+const REFUSED = JSON.stringify({
+  errors: [{ message: "this origin may not open the API's WebSocket (SLIMLAB_ALLOWED_ORIGINS)", extensions: { code: 'FORBIDDEN' } }],
+});
 
 function allowedOrigin(allowed: readonly string[]) {
   return ({ origin, req }: { origin: string | undefined; req: IncomingMessage }): boolean => {

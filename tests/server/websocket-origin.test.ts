@@ -13,8 +13,15 @@ function upgrade(url: string, origin: string | undefined): Promise<'open' | numb
     });
     socket.once('unexpected-response', (_req, res) => {
       clearTimeout(timer);
-      resolve(res.statusCode ?? 0);
-      socket.terminate();
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        // Refusals are the API's JSON errors, not a bare text page.
+        if (res.headers['content-type'] !== 'application/json') reject(new Error(`refused with ${res.headers['content-type']}`));
+        else if ((JSON.parse(Buffer.concat(chunks).toString()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code !== 'FORBIDDEN') reject(new Error('not FORBIDDEN'));
+        else resolve(res.statusCode ?? 0);
+        socket.terminate();
+      });
     });
     socket.once('error', () => undefined);
   });
