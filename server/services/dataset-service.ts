@@ -77,6 +77,17 @@ async function inspected<T>(field: string, read: () => Promise<T>): Promise<T> {
   }
 }
 
+/** What every format's inspection finds in a folder; only some formats name their classes. */
+interface FolderShape {
+  readonly channels: number;
+  readonly height: number;
+  readonly width: number;
+  readonly numClasses: number;
+  readonly trainSize: number;
+  readonly testSize: number;
+  readonly classNames?: readonly string[] | null;
+}
+
 interface DatasetShape {
   uri: string;
   inputChannels: number;
@@ -201,41 +212,22 @@ export class DatasetService {
   }
 
   private async inspectFolder(format: FileFormat, folder: string, field: string): Promise<DatasetShape> {
-    if (format === DatasetFormat.CIFAR) {
-      const shape = await inspected(field, () => inspectCifarFolder(folder, this.policy.limits));
-      return {
-        uri: folder,
-        inputChannels: shape.channels,
-        inputHeight: shape.height,
-        inputWidth: shape.width,
-        numClasses: shape.numClasses,
-        trainSize: shape.trainSize,
-        testSize: shape.testSize,
-        classNames: shape.classNames ?? undefined,
-      };
-    }
-    if (format === DatasetFormat.IDX) {
-      const shape = await inspected(field, () => inspectIdxFolder(folder, this.policy.limits));
-      return {
-        uri: folder,
-        inputChannels: shape.channels,
-        inputHeight: shape.height,
-        inputWidth: shape.width,
-        numClasses: shape.numClasses,
-        trainSize: shape.trainSize,
-        testSize: shape.testSize,
-      };
-    }
-    const shape = await inspected(field, () => describeImageFolder(folder, this.policy.limits));
+    const { limits } = this.policy;
+    const shape = await inspected(field, async (): Promise<FolderShape> => {
+      if (format === DatasetFormat.CIFAR) return inspectCifarFolder(folder, limits);
+      if (format === DatasetFormat.IDX) return inspectIdxFolder(folder, limits);
+      const images = await describeImageFolder(folder, limits);
+      return { ...images, numClasses: images.classNames.length };
+    });
     return {
       uri: folder,
       inputChannels: shape.channels,
       inputHeight: shape.height,
       inputWidth: shape.width,
-      numClasses: shape.classNames.length,
+      numClasses: shape.numClasses,
       trainSize: shape.trainSize,
       testSize: shape.testSize,
-      classNames: shape.classNames,
+      classNames: shape.classNames ?? undefined,
     };
   }
 
