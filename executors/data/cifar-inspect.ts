@@ -1,6 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
 import { CIFAR_CHANNELS, CIFAR_SIDE, recordBytes, type CifarVariant } from './cifar';
-import { cifarLayoutOf, DatasetFilesError } from './dataset-files';
+import { cifarLayoutOf, DatasetFilesError, type FolderShape } from './dataset-files';
 import type { DatasetLimits } from './dataset-limits';
 import { openRegular } from './regular-file';
 
@@ -9,13 +9,7 @@ import { openRegular } from './regular-file';
  * names, the counts from the file sizes, and every label checked in range. Every error is a
  * DatasetFilesError naming files relative to the folder.
  */
-export interface CifarShape {
-  readonly channels: number;
-  readonly height: number;
-  readonly width: number;
-  readonly numClasses: number;
-  readonly trainSize: number;
-  readonly testSize: number;
+export interface CifarShape extends FolderShape {
   /** From the variant's class names file, when the folder has one. */
   readonly classNames: readonly string[] | null;
 }

@@ -10,6 +10,17 @@ import { IMAGE_EXTENSIONS } from './image-folder';
 /** The formats whose data lives in files; SYNTHETIC is generated where it is used. */
 export type FileDatasetFormat = 'IDX' | 'IMAGE_FOLDER' | 'CIFAR';
 
+/** What registration learns from a dataset folder, whatever its format; some formats also name their classes. */
+export interface FolderShape {
+  readonly channels: number;
+  readonly height: number;
+  readonly width: number;
+  readonly numClasses: number;
+  readonly trainSize: number;
+  readonly testSize: number;
+  readonly classNames?: readonly string[] | null;
+}
+
 export interface DatasetFile {
   /** Relative to the dataset folder, with `/`. */
   readonly path: string;

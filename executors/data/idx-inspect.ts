@@ -1,7 +1,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { DatasetFilesError, listDatasetFiles } from './dataset-files';
+import { DatasetFilesError, listDatasetFiles, type FolderShape } from './dataset-files';
 import type { DatasetLimits } from './dataset-limits';
 import { IDX_FILES, parseIdxHeader, type IdxHeader, type Split } from './idx';
 import { openRegular } from './regular-file';
@@ -11,14 +11,7 @@ import { openRegular } from './regular-file';
  * counts and dimensions, sizes are checked by streaming (gzip) or stat (plain), and only the labels
  * are kept. Every error is a DatasetFilesError naming files relative to the folder.
  */
-export interface IdxFolderShape {
-  readonly channels: number;
-  readonly height: number;
-  readonly width: number;
-  readonly numClasses: number;
-  readonly trainSize: number;
-  readonly testSize: number;
-}
+export type IdxFolderShape = Omit<FolderShape, 'classNames'>;
 
 interface SplitShape {
   readonly dims: readonly number[];

@@ -2,7 +2,7 @@ import { realpath } from 'node:fs/promises';
 import { basename, dirname, relative, sep } from 'node:path';
 import type { EntityManager } from '@mikro-orm/core';
 import { inspectCifarFolder } from '../../executors/data/cifar-inspect';
-import { DatasetFilesError } from '../../executors/data/dataset-files';
+import { DatasetFilesError, type FolderShape } from '../../executors/data/dataset-files';
 import type { DatasetLimits } from '../../executors/data/dataset-limits';
 import { inspectIdxFolder } from '../../executors/data/idx-inspect';
 import { MAX_CLASSES } from '../../executors/data/image-folder';
@@ -75,17 +75,6 @@ async function inspected<T>(field: string, read: () => Promise<T>): Promise<T> {
     if (code !== undefined) throw badInput(field, `a file of the dataset cannot be read (${code})`);
     throw error;
   }
-}
-
-/** What every format's inspection finds in a folder; only some formats name their classes. */
-interface FolderShape {
-  readonly channels: number;
-  readonly height: number;
-  readonly width: number;
-  readonly numClasses: number;
-  readonly trainSize: number;
-  readonly testSize: number;
-  readonly classNames?: readonly string[] | null;
 }
 
 interface DatasetShape {

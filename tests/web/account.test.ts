@@ -1,18 +1,14 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { ProjectRole } from '../../schema/enums';
-import { addMember, createUser } from '../../server/auth/users';
-import { scratchDatabase, type ScratchDatabase } from '../support/databases';
-import { seedProject } from '../support/fixtures';
-import { TestServer } from '../support/server';
+import { createUser } from '../../server/auth/users';
+import type { TestServer } from '../support/server';
+import { ADA_PASSWORD, startAuthWorld, type AuthWorld } from './auth-world';
 import { openBrowser, SCREENSHOTS } from './browser';
 import { ensureWebBuild } from './build';
 
 describe('API tokens and project members in a real browser, with authentication on', () => {
-  let scratch: ScratchDatabase;
-  let dataDir: string;
+  let world: AuthWorld;
   let server: TestServer;
   let browser: Awaited<ReturnType<typeof openBrowser>>;
   let page: Page;
@@ -42,16 +38,9 @@ describe('API tokens and project members in a real browser, with authentication 
   beforeAll(async () => {
     ensureWebBuild();
     mkdirSync(SCREENSHOTS, { recursive: true });
-    scratch = await scratchDatabase('sqlite');
-    dataDir = mkdtempSync(join(tmpdir(), 'slimlab-account-'));
-    // As in login.test.ts: a project made in local mode, then served with authentication on.
-    const local = await TestServer.start('sqlite', [], { database: scratch.target, dataDir });
-    const { projectId } = await seedProject(local, 'ada-project');
-    await local.stop({ keepData: true });
-    server = await TestServer.start('sqlite', [], { database: scratch.target, dataDir }, { auth: true });
-    const ada = await createUser(server.server.orm, { name: 'ada', password: 'correct horse battery', admin: false });
+    world = await startAuthWorld('slimlab-account-');
+    server = world.server;
     await createUser(server.server.orm, { name: 'bob', password: 'battery staple horse', admin: false });
-    await addMember(server.server.orm, projectId, ada.id, ProjectRole.OWNER);
 
     browser = await openBrowser();
     page = browser.page;
@@ -61,13 +50,11 @@ describe('API tokens and project members in a real browser, with authentication 
 
   afterAll(async () => {
     await browser?.close();
-    await server?.stop({ keepData: true });
-    await scratch?.drop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await world?.stop();
   });
 
   it('creates a token, shows its secret once, and the secret signs API calls in as ada', async () => {
-    await signIn(page, 'ada', 'correct horse battery');
+    await signIn(page, 'ada', ADA_PASSWORD);
     await page.locator('header.top .account').getByRole('link', { name: 'API tokens' }).click();
     await page.getByRole('heading', { name: 'API tokens' }).waitFor();
     await page.getByText('No token yet.').waitFor();

@@ -1,18 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { ProjectRole } from '../../schema/enums';
-import { addMember, createUser } from '../../server/auth/users';
-import { scratchDatabase, type ScratchDatabase } from '../support/databases';
-import { seedProject } from '../support/fixtures';
-import { TestServer } from '../support/server';
+import type { TestServer } from '../support/server';
+import { ADA_PASSWORD, startAuthWorld, type AuthWorld } from './auth-world';
 import { openBrowser, SCREENSHOTS } from './browser';
 import { ensureWebBuild } from './build';
 
 describe('web login in a real browser, with authentication on', () => {
-  let scratch: ScratchDatabase;
-  let dataDir: string;
+  let world: AuthWorld;
   let server: TestServer;
   let browser: Awaited<ReturnType<typeof openBrowser>>;
   let page: Page;
@@ -26,16 +20,8 @@ describe('web login in a real browser, with authentication on', () => {
 
   beforeAll(async () => {
     ensureWebBuild();
-    scratch = await scratchDatabase('sqlite');
-    dataDir = mkdtempSync(join(tmpdir(), 'slimlab-login-'));
-    // The project is made over the API the way a local install makes one; then the same database
-    // is served with authentication on, and ada is made its owner.
-    const local = await TestServer.start('sqlite', [], { database: scratch.target, dataDir });
-    const { projectId } = await seedProject(local, 'ada-project');
-    await local.stop({ keepData: true });
-    server = await TestServer.start('sqlite', [], { database: scratch.target, dataDir }, { auth: true });
-    const ada = await createUser(server.server.orm, { name: 'ada', password: 'correct horse battery', admin: false });
-    await addMember(server.server.orm, projectId, ada.id, ProjectRole.OWNER);
+    world = await startAuthWorld('slimlab-login-');
+    server = world.server;
 
     browser = await openBrowser();
     page = browser.page;
@@ -46,9 +32,7 @@ describe('web login in a real browser, with authentication on', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await server?.stop({ keepData: true });
-    await scratch?.drop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await world?.stop();
   });
 
   it('shows the login page, and no project, before anyone signs in', async () => {
@@ -68,7 +52,7 @@ describe('web login in a real browser, with authentication on', () => {
   });
 
   it('signs in to the projects the user may see, with the user in the header', async () => {
-    await signIn('correct horse battery');
+    await signIn(ADA_PASSWORD);
     await page.getByRole('heading', { name: 'Leaderboard' }).waitFor();
     await page.getByText('No candidates match.').waitFor();
     await page.locator('header.top select option', { hasText: 'ada-project' }).waitFor({ state: 'attached' });
