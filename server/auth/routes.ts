@@ -64,7 +64,8 @@ export function authRoutes(authenticator: Authenticator | null, log: Logger): ex
     authenticator.signIn(name, password).then(
       (signedIn) => {
         if (!signedIn) {
-          log.info(`failed sign-in for "${name}" from ${req.socket.remoteAddress ?? 'unknown'}`);
+          // Quoted as JSON: a name with a newline must not forge a line of the log.
+          log.info(`failed sign-in for ${JSON.stringify(name)} from ${req.socket.remoteAddress ?? 'unknown'}`);
           return refuse(res, 401, 'UNAUTHENTICATED', 'wrong user name or password');
         }
         const { user } = signedIn;
