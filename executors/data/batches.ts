@@ -1,11 +1,8 @@
 import { Rng } from '../rng';
 import type { ImageSet } from './images';
+import type { Normalization } from './sample';
 
-/** Per-channel mean and standard deviation of pixel values scaled to [0, 1]. */
-export interface Normalization {
-  readonly mean: readonly number[];
-  readonly std: readonly number[];
-}
+export type { Normalization } from './sample';
 
 export function channelStatistics(set: ImageSet): Normalization {
   const plane = set.height * set.width;
