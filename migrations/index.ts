@@ -5,12 +5,14 @@ import { Migration20261128071832 as SqliteLatency } from './sqlite/Migration2026
 import { Migration20261130074357 as SqliteLeases } from './sqlite/Migration20261130074357';
 import { Migration20261130101628 as SqliteAuth } from './sqlite/Migration20261130101628';
 import { Migration20261130110942 as SqliteCifar } from './sqlite/Migration20261130110942';
+import { Migration20261130135104 as SqliteManifests } from './sqlite/Migration20261130135104';
 import { Migration20261128062452 as PostgresqlInitial } from './postgresql/Migration20261128062452';
 import { Migration20261128070041 as PostgresqlExportJobs } from './postgresql/Migration20261128070041';
 import { Migration20261128071832 as PostgresqlLatency } from './postgresql/Migration20261128071832';
 import { Migration20261130074358 as PostgresqlLeases } from './postgresql/Migration20261130074358';
 import { Migration20261130101629 as PostgresqlAuth } from './postgresql/Migration20261130101629';
 import { Migration20261130110942 as PostgresqlCifar } from './postgresql/Migration20261130110942';
+import { Migration20261130135104 as PostgresqlManifests } from './postgresql/Migration20261130135104';
 
 /** Listed explicitly so migrations load the same way from TypeScript sources and compiled JS. */
 export const SQLITE_MIGRATIONS: MigrationObject[] = [
@@ -20,6 +22,7 @@ export const SQLITE_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261130074357', class: SqliteLeases },
   { name: 'Migration20261130101628', class: SqliteAuth },
   { name: 'Migration20261130110942', class: SqliteCifar },
+  { name: 'Migration20261130135104', class: SqliteManifests },
 ];
 
 export const POSTGRESQL_MIGRATIONS: MigrationObject[] = [
@@ -29,4 +32,5 @@ export const POSTGRESQL_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261130074358', class: PostgresqlLeases },
   { name: 'Migration20261130101629', class: PostgresqlAuth },
   { name: 'Migration20261130110942', class: PostgresqlCifar },
+  { name: 'Migration20261130135104', class: PostgresqlManifests },
 ];

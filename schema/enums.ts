@@ -36,6 +36,8 @@ export enum ArtifactKind {
   ONNX = 'ONNX',
   LATENCY_TABLE = 'LATENCY_TABLE',
   DATASET_SPLIT = 'DATASET_SPLIT',
+  /** Every sample of a dataset: path or record, label, split, size (executors/data/manifest.ts). */
+  DATASET_MANIFEST = 'DATASET_MANIFEST',
   OTHER = 'OTHER',
 }
 

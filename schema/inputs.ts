@@ -46,6 +46,8 @@ export class RegisterDatasetInput {
   searchFraction: number = 0.1;
   @Field(() => Int)
   splitSeed: number = 0;
+  @Field(() => Boolean, { description: 'Skip (and count) images that cannot be read or decoded, instead of failing registration or the job.' })
+  skipCorrupt: boolean = false;
 }
 
 @InputType({ description: 'Overrides one channel unit of a search space.' })

@@ -39,8 +39,28 @@ export class Dataset {
   @Field(() => Float) searchFraction!: number;
   @Field(() => Int) splitSeed!: number;
   @Field(() => Int, { nullable: true, description: 'Images in the search hold-out.' }) searchSize!: number | null;
-  @Field(() => String, { nullable: true, description: 'sha256 of the hold-out indices.' }) splitDigest!: string | null;
+  @Field(() => String, { nullable: true, description: 'sha256 of the hold-out indices and of the sample manifest.' }) splitDigest!: string | null;
+  @Field(() => Boolean, { description: 'True when the images differ in size (inputHeight and inputWidth are then the smallest); the loader brings each to the network\'s input.' })
+  sizesVary!: boolean;
+  @Field(() => Boolean, { description: 'Unreadable images are skipped and counted instead of failing.' }) skipCorrupt!: boolean;
+  @Field(() => Int, { description: 'Files left out at registration because they could not be read (skipCorrupt).' }) skippedFiles!: number;
   @Field(() => DateTime) createdAt!: Date;
+}
+
+@ObjectType('RegistrationProgress', { description: 'How far the registration of a dataset folder has come.' })
+export class RegistrationProgressType {
+  @Field(() => ID) projectId!: string;
+  @Field(() => String, { description: 'The dataset being registered.' }) name!: string;
+  @Field(() => String, { description: '`headers` (reading every image header) or `statistics` (normalization over the training split).' }) phase!: string;
+  @Field(() => Int) done!: number;
+  @Field(() => Int) total!: number;
+}
+
+@ObjectType('DatasetNormalization', { description: 'Per-channel statistics of pixels in [0, 1], over the training split less the search hold-out.' })
+export class DatasetNormalizationType {
+  @Field(() => [Float]) mean!: number[];
+  @Field(() => [Float]) std!: number[];
+  @Field(() => Int, { description: 'Training images the statistics were computed over (a seeded sample for image folders).' }) images!: number;
 }
 
 @ObjectType({ description: 'An independent width: every layer in it shares one channel count.' })

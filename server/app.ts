@@ -104,7 +104,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   // Uploaded datasets live with the server's data; clients see them as uploads/<id>, never by path.
   const uploads = new DatasetUploads(join(config.dataDir, 'datasets', 'uploads'));
   const datasetLimits = { maxFileBytes: config.datasetMaxFileMb * 1024 * 1024, maxImageSide: config.datasetMaxImageSide };
-  const services = new Services(orm, bus, queue, ledger, { roots: config.datasetRoots, limits: datasetLimits, uploads: uploads.dir });
+  const blobs = new BlobStore(join(config.dataDir, 'artifacts'));
+  const services = new Services(orm, bus, queue, ledger, { roots: config.datasetRoots, limits: datasetLimits, uploads: uploads.dir }, blobs);
   // The workers this server starts itself authenticate with a token that lives only in this process and its child.
   const localToken = randomBytes(32).toString('base64url');
   const workerTokens = [localToken, ...(config.workerToken ? [config.workerToken] : [])];
@@ -194,7 +195,6 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     guardOperations(guard),
     expressMiddleware(apollo, { context: async ({ res }) => ({ services, caller: callerOf(res) }) }),
   );
-  const blobs = new BlobStore(join(config.dataDir, 'artifacts'));
   app.use(
     PROTOCOL_PREFIX,
     requireWorkerToken(workerTokens, identities),

@@ -5,6 +5,7 @@ import { transactionQuery } from './db/transaction-client';
 import { appendEventsWith } from './pubsub/event-log';
 import type { Logger, MetricSample } from '../executors/contract';
 import type { JobView } from './jobs/job-view';
+import type { RegistrationProgress } from './services/dataset-service';
 import { createPostgresEventTarget } from './pubsub/postgres-event-target';
 
 /** A step of a slimming trajectory as subscribers receive it. */
@@ -22,6 +23,8 @@ type EventTopics = {
   JOB_UPDATED: [key: string, payload: JobView];
   TRAINING_PROGRESS: [runId: string, payload: TrainingProgressEvent];
   SLIMMING_PROGRESS: [trajectoryId: string, payload: SlimmingStepEvent];
+  /** Registration of a dataset folder moving on (keyed by project): progress only, nothing stored. */
+  DATASET_REGISTRATION: [projectId: string, payload: RegistrationProgress];
   /** Work may be claimable: a job was queued or requeued. Wakes long-polling claims. */
   WORK: [payload: { readonly jobId: string }];
 };

@@ -2,6 +2,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { CIFAR_CHANNELS, CIFAR_SIDE, recordBytes, type CifarVariant } from './cifar';
 import { cifarLayoutOf, DatasetFilesError, type FolderShape } from './dataset-files';
 import type { DatasetLimits } from './dataset-limits';
+import type { RecordFile, RecordSplit } from './manifest';
 import { openRegular } from './regular-file';
 
 /**
@@ -12,6 +13,8 @@ import { openRegular } from './regular-file';
 export interface CifarShape extends FolderShape {
   /** From the variant's class names file, when the folder has one. */
   readonly classNames: readonly string[] | null;
+  /** Where each split's records are, with every label: what the sample manifest records. */
+  readonly splits: Readonly<Record<'train' | 'test', RecordSplit>>;
 }
 
 /**
@@ -27,11 +30,17 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 export async function inspectCifarFolder(base: string, limits: DatasetLimits): Promise<CifarShape> {
   const { variant, files, classNamesFile } = await cifarLayoutOf(base);
   const sizes = { train: 0, test: 0 };
+  const splits = {} as Record<'train' | 'test', RecordSplit>;
   for (const split of ['train', 'test'] as const) {
-    for (const path of files[split]) sizes[split] += await checkRecords(base, path, variant, limits);
+    const labels: number[] = [];
+    const recordFiles: RecordFile[] = [];
+    for (const path of files[split]) recordFiles.push(await checkRecords(base, path, variant, limits, labels));
+    sizes[split] = labels.length;
     if (sizes[split] < 2) throw new DatasetFilesError(`the ${split} split (${files[split].join(', ')}) holds ${sizes[split]} records; at least 2 are needed`);
+    splits[split] = { kind: 'records', labels, channels: CIFAR_CHANNELS, height: CIFAR_SIDE, width: CIFAR_SIDE, layout: 'chw', files: recordFiles };
   }
   return {
+    splits,
     channels: CIFAR_CHANNELS,
     height: CIFAR_SIDE,
     width: CIFAR_SIDE,
@@ -42,8 +51,8 @@ export async function inspectCifarFolder(base: string, limits: DatasetLimits): P
   };
 }
 
-/** How many records `path` holds, once its size is whole records and every label is in range. */
-async function checkRecords(base: string, path: string, variant: CifarVariant, limits: DatasetLimits): Promise<number> {
+/** The records of `path`, once its size is whole records and every label is in range; their labels go to `labels`. */
+async function checkRecords(base: string, path: string, variant: CifarVariant, limits: DatasetLimits, labels: number[]): Promise<RecordFile> {
   const record = recordBytes(variant);
   const handle = await openRegular(base, path);
   try {
@@ -55,14 +64,14 @@ async function checkRecords(base: string, path: string, variant: CifarVariant, l
         `${path} holds ${size} bytes, not a whole number of ${record}-byte ${variant.name} records (${Math.floor(size / record)} and ${size % record} bytes over); is it truncated?`,
       );
     }
-    await checkLabels(handle, path, size / record, variant);
-    return size / record;
+    await readLabels(handle, path, size / record, variant, labels);
+    return { path, gzip: false, records: size / record, offset: variant.labelBytes, stride: record, bytes: size };
   } finally {
     await handle.close();
   }
 }
 
-async function checkLabels(handle: FileHandle, path: string, count: number, variant: CifarVariant): Promise<void> {
+async function readLabels(handle: FileHandle, path: string, count: number, variant: CifarVariant, labels: number[]): Promise<void> {
   const record = recordBytes(variant);
   const chunk = Buffer.alloc(RECORDS_PER_READ * record);
   for (let first = 0; first < count; first += RECORDS_PER_READ) {
@@ -74,6 +83,7 @@ async function checkLabels(handle: FileHandle, path: string, count: number, vari
       if (label >= variant.numClasses) {
         throw new DatasetFilesError(`${path} has label ${label} in record ${first + r}; ${variant.name} labels are 0 to ${variant.numClasses - 1}`);
       }
+      labels.push(label);
     }
   }
 }

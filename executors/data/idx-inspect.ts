@@ -4,6 +4,7 @@ import { createGunzip } from 'node:zlib';
 import { DatasetFilesError, listDatasetFiles, type FolderShape } from './dataset-files';
 import type { DatasetLimits } from './dataset-limits';
 import { IDX_FILES, parseIdxHeader, type IdxHeader, type Split } from './idx';
+import type { RecordSplit } from './manifest';
 import { openRegular } from './regular-file';
 
 /**
@@ -11,12 +12,18 @@ import { openRegular } from './regular-file';
  * counts and dimensions, sizes are checked by streaming (gzip) or stat (plain), and only the labels
  * are kept. Every error is a DatasetFilesError naming files relative to the folder.
  */
-export type IdxFolderShape = Omit<FolderShape, 'classNames'>;
+export interface IdxFolderShape extends Omit<FolderShape, 'classNames'> {
+  /** Where each split's images are, with every label: what the sample manifest records. */
+  readonly splits: Readonly<Record<Split, RecordSplit>>;
+}
 
 interface SplitShape {
   readonly dims: readonly number[];
   readonly labels: Buffer;
   readonly labelsFile: string;
+  readonly imagesFile: string;
+  readonly imagesOffset: number;
+  readonly imagesBytes: number;
 }
 
 /** Room for the largest header: 4 bytes, then 4 per dimension, at most 255 of them. */
@@ -40,7 +47,25 @@ export async function inspectIdxFolder(base: string, limits: DatasetLimits): Pro
     throw new DatasetFilesError(`${test.labelsFile} has label ${test.labels[outside]} at index ${outside}; the training labels are 0 to ${numClasses - 1}`);
   }
   const [height, width, channels = 1] = trainImage as [number, number, number?];
-  return { channels, height, width, numClasses, trainSize: train.dims[0]!, testSize: test.dims[0]! };
+  const records = (split: SplitShape): RecordSplit => ({
+    kind: 'records',
+    labels: [...split.labels],
+    channels,
+    height,
+    width,
+    layout: 'hwc',
+    files: [
+      {
+        path: split.imagesFile,
+        gzip: split.imagesFile.endsWith('.gz'),
+        records: split.dims[0]!,
+        offset: split.imagesOffset,
+        stride: channels * height * width,
+        bytes: split.imagesBytes,
+      },
+    ],
+  });
+  return { channels, height, width, numClasses, trainSize: train.dims[0]!, testSize: test.dims[0]!, splits: { train: records(train), test: records(test) } };
 }
 
 async function inspectSplit(base: string, names: ReadonlySet<string>, split: Split, limits: DatasetLimits): Promise<SplitShape> {
@@ -55,7 +80,14 @@ async function inspectSplit(base: string, names: ReadonlySet<string>, split: Spl
       throw new DatasetFilesError(`${labelsFile} holds [${header.dims.join(', ')}] labels; ${imagesFile} has ${count} images`);
     }
   });
-  return { dims: images.header.dims, labels: labels.values!, labelsFile };
+  return {
+    dims: images.header.dims,
+    labels: labels.values!,
+    labelsFile,
+    imagesFile,
+    imagesOffset: images.header.offset,
+    imagesBytes: images.fileBytes,
+  };
 }
 
 function checkImages(name: string, { dims }: IdxHeader, limits: DatasetLimits): void {
@@ -71,6 +103,8 @@ function checkImages(name: string, { dims }: IdxHeader, limits: DatasetLimits): 
 interface IdxContents {
   readonly header: IdxHeader;
   readonly values: Buffer | null;
+  /** The file's size on disk (compressed, for a .gz). */
+  readonly fileBytes: number;
 }
 
 /**
@@ -80,7 +114,8 @@ interface IdxContents {
 async function readIdx(base: string, name: string, limits: DatasetLimits, keep: boolean, check: (header: IdxHeader) => void): Promise<IdxContents> {
   const handle = await openRegular(base, name);
   try {
-    if (!name.endsWith('.gz') && !keep) return await headerOnly(handle, name, limits, check);
+    const { size } = await handle.stat();
+    if (!name.endsWith('.gz') && !keep) return { ...(await headerOnly(handle, name, size, limits, check)), fileBytes: size };
     const sink = new IdxSink(name, limits, keep, check);
     const stream = handle.createReadStream({ autoClose: false });
     await (name.endsWith('.gz') ? pipeline(stream, createGunzip(), sink.consume) : pipeline(stream, sink.consume)).catch((error: Error & { code?: string }) => {
@@ -88,15 +123,14 @@ async function readIdx(base: string, name: string, limits: DatasetLimits, keep: 
       if (sink.refusal !== null) throw sink.refusal;
       throw new DatasetFilesError(`${name} cannot be read as ${name.endsWith('.gz') ? 'gzip' : 'IDX'} (${error.code ?? error.message})`);
     });
-    return sink.result();
+    return { ...sink.result(), fileBytes: size };
   } finally {
     await handle.close();
   }
 }
 
 /** A plain file's size is on disk: only its header is read. */
-async function headerOnly(handle: FileHandle, name: string, limits: DatasetLimits, check: (header: IdxHeader) => void): Promise<IdxContents> {
-  const { size } = await handle.stat();
+async function headerOnly(handle: FileHandle, name: string, size: number, limits: DatasetLimits, check: (header: IdxHeader) => void): Promise<Omit<IdxContents, 'fileBytes'>> {
   const head = Buffer.alloc(Math.min(size, MAX_HEADER_BYTES));
   await handle.read(head, 0, head.length, 0);
   const header = checkedHeader(head, name, limits, check);
@@ -145,7 +179,7 @@ class IdxSink {
     }
   }
 
-  result(): IdxContents {
+  result(): Omit<IdxContents, 'fileBytes'> {
     if (this.header === null) throw shortHeader(this.name, this.head.length);
     if (this.seen !== this.header.values) throw sizeMismatch(this.name, this.header, this.seen);
     return { header: this.header, values: this.values };

@@ -1,3 +1,5 @@
+import type { BlobRef } from '../contract';
+import type { DatasetNormalization } from './manifest';
 import { loadCifarSplit } from './cifar';
 import type { ImageSet } from './images';
 import { loadIdxSplit } from './idx';
@@ -19,6 +21,12 @@ export interface DatasetSpec {
   readonly splitSeed: number;
   /** The digest of the search split made at registration; jobs queued before it was sent lack it. */
   readonly splitDigest?: string | null;
+  /** The sample manifest made at registration; null for SYNTHETIC, and for datasets registered before manifests. */
+  readonly manifest?: BlobRef | null;
+  /** Statistics computed at registration; null where there is no manifest. */
+  readonly normalization?: DatasetNormalization | null;
+  /** Unreadable images are skipped and counted instead of failing the job. */
+  readonly skipCorrupt?: boolean;
 }
 
 /** A dataset as job payloads name it: a remote worker fetches its files from the server by `id`. */

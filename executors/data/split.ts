@@ -10,6 +10,15 @@ export interface SearchSplit {
 }
 
 /**
+ * The digest a dataset's split is stored and checked by: the hold-out's indices and, for a dataset
+ * with a sample manifest, the manifest's sha256, so the same indices over other samples differ.
+ */
+export function splitDigest(split: SearchSplit, manifestSha256: string | null): string {
+  if (manifestSha256 === null) return split.digest;
+  return createHash('sha256').update(split.digest).update(manifestSha256).digest('hex');
+}
+
+/**
  * Holds out `fraction` of the training images by a seeded shuffle, as the reference holds out
  * 50,000 ImageNet training images, so the search never sees test data.
  */

@@ -26,7 +26,7 @@ export interface UploadRouteDeps {
 }
 
 /** The upload's terms are query parameters; errors name them as they are spelled there. */
-const PARAMETERS = ['projectId', 'name', 'format', 'searchFraction', 'splitSeed'] as const;
+const PARAMETERS = ['projectId', 'name', 'format', 'searchFraction', 'splitSeed', 'skipCorrupt'] as const;
 const UPLOAD_FIELDS: FieldNames = (key) => (key === 'path' ? 'body' : key);
 /** The formats an archive can hold: every one but SYNTHETIC, which has no files. */
 const UPLOAD_FORMATS: readonly FileFormat[] = [DatasetFormat.IDX, DatasetFormat.IMAGE_FOLDER, DatasetFormat.CIFAR];
@@ -107,6 +107,7 @@ function uploadTerms(req: Request): Omit<DatasetTerms, 'format'> & { format: Fil
     format: (format as FileFormat | undefined) ?? null,
     searchFraction: numeric(req, 'searchFraction') ?? defaults.searchFraction,
     splitSeed: numeric(req, 'splitSeed') ?? defaults.splitSeed,
+    skipCorrupt: flag(req, 'skipCorrupt') ?? defaults.skipCorrupt,
   };
 }
 
@@ -152,4 +153,11 @@ function answerError(req: Request, res: Response, error: unknown, log: Pick<Logg
   }
   log.warn(`dataset upload failed: ${loggableError(error)}`);
   res.status(500).json({ errors: [{ message: 'the server could not complete this upload; its log has the details', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+}
+
+function flag(req: Request, key: 'skipCorrupt'): boolean | undefined {
+  const value = parameter(req, key);
+  if (value === undefined) return undefined;
+  if (value !== 'true' && value !== 'false') throw badInput(key, `must be true or false (got "${value}")`);
+  return value === 'true';
 }

@@ -1,4 +1,6 @@
 import { Entity, Enum, ManyToOne, Property, Unique } from '@mikro-orm/core';
+import type { DatasetNormalization } from '../../executors/data/manifest';
+import { Artifact } from './artifact';
 import { BaseEntity } from './base';
 import { Project } from './project';
 import { DatasetFormat } from '../../schema/enums';
@@ -25,11 +27,31 @@ export class Dataset extends BaseEntity {
   @Property({ type: 'integer' })
   inputChannels!: number;
 
+  /** The images' size when they share one; the smallest height and width when they vary. */
   @Property({ type: 'integer' })
   inputHeight!: number;
 
   @Property({ type: 'integer' })
   inputWidth!: number;
+
+  @Property({ type: 'boolean', default: false })
+  sizesVary: boolean = false;
+
+  /** Every sample, made at registration; null for SYNTHETIC and for datasets registered before manifests. */
+  @ManyToOne({ entity: () => Artifact, nullable: true })
+  manifest: Artifact | null = null;
+
+  /** Mean and deviation over the training split less the hold-out, computed at registration. */
+  @Property({ type: 'json', nullable: true })
+  normalization: DatasetNormalization | null = null;
+
+  /** Images that cannot be read are skipped and counted rather than failing the job. */
+  @Property({ type: 'boolean', default: false })
+  skipCorrupt: boolean = false;
+
+  /** Files left out at registration because their header could not be read (skipCorrupt). */
+  @Property({ type: 'integer', default: 0 })
+  skippedFiles: number = 0;
 
   @Property({ type: 'integer' })
   numClasses!: number;

@@ -130,7 +130,7 @@ export class CandidateService {
             runId: run.id,
             searchSpace: searchSpaceSpec(candidate.searchSpace),
             datasetId: dataset.id,
-            dataset: datasetSpec(dataset),
+            dataset: await datasetSpec(em, dataset),
             channels: candidate.channels,
             recipe: { ...recipe, seed },
           },

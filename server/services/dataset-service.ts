@@ -1,18 +1,21 @@
 import { realpath } from 'node:fs/promises';
 import { basename, dirname, relative, sep } from 'node:path';
+import { Readable } from 'node:stream';
 import type { EntityManager } from '@mikro-orm/core';
-import { inspectCifarFolder } from '../../executors/data/cifar-inspect';
-import { DatasetFilesError, type FolderShape } from '../../executors/data/dataset-files';
+import { DatasetFilesError } from '../../executors/data/dataset-files';
 import type { DatasetLimits } from '../../executors/data/dataset-limits';
-import { inspectIdxFolder } from '../../executors/data/idx-inspect';
 import { MAX_CLASSES } from '../../executors/data/image-folder';
-import { describeImageFolder } from '../../executors/data/image-folder-inspect';
+import { encodeManifest, manifestSha256, type DatasetNormalization } from '../../executors/data/manifest';
+import type { RegistrationPhase } from '../../executors/data/manifest-build';
+import { registerFolderInThread } from '../../executors/data/registration-thread';
 import type { RegisteredDatasetSpec } from '../../executors/data/source';
-import { searchSplit } from '../../executors/data/split';
-import { DatasetFormat, ProjectRole } from '../../schema/enums';
+import { searchSplit, splitDigest } from '../../executors/data/split';
+import { ArtifactKind, DatasetFormat, ProjectRole } from '../../schema/enums';
 import type { RegisterDatasetInput } from '../../schema/inputs';
+import type { BlobStore, StoredBlob } from '../artifact-store';
 import type { Orm } from '../db/orm';
-import { Dataset, Project } from '../entities';
+import { Artifact, Dataset, Project } from '../entities';
+import type { EventBus } from '../events';
 import { badInput, userError } from '../errors';
 import * as check from '../validation';
 import { folderUnderRoots } from './dataset-roots';
@@ -20,7 +23,8 @@ import { findProject, inReadableProjects } from './lookup';
 import type { Caller } from '../auth/caller';
 
 /** What executors are told about a stored dataset. */
-export function datasetSpec(dataset: Dataset): RegisteredDatasetSpec {
+export async function datasetSpec(em: EntityManager, dataset: Dataset): Promise<RegisteredDatasetSpec> {
+  await em.populate(dataset, ['manifest']);
   return {
     id: dataset.id,
     format: dataset.format,
@@ -33,6 +37,9 @@ export function datasetSpec(dataset: Dataset): RegisteredDatasetSpec {
     searchFraction: dataset.searchFraction,
     splitSeed: dataset.splitSeed,
     splitDigest: dataset.splitDigest,
+    skipCorrupt: dataset.skipCorrupt,
+    manifest: dataset.manifest ? { uri: dataset.manifest.uri, sha256: dataset.manifest.sha256 } : null,
+    normalization: dataset.normalization,
   };
 }
 
@@ -48,7 +55,7 @@ export interface DatasetPolicy {
 }
 
 /** Everything registration needs besides the files; checked alike for a server folder and an upload. */
-export type DatasetTerms = Pick<RegisterDatasetInput, 'projectId' | 'name' | 'format' | 'classNames' | 'searchFraction' | 'splitSeed'>;
+export type DatasetTerms = Pick<RegisterDatasetInput, 'projectId' | 'name' | 'format' | 'classNames' | 'searchFraction' | 'splitSeed' | 'skipCorrupt'>;
 
 /** The formats whose data are files: the ones a folder, or an upload, can hold. */
 export type FileFormat = DatasetFormat.IDX | DatasetFormat.IMAGE_FOLDER | DatasetFormat.CIFAR;
@@ -58,6 +65,15 @@ export type FileFormat = DatasetFormat.IDX | DatasetFormat.IMAGE_FOLDER | Datase
  * `input.<key>`; an upload names its query parameter, and the body for the files.
  */
 export type FieldNames = (key: keyof DatasetTerms | 'path') => string;
+
+/** The terms once checked, as registration uses them. */
+interface CheckedTerms {
+  readonly projectId: string;
+  readonly name: string;
+  readonly searchFraction: number;
+  readonly splitSeed: number;
+  readonly skipCorrupt: boolean;
+}
 
 const INPUT_FIELDS: FieldNames = (key) => `input.${key}`;
 
@@ -82,16 +98,30 @@ interface DatasetShape {
   inputChannels: number;
   inputHeight: number;
   inputWidth: number;
+  sizesVary: boolean;
   numClasses: number;
   trainSize: number;
   testSize: number;
   classNames?: readonly string[];
+  /** Files only: the sample manifest's bytes, its statistics, and the files it left out. */
+  files?: { manifest: Buffer; normalization: DatasetNormalization; skipped: number };
+}
+
+/** How far a registration has come, as subscribers of `datasetRegistration` see it. */
+export interface RegistrationProgress {
+  readonly projectId: string;
+  readonly name: string;
+  readonly phase: RegistrationPhase;
+  readonly done: number;
+  readonly total: number;
 }
 
 export class DatasetService {
   constructor(
     private readonly orm: Orm,
     private readonly policy: DatasetPolicy,
+    private readonly blobs: BlobStore,
+    private readonly bus: EventBus,
   ) {}
 
   /**
@@ -99,7 +129,7 @@ export class DatasetService {
    * hold-out, and stores both with the seed and digest that reproduce the split.
    */
   register(caller: Caller, input: RegisterDatasetInput): Promise<Dataset> {
-    return this.create(caller, input, INPUT_FIELDS, () => this.inspect(input));
+    return this.create(caller, input, INPUT_FIELDS, (terms) => this.inspect(input, terms));
   }
 
   /**
@@ -107,7 +137,7 @@ export class DatasetService {
    * roots. Errors name the fields as `fields` says.
    */
   registerUpload(caller: Caller, terms: DatasetTerms & { readonly format: FileFormat }, folder: string, fields: FieldNames): Promise<Dataset> {
-    return this.create(caller, terms, fields, () => this.inspectFolder(terms.format, folder, fields('path')));
+    return this.create(caller, terms, fields, (checked) => this.inspectFolder(terms.format, folder, fields('path'), checked));
   }
 
   /**
@@ -130,18 +160,23 @@ export class DatasetService {
   }
 
   /** Validates the terms, reads the shape with `shapeOf`, and stores the dataset in one transaction. */
-  private async create(caller: Caller, terms: DatasetTerms, fields: FieldNames, shapeOf: () => Promise<DatasetShape>): Promise<Dataset> {
-    const { name, searchFraction, splitSeed } = this.checkTerms(terms, fields);
+  private async create(caller: Caller, terms: DatasetTerms, fields: FieldNames, shapeOf: (terms: CheckedTerms) => Promise<DatasetShape>): Promise<Dataset> {
+    const checked = { ...this.checkTerms(terms, fields), projectId: terms.projectId, skipCorrupt: terms.skipCorrupt ?? false };
+    const { name, searchFraction, splitSeed } = checked;
     // The caller's role first: someone who may not add datasets to the project learns nothing of the server's files.
     await this.checkVacant(this.orm.em.fork(), caller, terms.projectId, name, fields);
-    const shape = await shapeOf();
+    const { files, ...shape } = await shapeOf(checked);
     if (terms.classNames && terms.classNames.length !== shape.numClasses) {
       throw badInput(fields('classNames'), `must name all ${shape.numClasses} classes (got ${terms.classNames.length})`);
     }
     terms.classNames?.forEach((className, i) => check.printable(`${fields('classNames')}[${i}]`, className));
     const split = searchSplit(shape.trainSize, searchFraction, splitSeed);
+    const stored = files ? await this.storeManifest(files.manifest) : null;
     return this.orm.em.fork().transactional(async (em) => {
       const project = await this.checkVacant(em, caller, terms.projectId, name, fields);
+      const manifest = stored
+        ? em.create(Artifact, { project, kind: ArtifactKind.DATASET_MANIFEST, name: `${name}.manifest.json`, uri: stored.uri, bytes: stored.bytes, sha256: stored.sha256 })
+        : null;
       return em.create(Dataset, {
         project,
         name,
@@ -151,12 +186,20 @@ export class DatasetService {
         searchFraction,
         splitSeed,
         searchSize: split.searchIndices.length,
-        splitDigest: split.digest,
+        splitDigest: splitDigest(split, stored?.sha256 ?? null),
+        manifest,
+        normalization: files?.normalization ?? null,
+        skipCorrupt: checked.skipCorrupt,
+        skippedFiles: files?.skipped ?? 0,
       });
     });
   }
 
-  private checkTerms(terms: Omit<DatasetTerms, 'format'>, fields: FieldNames) {
+  private storeManifest(bytes: Buffer): Promise<StoredBlob> {
+    return this.blobs.putStream(Readable.from([bytes]), manifestSha256(bytes), bytes.length);
+  }
+
+  private checkTerms(terms: Omit<DatasetTerms, 'format'>, fields: FieldNames): Pick<CheckedTerms, 'name' | 'searchFraction' | 'splitSeed'> {
     return {
       name: check.name(fields('name'), terms.name),
       searchFraction: check.finite(fields('searchFraction'), terms.searchFraction, 0, 0.5, true),
@@ -178,7 +221,7 @@ export class DatasetService {
     return this.orm.em.fork().find(Dataset, where, { orderBy: { createdAt: 'asc', id: 'asc' } });
   }
 
-  private async inspect(input: RegisterDatasetInput): Promise<DatasetShape> {
+  private async inspect(input: RegisterDatasetInput, terms: CheckedTerms): Promise<DatasetShape> {
     switch (input.format) {
       case DatasetFormat.SYNTHETIC: {
         const s = input.synthetic;
@@ -188,6 +231,7 @@ export class DatasetService {
           inputChannels: check.integer('input.synthetic.channels', s.channels, 1, 4),
           inputHeight: check.integer('input.synthetic.size', s.size, 4, 512),
           inputWidth: s.size,
+          sizesVary: false,
           numClasses: check.integer('input.synthetic.numClasses', s.numClasses, 2, MAX_CLASSES),
           trainSize: check.integer('input.synthetic.trainSize', s.trainSize, 2, 1_000_000),
           testSize: check.integer('input.synthetic.testSize', s.testSize, 2, 1_000_000),
@@ -196,27 +240,35 @@ export class DatasetService {
       case DatasetFormat.IMAGE_FOLDER:
       case DatasetFormat.IDX:
       case DatasetFormat.CIFAR:
-        return this.inspectFolder(input.format, await this.folder(input.path), 'input.path');
+        return this.inspectFolder(input.format, await this.folder(input.path), 'input.path', terms);
     }
   }
 
-  private async inspectFolder(format: FileFormat, folder: string, field: string): Promise<DatasetShape> {
+  /**
+   * Reads the folder's headers into its sample manifest and computes its statistics, in a thread of
+   * its own; progress goes to `datasetRegistration` subscribers of the project.
+   */
+  private async inspectFolder(format: FileFormat, folder: string, field: string, terms: CheckedTerms): Promise<DatasetShape> {
     const { limits } = this.policy;
-    const shape = await inspected(field, async (): Promise<FolderShape> => {
-      if (format === DatasetFormat.CIFAR) return inspectCifarFolder(folder, limits);
-      if (format === DatasetFormat.IDX) return inspectIdxFolder(folder, limits);
-      const images = await describeImageFolder(folder, limits);
-      return { ...images, numClasses: images.classNames.length };
-    });
+    const publish = (phase: RegistrationPhase, done: number, total: number) =>
+      this.bus.publish('DATASET_REGISTRATION', terms.projectId, { projectId: terms.projectId, name: terms.name, phase, done, total });
+    const { shape, manifest, normalization } = await inspected(field, () =>
+      registerFolderInThread(
+        { format, base: folder, limits, options: { searchFraction: terms.searchFraction, splitSeed: terms.splitSeed, skipCorrupt: terms.skipCorrupt } },
+        publish,
+      ),
+    );
     return {
       uri: folder,
       inputChannels: shape.channels,
       inputHeight: shape.height,
       inputWidth: shape.width,
+      sizesVary: shape.sizesVary,
       numClasses: shape.numClasses,
       trainSize: shape.trainSize,
       testSize: shape.testSize,
       classNames: shape.classNames ?? undefined,
+      files: { manifest: encodeManifest(manifest), normalization, skipped: manifest.skipped.length },
     };
   }
 

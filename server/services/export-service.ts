@@ -53,7 +53,7 @@ export class ExportService {
           channels: candidate.channels,
           weights: source.weights,
           checkpoint: { uri: source.checkpoint.uri, sha256: source.checkpoint.sha256 },
-          dataset: datasetSpec(dataset),
+          dataset: await datasetSpec(em, dataset),
           batchNorm: input.batchNorm ?? ExportBatchNorm.FOLDED,
           calibrationImages,
           calibrationSeed,

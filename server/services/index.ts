@@ -1,3 +1,4 @@
+import type { BlobStore } from '../artifact-store';
 import type { Caller } from '../auth/caller';
 import type { Orm } from '../db/orm';
 import type { EventBus } from '../events';
@@ -35,10 +36,11 @@ export class Services {
     queue: JobQueue,
     readonly ledger: JobLedger,
     datasetPolicy: DatasetPolicy,
+    blobs: BlobStore,
   ) {
     this.jobs = new JobService(orm, bus, queue, ledger);
     this.projects = new ProjectService(orm);
-    this.datasets = new DatasetService(orm, datasetPolicy);
+    this.datasets = new DatasetService(orm, datasetPolicy, blobs, bus);
     this.searchSpaces = new SearchSpaceService(orm);
     this.supernets = new SupernetService(orm, this.jobs);
     this.slimming = new SlimmingService(orm, this.jobs);

@@ -58,7 +58,7 @@ export class SlimmingService {
           trajectoryId: trajectory.id,
           supernetId: supernet.id,
           searchSpace: searchSpaceSpec(supernet.searchSpace),
-          dataset: datasetSpec(supernet.dataset),
+          dataset: await datasetSpec(em, supernet.dataset),
           checkpoint: { uri: checkpoint.uri, sha256: checkpoint.sha256 },
           ...settings,
           screening,

@@ -37,18 +37,16 @@ export function checkBatchFits(field: string, batchSize: number, dataset: Datase
 }
 
 /**
- * The images must be what the network takes: its stem's channel count, and the search space's input
- * size (MACs and latency are priced at it, so images of another size would train a network whose
- * costs are wrong). The data pipeline does not resize yet, so any other size is refused.
+ * The loader brings every image to the search space's input size (executors/data/transforms.ts), and
+ * gray to colour or colour to gray; what it cannot do is make other channel counts (a 2- or
+ * 4-channel synthetic or IDX set) into what the network's stem takes.
  */
 export function checkImagesFit(field: string, dataset: Dataset, space: SearchSpace): void {
   const { architecture } = networkOf(space);
   const wanted = architectureInfo(architecture).inputChannels;
-  if (dataset.inputChannels !== wanted) {
-    throw badInput(field, `dataset has ${dataset.inputChannels}-channel images; ${architecture} takes ${wanted}-channel input`);
-  }
-  if (dataset.inputHeight !== space.inputSize || dataset.inputWidth !== space.inputSize) {
-    throw badInput(field, `dataset has ${dataset.inputWidth}×${dataset.inputHeight} images; the search space takes ${space.inputSize}×${space.inputSize}`);
+  const convertible = (channels: number) => channels === 1 || channels === 3;
+  if (dataset.inputChannels !== wanted && !(convertible(dataset.inputChannels) && convertible(wanted))) {
+    throw badInput(field, `dataset has ${dataset.inputChannels}-channel images; ${architecture} takes ${wanted}-channel input, and only gray and colour convert into each other`);
   }
 }
 
@@ -82,7 +80,7 @@ export class SupernetService {
       return this.jobs.create(em, {
         project: space.project,
         kind: JobKind.TRAIN_SUPERNET,
-        payload: { supernetId: supernet.id, runId: run.id, searchSpace: searchSpaceSpec(space), dataset: datasetSpec(dataset), recipe: { ...recipe } },
+        payload: { supernetId: supernet.id, runId: run.id, searchSpace: searchSpaceSpec(space), dataset: await datasetSpec(em, dataset), recipe: { ...recipe } },
         subjectType: TrainingRun.name,
         subjectId: run.id,
       });

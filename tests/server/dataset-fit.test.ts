@@ -3,9 +3,9 @@ import { seedProject, trainSupernet } from '../support/fixtures';
 import { ScriptedPlugin } from '../support/plugins';
 
 /**
- * A dataset whose images the network cannot take (another channel count than its stem, another size
- * than the search space's input) is refused when work is queued, naming both, not when tfjs fails
- * on it mid-job or after a whole training priced at the wrong resolution.
+ * The loader brings any image size to the search space's input and converts gray and colour into
+ * each other; a dataset it cannot bring to the network (a 2-channel set for a 1-channel stem) is
+ * refused when work is queued, naming both, not when tfjs fails on it mid-job.
  */
 describe('datasets whose images do not fit the search space', () => {
   let server: TestServer;
@@ -25,7 +25,7 @@ describe('datasets whose images do not fit the search space', () => {
   beforeAll(async () => {
     server = await TestServer.start('sqlite', [trainer]);
     seeded = await seedProject(server, 'fit');
-    for (const [name, channels, size] of [['colour', 3, 28], ['larger', 1, 32]] as const) {
+    for (const [name, channels, size] of [['two-channel', 2, 28], ['colour', 3, 28], ['larger', 1, 32]] as const) {
       const { registerDataset } = await server.gql(
         `mutation($p: ID!, $n: String!, $c: Int!, $s: Int!) { registerDataset(input: { projectId: $p, name: $n, format: SYNTHETIC,
             synthetic: { numClasses: 10, trainSize: 400, testSize: 100, channels: $c, size: $s } }) { id } }`,
@@ -46,19 +46,21 @@ describe('datasets whose images do not fit the search space', () => {
     await server.stop();
   });
 
-  const refusals = {
-    colour: 'input.datasetId: dataset has 3-channel images; mbv2-fmnist takes 1-channel input',
-    larger: 'input.datasetId: dataset has 32×32 images; the search space takes 28×28',
-  };
-
-  it.each(Object.entries(refusals))('refuses the %s dataset at trainSupernet, retrainCandidate and exportCandidate, and queues nothing', async (name, message) => {
-    const d = datasets[name]!;
-    const answers = [
+  const answersFor = async (d: string) => [
       await server.raw(`mutation($s: ID!, $d: ID!) { trainSupernet(input: { name: "n", searchSpaceId: $s, datasetId: $d, recipe: { epochs: 1 } }) { id } }`, { s: seeded.space.id, d }),
       await server.raw(`mutation($c: ID!, $d: ID!) { retrainCandidate(input: { candidateId: $c, datasetId: $d, seeds: [0], recipe: { epochs: 1 } }) { id } }`, { c: candidateId, d }),
       await server.raw(`mutation($c: ID!, $s: ID!, $d: ID!) { exportCandidate(input: { candidateId: $c, supernetId: $s, datasetId: $d }) { id } }`, { c: candidateId, s: supernetId, d }),
     ];
-    for (const answer of answers) expect(answer.errors?.[0]).toMatchObject({ message, extensions: { code: 'BAD_USER_INPUT', field: 'input.datasetId' } });
+
+  it('refuses the 2-channel dataset at trainSupernet, retrainCandidate and exportCandidate, and queues nothing', async () => {
+    const message = 'input.datasetId: dataset has 2-channel images; mbv2-fmnist takes 1-channel input, and only gray and colour convert into each other';
+    for (const answer of await answersFor(datasets['two-channel']!)) {
+      expect(answer.errors?.[0]).toMatchObject({ message, extensions: { code: 'BAD_USER_INPUT', field: 'input.datasetId' } });
+    }
     expect((await server.gql('{ jobs { kind } }')).jobs).toEqual([{ kind: 'TRAIN_SUPERNET' }]);
+  });
+
+  it.each(['colour', 'larger'])('queues the work for the %s dataset, which the loader converts or resizes', async (name) => {
+    for (const answer of await answersFor(datasets[name]!)) expect(answer.errors).toBeUndefined();
   });
 });

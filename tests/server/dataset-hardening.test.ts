@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { crc32, gzipSync } from 'node:zlib';
 import { PNG } from 'pngjs';
-import { searchSplit } from '../../executors/data/split';
+import { searchSplit, splitDigest } from '../../executors/data/split';
 import { DATABASES } from '../support/databases';
 import { idxBytes } from '../support/fixtures';
 import { TestServer, type GraphQLErrorShape } from '../support/server';
@@ -173,12 +173,19 @@ describe.each(DATABASES)('dataset registration on %s refuses what it must not re
     const { registerDataset: mixed } = await server.gql(REGISTER, { p: projectId, f: 'IMAGE_FOLDER', path: folder });
     expect(mixed).toMatchObject({ format: 'IMAGE_FOLDER', folder: basename(folder), inputChannels: 3, inputHeight: 4, inputWidth: 4, numClasses: 2, trainSize: 3, testSize: 2 });
 
-    const { registerDataset: fashion } = await server.gql(REGISTER.replace('name: "d"', 'name: "fashion", searchFraction: 0.1, splitSeed: 0'), {
+    const { registerDataset: fashion } = await server.gql(
+      REGISTER.replace('name: "d"', 'name: "fashion", searchFraction: 0.1, splitSeed: 0').replace('splitDigest }', 'splitDigest manifest { kind sha256 } normalization { mean std images } }'),
+      {
       p: projectId,
       f: 'IDX',
       path: '/usr/share/datasets/fashion-mnist',
-    });
-    expect(fashion).toEqual({
+      },
+    );
+    const { manifest: fashionManifest, normalization, ...fashionShape } = fashion;
+    // Over the 54,000 training images less the hold-out, as the in-memory loader computed them.
+    expect(normalization).toEqual({ mean: [expect.closeTo(0.28618, 5)], std: [expect.closeTo(0.353, 3)], images: 54000 });
+    expect(fashionManifest).toMatchObject({ kind: 'DATASET_MANIFEST', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(fashionShape).toEqual({
       format: 'IDX',
       folder: 'fashion-mnist',
       inputChannels: 1,
@@ -188,7 +195,8 @@ describe.each(DATABASES)('dataset registration on %s refuses what it must not re
       trainSize: 60000,
       testSize: 10000,
       searchSize: 6000,
-      splitDigest: searchSplit(60000, 0.1, 0).digest,
+      // The digest covers the hold-out's indices and the sample manifest they index.
+      splitDigest: splitDigest(searchSplit(60000, 0.1, 0), fashionManifest.sha256),
     });
   });
 });
