@@ -5,8 +5,8 @@
  * terminates the workers at once, so a cancelled job stops computing mid-step.
  */
 import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../../worker-thread';
 import type { ReplicaInit, ReplicaMessage, ShardRequest, ShardResult } from './protocol';
-import { startModuleWorker } from './spawn_worker';
 
 export type ShardWork = Omit<ShardRequest, 'id'>;
 
@@ -93,7 +93,7 @@ export class ReplicaPool {
   private constructor(count: number, init: ReplicaInit) {
     this.replicas = Array.from(
       { length: count },
-      (_, i) => new Replica(startModuleWorker('replica_worker', { workerData: init }), `data-parallel worker ${i + 1} of ${count}`, (err) => this.fail(err)),
+      (_, i) => new Replica(startModuleWorker(__dirname, 'replica_worker', { workerData: init }), `data-parallel worker ${i + 1} of ${count}`, (err) => this.fail(err)),
     );
   }
 
