@@ -98,6 +98,14 @@ export abstract class TrainingRecipeInput {
       'Images per epoch, drawn afresh each epoch by the seeded shuffle; null trains on the whole training split every epoch. For quick runs on a CPU.',
   })
   imagesPerEpoch?: number | null;
+  @Field(() => Int, { description: 'Training, images already at the input size: black padding before a random crop back to size; 0 turns it off.' })
+  cropPadding: number = 2;
+  @Field(() => Boolean, { description: 'Training: mirror each image left to right with probability 1/2.' })
+  horizontalFlip: boolean = true;
+  @Field(() => Float, { description: 'Training, images of another size: the smallest share of the image area random-resized-crop takes (torchvision: 0.08); the largest is 1.' })
+  cropScaleMin: number = 0.08;
+  @Field(() => Float, { description: 'Evaluation, images of another size: the centre crop\'s share of the resized shorter side (torchvision\'s ImageNet evaluation: 0.875).' })
+  evalCropRatio: number = 0.875;
 }
 
 @InputType({ description: 'How a supernet is trained (AUTOSLIM.md §1, stage 2).' })

@@ -1,4 +1,4 @@
-import { startModuleWorker } from '../tfjs/parallel/spawn_worker';
+import { startModuleWorker } from '../worker-thread';
 import { DatasetFilesError, type FileDatasetFormat } from './dataset-files';
 import type { DatasetLimits } from './dataset-limits';
 import type { RegisteredFolder, RegistrationOptions, RegistrationPhase } from './manifest-build';
@@ -22,7 +22,7 @@ export type RegistrationMessage =
  */
 export function registerFolderInThread(request: RegistrationRequest, onProgress?: RegistrationOptions['onProgress']): Promise<RegisteredFolder> {
   return new Promise((resolve, reject) => {
-    const thread = startModuleWorker('../../data/registration-worker', { workerData: request });
+    const thread = startModuleWorker(__dirname, 'registration-worker', { workerData: request });
     let settled = false;
     const settle = (fn: () => void) => {
       if (settled) return;

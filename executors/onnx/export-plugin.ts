@@ -7,14 +7,14 @@
  * must equal the profiler's, and its test accuracy is measured with the exported file itself.
  */
 import * as ort from 'onnxruntime-node';
-import { buildGraph, parseChannelList } from '../../autoslim';
+import { buildGraph, parseChannelList, type NetworkGraph } from '../../autoslim';
 import type { ArtifactRef, ExecutorCapabilities, ExecutorPlugin, JobContext, JobKind, JobSpec } from '../contract';
-import { batches, channelStatistics } from '../data/batches';
-import { loadDataset, type RegisteredDatasetSpec } from '../data/source';
-import type { ImageSet } from '../data/images';
+import { DEFAULT_TRANSFORMS, loaderSettings, openDataset, type LoaderSettings, type SplitReader, type StreamedDataset } from '../data/loader';
+import type { ImageShape } from '../data/sample';
+import type { RegisteredDatasetSpec } from '../data/source';
 import { Rng } from '../rng';
 import { resolveSearchSpace, type SearchSpaceSpec } from '../search-space';
-import { decodeSafetensors } from '../weights';
+import { decodeSafetensors, type WeightMap } from '../weights';
 import { exportStandalone } from './model';
 import { recalibrateBatchNorm } from './recalibrate';
 import { recountCost } from './recount';
@@ -30,6 +30,8 @@ export interface ExportPayload {
   readonly weights: 'supernet' | 'retrained';
   readonly checkpoint: { readonly uri: string; readonly sha256: string };
   readonly dataset: RegisteredDatasetSpec;
+  /** The evaluation crop of the recipe the weights were trained with; payloads queued before it lack it. */
+  readonly evalCropRatio?: number;
   readonly batchNorm: 'FOLDED' | 'RUNNING';
   readonly calibrationImages: number;
   readonly calibrationSeed: number;
@@ -62,7 +64,7 @@ export class OnnxExportPlugin implements ExecutorPlugin {
   readonly kinds: readonly JobKind[] = ['EXPORT'];
   private evaluator: OnnxEvaluator | null = null;
 
-  constructor(private readonly options: EvaluatorOptions) {}
+  constructor(private readonly options: EvaluatorOptions & { readonly data?: LoaderSettings }) {}
 
   async probe(): Promise<ExecutorCapabilities> {
     this.evaluator = await createEvaluator(this.options);
@@ -80,13 +82,31 @@ export class OnnxExportPlugin implements ExecutorPlugin {
 
     await ctx.progress(0.05, 'loading weights and calibration images');
     const weights = decodeSafetensors(await ctx.artifacts.read(payload.checkpoint)).tensors;
-    const data = loadDataset(payload.dataset);
-    const norm = channelStatistics(data.train);
+    const transforms = { ...DEFAULT_TRANSFORMS, evalCropRatio: payload.evalCropRatio ?? DEFAULT_TRANSFORMS.evalCropRatio };
+    const data = await openDataset(payload.dataset, graph.input, transforms, this.options.data ?? loaderSettings(), (ref) => ctx.artifacts.read(ref));
+    try {
+      return await this.exportWith(payload, graph, weights, data, settings, ctx, space.architecture);
+    } finally {
+      await data.close();
+    }
+  }
+
+  private async exportWith(
+    payload: ExportPayload,
+    graph: NetworkGraph,
+    weights: WeightMap,
+    data: StreamedDataset,
+    settings: SessionSettings,
+    ctx: JobContext,
+    architecture: string,
+  ): Promise<ExportResult> {
+    const norm = data.normalization;
     const count = Math.min(payload.calibrationImages, data.train.count);
     const indices = new Rng(payload.calibrationSeed >>> 0).permutation(data.train.count).slice(0, count);
 
     await ctx.progress(0.2, `recalibrating batch norm on ${count} training images`);
-    const calibration = [...batches(data.train, indices, CALIBRATION_BATCH, norm)].map((b) => ({ images: b.images, count: b.size }));
+    const calibration: { images: Float32Array; count: number }[] = [];
+    for await (const b of data.train.batches(indices, CALIBRATION_BATCH)) calibration.push({ images: b.images, count: b.size });
     const calibrated = await recalibrateBatchNorm(graph, weights, mergeShortTail(calibration), settings, ctx.signal);
 
     await ctx.progress(0.6, 'exporting and checking the model');
@@ -98,9 +118,9 @@ export class OnnxExportPlugin implements ExecutorPlugin {
         `export check failed: the exported graph counts ${recounted.macs} MACs and ${recounted.params} params, the profiler ${payload.macs} and ${payload.params}`,
       );
     }
-    const testTop1 = await accuracyOf(bytes, data.test, settings, ctx.signal);
+    const testTop1 = await accuracyOf(bytes, data.test, graph.input, settings, ctx.signal);
 
-    const fileName = `${space.architecture}-${payload.configHash.slice(0, 12)}-${mode}.onnx`;
+    const fileName = `${architecture}-${payload.configHash.slice(0, 12)}-${mode}.onnx`;
     const artifact = await ctx.artifacts.put('ONNX', fileName, Buffer.from(bytes));
     await ctx.progress(1, `exported ${fileName}: test top-1 ${(100 * testTop1).toFixed(2)}%`);
     const { channels: c, height, width } = graph.input;
@@ -133,15 +153,17 @@ function mergeShortTail<T extends { images: Float32Array; count: number }>(list:
 }
 
 /** Top-1 of the exported file on `set`, fed raw pixels in [0, 1] as a user of the file would. */
-async function accuracyOf(model: Uint8Array, set: ImageSet, settings: SessionSettings, signal: AbortSignal): Promise<number> {
+async function accuracyOf(model: Uint8Array, set: SplitReader, input: ImageShape, settings: SessionSettings, signal: AbortSignal): Promise<number> {
   const session = await openSession(model, settings);
-  const unit = { mean: new Array<number>(set.channels).fill(0), std: new Array<number>(set.channels).fill(1) };
+  const unit = { mean: new Array<number>(input.channels).fill(0), std: new Array<number>(input.channels).fill(1) };
   const all = Uint32Array.from({ length: set.count }, (_, i) => i);
   let correct = 0;
+  let seen = 0;
   try {
-    for (const batch of batches(set, all, TEST_BATCH, unit)) {
+    for await (const batch of set.batches(all, TEST_BATCH, { norm: unit })) {
       signal.throwIfAborted();
-      const out = await session.run({ input: new ort.Tensor('float32', batch.images, [batch.size, set.channels, set.height, set.width]) });
+      seen += batch.size;
+      const out = await session.run({ input: new ort.Tensor('float32', batch.images, [batch.size, input.channels, input.height, input.width]) });
       const logits = out.logits!.data as Float32Array;
       const classes = logits.length / batch.size;
       for (let i = 0; i < batch.size; i++) {
@@ -153,5 +175,5 @@ async function accuracyOf(model: Uint8Array, set: ImageSet, settings: SessionSet
   } finally {
     await session.release();
   }
-  return correct / set.count;
+  return correct / Math.max(1, seen);
 }

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import {
+  buildGraph,
   profileCost,
   runGreedy,
   screenContenders,
@@ -18,8 +19,8 @@ import {
   type StepRecord,
 } from '../../autoslim';
 import type { ExecutorCapabilities, ExecutorPlugin, JobContext, JobKind, JobSpec, Logger } from '../contract';
-import { batches, channelStatistics } from '../data/batches';
-import { loadDataset, type RegisteredDatasetSpec } from '../data/source';
+import { DEFAULT_TRANSFORMS, loaderSettings, openDataset, type Batch, type LoaderSettings } from '../data/loader';
+import type { RegisteredDatasetSpec } from '../data/source';
 import { resolveSearchSpace, type SearchSpaceSpec } from '../search-space';
 import { Rng } from '../rng';
 import { decodeSafetensors } from '../weights';
@@ -33,6 +34,8 @@ export interface SlimPayload {
   readonly trajectoryId: string;
   readonly searchSpace: SearchSpaceSpec;
   readonly dataset: RegisteredDatasetSpec;
+  /** The supernet recipe's evaluation crop (data/loader.ts); payloads queued before it lack it. */
+  readonly evalCropRatio?: number;
   readonly checkpoint: { readonly uri: string; readonly sha256: string };
   readonly constraint: 'MACS' | 'PARAMS' | 'LATENCY';
   readonly targets: readonly number[];
@@ -64,6 +67,8 @@ export interface SlimPluginOptions {
   readonly cacheFile: string | null;
   /** Where a damaged cache file is reported. */
   readonly log?: Logger;
+  /** The data loader's threads and cache (SLIMLAB_DATA_* by default). */
+  readonly data?: LoaderSettings;
 }
 
 export class OnnxSlimmingPlugin implements ExecutorPlugin {
@@ -88,7 +93,7 @@ export class OnnxSlimmingPlugin implements ExecutorPlugin {
     const space = resolveSearchSpace(payload.searchSpace);
     await ctx.progress(0, 'loading the supernet and the evaluation batch');
     const weights = decodeSafetensors(await ctx.artifacts.read(payload.checkpoint)).tensors;
-    const data = evaluationBatch(payload);
+    const data = await evaluationBatch(payload, this.options.data ?? loaderSettings(), ctx);
     const macsOf = profileCost(space.table, 'macs');
     const paramsOf = profileCost(space.table, 'params');
     const latencyOf = payload.constraint === 'LATENCY' ? await latencyCost(payload, ctx) : null;
@@ -192,18 +197,25 @@ export class OnnxSlimmingPlugin implements ExecutorPlugin {
   }
 }
 
-/** The seeded evaluation batch from the search hold-out, normalized as the trainer normalized. */
-function evaluationBatch(payload: SlimPayload): { images: LabelledImages; digest: string } {
-  const data = loadDataset(payload.dataset);
-  const norm = channelStatistics(data.train);
-  const count = Math.min(payload.evalBatchSize, data.search.count);
-  const indices = new Rng(payload.evalSeed >>> 0).permutation(data.search.count).slice(0, count);
-  const [batch] = [...batches(data.search, indices, count, norm)];
-  const digest = createHash('sha256').update(Buffer.from(batch!.images.buffer)).update(Buffer.from(batch!.labels.buffer)).digest('hex');
-  return {
-    images: labelledImages(batch!.images, batch!.labels, { channels: data.search.channels, height: data.search.height, width: data.search.width }),
-    digest,
-  };
+/**
+ * The seeded evaluation batch from the search hold-out, normalized and transformed as the trainer
+ * evaluates; only those images are read and decoded.
+ */
+async function evaluationBatch(payload: SlimPayload, settings: LoaderSettings, ctx: JobContext): Promise<{ images: LabelledImages; digest: string }> {
+  const space = resolveSearchSpace(payload.searchSpace);
+  const { input } = buildGraph(space.architecture, space.structure, space.options, space.structure);
+  const transforms = { ...DEFAULT_TRANSFORMS, evalCropRatio: payload.evalCropRatio ?? DEFAULT_TRANSFORMS.evalCropRatio };
+  const data = await openDataset(payload.dataset, input, transforms, settings, (ref) => ctx.artifacts.read(ref), { train: true, test: false });
+  try {
+    const count = Math.min(payload.evalBatchSize, data.search.count);
+    const indices = new Rng(payload.evalSeed >>> 0).permutation(data.search.count).slice(0, count);
+    let batch: Batch | null = null;
+    for await (const b of data.search.batches(indices, count)) batch = b;
+    const digest = createHash('sha256').update(Buffer.from(batch!.images.buffer)).update(Buffer.from(batch!.labels.buffer)).digest('hex');
+    return { images: labelledImages(batch!.images, batch!.labels, input), digest };
+  } finally {
+    await data.close();
+  }
 }
 
 /** The first `count` images of an evaluation batch: a seeded random sample too, since the batch is one. */

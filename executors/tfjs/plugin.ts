@@ -6,9 +6,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { buildGraph, parseChannelList, type ChannelList, type NetworkGraph } from '../../autoslim';
 import type { ArtifactRef, ExecutorCapabilities, ExecutorPlugin, JobContext, JobKind, JobSpec, MetricSample } from '../contract';
-import { batches, channelStatistics, type Augmentation, type Batch as DataBatch, type Normalization } from '../data/batches';
-import type { ImageSet } from '../data/images';
-import { loadDataset, type RegisteredDatasetSpec } from '../data/source';
+import { DEFAULT_TRANSFORMS, loaderSettings, openDataset, type Batch as DataBatch, type LoaderSettings, type SplitReader, type Transforms } from '../data/loader';
+import type { ImageShape } from '../data/sample';
+import type { RegisteredDatasetSpec } from '../data/source';
 import { cpuDescription } from '../device';
 import { resolveSearchSpace, type ResolvedSearchSpace, type SearchSpaceSpec } from '../search-space';
 import { selectTrainingBackend, type BackendChoice } from './backend';
@@ -36,6 +36,22 @@ export interface TrainingRecipe {
   /** Supernet training only. */
   readonly randomConfigs?: number;
   readonly distillation?: DistillationMode;
+  /** The transforms (data/loader.ts); recipes queued before they were recorded lack them. */
+  readonly cropPadding?: number;
+  readonly horizontalFlip?: boolean;
+  readonly cropScaleMin?: number;
+  readonly evalCropRatio?: number;
+}
+
+/** The recipe's transforms, with the defaults for what it does not say. */
+export function recipeTransforms(recipe: Partial<TrainingRecipe>): Transforms {
+  return {
+    ...DEFAULT_TRANSFORMS,
+    cropPadding: recipe.cropPadding ?? DEFAULT_TRANSFORMS.cropPadding,
+    horizontalFlip: recipe.horizontalFlip ?? DEFAULT_TRANSFORMS.horizontalFlip,
+    cropScale: [recipe.cropScaleMin ?? DEFAULT_TRANSFORMS.cropScale[0], 1],
+    evalCropRatio: recipe.evalCropRatio ?? DEFAULT_TRANSFORMS.evalCropRatio,
+  };
 }
 
 export interface TrainingPayload {
@@ -59,7 +75,8 @@ export interface TrainingPluginOptions {
   readonly evalImages: number;
   /** Training images whose batch statistics recalibrate BN before an evaluation. */
   readonly recalibrationImages: number;
-  readonly augmentation: Augmentation;
+  /** Decoder threads, cache and read-ahead of the data loader. */
+  readonly data: LoaderSettings;
   /**
    * Data-parallel worker threads for training steps (parallel/worker_count.ts): 'auto' splits a
    * batch over the cores when the step is large enough to pay; 1 trains in the job's thread.
@@ -67,11 +84,10 @@ export interface TrainingPluginOptions {
   readonly workers: WorkerOption;
 }
 
-const DEFAULTS: TrainingPluginOptions = {
+const DEFAULTS: Omit<TrainingPluginOptions, 'data'> = {
   reportEvery: 10,
   evalImages: 2000,
   recalibrationImages: 2048,
-  augmentation: { cropPadding: 2, horizontalFlip: true },
   workers: 'auto',
 };
 
@@ -85,7 +101,7 @@ export class TfjsTrainingPlugin implements ExecutorPlugin {
   private backend: BackendChoice | null = null;
 
   constructor(options: Partial<TrainingPluginOptions> = {}) {
-    this.options = { ...DEFAULTS, ...options };
+    this.options = { ...DEFAULTS, data: options.data ?? loaderSettings(), ...options };
   }
 
   async probe(): Promise<ExecutorCapabilities> {
@@ -104,12 +120,13 @@ export class TfjsTrainingPlugin implements ExecutorPlugin {
     ctx.log.info(`training on tfjs backend ${tf.getBackend()} (${this.backend?.reason ?? 'not probed'})`);
     const space = resolveSearchSpace(payload.searchSpace);
     const { recipe } = payload;
-    await ctx.progress(0, 'loading data');
-    const data = loadDataset(payload.dataset);
-    const norm = channelStatistics(data.train);
+    await ctx.progress(0, 'opening the dataset');
+    const { network: graph, plan, evaluated } = planFor(job.kind, space, payload);
+    const input = graph.input;
+    const data = await openDataset(payload.dataset, input, recipeTransforms(recipe), this.options.data, (ref) => ctx.artifacts.read(ref));
+    ctx.log.info(`images: train ${data.transforms.train}; evaluation ${data.transforms.eval}; ${data.transforms.channels}`);
     const epochImages = Math.min(recipe.imagesPerEpoch ?? data.train.count, data.train.count);
     const stepsPerEpoch = Math.ceil(epochImages / recipe.batchSize);
-    const { network: graph, plan, evaluated } = planFor(job.kind, space, payload);
     const trainer = new Trainer(graph, plan, {
       schedule: {
         baseLr: recipe.learningRate,
@@ -136,15 +153,18 @@ export class TfjsTrainingPlugin implements ExecutorPlugin {
       }
       const resumedFromStep = trainer.step;
       const meter = new ThroughputMeter(recipe.batchSize);
-      const scoreConfigs = () =>
-        evaluated.map(({ name, config }) => ({ name, top1: this.heldOutTop1(trainer.network, config, data.train, data.search, norm) }));
+      const scoreConfigs = async () => {
+        const scores: { name: string; top1: number }[] = [];
+        for (const { name, config } of evaluated) scores.push({ name, top1: (await this.score(trainer.network, config, data.train, data.search, input, this.options.evalImages)).top1 });
+        return scores;
+      };
       let latest: { name: string; top1: number }[] | null = null;
       let pending: MetricSample[] = [];
       for (let epoch = Math.floor(trainer.step / stepsPerEpoch); epoch < recipe.epochs; epoch++) {
         const skip = trainer.step - epoch * stepsPerEpoch;
         const order = new Rng(mix(recipe.seed, epoch)).permutation(data.train.count).subarray(0, epochImages);
         const augmentRng = new Rng(mix(recipe.seed ^ 0x5bd1e995, epoch));
-        const stream = tensorBatches(batches(data.train, order, recipe.batchSize, norm, this.options.augmentation, augmentRng), skip, data.train);
+        const stream = tensorBatches(data.train.batches(order, recipe.batchSize, { augment: { rng: augmentRng }, skipBatches: skip }), input);
         await trainer.train(stream, ctx.signal, async ({ step, lr, loss, configLosses }) => {
           // A step is synchronous compute; yielding lets the server answer requests between steps.
           await new Promise((resume) => setImmediate(resume));
@@ -158,7 +178,7 @@ export class TfjsTrainingPlugin implements ExecutorPlugin {
           }
         });
         const step = trainer.step;
-        const scores = job.kind === 'RETRAIN' ? [] : scoreConfigs();
+        const scores = job.kind === 'RETRAIN' ? [] : await scoreConfigs();
         latest = scores;
         if (scores.length > 0) {
           await ctx.report({ type: 'metrics', runId: payload.runId, points: scores.map((x) => ({ name: `heldout_top1/${x.name}`, step, value: x.top1 })) });
@@ -171,21 +191,20 @@ export class TfjsTrainingPlugin implements ExecutorPlugin {
         ]);
         ctx.log.info(`epoch ${epoch + 1} done at step ${step} ${scores.map((x) => `${x.name} ${(100 * x.top1).toFixed(2)}%`).join(', ')}`);
       }
+      const loading = await data.stats();
+      if (loading.skippedCorrupt > 0) ctx.log.warn(`${loading.skippedCorrupt} images could not be decoded and were skipped (skipCorrupt)`);
+      const record = { transforms: data.transforms, skippedCorrupt: loading.skippedCorrupt, cache: loading };
       if (job.kind === 'RETRAIN') {
-        const test = this.score(trainer.network, evaluated[0]!.config, data.train, data.test, norm, data.test.count);
+        const test = await this.score(trainer.network, evaluated[0]!.config, data.train, data.test, input, data.test.count);
         await ctx.report({ type: 'runSummary', runId: payload.runId, summary: { top1: test.top1, top5: test.top5, loss: test.loss } });
-        return { top1: test.top1, top5: test.top5, steps: trainer.step, resumedFromStep };
+        return { top1: test.top1, top5: test.top5, steps: trainer.step, resumedFromStep, ...record };
       }
-      const final = Object.fromEntries((latest ?? scoreConfigs()).map((x) => [`heldout_top1_${x.name}`, x.top1]));
+      const final = Object.fromEntries((latest ?? (await scoreConfigs())).map((x) => [`heldout_top1_${x.name}`, x.top1]));
       await ctx.report({ type: 'runSummary', runId: payload.runId, summary: final });
-      return { ...final, steps: trainer.step, resumedFromStep };
+      return { ...final, steps: trainer.step, resumedFromStep, ...record };
     } finally {
-      await trainer.dispose();
+      await Promise.all([trainer.dispose(), data.close()]);
     }
-  }
-
-  private heldOutTop1(network: SlimmableNetwork, config: NetworkGraph, train: ImageSet, heldOut: ImageSet, norm: Normalization): number {
-    return this.score(network, config, train, heldOut, norm, this.options.evalImages).top1;
   }
 
   /**
@@ -193,9 +212,10 @@ export class TfjsTrainingPlugin implements ExecutorPlugin {
    * statistics are recalibrated on training batches (a slimmable net's running statistics
    * belong to no config in particular).
    */
-  private score(network: SlimmableNetwork, config: NetworkGraph, train: ImageSet, set: ImageSet, norm: Normalization, limit: number) {
+  private async score(network: SlimmableNetwork, config: NetworkGraph, train: SplitReader, set: SplitReader, input: ImageShape, limit: number) {
     const calibration = Array.from({ length: Math.min(train.count, this.options.recalibrationImages) }, (_, i) => i);
-    const calibrationTensors = [...batches(train, calibration, 256, norm)].map((b) => toImages(b.images, b.size, train));
+    const calibrationTensors: tf.Tensor4D[] = [];
+    for await (const b of train.batches(calibration, 256)) calibrationTensors.push(toImages(b.images, b.size, input));
     try {
       network.recalibrateBatchNorm(config, calibrationTensors);
     } finally {
@@ -205,9 +225,11 @@ export class TfjsTrainingPlugin implements ExecutorPlugin {
     let top1 = 0;
     let top5 = 0;
     let loss = 0;
-    for (const b of batches(set, indices, EVAL_BATCH, norm)) {
+    let seen = 0;
+    for await (const b of set.batches(indices, EVAL_BATCH)) {
+      seen += b.size;
       const [hit1, hit5, lossSum] = tf.tidy(() => {
-        const logits = network.forward(config, toImages(b.images, b.size, set), 'running');
+        const logits = network.forward(config, toImages(b.images, b.size, input), 'running');
         const labels = tf.tensor1d(b.labels, 'int32');
         const k = Math.min(5, logits.shape[1]);
         const { indices: best } = tf.topk(logits, k);
@@ -221,7 +243,9 @@ export class TfjsTrainingPlugin implements ExecutorPlugin {
       top5 += hit5;
       loss += lossSum;
     }
-    return { top1: top1 / indices.length, top5: top5 / indices.length, loss: loss / indices.length };
+    // Over the images scored: corrupt ones skipped (skipCorrupt) are not counted as misses.
+    const n = Math.max(1, seen);
+    return { top1: top1 / n, top5: top5 / n, loss: loss / n };
   }
 }
 
@@ -249,17 +273,15 @@ function planFor(
   };
 }
 
-/** NCHW floats from the data loaders as the NHWC tensor tfjs convolutions take. */
-function toImages(images: Float32Array, size: number, set: ImageSet): tf.Tensor4D {
-  return tf.tidy(() => tf.transpose(tf.tensor4d(images, [size, set.channels, set.height, set.width]), [0, 2, 3, 1]));
+/** NCHW floats from the data loader as the NHWC tensor tfjs convolutions take. */
+function toImages(images: Float32Array, size: number, input: ImageShape): tf.Tensor4D {
+  return tf.tidy(() => tf.transpose(tf.tensor4d(images, [size, input.channels, input.height, input.width]), [0, 2, 3, 1]));
 }
 
-/** The loader's batches as tensors, from batch `skip` on, each disposed once the step used it. */
-function* tensorBatches(source: Iterable<DataBatch>, skip: number, set: ImageSet): Generator<Batch> {
-  let index = 0;
-  for (const b of source) {
-    if (index++ < skip) continue;
-    const images = toImages(b.images, b.size, set);
+/** The loader's batches as tensors, each disposed once the step used it. */
+async function* tensorBatches(source: AsyncIterable<DataBatch>, input: ImageShape): AsyncGenerator<Batch> {
+  for await (const b of source) {
+    const images = toImages(b.images, b.size, input);
     const labels = tf.tensor1d(b.labels, 'int32');
     try {
       yield { images, labels };

@@ -1,3 +1,4 @@
+import { DEFAULT_TRANSFORMS } from '../../executors/data/loader';
 import type { EntityManager } from '@mikro-orm/core';
 import { ExportBatchNorm, JobKind, ProjectRole, RunKind, RunStatus } from '../../schema/enums';
 import type { ExportCandidateInput } from '../../schema/inputs';
@@ -20,6 +21,8 @@ interface WeightsSource {
   readonly weights: 'supernet' | 'retrained';
   readonly checkpoint: Artifact;
   readonly dataset: Dataset;
+  /** The recipe the weights were trained with: its evaluation transform is the export's. */
+  readonly recipe: Record<string, unknown>;
 }
 
 /** Standalone ONNX exports of candidates, as EXPORT jobs, and the artifacts they produce. */
@@ -57,6 +60,7 @@ export class ExportService {
           batchNorm: input.batchNorm ?? ExportBatchNorm.FOLDED,
           calibrationImages,
           calibrationSeed,
+          evalCropRatio: evalCropRatioOf(source.recipe),
           macs: candidate.macs,
           params: candidate.params,
         },
@@ -83,7 +87,7 @@ async function retrainedWeights(em: EntityManager, caller: Caller, candidate: Ca
   const datasetId = (job?.payload as { datasetId?: string } | undefined)?.datasetId;
   const dataset = datasetId ? await em.findOne(Dataset, datasetId) : null;
   if (!dataset) throw userError('FAILED_PRECONDITION', 'input.datasetId', 'the dataset the run trained on is unknown; give datasetId');
-  return { weights: 'retrained', checkpoint: run.checkpoint, dataset };
+  return { weights: 'retrained', checkpoint: run.checkpoint, dataset, recipe: run.recipe };
 }
 
 async function supernetWeights(em: EntityManager, caller: Caller, candidate: Candidate, supernetId: string | null | undefined): Promise<WeightsSource> {
@@ -99,5 +103,10 @@ async function supernetWeights(em: EntityManager, caller: Caller, candidate: Can
   await em.populate(supernet, ['run.checkpoint', 'dataset']);
   const checkpoint = supernet.run.checkpoint;
   if (!checkpoint) throw userError('FAILED_PRECONDITION', 'input.supernetId', 'the supernet has no checkpoint yet; wait for its training to save one');
-  return { weights: 'supernet', checkpoint, dataset: supernet.dataset };
+  return { weights: 'supernet', checkpoint, dataset: supernet.dataset, recipe: supernet.run.recipe };
+}
+
+/** The evaluation crop of a recipe; recipes recorded before it was one used the default. */
+export function evalCropRatioOf(recipe: Record<string, unknown>): number {
+  return typeof recipe.evalCropRatio === 'number' ? recipe.evalCropRatio : DEFAULT_TRANSFORMS.evalCropRatio;
 }

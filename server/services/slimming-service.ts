@@ -1,3 +1,4 @@
+import { evalCropRatioOf } from './export-service';
 import { BnMode, CostConstraint, JobKind, ProjectRole, Scoring } from '../../schema/enums';
 import type { StartSlimmingInput } from '../../schema/inputs';
 import type { Orm } from '../db/orm';
@@ -59,6 +60,7 @@ export class SlimmingService {
           supernetId: supernet.id,
           searchSpace: searchSpaceSpec(supernet.searchSpace),
           dataset: await datasetSpec(em, supernet.dataset),
+          evalCropRatio: evalCropRatioOf(supernet.run.recipe),
           checkpoint: { uri: checkpoint.uri, sha256: checkpoint.sha256 },
           ...settings,
           screening,

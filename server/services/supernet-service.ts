@@ -24,6 +24,9 @@ export function checkTrainingRecipe<R extends TrainingRecipeInput>(field: string
   check.finite(`${field}.warmupEpochs`, r.warmupEpochs, 0, r.epochs);
   check.finite(`${field}.labelSmoothing`, r.labelSmoothing, 0, 1);
   if (r.imagesPerEpoch != null) check.integer(`${field}.imagesPerEpoch`, r.imagesPerEpoch, r.batchSize, Number.MAX_SAFE_INTEGER);
+  check.integer(`${field}.cropPadding`, r.cropPadding, 0, 64);
+  check.finite(`${field}.cropScaleMin`, r.cropScaleMin, 0, 1, true);
+  check.finite(`${field}.evalCropRatio`, r.evalCropRatio, 0, 1, true);
   if (!SCHEDULES.includes(r.schedule)) throw badInput(`${field}.schedule`, `must be one of ${SCHEDULES.join(', ')} (got "${r.schedule}")`);
   return r;
 }
