@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse, YAMLParseError } from 'yaml';
 import { usageError } from './errors';
-import { integer, list, number, object, oneOf, optional, ShapeError, text, type Check } from './shape';
+import { boolean, integer, list, number, object, oneOf, optional, ShapeError, text, type Check } from './shape';
 
 /** "6M", "350k", "1.2G" or a plain number: budgets are easier to read with a suffix. */
 const SUFFIXES: Record<string, number> = { k: 1e3, K: 1e3, M: 1e6, G: 1e9 };
@@ -18,8 +18,9 @@ const project = object({ name: text, description: optional(text) });
 
 const dataset = object({
   name: text,
-  format: oneOf('IDX', 'SYNTHETIC'),
+  format: oneOf('IDX', 'IMAGE_FOLDER', 'CIFAR', 'SYNTHETIC'),
   path: optional(text),
+  skipCorrupt: optional(boolean),
   searchFraction: optional(number(0, 1)),
   splitSeed: optional(integer(0)),
   classNames: optional(list(text)),
@@ -54,6 +55,10 @@ const sharedRecipe = {
   schedule: optional(oneOf('linear', 'cosine', 'step')),
   warmupEpochs: optional(number(0)),
   weightDecay: optional(number(0)),
+  cropPadding: optional(integer(0)),
+  horizontalFlip: optional(boolean),
+  cropScaleMin: optional(number(0, 1)),
+  evalCropRatio: optional(number(0, 1)),
 };
 
 const supernet = object({
@@ -122,8 +127,10 @@ export function loadPipeline(file: string): Pipeline {
 /** The server reads dataset files itself, so a path relative to the pipeline file is made absolute. */
 function withResolvedPaths(pipeline: Pipeline, base: string): Pipeline {
   const { dataset: data } = pipeline;
-  if (data.format === 'IDX' && data.path === undefined) throw new ShapeError('dataset.path is required when dataset.format is IDX');
-  if (data.format === 'SYNTHETIC' && data.path !== undefined) throw new ShapeError('dataset.path must be left out when dataset.format is SYNTHETIC');
-  if (data.format === 'IDX' && data.synthetic !== undefined) throw new ShapeError('dataset.synthetic only applies when dataset.format is SYNTHETIC');
+  const files = data.format !== 'SYNTHETIC';
+  if (files && data.path === undefined) throw new ShapeError(`dataset.path is required when dataset.format is ${data.format}`);
+  if (!files && data.path !== undefined) throw new ShapeError('dataset.path must be left out when dataset.format is SYNTHETIC');
+  if (files && data.synthetic !== undefined) throw new ShapeError('dataset.synthetic only applies when dataset.format is SYNTHETIC');
+  if (!files && data.skipCorrupt !== undefined) throw new ShapeError('dataset.skipCorrupt only applies to datasets stored in files');
   return { ...pipeline, dataset: { ...data, path: data.path === undefined ? undefined : resolve(base, data.path) } };
 }

@@ -28,6 +28,8 @@ export function number(min: number, max = Number.MAX_VALUE): Check<number> {
       : fail(field, `must be a number from ${min} to ${max}`, value);
 }
 
+export const boolean: Check<boolean> = (value, field) => (typeof value === 'boolean' ? value : fail(field, 'must be true or false', value));
+
 export function oneOf<T extends string>(...choices: readonly T[]): Check<T> {
   return (value, field) =>
     typeof value === 'string' && (choices as readonly string[]).includes(value) ? (value as T) : fail(field, `must be one of ${choices.join(', ')}`, value);

@@ -104,6 +104,7 @@ const TABLE: Record<RootType, Record<string, Row>> = {
   Subscription: {
     jobUpdated: { query: 'subscription { jobUpdated { __typename } }' },
     slimmingProgress: { query: 'subscription($id: ID!) { slimmingProgress(trajectoryId: $id) { __typename } }', variables: { id: ID } },
+    datasetRegistration: { query: 'subscription($id: ID!) { datasetRegistration(projectId: $id) { __typename } }', variables: { id: ID } },
     trainingProgress: { query: 'subscription($id: ID!) { trainingProgress(runId: $id) { __typename } }', variables: { id: ID } },
   },
 };

@@ -43,15 +43,11 @@ describe('CIFAR datasets', () => {
 
   it('inspects and loads CIFAR-10 from its archive folder: shape, class names, and every pixel and label', async () => {
     const { root, expected, classNames } = cifar(10, { subfolder: true, classNamesFile: true });
-    expect(await inspectCifarFolder(root, LIMITS)).toEqual({
-      channels: 3,
-      height: 32,
-      width: 32,
-      numClasses: 10,
-      trainSize: 30,
-      testSize: 10,
-      classNames,
-    });
+    const shape = await inspectCifarFolder(root, LIMITS);
+    expect(shape).toMatchObject({ channels: 3, height: 32, width: 32, numClasses: 10, trainSize: 30, testSize: 10, classNames });
+    // The manifest's records: label byte first, then the pixels, 3,073 bytes a record.
+    expect(shape.splits.test.files).toEqual([{ path: 'cifar-10-batches-bin/test_batch.bin', gzip: false, records: 10, offset: 1, stride: 3073, bytes: 30730 }]);
+    expect(shape.splits.train.labels).toHaveLength(30);
     const split = searchSplit(30, 0.2, 5);
     const loaded = loadDataset({
       format: 'CIFAR',

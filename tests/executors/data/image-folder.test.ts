@@ -50,7 +50,7 @@ function imageFolder(classes: string[], perClass: number, color: boolean, size =
 describe('image-folder datasets', () => {
   it('reads a grayscale folder as one channel, labels in class-name order', async () => {
     const root = imageFolder(['shirt', 'bag', 'coat'], 4, false);
-    expect(await describeImageFolder(root, LIMITS)).toEqual({ classNames: ['bag', 'coat', 'shirt'], trainSize: 12, testSize: 12, channels: 1, height: 6, width: 6 });
+    expect(await describeImageFolder(root, LIMITS)).toMatchObject({ classNames: ['bag', 'coat', 'shirt'], trainSize: 12, testSize: 12, channels: 1, height: 6, width: 6, sizesVary: false });
     const train = loadImageFolderSplit(root, 'train', 1);
     expect([train.count, train.channels]).toEqual([12, 1]);
     expect(Array.from(train.labels)).toEqual([0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]);
@@ -73,7 +73,10 @@ describe('image-folder datasets', () => {
     const root = imageFolder(['a', 'b'], 2, false);
     writePng(join(root, 'test', 'b', 'big.png'), 8, () => 1);
     expect(() => loadImageFolderSplit(root, 'test', 1)).toThrow(/big.png: image is 8×8, the dataset's images are 6×6/);
-    await expect(describeImageFolder(root, LIMITS)).rejects.toThrow('test/b/big.png is 8×8, test/a/0.png is 6×6; every image needs one size');
+    // Registration takes images of any size (the streamed loader resizes them) and records each one's.
+    const shape = await describeImageFolder(root, LIMITS);
+    expect(shape).toMatchObject({ height: 6, width: 6, sizesVary: true });
+    expect(shape.splits.test.widths[shape.splits.test.paths.indexOf('test/b/big.png')]).toBe(8);
     mkdirSync(join(root, 'test', 'c'));
     await expect(describeImageFolder(root, LIMITS)).rejects.toThrow('test has classes c that train does not');
     expect(() => loadImageFolderSplit(join(root, 'missing'), 'train', 1)).toThrow(/not a readable folder/);
