@@ -30,7 +30,8 @@ export interface LoaderSettings {
 
 /**
  * Defaults sized for the machine: half its cores decode (training has the rest), a cache of a tenth
- * of its memory up to 2 GiB. SLIMLAB_DATA_THREADS and SLIMLAB_DATA_CACHE_MB override them.
+ * of its memory up to 2 GiB. SLIMLAB_DATA_THREADS and SLIMLAB_DATA_CACHE_MB override them; the file
+ * limits are the server's registration limits, read from the same variables.
  */
 export function loaderSettings(env: NodeJS.ProcessEnv = process.env): LoaderSettings {
   const whole = (name: string, fallback: number, min: number) => {
@@ -44,7 +45,7 @@ export function loaderSettings(env: NodeJS.ProcessEnv = process.env): LoaderSett
     threads: whole('SLIMLAB_DATA_THREADS', Math.max(1, Math.min(4, Math.floor(availableParallelism() / 2))), 1),
     cacheBytes: whole('SLIMLAB_DATA_CACHE_MB', Math.min(2048, Math.floor(totalmem() / 10 / 2 ** 20)), 0) * 2 ** 20,
     prefetch: 3,
-    limits: { maxFileBytes: 4 * 2 ** 30, maxImageSide: 4096 },
+    limits: { maxFileBytes: whole('SLIMLAB_DATASET_MAX_FILE_MB', 2048, 1) * 2 ** 20, maxImageSide: whole('SLIMLAB_DATASET_MAX_IMAGE_SIDE', 4096, 1) },
   };
 }
 

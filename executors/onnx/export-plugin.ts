@@ -9,7 +9,7 @@
 import * as ort from 'onnxruntime-node';
 import { buildGraph, parseChannelList, type NetworkGraph } from '../../autoslim';
 import type { ArtifactRef, ExecutorCapabilities, ExecutorPlugin, JobContext, JobKind, JobSpec } from '../contract';
-import { DEFAULT_TRANSFORMS, loaderSettings, openDataset, type LoaderSettings, type SplitReader, type StreamedDataset } from '../data/loader';
+import { DEFAULT_TRANSFORMS, loaderSettings, openDataset, type LoaderSettings, type SplitReader, type StreamedDataset, type TransformRecord } from '../data/loader';
 import type { ImageShape } from '../data/sample';
 import type { RegisteredDatasetSpec } from '../data/source';
 import { Rng } from '../rng';
@@ -54,6 +54,8 @@ export interface ExportResult {
   readonly input: { readonly name: string; readonly shape: readonly (number | string)[] };
   readonly output: { readonly name: string; readonly shape: readonly (number | string)[] };
   readonly provider: ProviderName;
+  /** What was done to the calibration and test images. */
+  readonly transforms: TransformRecord;
 }
 
 const CALIBRATION_BATCH = 256;
@@ -137,6 +139,7 @@ export class OnnxExportPlugin implements ExecutorPlugin {
       input: { name: 'input', shape: ['batch', c, height, width] },
       output: { name: 'logits', shape: ['batch', graph.nodes[graph.nodes.length - 1]!.outShape.channels] },
       provider: settings.provider,
+      transforms: data.transforms,
     };
   }
 }

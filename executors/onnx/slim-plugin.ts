@@ -19,7 +19,7 @@ import {
   type StepRecord,
 } from '../../autoslim';
 import type { ExecutorCapabilities, ExecutorPlugin, JobContext, JobKind, JobSpec, Logger } from '../contract';
-import { DEFAULT_TRANSFORMS, loaderSettings, openDataset, type Batch, type LoaderSettings } from '../data/loader';
+import { DEFAULT_TRANSFORMS, loaderSettings, openDataset, type Batch, type LoaderSettings, type TransformRecord } from '../data/loader';
 import type { RegisteredDatasetSpec } from '../data/source';
 import { resolveSearchSpace, type SearchSpaceSpec } from '../search-space';
 import { Rng } from '../rng';
@@ -193,6 +193,7 @@ export class OnnxSlimmingPlugin implements ExecutorPlugin {
       provider: evaluator.provider,
       sessionsOpened: sessions.opened,
       resumedFromStep,
+      evaluationImages: { transform: data.transforms.eval, channels: data.transforms.channels, skippedCorrupt: data.skippedCorrupt },
     };
   }
 }
@@ -201,7 +202,11 @@ export class OnnxSlimmingPlugin implements ExecutorPlugin {
  * The seeded evaluation batch from the search hold-out, normalized and transformed as the trainer
  * evaluates; only those images are read and decoded.
  */
-async function evaluationBatch(payload: SlimPayload, settings: LoaderSettings, ctx: JobContext): Promise<{ images: LabelledImages; digest: string }> {
+async function evaluationBatch(
+  payload: SlimPayload,
+  settings: LoaderSettings,
+  ctx: JobContext,
+): Promise<{ images: LabelledImages; digest: string; transforms: TransformRecord; skippedCorrupt: number }> {
   const space = resolveSearchSpace(payload.searchSpace);
   const { input } = buildGraph(space.architecture, space.structure, space.options, space.structure);
   const transforms = { ...DEFAULT_TRANSFORMS, evalCropRatio: payload.evalCropRatio ?? DEFAULT_TRANSFORMS.evalCropRatio };
@@ -212,7 +217,8 @@ async function evaluationBatch(payload: SlimPayload, settings: LoaderSettings, c
     let batch: Batch | null = null;
     for await (const b of data.search.batches(indices, count)) batch = b;
     const digest = createHash('sha256').update(Buffer.from(batch!.images.buffer)).update(Buffer.from(batch!.labels.buffer)).digest('hex');
-    return { images: labelledImages(batch!.images, batch!.labels, input), digest };
+    const { skippedCorrupt } = await data.stats();
+    return { images: labelledImages(batch!.images, batch!.labels, input), digest, transforms: data.transforms, skippedCorrupt };
   } finally {
     await data.close();
   }

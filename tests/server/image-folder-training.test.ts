@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
+import { loaderSettings } from '../../executors/data/loader';
 import { OnnxSlimmingPlugin } from '../../executors/onnx/slim-plugin';
 import { TfjsTrainingPlugin } from '../../executors/tfjs/plugin';
 import { TEST_TRAINING_OPTIONS } from '../support/plugins';
@@ -37,15 +38,18 @@ function photoFolder(root: string, perClass: number): void {
   }
 }
 
+const CACHE_BYTES = 30_000;
+
 describe('an image folder of mixed sizes, gray and colour', () => {
   let server: TestServer;
   let root: string;
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'slimlab-photos-'));
-    server = await TestServer.start('sqlite', [new TfjsTrainingPlugin(TEST_TRAINING_OPTIONS), new OnnxSlimmingPlugin({ provider: 'cpu', threads: 1, cacheFile: null })], undefined, {
-      datasetRoots: [root],
-    });
+    // A cache far smaller than the decoded training images: the job must still complete within it.
+    const data = { ...loaderSettings(), threads: 2, cacheBytes: CACHE_BYTES };
+    const plugins = [new TfjsTrainingPlugin({ ...TEST_TRAINING_OPTIONS, data }), new OnnxSlimmingPlugin({ provider: 'cpu', threads: 1, cacheFile: null, data })];
+    server = await TestServer.start('sqlite', plugins, undefined, { datasetRoots: [root] });
   });
 
   afterAll(async () => {
@@ -64,6 +68,11 @@ describe('an image folder of mixed sizes, gray and colour', () => {
     const folder = join(root, 'photos');
     photoFolder(folder, 16);
     const { createProject: project } = await server.gql(`mutation { createProject(input: { name: "photos" }) { id } }`);
+    const progress = server.subscribe<{ datasetRegistration: { name: string; phase: string; done: number; total: number } }>(
+      `subscription($p: ID!) { datasetRegistration(projectId: $p) { name phase done total } }`,
+      { p: project.id },
+    );
+    await progress.ready;
     const { registerDataset: dataset } = await server.gql(
       `mutation($p: ID!, $path: String!) { registerDataset(input: { projectId: $p, name: "photos", format: IMAGE_FOLDER, path: $path, searchFraction: 0.25 }) {
         id inputChannels inputHeight inputWidth sizesVary trainSize manifest { kind bytes } normalization { mean images } } }`,
@@ -71,6 +80,9 @@ describe('an image folder of mixed sizes, gray and colour', () => {
     );
     expect(dataset).toMatchObject({ inputChannels: 3, inputHeight: 20, inputWidth: 24, sizesVary: true, trainSize: 32, manifest: { kind: 'DATASET_MANIFEST' } });
     expect(dataset.normalization.mean).toHaveLength(3);
+    // 64 headers read, then the statistics over the 24 training images less the hold-out.
+    expect(progress.all().map((e) => e.datasetRegistration)).toContainEqual({ name: 'photos', phase: 'headers', done: 64, total: 64 });
+    progress.close();
     const { createSearchSpace: space } = await server.gql(
       `mutation($p: ID!) { createSearchSpace(input: { projectId: $p, name: "tiny", architecture: "resnet-cifar", maxWidth: 0.35, inputSize: 16, numClasses: 2 }) { id } }`,
       { p: project.id },
@@ -86,6 +98,10 @@ describe('an image folder of mixed sizes, gray and colour', () => {
       eval: 'resize shorter side to 18, centre crop 16×16 (ratio 0.875)',
       channels: 'colour',
     });
+    // 24 images of up to 63×63×3 bytes decoded each epoch and for the held-out scores: far more than the cache.
+    expect(trained.result.cache).toMatchObject({ limitBytes: CACHE_BYTES, evictions: expect.any(Number) });
+    expect(trained.result.cache.evictions).toBeGreaterThan(0);
+    expect(trained.result.cache.peakBytes).toBeLessThanOrEqual(CACHE_BYTES);
     const { supernet } = await server.gql(`query($id: ID!) { supernet(id: $id) { run { recipe } } }`, { id: trainSupernet.payload.supernetId });
     expect(supernet.run.recipe).toMatchObject({ cropScaleMin: 0.3, evalCropRatio: 0.875, horizontalFlip: true });
     const { startSlimming } = await server.gql(`mutation($s: ID!) { startSlimming(input: { supernetId: $s, targets: [1e6], evalBatchSize: 8 }) { id } }`, {
