@@ -5,6 +5,8 @@ Copy the `Slimlab` class into a notebook, or run it:
 
     python3 examples/notebook_client.py leaderboard --project <project-id>
     python3 examples/notebook_client.py follow --trajectory <trajectory-id> [--steps N]
+    python3 examples/notebook_client.py register --project <project-id> --name NAME \
+        --format IDX|IMAGE_FOLDER|CIFAR --path /server/folder [--search-fraction F] [--skip-corrupt]
 
 The server is --server or $SLIMLAB_URL (default http://127.0.0.1:4000). A server that requires
 authentication takes an API token: `Slimlab(url, token=...)`, else $SLIMLAB_TOKEN (the only way
@@ -32,6 +34,20 @@ query($project: ID!, $first: Int!, $after: String) {
 STEPS = """
 subscription($trajectory: ID!) {
   slimmingProgress(trajectoryId: $trajectory) { index unitName macs params accuracy accuracyDrop }
+}"""
+
+REGISTER = """
+mutation($input: RegisterDatasetInput!) {
+  registerDataset(input: $input) {
+    id name format numClasses classNames trainSize testSize searchSize splitDigest
+    inputChannels inputHeight inputWidth sizesVary skippedFiles
+    normalization { mean std images } manifest { sha256 bytes }
+  }
+}"""
+
+REGISTRATION = """
+subscription($project: ID!) {
+  datasetRegistration(projectId: $project) { name phase done total }
 }"""
 
 
@@ -114,6 +130,33 @@ class Slimlab:
                 elif message["type"] == "complete":
                     return
 
+    def register_dataset(self, project_id, name, format, path=None, **terms):
+        """Registers a dataset and returns it. `format` is IDX, IMAGE_FOLDER or CIFAR (a folder on
+        the server, `path`) or SYNTHETIC; `terms` are the other fields of RegisterDatasetInput
+        (searchFraction, splitSeed, classNames, skipCorrupt, synthetic)."""
+        return self.query(REGISTER, input=_registration(project_id, name, format, path, terms))["registerDataset"]
+
+    async def register_dataset_live(self, project_id, name, format, path=None, on_progress=print, **terms):
+        """`register_dataset`, calling `on_progress(phase, done, total)` while the server reads a
+        large folder (phase `headers`, then `statistics`). In a notebook: `await client.register_dataset_live(...)`."""
+        subscribed = asyncio.get_running_loop().create_future()
+
+        async def listen():
+            ready = lambda: subscribed.done() or subscribed.set_result(None)
+            async for event in self.subscribe(REGISTRATION, on_ready=ready, project=project_id):
+                progress = event["datasetRegistration"]
+                if progress["name"] == name:
+                    on_progress(progress["phase"], progress["done"], progress["total"])
+
+        listener = asyncio.create_task(listen())
+        listener.add_done_callback(lambda task: subscribed.done() or task.cancelled() or subscribed.set_exception(task.exception() or GraphQLError("subscription ended")))
+        await subscribed
+        try:
+            # requests blocks; in a thread, the subscription keeps reading while the server works.
+            return await asyncio.to_thread(self.register_dataset, project_id, name, format, path, **terms)
+        finally:
+            listener.cancel()
+
     async def follow_trajectory(self, trajectory_id, steps=None, on_ready=None):
         """The greedy steps of a trajectory as they are persisted; stops after `steps` if given."""
         seen = 0
@@ -122,6 +165,13 @@ class Slimlab:
             seen += 1
             if steps is not None and seen >= steps:
                 return
+
+
+def _registration(project_id, name, format, path, terms):
+    fields = {"projectId": project_id, "name": name, "format": format, **terms}
+    if path is not None:
+        fields["path"] = path
+    return fields
 
 
 def main():
@@ -133,12 +183,26 @@ def main():
     follow = commands.add_parser("follow", help="print each step of a trajectory as it arrives")
     follow.add_argument("--trajectory", required=True)
     follow.add_argument("--steps", type=int, help="stop after this many steps")
+    register = commands.add_parser("register", help="register a dataset folder on the server, showing progress")
+    register.add_argument("--project", required=True)
+    register.add_argument("--name", required=True)
+    register.add_argument("--format", required=True, choices=["IDX", "IMAGE_FOLDER", "CIFAR"])
+    register.add_argument("--path", required=True, help="the folder, as the server sees it")
+    register.add_argument("--search-fraction", type=float)
+    register.add_argument("--skip-corrupt", action="store_true", help="leave out images that cannot be read")
     args = parser.parse_args()
     client = Slimlab(args.server)
     try:
         if args.command == "leaderboard":
             for row in client.leaderboard(args.project):
                 print(json.dumps(row))
+        elif args.command == "register":
+            terms = {"skipCorrupt": args.skip_corrupt}
+            if args.search_fraction is not None:
+                terms["searchFraction"] = args.search_fraction
+            progress = lambda phase, done, total: print(f"{phase} {done}/{total}", file=sys.stderr, flush=True)
+            dataset = asyncio.run(client.register_dataset_live(args.project, args.name, args.format, args.path, on_progress=progress, **terms))
+            print(json.dumps(dataset))
         else:
             async def run():
                 ready = lambda: print("subscribed", flush=True)

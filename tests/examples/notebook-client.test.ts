@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { PNG } from 'pngjs';
 import { defaultChannels, profile } from '../../autoslim';
 import { AuthStub } from '../support/auth-stub';
 import { seedProject, trainSupernet } from '../support/fixtures';
@@ -75,8 +78,10 @@ describe('the notebook client (examples/notebook_client.py)', () => {
     return {};
   }, 'scripted-slim');
 
+  const roots = mkdtempSync(join(tmpdir(), 'slimlab-notebook-'));
+
   beforeAll(async () => {
-    server = await TestServer.start('sqlite', [trainer, slimmer], undefined, { auth: true });
+    server = await TestServer.start('sqlite', [trainer, slimmer], undefined, { auth: true, datasetRoots: [roots, '/usr/share/datasets'] });
     const user = await userWithToken(server, 'notebook', [TokenScope.WRITE]);
     client = user.client;
     env = { SLIMLAB_TOKEN: user.secret };
@@ -84,6 +89,30 @@ describe('the notebook client (examples/notebook_client.py)', () => {
 
   afterAll(async () => {
     await server.stop();
+    rmSync(roots, { recursive: true, force: true });
+  });
+
+  it('registers Fashion-MNIST and an image folder of mixed sizes, printing the progress', async () => {
+    const { createProject: project } = await client.gql(`mutation { createProject(input: { name: "notebook-data" }) { id } }`);
+    const fashion = await runClient(['--server', server.url, 'register', '--project', project.id, '--name', 'fashion', '--format', 'IDX', '--path', '/usr/share/datasets/fashion-mnist'], { env });
+    expect(fashion.code).toBe(0);
+    // The statistics pass over the 60,000 training records, reported every 10,000.
+    expect(fashion.stderr).toContain('statistics 60000/60000');
+    expect(JSON.parse(fashion.lines.at(-1)!)).toMatchObject({ format: 'IDX', trainSize: 60000, searchSize: 6000, normalization: { images: 54000 }, manifest: { sha256: expect.any(String) } });
+
+    const folder = join(roots, 'photos');
+    for (const [split, size] of [['train', 10], ['test', 14], ['train', 30], ['test', 20]] as const) {
+      for (const name of ['a', 'b']) {
+        mkdirSync(join(folder, split, name), { recursive: true });
+        const png = new PNG({ width: size, height: size + 3 });
+        png.data.fill(name === 'a' ? 40 : 200);
+        writeFileSync(join(folder, split, name, `${size}.png`), PNG.sync.write(png));
+      }
+    }
+    const photos = await runClient(['--server', server.url, 'register', '--project', project.id, '--name', 'photos', '--format', 'IMAGE_FOLDER', '--path', folder], { env });
+    expect(photos.code).toBe(0);
+    expect(photos.stderr).toContain('headers 8/8');
+    expect(JSON.parse(photos.lines.at(-1)!)).toMatchObject({ format: 'IMAGE_FOLDER', classNames: ['a', 'b'], sizesVary: true, inputWidth: 10, inputHeight: 13 });
   });
 
   it('follows a running trajectory live over graphql-transport-ws, then lists the leaderboard', async () => {
