@@ -167,7 +167,7 @@ export async function openDataset(
           const kept = positions.filter((_, k) => !rendered.skipped.includes(k));
           return { images: rendered.images, labels: Int32Array.from(kept, (i) => labels[i]!), size: kept.length };
         });
-        return prefetch(producers, settings.prefetch);
+        return nonEmpty(prefetch(producers, settings.prefetch));
       },
     };
   };
@@ -343,6 +343,11 @@ function* batchProducers(
     if (batch < (options.skipBatches ?? 0)) continue;
     yield () => render(items, positions);
   }
+}
+
+/** A batch whose every image was corrupt (and skipped) has nothing to train or score on. */
+async function* nonEmpty(source: AsyncIterable<Batch>): AsyncGenerator<Batch> {
+  for await (const batch of source) if (batch.size > 0) yield batch;
 }
 
 function normalizationFor(stats: DatasetNormalization, channels: number): Normalization {
