@@ -10,8 +10,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { buildGraph, channelsFromUnitWidths, defaultChannels, parseChannelList, profileCost, unitWidthsOf, type NetworkOptions } from '../autoslim';
 import type { ExecutorEvent, JobContext, SlimmingStepReport } from '../executors/contract';
-import { batches, channelStatistics } from '../executors/data/batches';
-import { loadDataset, type DatasetSpec } from '../executors/data/source';
+import { DEFAULT_TRANSFORMS, loaderSettings, openDataset, type Batch } from '../executors/data/loader';
+import type { DatasetSpec } from '../executors/data/source';
 import { buildModel, labelledImages, randomWeights } from '../executors/onnx';
 import { MetricsSession } from '../executors/onnx/session';
 import { OnnxSlimmingPlugin, type SlimPayload } from '../executors/onnx/slim-plugin';
@@ -21,6 +21,7 @@ import { decodeSafetensors, encodeSafetensors, type WeightMap } from '../executo
 
 const ARCH = 'mbv2-fmnist';
 const OPTS: NetworkOptions = { inputSize: 28, numClasses: 10 };
+const INPUT = { channels: 1, height: 28, width: 28 };
 const FASHION_MNIST = '/usr/share/datasets/fashion-mnist';
 
 export interface TrajectoryBenchOptions {
@@ -92,10 +93,8 @@ export async function trajectoryBench(options: TrajectoryBenchOptions) {
   const proposals = steps.reduce((n, s) => n + s.proposals.length, 0) + 1;
 
   // The plain loop on sampled steps: every proposal of the step built, opened and run on its own.
-  const data = loadDataset(dataset);
-  const indices = new Rng(payload.evalSeed >>> 0).permutation(data.search.count).slice(0, options.batch);
-  const [batch] = [...batches(data.search, indices, options.batch, channelStatistics(data.train))];
-  const images = labelledImages(batch!.images, batch!.labels, { channels: 1, height: 28, width: 28 });
+  const batch = await evaluationBatch(payload);
+  const images = labelledImages(batch.images, batch.labels, INPUT);
   const settings = { provider: 'cpu' as const, threads: options.threads };
   const sampled = steps.filter((s) => s.index > 0 && s.index % options.plainEvery === 1);
   let plainSeconds = 0;
@@ -140,6 +139,21 @@ export async function trajectoryBench(options: TrajectoryBenchOptions) {
     screening_agreed_with_full_evaluation: `${agreements}/${sampled.length} sampled steps`,
     speedup: round((plainPerEvaluation * proposals) / trajectorySeconds, 2),
   };
+}
+
+/** The seeded batch of the search hold-out that the SLIM job evaluates on, read as the job reads it. */
+async function evaluationBatch(payload: SlimPayload): Promise<Batch> {
+  // The bench's dataset spec has no manifest, so the loader makes one and never reads a blob.
+  const noBlobs = () => Promise.reject(new Error('the bench dataset has no stored manifest'));
+  const data = await openDataset(payload.dataset, INPUT, DEFAULT_TRANSFORMS, loaderSettings(), noBlobs, { train: true, test: false });
+  try {
+    const indices = new Rng(payload.evalSeed >>> 0).permutation(data.search.count).slice(0, payload.evalBatchSize);
+    let batch: Batch | null = null;
+    for await (const b of data.search.batches(indices, payload.evalBatchSize)) batch = b;
+    return batch!;
+  } finally {
+    await data.close();
+  }
 }
 
 function round(value: number, digits = 1): number {

@@ -1,4 +1,28 @@
+import type { ImageSet } from './images';
 import type { Normalization } from './sample';
+
+/** Per-channel mean and standard deviation of pixels scaled to [0, 1] over a set held in memory. */
+export function channelStatistics(set: ImageSet): Normalization {
+  const plane = set.height * set.width;
+  const mean: number[] = [];
+  const std: number[] = [];
+  for (let c = 0; c < set.channels; c++) {
+    let sum = 0;
+    let squares = 0;
+    for (let i = 0; i < set.count; i++) {
+      const base = (i * set.channels + c) * plane;
+      for (let p = 0; p < plane; p++) {
+        const v = set.pixels[base + p]! / 255;
+        sum += v;
+        squares += v * v;
+      }
+    }
+    const n = set.count * plane;
+    mean.push(sum / n);
+    std.push(Math.sqrt(Math.max(squares / n - (sum / n) ** 2, 1e-12)));
+  }
+  return { mean, std };
+}
 
 /**
  * Per-channel mean and standard deviation of pixels scaled to [0, 1], accumulated an image at a

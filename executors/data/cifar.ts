@@ -1,13 +1,10 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Split } from './idx';
-import type { ImageSet } from './images';
 
 /**
  * CIFAR-10 and CIFAR-100 in their binary layout, as the archives on the CIFAR page unpack. Each file
  * is a run of fixed-size records: the label byte(s), then a 32×32 colour image as 1024 red bytes,
- * 1024 green, 1024 blue, each plane row by row. That is the NCHW layout of an ImageSet already, so
- * a record's pixels are copied as they are.
+ * 1024 green, 1024 blue, each plane row by row. That is the planar (CHW) layout the loader renders
+ * from, so a record's pixels are read in place.
  */
 export interface CifarVariant {
   readonly name: 'CIFAR-10' | 'CIFAR-100';
@@ -100,42 +97,4 @@ export function cifarLayout(listing: ReadonlyMap<string, ReadonlySet<string>>): 
 function expected(variant: CifarVariant): string {
   const names = [...variant.train, ...variant.test];
   return `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
-}
-
-/** Loads one split of a CIFAR folder; the labels are checked again, since the files may have changed. */
-export function loadCifarSplit(root: string, split: Split): ImageSet {
-  let layout: CifarLayout;
-  try {
-    layout = cifarLayout(listing(root));
-  } catch (error) {
-    throw new Error(`${root}: ${(error as Error).message}`);
-  }
-  const { variant } = layout;
-  const record = recordBytes(variant);
-  const files = layout.files[split].map((path) => ({ path: join(root, path), bytes: readFileSync(join(root, path)) }));
-  for (const file of files) {
-    if (file.bytes.length % record !== 0) throw new Error(`${file.path}: ${file.bytes.length} bytes is not a whole number of ${record}-byte ${variant.name} records`);
-  }
-  const count = files.reduce((sum, file) => sum + file.bytes.length / record, 0);
-  const pixels = new Uint8Array(count * CIFAR_IMAGE_BYTES);
-  const labels = new Uint8Array(count);
-  let i = 0;
-  for (const file of files) {
-    for (let start = 0; start < file.bytes.length; start += record, i++) {
-      const label = file.bytes[start + variant.labelBytes - 1]!;
-      if (label >= variant.numClasses) throw new Error(`${file.path}: record ${start / record} has label ${label}; ${variant.name} labels are 0 to ${variant.numClasses - 1}`);
-      labels[i] = label;
-      pixels.set(file.bytes.subarray(start + variant.labelBytes, start + record), i * CIFAR_IMAGE_BYTES);
-    }
-  }
-  return { count, channels: CIFAR_CHANNELS, height: CIFAR_SIDE, width: CIFAR_SIDE, pixels, labels };
-}
-
-function listing(root: string): Map<string, Set<string>> {
-  const top = readdirSync(root);
-  const folders = new Map([['', new Set(top)]]);
-  for (const folder of CIFAR_SUBFOLDERS) {
-    if (top.includes(folder) && statSync(join(root, folder)).isDirectory()) folders.set(folder, new Set(readdirSync(join(root, folder))));
-  }
-  return folders;
 }

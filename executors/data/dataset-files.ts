@@ -42,9 +42,8 @@ export class DatasetFilesError extends Error {
 const PARALLEL_STATS = 16;
 
 /**
- * Every file the loaders of `format` read from `root`, sorted by path: the same choices
- * `loadIdxSplit`, `loadImageFolderSplit` and `loadCifarSplit` make, so a manifest covers exactly
- * what training sees.
+ * Every file the loaders of `format` read from `root`, sorted by path: registration makes the
+ * sample manifest from these same choices, so a manifest covers exactly what training sees.
  * Only regular files: a symbolic link (or anything else) the loaders would meet is refused, so
  * nothing outside the folder can be reached through it.
  */
@@ -94,7 +93,7 @@ async function imageFolderPaths(base: string): Promise<string[]> {
 }
 
 /**
- * The CIFAR layout of the folder `base`, as `loadCifarSplit` finds it; a standard subfolder that is
+ * The CIFAR layout of the folder `base`, as registration finds it; a standard subfolder that is
  * a link is refused, since the loader would read through it.
  */
 export async function cifarLayoutOf(base: string): Promise<CifarLayout> {

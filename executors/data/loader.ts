@@ -5,7 +5,7 @@ import { gunzip } from 'node:zlib';
 import { readFile } from 'node:fs/promises';
 import type { BlobRef } from '../contract';
 import { Rng } from '../rng';
-import { channelStatistics } from './batches';
+import { channelStatistics } from './channel-statistics';
 import type { DatasetLimits } from './dataset-limits';
 import { DecodePool } from './decode-pool';
 import type { DecodeItem } from './decode-protocol';

@@ -111,7 +111,7 @@ function copy(
     const base = offset + c * plane;
     const scale = normScale(norm, c);
     const shift = normShift(norm, c);
-    // Flip first, then shift, as batches() does.
+    // Flip first, then shift, as the in-memory loader did (tests/support/reference-loader.ts), so a seeded run gets the same pixels.
     for (let y = 0; y < height; y++) {
       const sy = y + dy;
       for (let x = 0; x < width; x++) {
@@ -257,7 +257,7 @@ function valueAt(data: Uint8Array, i: number, plane: number, luminance: boolean)
   return luminance ? (data[i]! * 299 + data[i + plane]! * 587 + data[i + 2 * plane]! * 114) / 1000 : data[i]!;
 }
 
-/* Written exactly as batches() computes them, so the copy path matches it bit for bit. */
+/* Written exactly as the in-memory loader computed them, so the copy path matches it bit for bit. */
 function normScale(norm: Normalization, c: number): number {
   return 1 / (255 * norm.std[c]!);
 }

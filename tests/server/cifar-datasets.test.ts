@@ -1,15 +1,16 @@
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { subset } from '../../executors/data/images';
-import { loadDataset } from '../../executors/data/source';
 import { searchSplit, splitDigest } from '../../executors/data/split';
 import { TfjsTrainingPlugin } from '../../executors/tfjs/plugin';
 import { writeCifarDataset } from '../support/cifar';
 import { DATABASES } from '../support/databases';
 import { TEST_TRAINING_OPTIONS } from '../support/plugins';
+import { subset } from '../support/reference-loader';
 import { TestServer, eventually } from '../support/server';
+import { readSplits } from '../support/streamed';
 
+const INPUT = { channels: 3, height: 32, width: 32 };
 const FIELDS = 'id format folder inputChannels inputHeight inputWidth numClasses classNames trainSize testSize searchSize searchFraction splitSeed splitDigest manifest { sha256 }';
 const REGISTER = `mutation($p: ID!, $n: String!, $path: String!, $f: Float!, $s: Int!) {
   registerDataset(input: { projectId: $p, name: $n, format: CIFAR, path: $path, searchFraction: $f, splitSeed: $s }) { ${FIELDS} } }`;
@@ -52,19 +53,20 @@ describe.each(DATABASES)('CIFAR datasets on %s', (kind) => {
     // The registered digest covers the hold-out's indices and the sample manifest.
     expect(dataset.splitDigest).toBe(splitDigest(split, dataset.manifest.sha256));
 
-    // What a job is handed: the dataset's fields, and its folder on this machine.
-    const loaded = loadDataset({ ...dataset, splitDigest: split.digest, format: 'CIFAR', uri: cifar.root });
+    // What a job is handed: the stored dataset's spec, and its manifest from the server's store.
+    const job = await server.jobDataset(dataset.id);
+    const loaded = await readSplits(job, INPUT);
     expect(loaded.train).toEqual(subset(cifar.expected.train, split.trainIndices));
     expect(loaded.search).toEqual(subset(cifar.expected.train, split.searchIndices));
     expect(loaded.test).toEqual(cifar.expected.test);
-    expect(() => loadDataset({ ...dataset, splitDigest: split.digest, format: 'CIFAR', uri: cifar.root, splitSeed: 10 })).toThrow(/does not match the one made when it was registered/);
+    await expect(readSplits({ ...job, spec: { ...job.spec, splitSeed: 10 } }, INPUT)).rejects.toThrow(/does not match the one made when it was registered/);
   });
 
   it('registers CIFAR-100 by its fine labels, with the class names of fine_label_names.txt', async () => {
     const cifar = writeCifarDataset(100, { classNamesFile: true, parent: root });
     const dataset = await register('cifar100', cifar.root);
     expect(dataset).toMatchObject({ format: 'CIFAR', numClasses: 100, classNames: cifar.classNames, trainSize: 30, testSize: 10, inputChannels: 3 });
-    expect(loadDataset({ ...dataset, splitDigest: null, format: 'CIFAR', uri: cifar.root }).test).toEqual(cifar.expected.test);
+    expect((await readSplits(await server.jobDataset(dataset.id), INPUT)).test).toEqual(cifar.expected.test);
     // Without the names file, there are no class names unless the caller gives them.
     const bare = writeCifarDataset(100, { parent: root });
     expect((await register('cifar100-bare', bare.root)).classNames).toBeNull();

@@ -9,10 +9,7 @@ import { gzipSync } from 'node:zlib';
 import express from 'express';
 import { PNG } from 'pngjs';
 import type { ArtifactRef } from '../../executors/contract';
-import { loadCifarSplit } from '../../executors/data/cifar';
 import { DatasetFilesError } from '../../executors/data/dataset-files';
-import { loadIdxSplit } from '../../executors/data/idx';
-import { loadImageFolderSplit } from '../../executors/data/image-folder';
 import { LEASE_HEADER, PROTOCOL_PREFIX, SHA256_HEADER, type DatasetManifest, type ProtocolErrorBody } from '../../executors/protocol';
 import { ProtocolError } from '../../executors/protocol-error';
 import * as digestModule from '../../executors/remote/digest';
@@ -26,6 +23,7 @@ import { datasetManifest, FileHashCache } from '../../server/transfer/dataset-ma
 import type { DatasetLocation } from '../../server/transfer/shipped-datasets';
 import { transferRoutes } from '../../server/transfer/routes';
 import { writeCifarDataset } from '../support/cifar';
+import { loadSplits } from '../support/streamed';
 import { countingBody, until } from '../support/uploads';
 
 const MB = 1024 * 1024;
@@ -327,7 +325,7 @@ describe('datasets', () => {
     const cache = new DatasetCache(workDir('datasets'));
     const folder = await cache.prepare('idx', endpoint);
     expect(folder).toBe(join(workDir('datasets'), 'datasets', manifest.digest));
-    for (const split of ['train', 'test'] as const) expect(loadIdxSplit(folder, split)).toEqual(loadIdxSplit(root, split));
+    expect(await loadSplits('IDX', folder)).toEqual(await loadSplits('IDX', root));
     expect(saved.filter((id) => id === 'idx')).toHaveLength(1);
 
     rmSync(join(folder, 't10k-labels-idx1-ubyte'));
@@ -341,7 +339,7 @@ describe('datasets', () => {
     register('images', 'IMAGE_FOLDER', root);
     const folder = await new DatasetCache(workDir('datasets')).prepare('images', endpoint);
     expect(requests.filter((line) => line.includes('/files/'))).toHaveLength(12);
-    for (const split of ['train', 'test'] as const) expect(loadImageFolderSplit(folder, split, 1)).toEqual(loadImageFolderSplit(root, split, 1));
+    expect(await loadSplits('IMAGE_FOLDER', folder)).toEqual(await loadSplits('IMAGE_FOLDER', root));
   });
 
   it('ships the data files of a CIFAR folder, in its archive subfolder, that load identically from the worker cache or a local copy', async () => {
@@ -356,7 +354,7 @@ describe('datasets', () => {
     expect(manifest).toMatchObject({ format: 'CIFAR', name: basename(cifar.root) });
 
     const folder = await new DatasetCache(workDir('cifar')).prepare('cifar', endpoint);
-    for (const split of ['train', 'test'] as const) expect(loadCifarSplit(folder, split)).toEqual(loadCifarSplit(cifar.root, split));
+    expect(await loadSplits('CIFAR', folder)).toEqual(await loadSplits('CIFAR', cifar.root));
     expect(await new DatasetCache(workDir('cifar-local')).prepare('cifar', endpoint, dirname(cifar.root))).toBe(cifar.root);
   });
 

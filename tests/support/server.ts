@@ -1,12 +1,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { ExecutorPlugin, Logger } from '../../executors/contract';
 import { startServer, type RunningServer } from '../../server/app';
 import { loadLimits, type DatabaseTarget, type ServerConfig } from '../../server/config';
+import { Dataset } from '../../server/entities';
+import { datasetSpec } from '../../server/services/dataset-service';
 import { scratchDatabase, type DatabaseKind, type ScratchDatabase } from './databases';
+import type { JobDataset } from './streamed';
 
 export interface GraphQLErrorShape {
   message: string;
@@ -101,6 +106,13 @@ export class TestServer {
   subscribe<T = Record<string, any>>(query: string, variables: Record<string, unknown> = {}): Subscription<T> {
     this.wsClient ??= createClient({ url: `${this.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
     return new Subscription<T>(this.wsClient, query, variables);
+  }
+
+  /** What a job is handed for the stored dataset `id`; the manifest is read from this server's blob store. */
+  async jobDataset(id: string): Promise<JobDataset> {
+    const em = this.server.orm.em.fork();
+    const spec = await datasetSpec(em, await em.findOneOrFail(Dataset, id));
+    return { spec, readBlob: (ref) => readFile(fileURLToPath(ref.uri)) };
   }
 
   async stop({ keepData = false } = {}): Promise<void> {

@@ -2,16 +2,15 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadCifarSplit } from '../../../executors/data/cifar';
 import { inspectCifarFolder } from '../../../executors/data/cifar-inspect';
 import { listDatasetFiles } from '../../../executors/data/dataset-files';
-import { subset } from '../../../executors/data/images';
-import { loadDataset } from '../../../executors/data/source';
 import { searchSplit } from '../../../executors/data/split';
 import { cifarRecord, writeCifarDataset, type CifarOptions } from '../../support/cifar';
+import { subset } from '../../support/reference-loader';
+import { all, decoded, loadSplits, open, register, TEST_LIMITS as LIMITS } from '../../support/streamed';
 
-const LIMITS = { maxFileBytes: 1 << 30, maxImageSide: 4096 };
 const PLANE = 32 * 32;
+const INPUT = { channels: 3, height: 32, width: 32 };
 
 const parent = mkdtempSync(join(tmpdir(), 'slimlab-cifar-test-'));
 afterAll(() => rmSync(parent, { recursive: true, force: true }));
@@ -20,7 +19,7 @@ afterAll(() => rmSync(parent, { recursive: true, force: true }));
 const cifar = (classes: 10 | 100, options: CifarOptions = {}) => writeCifarDataset(classes, { ...options, parent });
 
 describe('CIFAR datasets', () => {
-  it('keeps the pixel order: red, green, blue planes, rows top to bottom, as NCHW', () => {
+  it('keeps the pixel order: red, green, blue planes, rows top to bottom, as NCHW', async () => {
     const { root, files } = cifar(10);
     // Red counts rows, green counts columns, blue is the sum: a swap of planes or axes shows.
     const image = new Uint8Array(3 * PLANE);
@@ -33,7 +32,8 @@ describe('CIFAR datasets', () => {
     }
     writeFileSync(join(files, 'test_batch.bin'), Buffer.concat([cifarRecord([7], image), cifarRecord([2], new Uint8Array(3 * PLANE).fill(9))]));
 
-    const test = loadCifarSplit(root, 'test');
+    const { data } = await open('CIFAR', root);
+    const test = await decoded(data.test, INPUT).finally(() => data.close());
     expect([test.count, test.channels, test.height, test.width, Array.from(test.labels)]).toEqual([2, 3, 32, 32, [7, 2]]);
     const at = (c: number, y: number, x: number) => test.pixels[c * PLANE + y * 32 + x];
     expect([at(0, 5, 20), at(1, 5, 20), at(2, 5, 20)]).toEqual([5, 120, 175]);
@@ -49,18 +49,7 @@ describe('CIFAR datasets', () => {
     expect(shape.splits.test.files).toEqual([{ path: 'cifar-10-batches-bin/test_batch.bin', gzip: false, records: 10, offset: 1, stride: 3073, bytes: 30730 }]);
     expect(shape.splits.train.labels).toHaveLength(30);
     const split = searchSplit(30, 0.2, 5);
-    const loaded = loadDataset({
-      format: 'CIFAR',
-      uri: root,
-      inputChannels: 3,
-      inputHeight: 32,
-      numClasses: 10,
-      trainSize: 30,
-      testSize: 10,
-      searchFraction: 0.2,
-      splitSeed: 5,
-      splitDigest: split.digest,
-    });
+    const loaded = await loadSplits('CIFAR', root, { searchFraction: 0.2, splitSeed: 5 });
     expect(loaded.train).toEqual(subset(expected.train, split.trainIndices));
     expect(loaded.search).toEqual(subset(expected.train, split.searchIndices));
     expect(loaded.test).toEqual(expected.test);
@@ -74,8 +63,10 @@ describe('CIFAR datasets', () => {
   it('reads CIFAR-100 with its fine labels', async () => {
     const { root, expected, classNames } = cifar(100, { classNamesFile: true });
     expect(await inspectCifarFolder(root, LIMITS)).toMatchObject({ numClasses: 100, trainSize: 30, testSize: 10, classNames });
-    expect(loadCifarSplit(root, 'train')).toEqual(expected.train);
-    expect(loadCifarSplit(root, 'test')).toEqual(expected.test);
+    const loaded = await loadSplits('CIFAR', root);
+    expect(loaded.train).toEqual(subset(expected.train, loaded.split.trainIndices));
+    expect(loaded.search).toEqual(subset(expected.train, loaded.split.searchIndices));
+    expect(loaded.test).toEqual(expected.test);
     expect(Math.max(...expected.train.labels)).toBeGreaterThan(19);
   });
 
@@ -98,7 +89,7 @@ describe('CIFAR datasets', () => {
     expect(await refusal(partial.root)).toBe(
       'missing cifar-10-batches-bin/data_batch_4.bin; CIFAR-10 needs data_batch_1.bin, data_batch_2.bin, data_batch_3.bin, data_batch_4.bin, data_batch_5.bin and test_batch.bin',
     );
-    expect(() => loadCifarSplit(partial.root, 'train')).toThrow(`${partial.root}: missing cifar-10-batches-bin/data_batch_4.bin`);
+    await expect(register('CIFAR', partial.root)).rejects.toThrow('missing cifar-10-batches-bin/data_batch_4.bin');
 
     const empty = cifar(100).root;
     writeFileSync(join(empty, 'test.bin'), '');
@@ -125,13 +116,15 @@ describe('CIFAR datasets', () => {
     await expect(inspectCifarFolder(linked.root, LIMITS)).rejects.toThrow('cifar-10-batches-bin is a symbolic link');
   });
 
-  it('checks the records again when loading, since the files may have changed since registration', () => {
+  it('fails naming the file when a record is gone since registration', async () => {
     const { root, files } = cifar(100);
-    const train = readFileSync(join(files, 'train.bin'));
-    train[3074 * 2 + 1] = 100;
-    writeFileSync(join(files, 'train.bin'), train);
-    expect(() => loadCifarSplit(root, 'train')).toThrow(`${join(root, 'train.bin')}: record 2 has label 100; CIFAR-100 labels are 0 to 99`);
-    writeFileSync(join(files, 'test.bin'), train.subarray(0, 3074 + 5));
-    expect(() => loadCifarSplit(root, 'test')).toThrow(`${join(root, 'test.bin')}: 3079 bytes is not a whole number of 3074-byte CIFAR-100 records`);
+    const { data } = await open('CIFAR', root);
+    try {
+      // Record 1 of test.bin starts at 3074 + 2 label bytes; 5 bytes are left of it.
+      writeFileSync(join(files, 'test.bin'), readFileSync(join(files, 'test.bin')).subarray(0, 3074 + 5));
+      await expect(all(data.test.batches([0, 1], 2))).rejects.toThrow(`${join(root, 'test.bin')}: ends before the 3072-byte record at offset 3076`);
+    } finally {
+      await data.close();
+    }
   });
 });

@@ -1,27 +1,34 @@
-import { Rng } from '../../../executors/rng';
-import { batches, channelStatistics } from '../../../executors/data/batches';
-import { loadIdxSplit, parseIdx } from '../../../executors/data/idx';
-import { loadDataset } from '../../../executors/data/source';
-import { searchSplit } from '../../../executors/data/split';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_TRANSFORMS, openDataset } from '../../../executors/data/loader';
+import type { RegisteredDatasetSpec } from '../../../executors/data/source';
+import { searchSplit, splitDigest } from '../../../executors/data/split';
 import { syntheticImages } from '../../../executors/data/synthetic';
+import { Rng } from '../../../executors/rng';
 import { idxBytes, writeIdxDataset } from '../../support/fixtures';
+import { all, open, register, TEST_LOADER } from '../../support/streamed';
 
 const FASHION_MNIST = '/usr/share/datasets/fashion-mnist';
 
 describe('data', () => {
-  it('loads Fashion-MNIST from the Debian package', () => {
-    const train = loadIdxSplit(FASHION_MNIST, 'train');
-    const test = loadIdxSplit(FASHION_MNIST, 'test');
-    expect([train.count, train.channels, train.height, train.width]).toEqual([60000, 1, 28, 28]);
-    expect(test.count).toBe(10000);
-    const counts = new Array(10).fill(0);
-    for (const label of train.labels) counts[label]++;
-    expect(counts).toEqual(new Array(10).fill(6000));
+  it('loads Fashion-MNIST from the Debian package', async () => {
+    const { spec, input, data } = await open('IDX', FASHION_MNIST);
+    try {
+      expect([spec.trainSize, input.channels, input.height, input.width]).toEqual([60000, 1, 28, 28]);
+      expect([data.train.count + data.search.count, data.test.count]).toEqual([60000, 10000]);
+      const counts = new Array(10).fill(0);
+      for (const label of [...data.train.labels, ...data.search.labels]) counts[label]++;
+      expect(counts).toEqual(new Array(10).fill(6000));
+    } finally {
+      await data.close();
+    }
   });
 
-  it('rejects a folder without IDX files and a truncated file, naming the file', () => {
-    expect(() => loadIdxSplit('/tmp', 'train')).toThrow(/missing train-images-idx3-ubyte/);
-    expect(() => parseIdx(idxBytes([5, 2, 2], new Uint8Array(3)), 'images.idx')).toThrow('images.idx: header says 20 values, file holds 3');
+  it('rejects a folder without IDX files and a truncated file, naming the file', async () => {
+    await expect(register('IDX', '/tmp')).rejects.toThrow(/missing train-images-idx3-ubyte/);
+    const truncated = writeIdxDataset(5, 5, 2);
+    writeFileSync(join(truncated, 't10k-images-idx3-ubyte'), idxBytes([5, 2, 2], new Uint8Array(3)));
+    await expect(register('IDX', truncated)).rejects.toThrow('t10k-images-idx3-ubyte: header gives 20 values, the file is truncated at 3');
   });
 
   it('splits the training set into disjoint, seeded train and search sets', () => {
@@ -35,19 +42,27 @@ describe('data', () => {
     expect(() => searchSplit(1000, 1.5, 0)).toThrow(/searchFraction/);
   });
 
-  it('loads the three splits of a registered dataset, search carved from train', () => {
-    const path = writeIdxDataset(100, 20);
-    const splits = loadDataset({ format: 'IDX', uri: path, inputChannels: 1, inputHeight: 8, numClasses: 10, trainSize: 100, testSize: 20, searchFraction: 0.2, splitSeed: 1 });
-    expect([splits.train.count, splits.search.count, splits.test.count]).toEqual([80, 20, 20]);
-    expect(() => loadDataset({ format: 'IDX', uri: path, inputChannels: 1, inputHeight: 8, numClasses: 10, trainSize: 99, testSize: 20, searchFraction: 0.2, splitSeed: 1 })).toThrow(/99 were registered/);
+  it('loads the three splits of a registered dataset, search carved from train', async () => {
+    const { data } = await open('IDX', writeIdxDataset(100, 20), { searchFraction: 0.2, splitSeed: 1 });
+    try {
+      expect([data.train.count, data.search.count, data.test.count]).toEqual([80, 20, 20]);
+    } finally {
+      await data.close();
+    }
   });
 
-  it('refuses a dataset whose search split is not the one registered with it', () => {
-    const path = writeIdxDataset(100, 20);
-    const spec = { format: 'IDX', uri: path, inputChannels: 1, inputHeight: 8, numClasses: 10, trainSize: 100, testSize: 20, searchFraction: 0.2, splitSeed: 1 } as const;
-    const registered = searchSplit(100, 0.2, 1).digest;
-    expect(loadDataset({ ...spec, splitDigest: registered }).split.digest).toBe(registered);
-    expect(() => loadDataset({ ...spec, splitDigest: searchSplit(100, 0.2, 2).digest })).toThrow(/does not match the one made when it was registered/);
+  it('refuses a dataset whose search split is not the one registered with it', async () => {
+    const { spec, input, readBlob } = await register('IDX', writeIdxDataset(100, 20), { searchFraction: 0.2, splitSeed: 1 });
+    const data = await openDataset(spec, input, DEFAULT_TRANSFORMS, TEST_LOADER, readBlob);
+    try {
+      expect(data.split.digest).toBe(searchSplit(100, 0.2, 1).digest);
+    } finally {
+      await data.close();
+    }
+    const other = splitDigest(searchSplit(100, 0.2, 2), spec.manifest!.sha256);
+    await expect(openDataset({ ...spec, splitDigest: other }, input, DEFAULT_TRANSFORMS, TEST_LOADER, readBlob)).rejects.toThrow(
+      /does not match the one made when it was registered/,
+    );
   });
 
   it('makes the same synthetic images every time, in every class', () => {
@@ -58,23 +73,29 @@ describe('data', () => {
     expect(new Set(a.labels).size).toBe(4);
   });
 
-  it('normalizes batches to zero mean and unit variance, and augments reproducibly', () => {
-    const set = syntheticImages({ numClasses: 3, channels: 2, size: 10, seed: 1 }, 'train', 50);
-    const norm = channelStatistics(set);
-    const indices = Array.from({ length: 50 }, (_, i) => i);
-    const [whole] = [...batches(set, indices, 50, norm)];
-    const values = Array.from(whole!.images);
-    const mean = values.reduce((a, b) => a + b, 0) / values.length;
-    const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length;
-    expect(mean).toBeCloseTo(0, 5);
-    expect(variance).toBeCloseTo(1, 3);
-    const sizes = [...batches(set, indices, 16, norm)].map((b) => b.size);
-    expect(sizes).toEqual([16, 16, 16, 2]);
-    const augmentation = { cropPadding: 2, horizontalFlip: true };
-    const first = [...batches(set, indices, 50, norm, augmentation, new Rng(9))][0]!;
-    const again = [...batches(set, indices, 50, norm, augmentation, new Rng(9))][0]!;
-    expect(first.images).toEqual(again.images);
-    expect(first.images).not.toEqual(whole!.images);
-    expect(first.labels).toEqual(whole!.labels);
+  it('normalizes batches to zero mean and unit variance, and augments reproducibly', async () => {
+    // 62 images less a hold-out of 12: a training split of 50.
+    const spec: RegisteredDatasetSpec = { id: 's', format: 'SYNTHETIC', uri: 'synthetic:', inputChannels: 2, inputHeight: 10, numClasses: 3, trainSize: 62, testSize: 8, searchFraction: 0.2, splitSeed: 1 };
+    const noManifest = () => Promise.reject(new Error('a SYNTHETIC dataset has no manifest'));
+    const data = await openDataset(spec, { channels: 2, height: 10, width: 10 }, DEFAULT_TRANSFORMS, TEST_LOADER, noManifest);
+    try {
+      // The normalization is the training split's own statistics, so the whole split comes out standardized.
+      const indices = Array.from({ length: data.train.count }, (_, i) => i);
+      const [whole] = await all(data.train.batches(indices, 50));
+      const values = Array.from(whole!.images);
+      const mean = values.reduce((a, b) => a + b, 0) / values.length;
+      const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length;
+      expect(mean).toBeCloseTo(0, 5);
+      expect(variance).toBeCloseTo(1, 3);
+      const sizes = (await all(data.train.batches(indices, 16))).map((b) => b.size);
+      expect(sizes).toEqual([16, 16, 16, 2]);
+      const first = (await all(data.train.batches(indices, 50, { augment: { rng: new Rng(9) } })))[0]!;
+      const again = (await all(data.train.batches(indices, 50, { augment: { rng: new Rng(9) } })))[0]!;
+      expect(first.images).toEqual(again.images);
+      expect(first.images).not.toEqual(whole!.images);
+      expect(first.labels).toEqual(whole!.labels);
+    } finally {
+      await data.close();
+    }
   });
 });

@@ -3,12 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { loadImageFolderSplit } from '../../../executors/data/image-folder';
 import { describeImageFolder } from '../../../executors/data/image-folder-inspect';
-import { loadDataset } from '../../../executors/data/source';
+import { DEFAULT_TRANSFORMS, openDataset } from '../../../executors/data/loader';
 import { TestServer } from '../../support/server';
-
-const LIMITS = { maxFileBytes: 1 << 30, maxImageSide: 4096 };
+import { loadSplits, register, TEST_LIMITS as LIMITS, TEST_LOADER } from '../../support/streamed';
 
 /** RGBA pixels where image `index` of class `label` has every pixel at a known value. */
 function rgba(size: number, value: (channel: number) => number): Buffer {
@@ -51,46 +49,45 @@ describe('image-folder datasets', () => {
   it('reads a grayscale folder as one channel, labels in class-name order', async () => {
     const root = imageFolder(['shirt', 'bag', 'coat'], 4, false);
     expect(await describeImageFolder(root, LIMITS)).toMatchObject({ classNames: ['bag', 'coat', 'shirt'], trainSize: 12, testSize: 12, channels: 1, height: 6, width: 6, sizesVary: false });
-    const train = loadImageFolderSplit(root, 'train', 1);
-    expect([train.count, train.channels]).toEqual([12, 1]);
-    expect(Array.from(train.labels)).toEqual([0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]);
+    const { test } = await loadSplits('IMAGE_FOLDER', root);
+    expect([test.count, test.channels]).toEqual([12, 1]);
+    expect(Array.from(test.labels)).toEqual([0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]);
     // 'bag' was written as label 1 (value 50 + i), image 2 of it: every pixel 52.
-    expect(train.pixels[2 * 36]).toBe(52);
+    expect(test.pixels[2 * 36]).toBe(52);
   });
 
   it('reads colour PNG and JPEG as three channels in NCHW', async () => {
     const root = imageFolder(['a', 'b'], 2, true);
     expect((await describeImageFolder(root, LIMITS)).channels).toBe(3);
-    const train = loadImageFolderSplit(root, 'train', 3);
-    expect([train.count, train.channels, train.height]).toEqual([4, 3, 6]);
+    const { test } = await loadSplits('IMAGE_FOLDER', root);
+    expect([test.count, test.channels, test.height]).toEqual([4, 3, 6]);
     const plane = 36;
-    expect([train.pixels[0], train.pixels[plane], train.pixels[2 * plane]]).toEqual([0, 10, 20]);
-    const jpegBlue = train.pixels[(1 * 3 + 2) * plane]!;
+    expect([test.pixels[0], test.pixels[plane], test.pixels[2 * plane]]).toEqual([0, 10, 20]);
+    const jpegBlue = test.pixels[(1 * 3 + 2) * plane]!;
     expect(Math.abs(jpegBlue - 21)).toBeLessThanOrEqual(2);
   });
 
   it('names the file and the rule when the folder is wrong', async () => {
     const root = imageFolder(['a', 'b'], 2, false);
     writePng(join(root, 'test', 'b', 'big.png'), 8, () => 1);
-    expect(() => loadImageFolderSplit(root, 'test', 1)).toThrow(/big.png: image is 8×8, the dataset's images are 6×6/);
     // Registration takes images of any size (the streamed loader resizes them) and records each one's.
     const shape = await describeImageFolder(root, LIMITS);
     expect(shape).toMatchObject({ height: 6, width: 6, sizesVary: true });
     expect(shape.splits.test.widths[shape.splits.test.paths.indexOf('test/b/big.png')]).toBe(8);
     mkdirSync(join(root, 'test', 'c'));
     await expect(describeImageFolder(root, LIMITS)).rejects.toThrow('test has classes c that train does not');
-    expect(() => loadImageFolderSplit(join(root, 'missing'), 'train', 1)).toThrow(/not a readable folder/);
+    await expect(register('IMAGE_FOLDER', join(root, 'missing'))).rejects.toThrow('train is not a folder; the loader reads it');
   });
 
-  it('loads gray images into all three channels when another image is colour, and refuses colour in a gray dataset', async () => {
+  it('loads gray images into all three channels when another image is colour', async () => {
     const root = imageFolder(['a', 'b'], 2, false);
     writePng(join(root, 'test', 'b', '9.png'), 6, (c) => 100 + c);
     expect((await describeImageFolder(root, LIMITS)).channels).toBe(3);
-    const train = loadImageFolderSplit(root, 'train', 3);
-    // Image 0 of class 'a' is gray 0, image 1 of class 'b' gray 51: each fills R, G and B.
-    expect([0, 1, 2].map((c) => train.pixels[c * 36])).toEqual([0, 0, 0]);
-    expect([0, 1, 2].map((c) => train.pixels[(3 * 3 + c) * 36])).toEqual([51, 51, 51]);
-    expect(() => loadImageFolderSplit(root, 'test', 1)).toThrow(/9.png: image is in colour; the dataset was registered with one channel/);
+    const { test } = await loadSplits('IMAGE_FOLDER', root);
+    // Image 0 of class 'a' is gray 0, image 1 of class 'b' gray 51: each fills R, G and B; 9.png keeps its colour.
+    expect([0, 1, 2].map((c) => test.pixels[c * 36])).toEqual([0, 0, 0]);
+    expect([0, 1, 2].map((c) => test.pixels[(3 * 3 + c) * 36])).toEqual([51, 51, 51]);
+    expect([0, 1, 2].map((c) => test.pixels[(4 * 3 + c) * 36])).toEqual([100, 101, 102]);
   });
 
   it('registers through GraphQL with its class names and loads for training', async () => {
@@ -98,14 +95,21 @@ describe('image-folder datasets', () => {
     try {
       const root = imageFolder(['cat', 'dog'], 10, true);
       const { createProject: project } = await server.gql(`mutation { createProject(input: { name: "folders" }) { id } }`);
-      const { registerDataset: dataset } = await server.gql(
+      const {
+        registerDataset: { id, ...dataset },
+      } = await server.gql(
         `mutation($p: ID!, $path: String!) { registerDataset(input: { projectId: $p, name: "pets", format: IMAGE_FOLDER, path: $path, searchFraction: 0.2 }) {
-          format inputChannels inputHeight numClasses classNames trainSize testSize searchSize } }`,
+          id format inputChannels inputHeight numClasses classNames trainSize testSize searchSize } }`,
         { p: project.id, path: root },
       );
       expect(dataset).toEqual({ format: 'IMAGE_FOLDER', inputChannels: 3, inputHeight: 6, numClasses: 2, classNames: ['cat', 'dog'], trainSize: 20, testSize: 20, searchSize: 4 });
-      const splits = loadDataset({ format: 'IMAGE_FOLDER', uri: root, inputChannels: 3, inputHeight: 6, numClasses: 2, trainSize: 20, testSize: 20, searchFraction: 0.2, splitSeed: 0 });
-      expect([splits.train.count, splits.search.count, splits.test.count]).toEqual([16, 4, 20]);
+      const { spec, readBlob } = await server.jobDataset(id);
+      const data = await openDataset(spec, { channels: 3, height: 6, width: 6 }, DEFAULT_TRANSFORMS, TEST_LOADER, readBlob);
+      try {
+        expect([data.train.count, data.search.count, data.test.count]).toEqual([16, 4, 20]);
+      } finally {
+        await data.close();
+      }
       const bad = await server.gqlError(`mutation($p: ID!) { registerDataset(input: { projectId: $p, name: "x", format: IMAGE_FOLDER, path: "/tmp" }) { id } }`, { p: project.id });
       expect(bad).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'input.path' } });
     } finally {

@@ -3,53 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { batches, channelStatistics } from '../../../executors/data/batches';
-import { DEFAULT_TRANSFORMS, openDataset, type Batch, type LoaderSettings, type SplitReader, type StreamedDataset } from '../../../executors/data/loader';
-import { encodeManifest, manifestSha256 } from '../../../executors/data/manifest';
-import { registerFolder } from '../../../executors/data/manifest-build';
-import type { RegisteredDatasetSpec } from '../../../executors/data/source';
-import { loadDataset } from '../../../executors/data/source';
-import { searchSplit, splitDigest } from '../../../executors/data/split';
+import { channelStatistics } from '../../../executors/data/channel-statistics';
+import type { SplitReader } from '../../../executors/data/loader';
 import { Rng } from '../../../executors/rng';
+import { batches, loadReference } from '../../support/reference-loader';
+import { all, open, TEST_LOADER } from '../../support/streamed';
 
-const LIMITS = { maxFileBytes: 1 << 30, maxImageSide: 4096 };
-const SETTINGS: LoaderSettings = { threads: 2, cacheBytes: 64 << 20, prefetch: 3, limits: LIMITS };
 const FASHION = '/usr/share/datasets/fashion-mnist';
-
-/** Registers `root` as registration does, and opens it as a job would. */
-async function open(
-  format: 'IDX' | 'IMAGE_FOLDER',
-  root: string,
-  input: { channels: number; height: number; width: number },
-  settings: LoaderSettings = SETTINGS,
-  skipCorrupt = false,
-): Promise<{ data: StreamedDataset; spec: RegisteredDatasetSpec }> {
-  const terms = { searchFraction: 0.1, splitSeed: 3, skipCorrupt };
-  const { manifest, normalization, shape } = await registerFolder(format, root, LIMITS, terms);
-  const bytes = encodeManifest(manifest);
-  const sha256 = manifestSha256(bytes);
-  const spec: RegisteredDatasetSpec = {
-    id: 'd',
-    format,
-    uri: root,
-    inputChannels: shape.channels,
-    inputHeight: shape.height,
-    numClasses: shape.numClasses,
-    trainSize: shape.trainSize,
-    testSize: shape.testSize,
-    ...terms,
-    splitDigest: splitDigest(searchSplit(shape.trainSize, terms.searchFraction, terms.splitSeed), sha256),
-    manifest: { uri: 'manifest', sha256 },
-    normalization,
-  };
-  return { data: await openDataset(spec, input, DEFAULT_TRANSFORMS, settings, async () => bytes), spec };
-}
-
-async function all(source: AsyncIterable<Batch>): Promise<Batch[]> {
-  const out: Batch[] = [];
-  for await (const batch of source) out.push(batch);
-  return out;
-}
 
 function writeImage(path: string, width: number, height: number, pixel: (x: number, y: number, c: number) => number): void {
   const data = Buffer.alloc(width * height * 4);
@@ -87,9 +47,9 @@ function mixedFolder(perClass: number): string {
 
 describe('the streamed loader', () => {
   it('gives Fashion-MNIST the batches the in-memory loader gave: same seed, same order, same pixels', async () => {
-    const { data, spec } = await open('IDX', FASHION, { channels: 1, height: 28, width: 28 });
+    const { data, spec } = await open('IDX', FASHION, { input: { channels: 1, height: 28, width: 28 } });
     try {
-      const before = loadDataset({ ...spec, splitDigest: null });
+      const before = loadReference(spec);
       const norm = channelStatistics(before.train);
       expect(data.normalization).toEqual(norm);
       const order = new Rng(11).permutation(before.train.count).subarray(0, 300);
@@ -107,7 +67,7 @@ describe('the streamed loader', () => {
 
   it('brings images of mixed sizes and mixed gray and colour to the input, per image', async () => {
     const root = mixedFolder(6);
-    const { data } = await open('IMAGE_FOLDER', root, { channels: 3, height: 12, width: 12 });
+    const { data } = await open('IMAGE_FOLDER', root, { input: { channels: 3, height: 12, width: 12 } });
     try {
       const { mean, std } = data.normalization;
       const [batch] = await all(data.test.batches([0, 6], 2));
@@ -124,7 +84,7 @@ describe('the streamed loader', () => {
     } finally {
       await data.close();
     }
-    const gray = await open('IMAGE_FOLDER', root, { channels: 1, height: 8, width: 8 });
+    const gray = await open('IMAGE_FOLDER', root, { input: { channels: 1, height: 8, width: 8 } });
     try {
       const [batch] = await all(gray.data.test.batches([6], 1));
       // Colour (200, 120, 40) as luma: (200·299 + 120·587 + 40·114) / 1000.
@@ -137,10 +97,10 @@ describe('the streamed loader', () => {
 
   it('completes an epoch over more images than its cache holds, the cache never above its limit, the same batches with 1 or 2 threads', async () => {
     const root = mixedFolder(30);
-    const small = { ...SETTINGS, cacheBytes: 40_000 };
+    const small = { ...TEST_LOADER, cacheBytes: 40_000 };
     const epoch = async (reader: SplitReader) => all(reader.batches(Uint32Array.from({ length: reader.count }, (_, i) => i), 8, { augment: { rng: new Rng(4) } }));
-    const one = await open('IMAGE_FOLDER', root, { channels: 3, height: 16, width: 16 }, { ...small, threads: 1 });
-    const two = await open('IMAGE_FOLDER', root, { channels: 3, height: 16, width: 16 }, small);
+    const one = await open('IMAGE_FOLDER', root, { input: { channels: 3, height: 16, width: 16 }, settings: { ...small, threads: 1 } });
+    const two = await open('IMAGE_FOLDER', root, { input: { channels: 3, height: 16, width: 16 }, settings: small });
     try {
       const first = await epoch(two.data.train);
       await epoch(two.data.train);
@@ -159,13 +119,13 @@ describe('the streamed loader', () => {
     const root = mixedFolder(4);
     writeFileSync(join(root, 'test', 'b', '1.jpg'), Buffer.concat([jpeg.encode({ width: 8, height: 8, data: Buffer.alloc(256, 90) }, 90).data.subarray(0, 200), Buffer.alloc(50)]));
     const everything = Uint32Array.from({ length: 8 }, (_, i) => i);
-    const strict = await open('IMAGE_FOLDER', root, { channels: 3, height: 8, width: 8 });
+    const strict = await open('IMAGE_FOLDER', root, { input: { channels: 3, height: 8, width: 8 } });
     try {
       await expect(all(strict.data.test.batches(everything, 8))).rejects.toThrow(/test\/b\/1\.jpg/);
     } finally {
       await strict.data.close();
     }
-    const lenient = await open('IMAGE_FOLDER', root, { channels: 3, height: 8, width: 8 }, SETTINGS, true);
+    const lenient = await open('IMAGE_FOLDER', root, { input: { channels: 3, height: 8, width: 8 }, skipCorrupt: true });
     try {
       const [batch] = await all(lenient.data.test.batches(everything, 8));
       expect(batch!.size).toBe(7);

@@ -1,8 +1,9 @@
 import { Rng } from '../../../executors/rng';
-import { batches, channelStatistics } from '../../../executors/data/batches';
+import { channelStatistics } from '../../../executors/data/channel-statistics';
 import type { ImageSet } from '../../../executors/data/images';
 import type { Normalization, Planar, SamplePlan } from '../../../executors/data/sample';
 import { centreCrop, randomResizedCrop, render } from '../../../executors/data/transforms';
+import { batches } from '../../support/reference-loader';
 
 /** An Rng that hands out scripted floats, and for nextInt(n) floor(f·n) of the next scripted float, recording n. */
 function scripted(floats: number[]): { rng: Rng; ranges: number[]; left: () => number } {
@@ -183,7 +184,7 @@ describe('render, resampling', () => {
 });
 
 describe('render, copying', () => {
-  it('matches batches() bit for bit, with and without padding and flips, gray and colour', () => {
+  it('matches the in-memory loader\'s batches() bit for bit, with and without padding and flips, gray and colour', () => {
     for (const [channels, size, padding, seed] of [[1, 9, 0, 1], [1, 8, 2, 2], [3, 11, 3, 3], [3, 6, 0, 4], [2, 5, 1, 5]] as const) {
       const rng = new Rng(seed);
       const count = 12;

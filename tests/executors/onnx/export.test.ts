@@ -7,8 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { buildGraph, defaultChannels } from '../../../autoslim';
 import { main } from '../../../cli/main';
-import { batches, channelStatistics } from '../../../executors/data/batches';
-import { loadDataset } from '../../../executors/data/source';
+import { searchSplit } from '../../../executors/data/split';
+import { syntheticImages } from '../../../executors/data/synthetic';
 import { OnnxExportPlugin } from '../../../executors/onnx/export-plugin';
 import { randomWeights } from '../../../executors/onnx/random-weights';
 import { recalibrateBatchNorm } from '../../../executors/onnx/recalibrate';
@@ -20,7 +20,8 @@ import { TEST_TRAINING_OPTIONS } from '../../support/plugins';
 import { TestServer, eventually } from '../../support/server';
 
 const OPTIONS = { inputSize: 8, numClasses: 4 };
-const TINY = { format: 'SYNTHETIC', uri: 'synthetic:', inputChannels: 1, inputHeight: 8, numClasses: 4, trainSize: 256, testSize: 64, searchFraction: 0.25, splitSeed: 0 } as const;
+/** The images of seedTinySearch's SYNTHETIC dataset: 256 training and 64 test images, a quarter held out, seed 0. */
+const TINY = { numClasses: 4, channels: 1, size: 8, seed: 0 };
 
 describe('BN recalibration on ONNX Runtime', () => {
   it('sets the running statistics the tfjs trainer computes for the same configuration and images', async () => {
@@ -28,13 +29,18 @@ describe('BN recalibration on ONNX Runtime', () => {
     const graph = buildGraph('mbv2-fmnist', defaultChannels('mbv2-fmnist', 0.35, OPTIONS), OPTIONS);
     const network = new SlimmableNetwork(graph, 3);
     const weights = network.exportWeights();
-    const data = loadDataset(TINY);
-    const norm = channelStatistics(data.train);
-    const calibration = [...batches(data.train, new Rng(1).permutation(data.train.count).slice(0, 64), 32, norm)];
+    const train = syntheticImages(TINY, 'train', 256);
+    const { trainIndices } = searchSplit(256, 0.25, TINY.seed);
+    const picked = Array.from(new Rng(1).permutation(trainIndices.length).subarray(0, 64), (i) => trainIndices[i]!);
+    // Two batches of 32 training images, scaled to [0, 1]: both implementations see the same floats.
+    const calibration = [picked.slice(0, 32), picked.slice(32)].map((indices) => ({
+      images: Float32Array.from(indices.flatMap((i) => Array.from(train.pixels.subarray(i * 64, (i + 1) * 64))), (v) => v / 255),
+      count: indices.length,
+    }));
 
-    const onnx = await recalibrateBatchNorm(graph, weights, calibration.map((b) => ({ images: b.images, count: b.size })), { provider: 'cpu', threads: 1 });
+    const onnx = await recalibrateBatchNorm(graph, weights, calibration, { provider: 'cpu', threads: 1 });
     // One input channel: NCHW and NHWC hold the same values in the same order.
-    network.recalibrateBatchNorm(graph, calibration.map((b) => tf.tensor4d(b.images, [b.size, 8, 8, 1])));
+    network.recalibrateBatchNorm(graph, calibration.map((b) => tf.tensor4d(b.images, [b.count, 8, 8, 1])));
     const reference = network.exportWeights();
     network.dispose();
 
@@ -121,20 +127,19 @@ describe('exporting a candidate as a standalone ONNX file, through GraphQL', () 
     }
     expect(folded.fileName).toMatch(/^mbv2-fmnist-[0-9a-f]{12}-folded\.onnx$/);
 
-    const data = loadDataset(TINY);
-    const all = Uint32Array.from({ length: data.test.count }, (_, i) => i);
-    const [raw] = [...batches(data.test, all, data.test.count, { mean: [0], std: [1] })];
+    const test = syntheticImages(TINY, 'test', 64);
+    const raw = { images: Float32Array.from(test.pixels, (v) => v / 255), labels: test.labels };
     const logits: Float32Array[] = [];
     for (const result of [folded, running]) {
       const session = await ort.InferenceSession.create(await download(result.artifact.id));
-      const out = await session.run({ input: new ort.Tensor('float32', raw!.images, [64, 1, 8, 8]) });
+      const out = await session.run({ input: new ort.Tensor('float32', raw.images, [64, 1, 8, 8]) });
       await session.release();
       const values = out.logits!.data as Float32Array;
       expect(values.length).toBe(64 * 4);
       let correct = 0;
       for (let i = 0; i < 64; i++) {
         const row = Array.from(values.subarray(i * 4, i * 4 + 4));
-        if (row.indexOf(Math.max(...row)) === raw!.labels[i]) correct++;
+        if (row.indexOf(Math.max(...row)) === raw.labels[i]) correct++;
       }
       expect(correct / 64).toBe(result.testTop1);
       logits.push(values);

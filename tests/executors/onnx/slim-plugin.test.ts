@@ -4,14 +4,14 @@ import { buildGraph, parseChannelList } from '../../../autoslim';
 import { createEvaluator } from '../../../executors/onnx/evaluator';
 import { OnnxSlimmingPlugin } from '../../../executors/onnx/slim-plugin';
 import { labelledImages } from '../../../executors/onnx/session';
-import { batches, channelStatistics } from '../../../executors/data/batches';
-import { loadDataset } from '../../../executors/data/source';
+import { DEFAULT_TRANSFORMS, openDataset } from '../../../executors/data/loader';
 import { Rng } from '../../../executors/rng';
 import { TfjsTrainingPlugin } from '../../../executors/tfjs/plugin';
 import { decodeSafetensors } from '../../../executors/weights';
 import { JOB_FIELDS, seedTinySearch } from '../../support/fixtures';
 import { TEST_TRAINING_OPTIONS } from '../../support/plugins';
 import { TestServer, eventually } from '../../support/server';
+import { all, TEST_LOADER } from '../../support/streamed';
 
 async function succeeded(server: TestServer, jobId: string) {
   return eventually(async () => {
@@ -78,9 +78,11 @@ describe('greedy slimming with the ONNX Runtime evaluator, through GraphQL', () 
     const options = { inputSize: 8, numClasses: 4 };
     const structure = parseChannelList('mbv2-fmnist', supernet.searchSpace.maxChannels, options);
     const graph = buildGraph('mbv2-fmnist', parseChannelList('mbv2-fmnist', candidate.channels, options, structure), options, structure);
-    const data = loadDataset({ format: 'SYNTHETIC', uri: 'synthetic:', inputChannels: 1, inputHeight: 8, numClasses: 4, trainSize: 256, testSize: 64, searchFraction: 0.25, splitSeed: 0 });
-    const indices = new Rng(0).permutation(data.search.count).slice(0, 64);
-    const [batch] = [...batches(data.search, indices, 64, channelStatistics(data.train))];
+    // The batch the job evaluated on: its own dataset, read as it reads it, the same seeded draw from the hold-out.
+    const noManifest = () => Promise.reject(new Error('a SYNTHETIC dataset has no manifest'));
+    const data = await openDataset(job.payload.dataset, graph.input, DEFAULT_TRANSFORMS, TEST_LOADER, noManifest, { train: true, test: false });
+    const indices = new Rng(job.payload.evalSeed >>> 0).permutation(data.search.count).slice(0, 64);
+    const [batch] = await all(data.search.batches(indices, 64)).finally(() => data.close());
     const evaluator = await createEvaluator({ provider: 'cpu', threads: 1 });
     const result = await evaluator.evaluate({ graph, weights, batchNorm: 'batch' }, labelledImages(batch!.images, batch!.labels, graph.input), 64);
     expect(result.top1 / result.count).toBe(candidate.searchAccuracy);
