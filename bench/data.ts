@@ -8,6 +8,9 @@
  *
  *   npm run bench:data -- [--images 20000] [--repeats 3] [--train-steps 8]
  *
+ * It runs compiled (dist/), as the server does: from sources every decoder thread would first load
+ * a TypeScript loader, which costs memory the measured RSS should not include.
+ *
  * SLIMLAB_DATA_CACHE_MB sets the decoded-image cache (256 MB by default here). The folder is made
  * once under os.tmpdir()/slimlab-bench-data-50k (in a child process, so that its garbage does not
  * count in this process's RSS) and reused while complete. The last line is one JSON object.

@@ -127,7 +127,7 @@ export class DecodePool {
   private constructor(options: DecodePoolOptions) {
     const workerData: DecodeWorkerData = { cacheBytes: Math.floor(options.cacheBytes / options.threads), limits: options.limits, shared: options.shared ?? [] };
     // trackUnmanagedFds (Node's default, relied on) closes the record files a thread keeps open when it is terminated.
-    const start = () => startModuleWorker(__dirname, 'decode-worker', { workerData, trackUnmanagedFds: true });
+    const start = () => startModuleWorker(__dirname, 'decode-worker', { workerData, trackUnmanagedFds: true, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     this.threads = Array.from(
       { length: options.threads },
       (_, i) =>
