@@ -98,12 +98,33 @@ async function ensureDataset(api: Api, io: Io, projectId: string, dataset: Pipel
     io.err(`using existing dataset "${dataset.name}"\n`);
     return existing.id;
   }
-  const { registerDataset } = await api.request<{ registerDataset: Named }>(
-    `mutation($input: RegisterDatasetInput!) { registerDataset(input: $input) { id name } }`,
-    // A synthetic dataset left without sizes gets the server's default sizes.
-    { input: defined({ ...dataset, projectId, synthetic: dataset.format === 'SYNTHETIC' ? defined(dataset.synthetic ?? {}) : undefined }) },
-  );
-  return registerDataset.id;
+  // A large folder takes a while to read: its progress is shown as the server reports it.
+  const stop = dataset.format === 'SYNTHETIC' ? () => undefined : await followRegistration(api, io, projectId, dataset.name);
+  try {
+    const { registerDataset } = await api.request<{ registerDataset: Named }>(
+      `mutation($input: RegisterDatasetInput!) { registerDataset(input: $input) { id name } }`,
+      // A synthetic dataset left without sizes gets the server's default sizes.
+      { input: defined({ ...dataset, projectId, synthetic: dataset.format === 'SYNTHETIC' ? defined(dataset.synthetic ?? {}) : undefined }) },
+    );
+    return registerDataset.id;
+  } finally {
+    stop();
+  }
+}
+
+const PHASES: Record<string, string> = { headers: 'reading image headers', statistics: 'computing the normalization' };
+
+async function followRegistration(api: Api, io: Io, projectId: string, name: string): Promise<() => void> {
+  type Progress = { datasetRegistration: { name: string; phase: string; done: number; total: number } };
+  const stop = api.subscribe<Progress>(`subscription($p: ID!) { datasetRegistration(projectId: $p) { name phase done total } }`, { p: projectId }, {
+    next: ({ datasetRegistration: p }) => {
+      if (p.name === name) io.err(`registering "${name}": ${PHASES[p.phase] ?? p.phase} ${p.done}/${p.total}\n`);
+    },
+    // Progress is a courtesy: the registration's own answer says whether it worked.
+    error: () => undefined,
+  });
+  await api.settled();
+  return stop;
 }
 
 async function ensureSearchSpace(api: Api, io: Io, projectId: string, space: Pipeline['searchSpace']): Promise<string> {

@@ -162,7 +162,10 @@ export async function openDataset(
           const index = at(i);
           return { sample: idBase + index, ref: sampleRefs(index), plan: planFor(all, index, input, passThrough, transforms, rng) };
         }, async (items, positions) => {
-          const rendered = await pool.render(items, input, options.norm ?? norm, spec.skipCorrupt === true);
+          const rendered = await pool.render(items, input, options.norm ?? norm, spec.skipCorrupt === true).catch((error: Error) => {
+            // A job's error is shown to the project: it names the file within the dataset, not where the dataset is.
+            throw new Error(error.message.split(`${spec.uri}/`).join(''));
+          });
           skippedCorrupt += rendered.skipped.length;
           const kept = positions.filter((_, k) => !rendered.skipped.includes(k));
           return { images: rendered.images, labels: Int32Array.from(kept, (i) => labels[i]!), size: kept.length };

@@ -104,6 +104,18 @@ describe('slimlab CLI against a running server', () => {
     expect(projects.find((p: { name: string }) => p.name === 'cli-demo')).toEqual({ name: 'cli-demo', supernets: [{ trajectories: [{ targets: [7e6, 4e6] }] }] });
   });
 
+  it('shows how far the server has read a dataset folder while it registers it', async () => {
+    const run = capture({ SLIMLAB_URL: url });
+    const fashion = PIPELINE.replace('cli-demo', 'cli-fashion')
+      .replace('  name: synthetic\n  format: SYNTHETIC\n  synthetic: { numClasses: 10, trainSize: 400, testSize: 100, size: 28 }', '  name: fashion\n  format: IDX\n  path: /usr/share/datasets/fashion-mnist')
+      // Stops right after the dataset, at the search space.
+      .replace('architecture: mbv2-fmnist', 'architecture: mbv9');
+    expect(await main(['run', pipelineFile('fashion.yaml', fashion)], run.io)).toBe(1);
+    expect(run.stderr()).toContain('registering "fashion": computing the normalization 10000/60000\n');
+    expect(run.stderr()).toContain('registering "fashion": computing the normalization 60000/60000\n');
+    expect(run.stderr()).toMatch(/unknown architecture/);
+  });
+
   it('stops at a failed job and says which one and why', async () => {
     const run = capture({ SLIMLAB_URL: url });
     const diverging = PIPELINE.replace('cli-demo', 'cli-diverging').replace('epochs: 2, batchSize: 32', 'epochs: 2, learningRate: 5');
