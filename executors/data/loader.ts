@@ -2,16 +2,17 @@ import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import { readFile } from 'node:fs/promises';
 import type { BlobRef } from '../contract';
 import { Rng } from '../rng';
 import { channelStatistics } from './channel-statistics';
+import { DatasetFilesError } from './dataset-files';
 import type { DatasetLimits } from './dataset-limits';
 import { DecodePool } from './decode-pool';
 import type { DecodeItem } from './decode-protocol';
 import { prefetch } from './prefetch';
+import { openRegular } from './regular-file';
 import type { CacheStats } from './decoded-cache';
-import { decodeManifest, manifestSha256, uniformSize, type DatasetNormalization, type ManifestSplit, type SampleManifest } from './manifest';
+import { decodeManifest, manifestSha256, uniformSize, type DatasetNormalization, type ManifestSplit, type RecordFile, type SampleManifest } from './manifest';
 import { registerFolder } from './manifest-build';
 import type { ImageShape, Normalization, SamplePlan, SampleRef } from './sample';
 import type { RegisteredDatasetSpec } from './source';
@@ -139,8 +140,8 @@ export async function openDataset(
   }
   const shared: SharedArrayBuffer[] = [...source.shared];
   const refs = {
-    train: needs.train ? await refsOf(spec.uri, manifest.train, shared) : null,
-    test: needs.test ? await refsOf(spec.uri, manifest.test, shared) : null,
+    train: needs.train ? await refsOf(spec.uri, manifest.train, shared, settings.limits) : null,
+    test: needs.test ? await refsOf(spec.uri, manifest.test, shared, settings.limits) : null,
   };
   const pool = await DecodePool.start({ threads: settings.threads, cacheBytes: settings.cacheBytes, limits: settings.limits, shared });
   const size = uniformSize(manifest);
@@ -256,7 +257,7 @@ function gather(pixels: Uint8Array, indices: Uint32Array, size: number): Uint8Ar
  * Where each sample of a split is. Record files read in place when plain and planar; gzipped or
  * interleaved ones are decompressed (and made planar) once, into a buffer the threads share.
  */
-async function refsOf(root: string, split: ManifestSplit, shared: SharedArrayBuffer[]): Promise<(index: number) => SampleRef> {
+async function refsOf(root: string, split: ManifestSplit, shared: SharedArrayBuffer[], limits: DatasetLimits): Promise<(index: number) => SampleRef> {
   if (split.kind === 'files') {
     return (index) => {
       const path = split.paths[index]!;
@@ -278,7 +279,7 @@ async function refsOf(root: string, split: ManifestSplit, shared: SharedArrayBuf
       const path = join(root, file.path);
       located.push((local) => ({ kind: 'record', path, offset: file.offset + local * file.stride, shape }));
     } else {
-      const buffer = shared.push(await planarRecords(join(root, file.path), file.gzip, file.offset, file.stride, file.records, shape, split.layout)) - 1;
+      const buffer = shared.push(await planarRecords(root, file, shape, split.layout, limits)) - 1;
       located.push((local) => ({ kind: 'shared', buffer, offset: local * pixels, shape }));
     }
   }
@@ -289,9 +290,19 @@ async function refsOf(root: string, split: ManifestSplit, shared: SharedArrayBuf
   };
 }
 
-async function planarRecords(path: string, gzip: boolean, offset: number, stride: number, count: number, shape: ImageShape, layout: 'chw' | 'hwc'): Promise<SharedArrayBuffer> {
-  const raw = await readFile(path);
-  const bytes = gzip ? await promisify(gunzip)(raw) : raw;
+/** Only a regular file is read, and no more of it than the limit allows, decompressed or not. */
+async function planarRecords(root: string, file: RecordFile, shape: ImageShape, layout: 'chw' | 'hwc', limits: DatasetLimits): Promise<SharedArrayBuffer> {
+  const { path, gzip, offset, stride, records: count } = file;
+  const handle = await openRegular(root, path);
+  let raw: Buffer;
+  try {
+    const { size } = await handle.stat();
+    if (size > limits.maxFileBytes) throw new DatasetFilesError(`${path} holds ${size} bytes; a file may hold at most ${limits.maxFileBytes}`);
+    raw = await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+  const bytes = gzip ? await promisify(gunzip)(raw, { maxOutputLength: limits.maxFileBytes }) : raw;
   const { channels, height, width } = shape;
   const plane = height * width;
   const pixels = channels * plane;

@@ -1,7 +1,17 @@
 import { startModuleWorker } from '../worker-thread';
 import { DatasetFilesError, type FileDatasetFormat } from './dataset-files';
 import type { DatasetLimits } from './dataset-limits';
+import type { DatasetNormalization } from './manifest';
 import type { RegisteredFolder, RegistrationOptions, RegistrationPhase } from './manifest-build';
+
+/** What registration sends back: the manifest already encoded (its bytes are stored as they are). */
+export interface RegisteredFolderBytes {
+  readonly shape: RegisteredFolder['shape'];
+  readonly manifest: Uint8Array;
+  readonly normalization: DatasetNormalization;
+  /** Files left out of the manifest (skipCorrupt). */
+  readonly skipped: number;
+}
 
 export interface RegistrationRequest {
   readonly format: FileDatasetFormat;
@@ -12,7 +22,7 @@ export interface RegistrationRequest {
 
 export type RegistrationMessage =
   | { readonly type: 'progress'; readonly phase: RegistrationPhase; readonly done: number; readonly total: number }
-  | { readonly type: 'done'; readonly result: RegisteredFolder }
+  | { readonly type: 'done'; readonly result: RegisteredFolderBytes }
   | { readonly type: 'error'; readonly message: string; readonly files: boolean; readonly code?: string };
 
 /**
@@ -20,7 +30,7 @@ export type RegistrationMessage =
  * there, and only progress and the result cross back. Errors keep their kind: a DatasetFilesError
  * (safe to show) stays one, a file-system error keeps its code.
  */
-export function registerFolderInThread(request: RegistrationRequest, onProgress?: RegistrationOptions['onProgress']): Promise<RegisteredFolder> {
+export function registerFolderInThread(request: RegistrationRequest, onProgress?: RegistrationOptions['onProgress']): Promise<RegisteredFolderBytes> {
   return new Promise((resolve, reject) => {
     const thread = startModuleWorker(__dirname, 'registration-worker', { workerData: request });
     let settled = false;

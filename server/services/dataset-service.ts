@@ -5,7 +5,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { DatasetFilesError } from '../../executors/data/dataset-files';
 import type { DatasetLimits } from '../../executors/data/dataset-limits';
 import { MAX_CLASSES } from '../../executors/data/image-folder';
-import { encodeManifest, manifestSha256, type DatasetNormalization } from '../../executors/data/manifest';
+import { manifestSha256, type DatasetNormalization } from '../../executors/data/manifest';
 import type { RegistrationPhase } from '../../executors/data/manifest-build';
 import { registerFolderInThread } from '../../executors/data/registration-thread';
 import type { RegisteredDatasetSpec } from '../../executors/data/source';
@@ -252,7 +252,7 @@ export class DatasetService {
     const { limits } = this.policy;
     const publish = (phase: RegistrationPhase, done: number, total: number) =>
       this.bus.publish('DATASET_REGISTRATION', terms.projectId, { projectId: terms.projectId, name: terms.name, phase, done, total });
-    const { shape, manifest, normalization } = await inspected(field, () =>
+    const { shape, manifest, normalization, skipped } = await inspected(field, () =>
       registerFolderInThread(
         { format, base: folder, limits, options: { searchFraction: terms.searchFraction, splitSeed: terms.splitSeed, skipCorrupt: terms.skipCorrupt } },
         publish,
@@ -268,7 +268,7 @@ export class DatasetService {
       trainSize: shape.trainSize,
       testSize: shape.testSize,
       classNames: shape.classNames ?? undefined,
-      files: { manifest: encodeManifest(manifest), normalization, skipped: manifest.skipped.length },
+      files: { manifest: Buffer.from(manifest.buffer, manifest.byteOffset, manifest.byteLength), normalization, skipped },
     };
   }
 
