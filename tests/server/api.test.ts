@@ -52,7 +52,7 @@ describe.each(DATABASES)('GraphQL API on %s', (kind) => {
       const register = (name: string, seed: number) =>
         server.gql(
           `mutation($p: ID!, $path: String!, $n: String!, $s: Int!) { registerDataset(input: { projectId: $p, name: $n, format: IDX, path: $path, searchFraction: 0.25, splitSeed: $s }) {
-            id format folder inputChannels inputHeight inputWidth numClasses trainSize testSize searchSize splitSeed splitDigest } }`,
+            id format folder inputChannels inputHeight inputWidth numClasses trainSize testSize searchSize splitSeed splitDigest manifest { sha256 } } }`,
           { p: projectId, path, n: name, s: seed },
         );
       const { registerDataset: a } = await register('a', 7);
@@ -66,7 +66,9 @@ describe.each(DATABASES)('GraphQL API on %s', (kind) => {
       expect(indices).toHaveLength(50);
       expect(indices).toEqual([...new Set(indices)].sort((x, y) => x - y));
       expect(Math.max(...indices)).toBeLessThan(200);
-      expect(createHash('sha256').update(Buffer.from(Uint32Array.from(indices).buffer)).digest('hex')).toBe(a.splitDigest);
+      // The digest covers the hold-out's indices, then the sample manifest they index.
+      const indicesDigest = createHash('sha256').update(Buffer.from(Uint32Array.from(indices).buffer)).digest('hex');
+      expect(createHash('sha256').update(indicesDigest).update(a.manifest.sha256).digest('hex')).toBe(a.splitDigest);
       expect(c.splitDigest).not.toBe(a.splitDigest);
       const { datasets: all } = await server.gql(`query($p: ID!) { datasets(projectId: $p) { name } }`, { p: projectId });
       expect(all.map((d: { name: string }) => d.name)).toEqual(['synthetic', 'a', 'b', 'c']);
