@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { channelStatistics } from '../../../executors/data/channel-statistics';
-import type { SplitReader } from '../../../executors/data/loader';
+import { DEFAULT_TRANSFORMS, openDataset, type SplitReader } from '../../../executors/data/loader';
+import { searchSplit } from '../../../executors/data/split';
 import { Rng } from '../../../executors/rng';
 import { batches, loadReference } from '../../support/reference-loader';
-import { all, open, TEST_LOADER } from '../../support/streamed';
+import { all, open, register, TEST_LOADER } from '../../support/streamed';
 
 const FASHION = '/usr/share/datasets/fashion-mnist';
 
@@ -62,6 +63,24 @@ describe('the streamed loader', () => {
       expect(data.transforms).toMatchObject({ eval: 'as is (images are already the input size)', channels: 'gray' });
     } finally {
       await data.close();
+    }
+  });
+
+  it('reads a dataset registered before manifests: the job makes its manifest, and the old split digest still holds', async () => {
+    const { spec, readBlob } = await register('IDX', FASHION);
+    const { manifest: _manifest, normalization, ...before } = spec;
+    const legacy = { ...before, splitDigest: searchSplit(spec.trainSize, spec.searchFraction, spec.splitSeed).digest };
+    const fresh = await openDataset(spec, { channels: 1, height: 28, width: 28 }, DEFAULT_TRANSFORMS, TEST_LOADER, readBlob);
+    const old = await openDataset(legacy, { channels: 1, height: 28, width: 28 }, DEFAULT_TRANSFORMS, TEST_LOADER, () => Promise.reject(new Error('no manifest to read')));
+    try {
+      expect(old.normalization).toEqual(normalization!.channels);
+      const held = Uint32Array.from({ length: 100 }, (_, i) => i * 7);
+      expect(await all(old.search.batches(held, 100))).toEqual(await all(fresh.search.batches(held, 100)));
+      await expect(
+        openDataset({ ...legacy, splitSeed: spec.splitSeed + 1 }, { channels: 1, height: 28, width: 28 }, DEFAULT_TRANSFORMS, TEST_LOADER, readBlob),
+      ).rejects.toThrow(/does not match the one made when it was registered/);
+    } finally {
+      await Promise.all([fresh.close(), old.close()]);
     }
   });
 
