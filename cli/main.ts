@@ -32,7 +32,7 @@ commands:
       [--bn folded|running] [--run <retrain run id> | --supernet <id>] [--calibration-images N]
                                 the candidate as a standalone ONNX file with recalibrated BN
   dataset upload <folder | .tar | .tar.gz> --project <name or id> --name <name>
-      [--search-fraction F] [--split-seed N]
+      [--search-fraction F] [--split-seed N] [--skip-corrupt]
                                 upload an IDX folder or an image folder (train/<class>/…) and
                                 register it; prints the dataset's id and shape
   worker --server URL[,URL...] [--token T] [--plugins tfjs,onnx,latency] [--concurrency N]
@@ -67,6 +67,7 @@ const OPTIONS = {
   name: { type: 'string' },
   'search-fraction': { type: 'string' },
   'split-seed': { type: 'string' },
+  'skip-corrupt': { type: 'boolean' },
   admin: { type: 'boolean' },
   'no-password': { type: 'boolean' },
   scope: { type: 'string' },

@@ -5,6 +5,7 @@ import type { Api } from '../api';
 import { CliError, usageError } from '../errors';
 import type { Io } from '../io';
 import { archiveBytes, listFolder, tarEntries } from '../tar-writer';
+import { followRegistration } from './registration-progress';
 
 export interface UploadRequest {
   readonly path: string;
@@ -13,12 +14,13 @@ export interface UploadRequest {
   readonly name: string;
   readonly searchFraction?: number;
   readonly splitSeed?: number;
+  readonly skipCorrupt?: boolean;
 }
 
 /** Reads the upload command's options; each error names its option. */
 export function uploadRequest(
   path: string,
-  options: { project?: string; name?: string; 'search-fraction'?: string; 'split-seed'?: string },
+  options: { project?: string; name?: string; 'search-fraction'?: string; 'split-seed'?: string; 'skip-corrupt'?: boolean },
 ): UploadRequest {
   if (!options.project) throw usageError('dataset upload needs --project <name or id>');
   if (!options.name) throw usageError('dataset upload needs --name <dataset name>');
@@ -32,7 +34,7 @@ export function uploadRequest(
   if (splitSeed !== undefined && (!/^\d+$/.test(seed!) || !Number.isSafeInteger(splitSeed))) {
     throw usageError(`--split-seed must be a non-negative integer (got "${seed}")`);
   }
-  return { path, project: options.project, name: options.name, searchFraction, splitSeed };
+  return { path, project: options.project, name: options.name, searchFraction, splitSeed, skipCorrupt: options['skip-corrupt'] };
 }
 
 /** What is sent: a folder tarred on the fly, or an archive file as it is. */
@@ -73,12 +75,20 @@ export async function uploadDataset(api: Api, io: Io, request: UploadRequest): P
   const query: Record<string, string> = { projectId, name: request.name };
   if (request.searchFraction !== undefined) query.searchFraction = String(request.searchFraction);
   if (request.splitSeed !== undefined) query.splitSeed = String(request.splitSeed);
-  const { dataset: d } = await api.postStream<{ dataset: UploadedDataset }>(
-    'datasets/upload',
-    query,
-    { 'content-type': body.contentType, 'content-length': String(body.bytes), 'x-content-sha256': hash.digest('hex') },
-    counted(body, io, 'uploading'),
-  );
+  if (request.skipCorrupt) query.skipCorrupt = 'true';
+  // Once the body is in, the server registers the folder, which takes a while for a large tree.
+  const stop = await followRegistration(api, io, projectId, request.name);
+  let d: UploadedDataset;
+  try {
+    ({ dataset: d } = await api.postStream<{ dataset: UploadedDataset }>(
+      'datasets/upload',
+      query,
+      { 'content-type': body.contentType, 'content-length': String(body.bytes), 'x-content-sha256': hash.digest('hex') },
+      counted(body, io, 'uploading'),
+    ));
+  } finally {
+    stop();
+  }
   io.out(
     `dataset ${d.id} "${d.name}": ${d.format}, ${d.inputChannels}×${d.inputHeight}×${d.inputWidth} images, ${d.numClasses} classes; ` +
       `${d.trainSize} training images (${d.searchSize} held out for the search), ${d.testSize} test; folder ${d.folder}\n`,

@@ -1,5 +1,6 @@
 import { ApiError, type Api } from '../api';
 import type { Io } from '../io';
+import { followRegistration } from './registration-progress';
 import { waitForJobs } from '../jobs';
 import { loadPipeline, type Pipeline } from '../pipeline';
 import { defined } from '../shape';
@@ -112,20 +113,6 @@ async function ensureDataset(api: Api, io: Io, projectId: string, dataset: Pipel
   }
 }
 
-const PHASES: Record<string, string> = { headers: 'reading image headers', statistics: 'computing the normalization' };
-
-async function followRegistration(api: Api, io: Io, projectId: string, name: string): Promise<() => void> {
-  type Progress = { datasetRegistration: { name: string; phase: string; done: number; total: number } };
-  const stop = api.subscribe<Progress>(`subscription($p: ID!) { datasetRegistration(projectId: $p) { name phase done total } }`, { p: projectId }, {
-    next: ({ datasetRegistration: p }) => {
-      if (p.name === name) io.err(`registering "${name}": ${PHASES[p.phase] ?? p.phase} ${p.done}/${p.total}\n`);
-    },
-    // Progress is a courtesy: the registration's own answer says whether it worked.
-    error: () => undefined,
-  });
-  await api.settled();
-  return stop;
-}
 
 async function ensureSearchSpace(api: Api, io: Io, projectId: string, space: Pipeline['searchSpace']): Promise<string> {
   const { searchSpaces } = await api.request<{ searchSpaces: Named[] }>(`query($p: ID) { searchSpaces(projectId: $p) { id name } }`, { p: projectId });
