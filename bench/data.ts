@@ -4,7 +4,8 @@
  * then read as a training job reads it — random-resized-crop to 32×32, random flip, normalization,
  * batches of 256 — with 1 and 2 decoder threads, against the training throughput of the benchmark
  * net (mbv2-fmnist 1.0x, batch 64, as bench/train.ts measures it, measured here in-process after
- * the loader runs). Peak RSS is sampled every 50 ms while the loader runs.
+ * the loader runs). Each thread count loads in a fresh process of its own (as a job's worker
+ * would), whose RSS is sampled every 50 ms while its loader runs.
  *
  *   npm run bench:data -- [--images 20000] [--repeats 3] [--train-steps 8]
  *
@@ -316,20 +317,28 @@ async function main(): Promise<void> {
     skipCorrupt: false,
   };
 
-  const loading = new RssSampler();
-  const rssBeforeLoadingMb = round(loading.peak / MB);
+  total.stop();
+  // Each thread count loads in a process of its own, as a job's worker would: what one
+  // configuration leaves in the allocator must not count against the next.
+  const specFile = join(tmpdir(), `slimlab-bench-data-spec-${process.pid}.json`);
+  await writeFile(specFile, JSON.stringify({ spec, manifest: manifestBytes.toString('base64') }));
   const results: Record<string, ThreadResult> = {};
   const peakByThreads: Record<string, number> = {};
-  for (const threads of THREADS) {
-    const phase = new RssSampler();
-    console.log(`reading ${images} training images (of ${spec.trainSize - Math.round(spec.trainSize * SEARCH_FRACTION)} in an epoch) ×${repeats}, ${threads} decoder thread(s)…`);
-    results[threads] = await readEpochs(spec, manifestBytes, { ...base, threads }, images, repeats);
-    peakByThreads[threads] = round(phase.stop() / MB);
-    console.log(`  ${results[threads]!.runs.join(', ')} images/s; peak RSS ${peakByThreads[threads]} MB`);
+  const rssBeforeByThreads: Record<string, number> = {};
+  try {
+    for (const threads of THREADS) {
+      console.log(`reading ${images} training images (of ${spec.trainSize - Math.round(spec.trainSize * SEARCH_FRACTION)} in an epoch) ×${repeats}, ${threads} decoder thread(s), in a fresh process…`);
+      const measured = await measureInChild(threads, specFile, images, repeats, cacheMb);
+      results[threads] = measured.result;
+      peakByThreads[threads] = measured.peakRssMb;
+      rssBeforeByThreads[threads] = measured.rssBeforeMb;
+      console.log(`  ${measured.result.runs.join(', ')} images/s; peak RSS ${measured.peakRssMb} MB (${measured.rssBeforeMb} MB before opening the dataset)`);
+    }
+  } finally {
+    await rm(specFile, { force: true });
   }
-  const peakRss = loading.stop();
-  total.stop();
-  const peakRssMb = round(peakRss / MB);
+  const peakRssMb = Math.max(...Object.values(peakByThreads));
+  const rssBeforeLoadingMb = Math.max(...Object.values(rssBeforeByThreads));
   const cachePeakMb = round(Math.max(...Object.values(results).map((r) => r.cachePeakBytes)) / MB);
 
   console.log(`training throughput of the benchmark net (mbv2-fmnist 1.0x, batch 64, ${trainSteps} timed steps)…`);
@@ -378,8 +387,47 @@ async function main(): Promise<void> {
   );
 }
 
+interface Measured {
+  readonly result: ThreadResult;
+  readonly peakRssMb: number;
+  readonly rssBeforeMb: number;
+}
+
+function measureInChild(threads: number, specFile: string, images: number, repeats: number, cacheMb: number): Promise<Measured> {
+  return new Promise((resolve, reject) => {
+    const args = [...process.execArgv, process.argv[1]!, '--measure', String(threads), specFile, String(images), String(repeats)];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SLIMLAB_DATA_CACHE_MB: String(cacheMb) } });
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`the ${threads}-thread measurement exited with ${code}`));
+      resolve(JSON.parse(out.trim().split('\n').at(-1)!) as Measured);
+    });
+  });
+}
+
+/** The child's side: opens the dataset the parent registered and reads it, sampling its own RSS. */
+async function measure(threads: number, specFile: string, images: number, repeats: number): Promise<void> {
+  const { spec, manifest } = JSON.parse(await readFile(specFile, 'utf8')) as { spec: RegisteredDatasetSpec; manifest: string };
+  const rss = new RssSampler();
+  const rssBeforeMb = round(rss.peak / MB);
+  const result = await readEpochs(spec, Buffer.from(manifest, 'base64'), { ...loaderSettings(), threads }, images, repeats);
+  console.log(JSON.stringify({ result, peakRssMb: round(rss.stop() / MB), rssBeforeMb } satisfies Measured));
+}
+
 const generating = process.argv.indexOf('--generate');
-if (generating >= 0) {
+const measuring = process.argv.indexOf('--measure');
+if (measuring >= 0) {
+  const [threads, specFile, images, repeats] = process.argv.slice(measuring + 1);
+  measure(Number(threads), specFile!, Number(images), Number(repeats)).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+} else if (generating >= 0) {
   generatePart(Number(process.argv[generating + 1]), Number(process.argv[generating + 2])).catch((err: unknown) => {
     console.error(err);
     process.exitCode = 1;

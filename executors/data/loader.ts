@@ -30,8 +30,10 @@ export interface LoaderSettings {
 }
 
 /**
- * Defaults sized for the machine: half its cores decode (training has the rest), a cache of a tenth
- * of its memory up to 2 GiB. SLIMLAB_DATA_THREADS and SLIMLAB_DATA_CACHE_MB override them; the file
+ * Defaults sized for the machine: a decoder thread per core, up to 4 (a thread sleeps once it is the
+ * read-ahead's batches ahead, so it costs little while training keeps up; on 2 cores, 1 thread
+ * decoded at 1.0–1.6x training's rate and 2 at 2.5–2.9x, bench/results/data.md), and a cache of a
+ * tenth of its memory up to 2 GiB. SLIMLAB_DATA_THREADS and SLIMLAB_DATA_CACHE_MB override them; the file
  * limits are the server's registration limits, read from the same variables.
  */
 export function loaderSettings(env: NodeJS.ProcessEnv = process.env): LoaderSettings {
@@ -43,7 +45,7 @@ export function loaderSettings(env: NodeJS.ProcessEnv = process.env): LoaderSett
     return value;
   };
   return {
-    threads: whole('SLIMLAB_DATA_THREADS', Math.max(1, Math.min(4, Math.floor(availableParallelism() / 2))), 1),
+    threads: whole('SLIMLAB_DATA_THREADS', Math.max(1, Math.min(4, availableParallelism())), 1),
     cacheBytes: whole('SLIMLAB_DATA_CACHE_MB', Math.min(2048, Math.floor(totalmem() / 10 / 2 ** 20)), 0) * 2 ** 20,
     prefetch: 3,
     limits: { maxFileBytes: whole('SLIMLAB_DATASET_MAX_FILE_MB', 2048, 1) * 2 ** 20, maxImageSide: whole('SLIMLAB_DATASET_MAX_IMAGE_SIDE', 4096, 1) },
