@@ -36,6 +36,7 @@ import { chooseWorkers } from '../executors/tfjs/parallel/worker_count';
 import { NesterovSgd } from '../executors/tfjs/sgd';
 import { startStepEngine } from '../executors/tfjs/step_engine';
 import { SlimmableNetwork } from '../executors/tfjs/supernet';
+import { flag, round } from './numbers';
 
 const TRAIN_IMAGES = 50_000;
 const TEST_IMAGES = 1_000;
@@ -50,19 +51,6 @@ const FOLDER = join(tmpdir(), 'slimlab-bench-data-50k');
 const MARKER = join(FOLDER, 'complete.json');
 const THREADS = [1, 2] as const;
 const MB = 2 ** 20;
-
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  if (i < 0) return fallback;
-  const value = Number(process.argv[i + 1]);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${process.argv[i + 1]}`);
-  return value;
-}
-
-function round(value: number, digits = 1): number {
-  const scale = 10 ** digits;
-  return Math.round(value * scale) / scale;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The image folder.

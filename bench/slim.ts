@@ -22,6 +22,7 @@ import { Rng } from '../executors/rng';
 import { MetricsSession, type LabelledImages } from '../executors/onnx/session';
 import type { WeightMap } from '../executors/weights';
 import { trajectoryBench } from './slim-trajectory';
+import { round } from './numbers';
 
 const ARCH = 'mbv2-fmnist';
 const OPTS: NetworkOptions = { inputSize: 28, numClasses: 10 };
@@ -50,11 +51,6 @@ async function time(repeats: number, work: () => Promise<unknown>): Promise<Timi
   samples.sort((a, b) => a - b);
   const at = (q: number) => round(samples[Math.min(samples.length - 1, Math.floor(q * samples.length))]);
   return { medianMs: median(samples), p10Ms: at(0.1), p90Ms: at(0.9) };
-}
-
-function round(value: number, digits = 1): number {
-  const scale = 10 ** digits;
-  return Math.round(value * scale) / scale;
 }
 
 function randomData(graph: NetworkGraph, count: number, seed: number): LabelledImages {

@@ -16,20 +16,13 @@ import { chooseWorkers } from '../executors/tfjs/parallel/worker_count';
 import { NesterovSgd } from '../executors/tfjs/sgd';
 import { StepEngine, startStepEngine } from '../executors/tfjs/step_engine';
 import { SlimmableNetwork } from '../executors/tfjs/supernet';
+import { flag } from './numbers';
 
 const BATCH = 64;
 const OPTS = { inputSize: 28, numClasses: 10 };
 // npm scripts run at the repository root, which has the shared folder beside it.
 const TORCH_SCRIPT = resolve('..', 'shared', 'bench', 'torch_reference.py');
 const SETTINGS = { labelSmoothing: 0.1, distillation: 'off' } as const;
-
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  if (i < 0) return fallback;
-  const value = Number(process.argv[i + 1]);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${process.argv[i + 1]}`);
-  return value;
-}
 
 /**
  * Median images/s of each worker count over `steps` timed steps after `warmup` untimed ones.
