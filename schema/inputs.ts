@@ -100,8 +100,11 @@ export abstract class TrainingRecipeInput {
   imagesPerEpoch?: number | null;
   @Field(() => Int, { description: 'Training, images already at the input size: black padding before a random crop back to size; 0 turns it off.' })
   cropPadding: number = 2;
-  @Field(() => Boolean, { description: 'Training: mirror each image left to right with probability 1/2.' })
-  horizontalFlip: boolean = true;
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'Training: mirror each image left to right with probability 1/2. Left out: off for IDX datasets (digits and letters are not mirror-symmetric), on for the others; the run records what was used.',
+  })
+  horizontalFlip?: boolean | null;
   @Field(() => Float, { description: 'Training, images of another size: the smallest share of the image area random-resized-crop takes (torchvision: 0.08); the largest is 1.' })
   cropScaleMin: number = 0.08;
   @Field(() => Float, { description: 'Evaluation, images of another size: the centre crop\'s share of the resized shorter side (torchvision\'s ImageNet evaluation: 0.875).' })

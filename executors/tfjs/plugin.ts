@@ -19,7 +19,7 @@ import type { WorkerOption } from './parallel/worker_count';
 import type { DecaySchedule } from './schedule';
 import type { SlimmableNetwork } from './supernet';
 import { Trainer, sandwichPlan, type ConfigPlan } from './trainer';
-import type { Batch } from './train_step';
+import type { Batch, StepSettings } from './train_step';
 
 export interface TrainingRecipe {
   readonly epochs: number;
@@ -41,6 +41,15 @@ export interface TrainingRecipe {
   readonly horizontalFlip?: boolean;
   readonly cropScaleMin?: number;
   readonly evalCropRatio?: number;
+}
+
+/**
+ * What each training step does with the labels: in-place distillation is `soft` (the reference's)
+ * unless the recipe says otherwise, as GraphQL's default is; a RETRAIN trains one config, which
+ * has no teacher, whatever this says.
+ */
+export function stepSettings(recipe: Pick<TrainingRecipe, 'labelSmoothing' | 'distillation'>): StepSettings {
+  return { labelSmoothing: recipe.labelSmoothing, distillation: recipe.distillation ?? 'soft' };
 }
 
 /** The recipe's transforms, with the defaults for what it does not say. */
@@ -134,7 +143,7 @@ export class TfjsTrainingPlugin implements ExecutorPlugin {
         warmupIterations: Math.round(recipe.warmupEpochs * stepsPerEpoch),
         decay: recipe.schedule === 'step' ? STEP_DECAY : { kind: recipe.schedule },
       },
-      step: { labelSmoothing: recipe.labelSmoothing, distillation: recipe.distillation ?? 'off' },
+      step: stepSettings(recipe),
       sgd: { momentum: recipe.momentum, weightDecay: recipe.weightDecay },
       seed: recipe.seed,
       workers: this.options.workers,

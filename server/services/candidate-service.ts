@@ -19,7 +19,7 @@ import { findInProject, inReadableProjects } from './lookup';
 import type { Caller } from '../auth/caller';
 import { datasetSpec } from './dataset-service';
 import { networkOf, searchSpaceSpec, userConfig } from './search-space-service';
-import { checkBatchFits, checkImagesFit, checkTrainingRecipe } from './supernet-service';
+import { checkBatchFits, checkImagesFit, checkTrainingRecipe, recipeFor } from './supernet-service';
 
 export const MAX_PAGE_SIZE = 500;
 const MAX_SEEDS = 16;
@@ -108,7 +108,7 @@ export class CandidateService {
     check.list('input.seeds', input.seeds, 1, MAX_SEEDS);
     input.seeds.forEach((seed, i) => check.integer(`input.seeds[${i}]`, seed, 0, 0xffffffff));
     if (new Set(input.seeds).size !== input.seeds.length) throw badInput('input.seeds', 'must not repeat a seed');
-    const recipe = checkTrainingRecipe('input.recipe', { ...input.recipe });
+    const checked = checkTrainingRecipe('input.recipe', { ...input.recipe });
     const jobs = await this.orm.em.fork().transactional(async (em) => {
       const candidate = await findInProject(em, caller, ProjectRole.EDITOR, Candidate, 'candidate', 'input.candidateId', input.candidateId);
       await em.populate(candidate, ['searchSpace']);
@@ -118,6 +118,7 @@ export class CandidateService {
         throw badInput('input.datasetId', `dataset has ${dataset.numClasses} classes, the candidate's search space ${candidate.searchSpace.numClasses}`);
       }
       checkImagesFit('input.datasetId', dataset, candidate.searchSpace);
+      const recipe = recipeFor(checked, dataset);
       checkBatchFits('input.recipe.batchSize', recipe.batchSize, dataset);
       const queued = [];
       for (const seed of input.seeds) {

@@ -1,6 +1,6 @@
 import { architectureInfo } from '../../autoslim';
 import type { TrainingRecipeInput, TrainSupernetInput } from '../../schema/inputs';
-import { JobKind, ProjectRole, RunKind } from '../../schema/enums';
+import { DatasetFormat, JobKind, ProjectRole, RunKind } from '../../schema/enums';
 import type { Orm } from '../db/orm';
 import { Dataset, SearchSpace, Supernet, TrainingRun } from '../entities';
 import { badInput } from '../errors';
@@ -29,6 +29,14 @@ export function checkTrainingRecipe<R extends TrainingRecipeInput>(field: string
   check.finite(`${field}.evalCropRatio`, r.evalCropRatio, 0, 1, true);
   if (!SCHEDULES.includes(r.schedule)) throw badInput(`${field}.schedule`, `must be one of ${SCHEDULES.join(', ')} (got "${r.schedule}")`);
   return r;
+}
+
+/**
+ * The recipe as it trains on `dataset`, defaults that depend on the data filled in, so the run
+ * records what was used: no mirroring for IDX data (digits and letters are not mirror-symmetric).
+ */
+export function recipeFor<R extends TrainingRecipeInput>(recipe: R, dataset: Dataset): R & { horizontalFlip: boolean } {
+  return { ...recipe, horizontalFlip: recipe.horizontalFlip ?? dataset.format !== DatasetFormat.IDX };
 }
 
 /** A batch must fit in what every training draws from: the training split less the search hold-out. */
@@ -62,11 +70,11 @@ export class SupernetService {
   /** Creates the supernet, its training run and its TRAIN_SUPERNET job in one transaction. */
   async train(caller: Caller, input: TrainSupernetInput): Promise<JobView> {
     const name = check.name('input.name', input.name);
-    const recipe = checkTrainingRecipe('input.recipe', { ...input.recipe });
-    check.integer('input.recipe.randomConfigs', recipe.randomConfigs, 0, 16);
-    check.integer('input.recipe.seed', recipe.seed, 0, 0xffffffff);
-    if (!DISTILLATION.includes(recipe.distillation)) {
-      throw badInput('input.recipe.distillation', `must be one of ${DISTILLATION.join(', ')} (got "${recipe.distillation}")`);
+    const checked = checkTrainingRecipe('input.recipe', { ...input.recipe });
+    check.integer('input.recipe.randomConfigs', checked.randomConfigs, 0, 16);
+    check.integer('input.recipe.seed', checked.seed, 0, 0xffffffff);
+    if (!DISTILLATION.includes(checked.distillation)) {
+      throw badInput('input.recipe.distillation', `must be one of ${DISTILLATION.join(', ')} (got "${checked.distillation}")`);
     }
     const job = await this.orm.em.fork().transactional(async (em) => {
       const space = await findInProject(em, caller, ProjectRole.EDITOR, SearchSpace, 'search space', 'input.searchSpaceId', input.searchSpaceId);
@@ -76,6 +84,7 @@ export class SupernetService {
       if (dataset.numClasses !== space.numClasses) {
         throw badInput('input.datasetId', `dataset has ${dataset.numClasses} classes, the search space ${space.numClasses}`);
       }
+      const recipe = recipeFor(checked, dataset);
       checkBatchFits('input.recipe.batchSize', recipe.batchSize, dataset);
       const run = em.create(TrainingRun, { project: space.project, kind: RunKind.SUPERNET, seed: recipe.seed, recipe: { ...recipe } });
       const supernet = em.create(Supernet, { project: space.project, name, searchSpace: space, dataset, recipe: { ...recipe }, run });
