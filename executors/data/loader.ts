@@ -141,9 +141,10 @@ export async function openDataset(
     );
   }
   const shared: SharedArrayBuffer[] = [...source.shared];
+  const refsFor = async (name: 'train' | 'test') => source.inMemory?.[name] ?? refsOf(spec.uri, manifest[name], shared, settings.limits);
   const refs = {
-    train: needs.train ? await refsOf(spec.uri, manifest.train, shared, settings.limits) : null,
-    test: needs.test ? await refsOf(spec.uri, manifest.test, shared, settings.limits) : null,
+    train: needs.train ? await refsFor('train') : null,
+    test: needs.test ? await refsFor('test') : null,
   };
   const pool = await DecodePool.start({ threads: settings.threads, cacheBytes: settings.cacheBytes, limits: settings.limits, shared });
   const size = uniformSize(manifest);
@@ -194,6 +195,8 @@ interface Source {
   readonly normalization: DatasetNormalization;
   readonly manifestDigest: string | null;
   readonly shared: readonly SharedArrayBuffer[];
+  /** Where each sample of a split made in memory is, in `shared`; file splits are located by their manifest. */
+  readonly inMemory?: Readonly<Record<'train' | 'test', (index: number) => SampleRef>>;
 }
 
 async function fileSource(spec: RegisteredDatasetSpec, settings: LoaderSettings, readBlob: (ref: BlobRef) => Promise<Buffer>): Promise<Source> {
@@ -214,8 +217,8 @@ async function fileSource(spec: RegisteredDatasetSpec, settings: LoaderSettings,
 }
 
 /**
- * A synthetic dataset is made in memory, into buffers the decoder threads share; its manifest names
- * them as record files `shared/<buffer>`, which no file format's names can be.
+ * A synthetic dataset is made in memory, into buffers the decoder threads share; its manifest holds
+ * the labels and the image shape, and no files.
  */
 function syntheticSource(spec: RegisteredDatasetSpec): Source {
   const synthetic = { numClasses: spec.numClasses, channels: spec.inputChannels, size: spec.inputHeight, seed: spec.splitSeed };
@@ -228,25 +231,27 @@ function syntheticSource(spec: RegisteredDatasetSpec): Source {
   const split = searchSplit(spec.trainSize, spec.searchFraction, spec.splitSeed);
   const trainOnly = { ...sets.train, count: split.trainIndices.length, pixels: gather(sets.train.pixels, split.trainIndices, spec.inputChannels * spec.inputHeight ** 2) };
   const stats = channelStatistics(trainOnly);
-  const records = (labels: Uint8Array, buffer: number): ManifestSplit => ({
+  const records = (labels: Uint8Array): ManifestSplit => ({
     kind: 'records',
     labels: [...labels],
     channels: spec.inputChannels,
     height: spec.inputHeight,
     width: spec.inputHeight,
     layout: 'chw',
-    files: [{ path: `shared/${buffer}`, gzip: false, records: labels.length, offset: 0, stride: spec.inputChannels * spec.inputHeight ** 2, bytes: labels.length }],
+    files: [],
   });
+  const shape = { channels: spec.inputChannels, height: spec.inputHeight, width: spec.inputHeight };
   const manifest: SampleManifest = {
     version: 1,
-    format: 'IDX',
+    format: 'SYNTHETIC',
     classes: Array.from({ length: spec.numClasses }, (_, i) => String(i)),
     channels: spec.inputChannels,
-    train: records(sets.train.labels, 0),
-    test: records(sets.test.labels, 1),
+    train: records(sets.train.labels),
+    test: records(sets.test.labels),
     skipped: [],
   };
-  return { manifest, normalization: { channels: stats, luminance: null, images: trainOnly.count }, manifestDigest: null, shared };
+  const inMemory = { train: sharedRefs(0, shape), test: sharedRefs(1, shape) };
+  return { manifest, normalization: { channels: stats, luminance: null, images: trainOnly.count }, manifestDigest: null, shared, inMemory };
 }
 
 function gather(pixels: Uint8Array, indices: Uint32Array, size: number): Uint8Array {
@@ -267,22 +272,17 @@ async function refsOf(root: string, split: ManifestSplit, shared: SharedArrayBuf
     };
   }
   const shape = { channels: split.channels, height: split.height, width: split.width };
-  const pixels = shape.channels * shape.height * shape.width;
   const starts: number[] = [];
   let first = 0;
   const located: ((local: number) => SampleRef)[] = [];
   for (const file of split.files) {
     starts.push(first);
     first += file.records;
-    if (file.path.startsWith('shared/')) {
-      const buffer = Number(file.path.slice('shared/'.length));
-      located.push((local) => ({ kind: 'shared', buffer, offset: local * pixels, shape }));
-    } else if (!file.gzip && (split.layout === 'chw' || shape.channels === 1)) {
+    if (!file.gzip && (split.layout === 'chw' || shape.channels === 1)) {
       const path = join(root, file.path);
       located.push((local) => ({ kind: 'record', path, offset: file.offset + local * file.stride, shape }));
     } else {
-      const buffer = shared.push(await planarRecords(root, file, shape, split.layout, limits)) - 1;
-      located.push((local) => ({ kind: 'shared', buffer, offset: local * pixels, shape }));
+      located.push(sharedRefs(shared.push(await planarRecords(root, file, shape, split.layout, limits)) - 1, shape));
     }
   }
   return (index) => {
@@ -290,6 +290,12 @@ async function refsOf(root: string, split: ManifestSplit, shared: SharedArrayBuf
     while (starts[f]! > index) f--;
     return located[f]!(index - starts[f]!);
   };
+}
+
+/** Samples of `shape`, one after another, planar, in shared buffer `buffer`. */
+function sharedRefs(buffer: number, shape: ImageShape): (index: number) => SampleRef {
+  const pixels = shape.channels * shape.height * shape.width;
+  return (index) => ({ kind: 'shared', buffer, offset: index * pixels, shape });
 }
 
 /** Only a regular file is read, and no more of it than the limit allows, decompressed or not. */

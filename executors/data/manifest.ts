@@ -12,7 +12,8 @@ import type { Normalization } from './sample';
  */
 export interface SampleManifest {
   readonly version: 1;
-  readonly format: FileDatasetFormat;
+  /** SYNTHETIC only for a dataset made in memory by its job, never stored. */
+  readonly format: FileDatasetFormat | 'SYNTHETIC';
   /** Label order. */
   readonly classes: readonly string[];
   /** 1 when every image is gray, else 3 (IDX and CIFAR: the records' channel count). */
