@@ -179,6 +179,8 @@ describe('web app in a real browser', () => {
     await visit('trajectory', { trajectory: trajectoryId });
     await page.locator('.step-count', { hasText: '5 steps' }).waitFor();
     await page.getByText(/Step 4 \(slimmed/).waitFor();
+    // The charts mount after the step list; counting at once raced them on a busy machine.
+    await page.locator('.chart canvas').nth(1).waitFor();
     expect(await page.locator('.chart canvas').count()).toBe(2);
     await shoot('trajectory');
 
