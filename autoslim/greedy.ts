@@ -31,6 +31,11 @@ export interface GreedyOptions {
   readonly targets: readonly number[];
   readonly scoring?: Scoring;
   readonly tieBreak?: TieBreak;
+  /**
+   * No unit is slimmed below this fraction of its maximum width (0, the default, allows every
+   * choice): a very thin layer anywhere wrecks a network (BCNetV2 bounds the minimum width).
+   */
+  readonly minWidthFraction?: number;
 }
 
 /** The cost of a configuration: MACs, params, latency… Must be deterministic. */
@@ -112,6 +117,8 @@ interface StateCommon {
   readonly tieBreak: TieBreak;
   /** Targets not met yet, largest first. */
   readonly remainingTargets: readonly number[];
+  /** Per unit, the narrowest width the walk may reach; absent in states saved before floors existed. */
+  readonly floors?: readonly number[];
   readonly results: readonly TargetResult[];
   /** Index of the next step record. */
   readonly step: number;
@@ -136,6 +143,7 @@ export type FinishedState = Extract<GreedyState, { phase: 'done' }>;
 
 export function startSlimming(table: UnitTable, options: GreedyOptions, costOf: CostFn): GreedyState {
   const targets = checkedTargets(options.targets);
+  const floors = unitFloors(table, options.minWidthFraction ?? 0);
   const widest = uniformConfig(table, 1);
   const widths = table.units.map((u) => u.max);
   return {
@@ -143,6 +151,7 @@ export function startSlimming(table: UnitTable, options: GreedyOptions, costOf: 
     scoring: options.scoring ?? 'accuracy',
     tieBreak: options.tieBreak ?? 'unitIndex',
     remainingTargets: targets,
+    floors,
     results: [],
     step: 0,
     phase: 'start',
@@ -182,7 +191,7 @@ export function advance(
 
   const common = { ...stateCommon(state), remainingTargets, results, step: state.step + 1, baseline, current: chosen };
   if (remainingTargets.length === 0) return { state: { ...common, phase: 'done', reason: 'all-targets-met' }, record };
-  const next = nextProposals(state.table, chosen, state.scoring, costOf);
+  const next = nextProposals(state.table, state.floors, chosen, state.scoring, costOf);
   if (next.length === 0) return { state: { ...common, phase: 'done', reason: 'nothing-to-remove' }, record };
   return { state: { ...common, phase: 'slimming', pending: next }, record };
 }
@@ -209,14 +218,14 @@ function select(state: Exclude<GreedyState, FinishedState>, scores: readonly Sco
 }
 
 function stateCommon(state: GreedyState): StateCommon {
-  const { table, scoring, tieBreak, remainingTargets, results, step } = state;
-  return { table, scoring, tieBreak, remainingTargets, results, step };
+  const { table, scoring, tieBreak, remainingTargets, floors, results, step } = state;
+  return { table, scoring, tieBreak, remainingTargets, ...(floors && { floors }), results, step };
 }
 
-function nextProposals(table: UnitTable, current: EvaluatedConfig, scoring: Scoring, costOf: CostFn): UnitProposal[] {
+function nextProposals(table: UnitTable, floors: readonly number[] | undefined, current: EvaluatedConfig, scoring: Scoring, costOf: CostFn): UnitProposal[] {
   return table.units.flatMap((u, i): UnitProposal[] => {
     const position = u.choices.indexOf(current.widths[i]);
-    if (position <= 0) return [];
+    if (position <= 0 || u.choices[position - 1] < (floors?.[i] ?? 0)) return [];
     const widths = current.widths.map((w, j) => (j === i ? u.choices[position - 1] : w));
     const channels = channelsFromUnitWidths(table, widths);
     const cost = checkedCost(costOf(channels));
@@ -252,6 +261,14 @@ function evaluated(p: Proposal, s: Score): EvaluatedConfig {
 /** Omits an absent loss instead of storing undefined, so states and records survive JSON unchanged. */
 function lossField(s: Score): { loss?: number } {
   return s.loss === undefined ? {} : { loss: s.loss };
+}
+
+/** Per unit, its narrowest choice at or above `fraction` of its maximum. */
+function unitFloors(table: UnitTable, fraction: number): number[] {
+  if (!Number.isFinite(fraction) || fraction < 0 || fraction >= 1) {
+    throw new AutoSlimError('minWidthFraction', 'unit-interval', `must be at least 0 and below 1, got ${fraction}`);
+  }
+  return table.units.map((u) => u.choices.find((c) => c >= fraction * u.max) ?? u.max);
 }
 
 function checkedTargets(targets: readonly number[]): number[] {

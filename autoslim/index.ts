@@ -50,3 +50,16 @@ export type { CostMetric } from './cost';
 export { profileCost } from './cost';
 
 export { configHash } from './hash';
+
+export type { Interval, Verdict, BootstrapOptions } from './statistics';
+export {
+  CONFIDENCE,
+  meanInterval,
+  pairedDifference,
+  verdictOf,
+  kendallTauB,
+  spearmanRho,
+  ranks,
+  bootstrapInterval,
+  studentTQuantile,
+} from './statistics';

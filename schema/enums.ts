@@ -121,6 +121,13 @@ export enum TokenScope {
   WORKER = 'WORKER',
 }
 
+export enum Verdict {
+  BETTER = 'BETTER',
+  WORSE = 'WORSE',
+  INDISTINGUISHABLE = 'INDISTINGUISHABLE',
+  INSUFFICIENT = 'INSUFFICIENT',
+}
+
 const described: [object, string, string][] = [
   [JobKind, 'JobKind', 'What a job does; executors declare the kinds they run.'],
   [JobState, 'JobState', 'QUEUED → RUNNING → SUCCEEDED | FAILED | CANCELLED.'],
@@ -138,6 +145,11 @@ const described: [object, string, string][] = [
   [CandidateOrderField, 'CandidateOrderField', 'Leaderboard sort keys.'],
   [SortDirection, 'SortDirection', 'Ascending or descending.'],
   [ProjectRole, 'ProjectRole', 'VIEWER reads a project; EDITOR also registers datasets and runs, cancels and retries jobs; OWNER also manages members.'],
+  [
+    Verdict,
+    'Verdict',
+    'Whether a difference is real at 95%: BETTER or WORSE when its interval excludes zero, INDISTINGUISHABLE when it holds zero, INSUFFICIENT when there is no interval (fewer than two paired seeds).',
+  ],
   [TokenScope, 'TokenScope', 'What an API token may do: READ queries; WRITE also mutations; ADMIN also manages users; WORKER only the worker protocol.'],
 ];
 for (const [enumRef, name, description] of described) registerEnumType(enumRef, { name, description });

@@ -187,6 +187,15 @@ export class Candidate {
   @Field(() => DateTime) createdAt!: Date;
 }
 
+@ObjectType('Interval', { description: 'An estimate with its two-sided interval at `confidence`; low and high are null when n is too small for one.' })
+export class IntervalType {
+  @Field(() => Float) estimate!: number;
+  @Field(() => Float, { nullable: true }) low!: number | null;
+  @Field(() => Float, { nullable: true }) high!: number | null;
+  @Field(() => Int, { description: 'How many values (seeds, configurations) it rests on.' }) n!: number;
+  @Field(() => Float) confidence!: number;
+}
+
 @ObjectType()
 export class CandidateEdge {
   @Field(() => String) cursor!: string;

@@ -227,3 +227,40 @@ describe('runGreedy', () => {
     await expect(run).rejects.toThrow();
   });
 });
+
+describe('a minimum width per unit', () => {
+  const floorOf = (fraction: number, i: number) => table.units[i].choices.find((c) => c >= fraction * table.units[i].max)!;
+
+  test('no step of any walk takes a unit below its floor, whatever the scores', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0, max: 0.95, noNaN: true }),
+        fc.array(fc.double({ min: 0, max: 0.1, noNaN: true }), { minLength: 1, maxLength: 8 }),
+        (fraction, weights) => {
+          const { state, records } = walk(start({ minWidthFraction: fraction, targets: [1] }), accuracyModel(weights));
+          for (const r of records) r.widths.forEach((w, i) => expect(w).toBeGreaterThanOrEqual(floorOf(fraction, i)));
+          // The walk stops only when every unit sits on its floor (the target of 1 MAC is never met).
+          expect(state.phase === 'done' && state.reason).toBe('nothing-to-remove');
+          expect(state.phase === 'done' && state.current.widths).toEqual(table.units.map((_, i) => floorOf(fraction, i)));
+        },
+      ),
+      { numRuns: 25, seed: 13 },
+    );
+  });
+
+  test('a fraction of 0 walks exactly as no fraction', () => {
+    const plain = walk(start(), accuracyModel(WEIGHTS)).records;
+    const zero = walk(start({ minWidthFraction: 0 }), accuracyModel(WEIGHTS)).records;
+    expect(zero.map((r) => r.widths)).toEqual(plain.map((r) => r.widths));
+  });
+
+  test('a state saved before floors existed resumes without them', () => {
+    const { floors: _, ...legacy } = start() as GreedyState & { floors?: number[] };
+    const resumed = walk(JSON.parse(JSON.stringify(legacy)) as GreedyState, accuracyModel(WEIGHTS)).records;
+    expect(resumed.map((r) => r.widths)).toEqual(walk(start(), accuracyModel(WEIGHTS)).records.map((r) => r.widths));
+  });
+
+  test.each([-0.1, 1, Number.NaN])('rejects a fraction of %p, naming the field', (fraction) => {
+    expectAutoSlimError(() => start({ minWidthFraction: fraction }), 'minWidthFraction', 'unit-interval');
+  });
+});
