@@ -184,7 +184,11 @@ export class ExportCandidateInput {
   runId?: string | null;
   @Field(() => ID, { nullable: true, description: 'A supernet of the candidate\'s search space to slice the weights from.' })
   supernetId?: string | null;
-  @Field(() => ID, { nullable: true, description: "Training images for BN recalibration; by default the dataset the weights were trained on." })
+  @Field(() => ID, {
+    nullable: true,
+    description:
+      "Lends the images: BN is recalibrated on its training images and the file's test top-1 measured on its test images; by default the dataset the weights were trained on. The file's input normalization is always that of the dataset the weights were trained on.",
+  })
   datasetId?: string | null;
   @Field(() => ExportBatchNorm)
   batchNorm: ExportBatchNorm = ExportBatchNorm.FOLDED;

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import type { BlobRef } from '../contract';
 import { Rng } from '../rng';
-import { channelStatistics } from './channel-statistics';
+import { ChannelStatistics, channelStatistics, luminance } from './channel-statistics';
 import { DatasetFilesError } from './dataset-files';
 import type { DatasetLimits } from './dataset-limits';
 import { DecodePool } from './decode-pool';
@@ -17,6 +17,7 @@ import { registerFolder } from './manifest-build';
 import type { ImageShape, Normalization, SamplePlan, SampleRef } from './sample';
 import type { RegisteredDatasetSpec } from './source';
 import { searchSplit, splitDigest, type SearchSplit } from './split';
+import type { ImageSet } from './images';
 import { syntheticImages } from './synthetic';
 import { centreCrop, randomResizedCrop } from './transforms';
 
@@ -251,7 +252,16 @@ function syntheticSource(spec: RegisteredDatasetSpec): Source {
     skipped: [],
   };
   const inMemory = { train: sharedRefs(0, shape), test: sharedRefs(1, shape) };
-  return { manifest, normalization: { channels: stats, luminance: null, images: trainOnly.count }, manifestDigest: null, shared, inMemory };
+  return { manifest, normalization: { channels: stats, luminance: grayStatistics(trainOnly), images: trainOnly.count }, manifestDigest: null, shared, inMemory };
+}
+
+/** Of a colour set's gray version, as registration computes them for a folder: what a gray network is normalized with. */
+function grayStatistics(set: ImageSet): Normalization | null {
+  if (set.channels !== 3) return null;
+  const plane = set.height * set.width;
+  const gray = new ChannelStatistics(1);
+  for (let i = 0; i < set.count; i++) gray.add(luminance(set.pixels.subarray(i * 3 * plane, (i + 1) * 3 * plane), plane, 'chw'), plane, 'chw');
+  return gray.result();
 }
 
 function gather(pixels: Uint8Array, indices: Uint32Array, size: number): Uint8Array {

@@ -2,15 +2,17 @@
  * The EXPORT job: one configuration as a standalone ONNX file. Weights are first-k slices of a
  * supernet checkpoint (or a retrained network's own), BN running statistics are recalibrated on
  * training images for exactly this configuration, then kept as BatchNormalization or folded into
- * the convs. The graph normalizes its input itself, so the file runs in any ONNX runtime on
- * pixels in [0, 1]. Before the file is stored, its MACs and params are recounted from the graph and
- * must equal the profiler's, and its test accuracy is measured with the exported file itself.
+ * the convs. The graph normalizes its input itself, as the weights' training did (with the
+ * statistics of the dataset they were trained on, whichever dataset lends the calibration and
+ * test images), so the file runs in any ONNX runtime on pixels in [0, 1]. Before the file is
+ * stored, its MACs and params are recounted from the graph and must equal the profiler's, and its
+ * test accuracy is measured with the exported file itself.
  */
 import * as ort from 'onnxruntime-node';
 import { buildGraph, parseChannelList, type NetworkGraph } from '../../autoslim';
 import type { ArtifactRef, ExecutorCapabilities, ExecutorPlugin, JobContext, JobKind, JobSpec } from '../contract';
 import { DEFAULT_TRANSFORMS, loaderSettings, openDataset, type LoaderSettings, type SplitReader, type StreamedDataset, type TransformRecord } from '../data/loader';
-import type { ImageShape } from '../data/sample';
+import type { ImageShape, Normalization } from '../data/sample';
 import type { RegisteredDatasetSpec } from '../data/source';
 import { Rng } from '../rng';
 import { resolveSearchSpace, type SearchSpaceSpec } from '../search-space';
@@ -29,7 +31,13 @@ export interface ExportPayload {
   /** 'supernet': slices of a supernet checkpoint; 'retrained': a retraining run's own weights. */
   readonly weights: 'supernet' | 'retrained';
   readonly checkpoint: { readonly uri: string; readonly sha256: string };
+  /** Where the calibration and test images come from. */
   readonly dataset: RegisteredDatasetSpec;
+  /**
+   * The dataset the weights were trained on, whose statistics the file normalizes with; payloads
+   * queued before it was sent lack it, and normalize with `dataset`'s.
+   */
+  readonly trainingDataset?: RegisteredDatasetSpec;
   /** The evaluation crop of the recipe the weights were trained with; payloads queued before it lack it. */
   readonly evalCropRatio?: number;
   readonly batchNorm: 'FOLDED' | 'RUNNING';
@@ -85,9 +93,12 @@ export class OnnxExportPlugin implements ExecutorPlugin {
     await ctx.progress(0.05, 'loading weights and calibration images');
     const weights = decodeSafetensors(await ctx.artifacts.read(payload.checkpoint)).tensors;
     const transforms = { ...DEFAULT_TRANSFORMS, evalCropRatio: payload.evalCropRatio ?? DEFAULT_TRANSFORMS.evalCropRatio };
-    const data = await openDataset(payload.dataset, graph.input, transforms, this.options.data ?? loaderSettings(), (ref) => ctx.artifacts.read(ref));
+    const loader = this.options.data ?? loaderSettings();
+    const open: OpenDataset = (spec, needs) => openDataset(spec, graph.input, transforms, loader, (ref) => ctx.artifacts.read(ref), needs);
+    const data = await open(payload.dataset);
     try {
-      return await this.exportWith(payload, graph, weights, data, settings, ctx, space.architecture);
+      const norm = await trainingNormalization(payload, data, open);
+      return await this.exportWith(payload, graph, weights, data, norm, settings, ctx, space.architecture);
     } finally {
       await data.close();
     }
@@ -98,17 +109,18 @@ export class OnnxExportPlugin implements ExecutorPlugin {
     graph: NetworkGraph,
     weights: WeightMap,
     data: StreamedDataset,
+    norm: Normalization,
     settings: SessionSettings,
     ctx: JobContext,
     architecture: string,
   ): Promise<ExportResult> {
-    const norm = data.normalization;
     const count = Math.min(payload.calibrationImages, data.train.count);
     const indices = new Rng(payload.calibrationSeed >>> 0).permutation(data.train.count).slice(0, count);
 
     await ctx.progress(0.2, `recalibrating batch norm on ${count} training images`);
     const calibration: { images: Float32Array; count: number }[] = [];
-    for await (const b of data.train.batches(indices, CALIBRATION_BATCH)) calibration.push({ images: b.images, count: b.size });
+    // Seen through the file's normalization, so the statistics are those of what the file's convs will see.
+    for await (const b of data.train.batches(indices, CALIBRATION_BATCH, { norm })) calibration.push({ images: b.images, count: b.size });
     const calibrated = await recalibrateBatchNorm(graph, weights, mergeShortTail(calibration), settings, ctx.signal);
 
     await ctx.progress(0.6, 'exporting and checking the model');
@@ -139,9 +151,23 @@ export class OnnxExportPlugin implements ExecutorPlugin {
       input: { name: 'input', shape: ['batch', c, height, width] },
       output: { name: 'logits', shape: ['batch', graph.nodes[graph.nodes.length - 1]!.outShape.channels] },
       provider: settings.provider,
-      transforms: data.transforms,
+      transforms: { ...data.transforms, normalization: norm },
     };
   }
+}
+
+type OpenDataset = (spec: RegisteredDatasetSpec, needs?: { readonly train: boolean; readonly test: boolean }) => Promise<StreamedDataset>;
+
+/**
+ * The normalization the weights were trained with: their training dataset's statistics, read
+ * without reading its images when another dataset lends them.
+ */
+async function trainingNormalization(payload: ExportPayload, data: StreamedDataset, open: OpenDataset): Promise<Normalization> {
+  const trained = payload.trainingDataset;
+  if (!trained || trained.id === payload.dataset.id) return data.normalization;
+  const training = await open(trained, { train: false, test: false });
+  await training.close();
+  return training.normalization;
 }
 
 /** A last batch of fewer than 2 images has no variance; it joins the batch before it. */

@@ -58,7 +58,7 @@ export class CandidateResolver {
   @Access('WRITE')
   @Mutation(() => Job, {
     description:
-      'Queues an EXPORT job: the candidate as a standalone ONNX file with recalibrated BN. Its result names the artifact; download it from Artifact.downloadUrl.',
+      'Queues an EXPORT job: the candidate as a standalone ONNX file with recalibrated BN, taking pixels in [0, 1] and normalizing them with the statistics of the dataset its weights were trained on (the supernet\'s, or the retraining run\'s), whichever dataset lends the calibration and test images. Its result names the artifact; download it from Artifact.downloadUrl.',
   })
   exportCandidate(@Arg('input', () => ExportCandidateInput) input: ExportCandidateInput, @Ctx() { services, caller }: GraphQLContext) {
     return services.exports.exportCandidate(caller, input);

@@ -57,6 +57,7 @@ export class ExportService {
           weights: source.weights,
           checkpoint: { uri: source.checkpoint.uri, sha256: source.checkpoint.sha256 },
           dataset: await datasetSpec(em, dataset),
+          trainingDataset: await datasetSpec(em, source.dataset),
           batchNorm: input.batchNorm ?? ExportBatchNorm.FOLDED,
           calibrationImages,
           calibrationSeed,

@@ -98,4 +98,22 @@ describe('data', () => {
       await data.close();
     }
   });
+
+  it('feeds a colour synthetic set to a gray network, standardized by the gray images\' own statistics', async () => {
+    // What the server lets every job do (tests/server/dataset-fit.test.ts): colour converts to gray.
+    const spec: RegisteredDatasetSpec = { id: 's', format: 'SYNTHETIC', uri: 'synthetic:', inputChannels: 3, inputHeight: 10, numClasses: 3, trainSize: 62, testSize: 8, searchFraction: 0.2, splitSeed: 1 };
+    const noManifest = () => Promise.reject(new Error('a SYNTHETIC dataset has no manifest'));
+    const data = await openDataset(spec, { channels: 1, height: 10, width: 10 }, DEFAULT_TRANSFORMS, TEST_LOADER, noManifest);
+    try {
+      expect(data.normalization.mean).toHaveLength(1);
+      const [whole] = await all(data.train.batches(Array.from({ length: data.train.count }, (_, i) => i), 50));
+      const values = Array.from(whole!.images);
+      const mean = values.reduce((a, b) => a + b, 0) / values.length;
+      const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length;
+      expect(mean).toBeCloseTo(0, 5);
+      expect(variance).toBeCloseTo(1, 3);
+    } finally {
+      await data.close();
+    }
+  });
 });

@@ -1,12 +1,20 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
 import { buildGraph, parseChannelList } from '../../../autoslim';
+import { EvaluationCache } from '../../../executors/onnx/evaluation-cache';
 import { createEvaluator } from '../../../executors/onnx/evaluator';
 import { OnnxSlimmingPlugin } from '../../../executors/onnx/slim-plugin';
 import { labelledImages } from '../../../executors/onnx/session';
 import { DEFAULT_TRANSFORMS, openDataset } from '../../../executors/data/loader';
 import { Rng } from '../../../executors/rng';
+import { smoothedCrossEntropy } from '../../../executors/tfjs/losses';
 import { TfjsTrainingPlugin } from '../../../executors/tfjs/plugin';
+import { SlimmableNetwork } from '../../../executors/tfjs/supernet';
 import { decodeSafetensors } from '../../../executors/weights';
 import { JOB_FIELDS, seedTinySearch } from '../../support/fixtures';
 import { TEST_TRAINING_OPTIONS } from '../../support/plugins';
@@ -25,7 +33,8 @@ describe('greedy slimming with the ONNX Runtime evaluator, through GraphQL', () 
   let server: TestServer;
   let supernetId: string;
   let widestMacs: number;
-  const slimmer = new OnnxSlimmingPlugin({ provider: 'cpu', threads: 1, cacheFile: null });
+  const cacheFile = join(mkdtempSync(join(tmpdir(), 'slimlab-slim-cache-')), 'evaluations.jsonl');
+  const slimmer = new OnnxSlimmingPlugin({ provider: 'cpu', threads: 1, cacheFile });
 
   beforeAll(async () => {
     server = await TestServer.start('sqlite', [new TfjsTrainingPlugin(TEST_TRAINING_OPTIONS), slimmer]);
@@ -96,6 +105,46 @@ describe('greedy slimming with the ONNX Runtime evaluator, through GraphQL', () 
     const done = await succeeded(server, job.id);
     expect(done.result.evaluations).toBe(0);
     expect(done.result.cacheHits).toBeGreaterThan(0);
+  });
+
+  it('scores every configuration of the walk with the loss and top-1 the tfjs trainer computes for it on the same batch', async () => {
+    const { startSlimming: job } = await server.gql(
+      `mutation($s: ID!, $t: [Float!]!) { startSlimming(input: { supernetId: $s, targets: $t, evalBatchSize: 64, evalSeed: 5 }) { id payload } }`,
+      { s: supernetId, t: [Math.round(widestMacs * 0.5)] },
+    );
+    await succeeded(server, job.id);
+    const { trajectory } = await server.gql(`query($t: ID!) { trajectory(id: $t) { steps { channels accuracy } } }`, { t: job.payload.trajectoryId });
+    const { supernet } = await server.gql(`query($id: ID!) { supernet(id: $id) { checkpoint { uri sha256 } searchSpace { maxChannels } } }`, { id: supernetId });
+    const options = { inputSize: 8, numClasses: 4 };
+    const structure = parseChannelList('mbv2-fmnist', supernet.searchSpace.maxChannels, options);
+    const network = new SlimmableNetwork(buildGraph('mbv2-fmnist', structure, options, structure), 0);
+    network.importWeights(decodeSafetensors(await readFile(fileURLToPath(supernet.checkpoint.uri))).tensors);
+    const noManifest = () => Promise.reject(new Error('a SYNTHETIC dataset has no manifest'));
+    const data = await openDataset(job.payload.dataset, network.supernet.input, DEFAULT_TRANSFORMS, TEST_LOADER, noManifest, { train: true, test: false });
+    const indices = new Rng(job.payload.evalSeed >>> 0).permutation(data.search.count).slice(0, 64);
+    const [batch] = await all(data.search.batches(indices, 64)).finally(() => data.close());
+    // What the evaluation cache keys the batch by, so the plugin's own stored results can be looked up.
+    const dataDigest = createHash('sha256').update(Buffer.from(batch!.images.buffer)).update(Buffer.from(batch!.labels.buffer)).digest('hex');
+    const cache = new EvaluationCache(cacheFile);
+    try {
+      expect(trajectory.steps.length).toBeGreaterThan(2);
+      for (const step of trajectory.steps as { channels: number[]; accuracy: number }[]) {
+        const recorded = cache.get({ checkpointSha256: supernet.checkpoint.sha256, channels: step.channels, dataDigest, bnMode: 'BATCH_STATS', batch: 64 });
+        expect(recorded).toMatchObject({ count: 64, top1: step.accuracy * 64 });
+        const config = buildGraph('mbv2-fmnist', parseChannelList('mbv2-fmnist', step.channels, options, structure), options, structure);
+        // One input channel: the loader's NCHW batch is already NHWC.
+        const [loss, top1] = tf.tidy(() => {
+          const logits = network.forward(config, tf.tensor4d(batch!.images, [64, 8, 8, 1]), 'batch');
+          const labels = tf.tensor1d(batch!.labels, 'int32');
+          const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32'));
+          return [smoothedCrossEntropy(logits, labels, 0).dataSync()[0]!, hits.dataSync()[0]!];
+        });
+        expect(Math.abs(recorded!.loss / recorded!.count - loss)).toBeLessThan(1e-4);
+        expect(recorded!.top1).toBe(top1);
+      }
+    } finally {
+      network.dispose();
+    }
   });
 
   it('rejects budgets and BN modes it cannot serve, before queueing anything', async () => {
