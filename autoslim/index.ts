@@ -63,3 +63,6 @@ export {
   bootstrapInterval,
   studentTQuantile,
 } from './statistics';
+
+export type { UniformWidth } from './uniform';
+export { UNIFORM_WIDTH_STEP, widestUniformWithin } from './uniform';

@@ -54,6 +54,12 @@ export enum RunKind {
   RETRAIN = 'RETRAIN',
 }
 
+/** Where a retraining's weights start. */
+export enum RetrainInit {
+  SCRATCH = 'SCRATCH',
+  SUPERNET = 'SUPERNET',
+}
+
 export enum RunStatus {
   PENDING = 'PENDING',
   RUNNING = 'RUNNING',
@@ -136,6 +142,11 @@ const described: [object, string, string][] = [
   [DatasetFormat, 'DatasetFormat', 'How a dataset is stored on disk.'],
   [RunKind, 'RunKind', 'A supernet training or the retraining of one candidate.'],
   [RunStatus, 'RunStatus', 'Lifecycle of a training run.'],
+  [
+    RetrainInit,
+    'RetrainInit',
+    "Where a retraining's weights start: SCRATCH, a fresh random initialisation; SUPERNET, the candidate's first-k channel slices of a supernet checkpoint (weights and BN running statistics), fine-tuned with the recipe.",
+  ],
   [CostConstraint, 'CostConstraint', 'The budget a slimming trajectory walks down under.'],
   [BnMode, 'BnMode', 'How batch norm is evaluated during search.'],
   [Scoring, 'Scoring', 'How greedy slimming ranks proposals.'],

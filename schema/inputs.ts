@@ -9,6 +9,7 @@ import {
   JobKind,
   JobState,
   ProjectRole,
+  RetrainInit,
   Scoring,
   SortDirection,
   TokenScope,
@@ -158,7 +159,7 @@ export class StartSlimmingInput {
   screenKeep: number = 3;
 }
 
-@InputType({ description: 'How a candidate is retrained from scratch.' })
+@InputType({ description: 'How a candidate is retrained, from scratch or from its slices of a supernet.' })
 export class RetrainRecipeInput extends TrainingRecipeInput {
   @Field(() => Int)
   epochs: number = 10;
@@ -172,6 +173,13 @@ export class RetrainCandidateInput {
   seeds: number[] = [0];
   @Field(() => RetrainRecipeInput)
   recipe: RetrainRecipeInput = new RetrainRecipeInput();
+  @Field(() => RetrainInit)
+  init: RetrainInit = RetrainInit.SCRATCH;
+  @Field(() => ID, {
+    nullable: true,
+    description: "SUPERNET only: the supernet (of the candidate's search space) whose latest checkpoint the weights are sliced from; by default the supernet of the candidate's trajectory.",
+  })
+  supernetId?: string | null;
 }
 
 @InputType({
@@ -198,10 +206,16 @@ export class ExportCandidateInput {
   calibrationSeed: number = 0;
 }
 
-@InputType({ description: 'Uniform width-multiplier baselines of a search space.' })
+@InputType({ description: 'Uniform width-multiplier baselines of a search space: give widths, or matchTrajectory.' })
 export class CreateUniformCandidatesInput {
   @Field(() => ID) searchSpaceId!: string;
-  @Field(() => [Float]) widths!: number[];
+  @Field(() => [Float], { nullable: true }) widths?: number[] | null;
+  @Field(() => ID, {
+    nullable: true,
+    description:
+      "A MACS or PARAMS trajectory of this search space: one baseline per target, the widest width multiplier (on a 0.001 grid from 0.15 to the space's maxWidth) whose cost is at most the target.",
+  })
+  matchTrajectory?: string | null;
 }
 
 @InputType({ description: 'A channel list from elsewhere, e.g. pasted from the official AutoSlim configs.' })

@@ -9,10 +9,12 @@ import {
   JobKind,
   JobState,
   ProjectRole,
+  RetrainInit,
   RunKind,
   RunStatus,
   TokenScope,
   Scoring,
+  Verdict,
 } from './enums';
 import { DateTime, JSON } from './scalars';
 
@@ -106,6 +108,7 @@ export class TrainingRun {
   @Field(() => RunStatus) status!: RunStatus;
   @Field(() => Int) seed!: number;
   @Field(() => JSON) recipe!: Record<string, unknown>;
+  @Field(() => RetrainInit, { description: 'Where the weights started: a retraining from SUPERNET slices is a fine-tuning.' }) init!: RetrainInit;
   @Field(() => String, { nullable: true }) backend!: string | null;
   @Field(() => Int, { nullable: true, description: 'Step of the latest checkpoint.' }) checkpointStep!: number | null;
   @Field(() => JSON, { nullable: true, description: 'Final figures, e.g. test top-1 and top-5.' })
@@ -181,9 +184,9 @@ export class Candidate {
   @Field(() => Float, { nullable: true }) measuredLatencyMs!: number | null;
   @Field(() => Boolean, { nullable: true, description: 'Under a latency budget: the measured latency came out above the target.' })
   latencyTargetMissed!: boolean | null;
-  @Field(() => Float, { nullable: true }) retrainedTop1Mean!: number | null;
-  @Field(() => Float, { nullable: true }) retrainedTop1Std!: number | null;
-  @Field(() => Int) retrainedRuns!: number;
+  @Field(() => Float, { nullable: true, description: 'retrainedTop1.estimate, stored so the leaderboard can sort on it.' }) retrainedTop1Mean!: number | null;
+  @Field(() => Float, { nullable: true, description: 'Sample standard deviation over seeds of the from-scratch retrainings.' }) retrainedTop1Std!: number | null;
+  @Field(() => Int, { description: 'Seeds with a finished from-scratch retraining: retrainedTop1.n.' }) retrainedRuns!: number;
   @Field(() => DateTime) createdAt!: Date;
 }
 
@@ -194,6 +197,19 @@ export class IntervalType {
   @Field(() => Float, { nullable: true }) high!: number | null;
   @Field(() => Int, { description: 'How many values (seeds, configurations) it rests on.' }) n!: number;
   @Field(() => Float) confidence!: number;
+}
+
+@ObjectType({ description: 'An AutoSlim candidate against the uniform-width baseline of its budget, retrained from scratch with the same seeds.' })
+export class BaselineComparison {
+  @Field(() => Candidate, { description: 'The UNIFORM candidate of the same search space whose MACs are closest to, and not above, the budget.' })
+  baseline!: Candidate;
+  @Field(() => Float, { description: "MACs: the candidate's target under a MACS trajectory, else its own MACs." }) budget!: number;
+  @Field(() => IntervalType, {
+    nullable: true,
+    description: "This candidate's from-scratch test top-1 minus the baseline's, paired by seed (the seeds both have); null when they share none.",
+  })
+  difference!: IntervalType | null;
+  @Field(() => Verdict, { description: 'INSUFFICIENT when there is no interval: fewer than two shared seeds.' }) verdict!: Verdict;
 }
 
 @ObjectType()

@@ -96,7 +96,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       : { bus: createEventBus(), outbox: IN_PROCESS_OUTBOX, close: async () => undefined };
   const { bus, outbox } = events;
   const rowLock = config.database.kind === 'postgresql' ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {};
-  const ledger = new JobLedger(orm, bus, outbox, queue, new EventSink(queue, rowLock), {
+  const ledger = new JobLedger(orm, bus, outbox, queue, new EventSink(queue), {
     leaseSeconds: config.leaseSeconds,
     rowLock,
     log,

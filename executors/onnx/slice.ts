@@ -2,7 +2,7 @@
  * First-k slicing of supernet weights: a configuration uses the leading entries of every axis
  * that carries channels (executors/weights.ts).
  */
-import type { ConvNode, LinearNode } from '../../autoslim/graph';
+import type { ConvNode, LinearNode, NetworkGraph } from '../../autoslim/graph';
 import type { Tensor, WeightMap } from '../weights';
 
 export interface BatchNormParams {
@@ -34,6 +34,30 @@ export function linearWeight(weights: WeightMap, node: LinearNode): Tensor {
 export function linearBias(weights: WeightMap, node: LinearNode): Tensor {
   const name = `${node.name}.bias`;
   return sliceLeading(name, lookup(weights, name, 1), [node.outFeatures]);
+}
+
+/**
+ * Every tensor of a configuration at its own widths, under the checkpoint's names and layouts:
+ * what a fixed-width network of `graph` loads as its weights to start where the supernet is.
+ */
+export function configurationWeights(weights: WeightMap, graph: NetworkGraph): Map<string, Tensor> {
+  const out = new Map<string, Tensor>();
+  for (const node of graph.nodes) {
+    if (node.op === 'conv') {
+      out.set(`${node.name}.weight`, convWeight(weights, node));
+      if (!node.batchNorm) continue;
+      const bn = batchNormParams(weights, node);
+      const vector = (data: Float32Array): Tensor => ({ shape: [node.outChannels], data });
+      out.set(`${node.name}.bn.gamma`, vector(bn.gamma));
+      out.set(`${node.name}.bn.beta`, vector(bn.beta));
+      out.set(`${node.name}.bn.mean`, vector(bn.mean));
+      out.set(`${node.name}.bn.var`, vector(bn.variance));
+    } else if (node.op === 'linear') {
+      out.set(`${node.name}.weight`, linearWeight(weights, node));
+      out.set(`${node.name}.bias`, linearBias(weights, node));
+    }
+  }
+  return out;
 }
 
 function lookup(weights: WeightMap, name: string, rank: number): Tensor {

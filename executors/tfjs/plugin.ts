@@ -1,16 +1,19 @@
 /**
  * The training executor: TRAIN_SUPERNET (sandwich rule, in-place distillation) and RETRAIN (a
- * candidate from scratch as a fixed-width network). Checkpoints every epoch; a restarted job
- * resumes from its last checkpoint at the same step, data order and RNG state.
+ * candidate as a fixed-width network, from scratch or from its first-k slices of a supernet
+ * checkpoint). Checkpoints every epoch; a restarted job resumes from its last checkpoint at the
+ * same step, data order and RNG state.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { buildGraph, parseChannelList, type ChannelList, type NetworkGraph } from '../../autoslim';
-import type { ArtifactRef, ExecutorCapabilities, ExecutorPlugin, JobContext, JobKind, JobSpec, MetricSample } from '../contract';
+import type { ArtifactRef, BlobRef, ExecutorCapabilities, ExecutorPlugin, JobContext, JobKind, JobSpec, MetricSample } from '../contract';
 import { DEFAULT_TRANSFORMS, loaderSettings, openDataset, type Batch as DataBatch, type LoaderSettings, type SplitReader, type Transforms } from '../data/loader';
 import type { ImageShape } from '../data/sample';
 import type { RegisteredDatasetSpec } from '../data/source';
 import { cpuDescription } from '../device';
+import { configurationWeights } from '../onnx/slice';
 import { resolveSearchSpace, type ResolvedSearchSpace, type SearchSpaceSpec } from '../search-space';
+import { decodeSafetensors } from '../weights';
 import { selectTrainingBackend, type BackendChoice } from './backend';
 import { unitTableSpace } from './config_space';
 import type { DistillationMode } from './losses';
@@ -70,6 +73,10 @@ export interface TrainingPayload {
   readonly recipe: TrainingRecipe;
   /** RETRAIN only: the candidate's channel list. */
   readonly channels?: readonly number[];
+  /** RETRAIN only: where the weights start; payloads queued before it was recorded start from scratch. */
+  readonly init?: 'SCRATCH' | 'SUPERNET';
+  /** init SUPERNET: the supernet checkpoint whose slices (weights and BN running statistics) the network starts from. */
+  readonly initCheckpoint?: BlobRef;
 }
 
 interface ResumeState {
@@ -159,6 +166,9 @@ export class TfjsTrainingPlugin implements ExecutorPlugin {
       if (resume) {
         trainer.loadState(await ctx.artifacts.read(resume.checkpoint));
         ctx.log.info(`resumed from the checkpoint of step ${trainer.step}`);
+      } else if (job.kind === 'RETRAIN' && payload.init === 'SUPERNET') {
+        trainer.network.importWeights(await supernetSlices(payload, graph, ctx));
+        ctx.log.info("fine-tuning: weights and BN running statistics start from the candidate's slices of the supernet");
       }
       const resumedFromStep = trainer.step;
       const meter = new ThroughputMeter(recipe.batchSize);
@@ -280,6 +290,16 @@ function planFor(
       { name: 'narrowest', config: configs.narrowest },
     ],
   };
+}
+
+/** The candidate's first-k slices of the supernet checkpoint a SUPERNET-initialised retraining starts from. */
+async function supernetSlices(payload: TrainingPayload, graph: NetworkGraph, ctx: JobContext) {
+  if (!payload.initCheckpoint) throw new Error('a RETRAIN job with init SUPERNET needs initCheckpoint, the supernet checkpoint to slice');
+  const { tensors, metadata } = decodeSafetensors(await ctx.artifacts.read(payload.initCheckpoint));
+  if (metadata.architecture !== undefined && metadata.architecture !== graph.architecture) {
+    throw new Error(`the supernet checkpoint is of architecture '${metadata.architecture}', the candidate of '${graph.architecture}'`);
+  }
+  return configurationWeights(tensors, graph);
 }
 
 /** NCHW floats from the data loader as the NHWC tensor tfjs convolutions take. */

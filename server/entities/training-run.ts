@@ -2,7 +2,7 @@ import { Entity, Enum, ManyToOne, type Opt, Property } from '@mikro-orm/core';
 import { Artifact } from './artifact';
 import { BaseEntity } from './base';
 import { Project } from './project';
-import { RunKind, RunStatus } from '../../schema/enums';
+import { RetrainInit, RunKind, RunStatus } from '../../schema/enums';
 
 /** One training attempt (a supernet, or a candidate retrained with one seed) with its history. */
 @Entity({ tableName: 'training_run' })
@@ -16,6 +16,7 @@ export class TrainingRun extends BaseEntity {
   @Enum({ items: () => RunStatus, type: 'string' })
   status: Opt<RunStatus> = RunStatus.PENDING;
 
+  /** The supernet this run trains or, for a retraining initialised from one, the supernet it started from. */
   @Property({ type: 'uuid', nullable: true, index: true })
   supernetId: string | null = null;
 
@@ -27,6 +28,10 @@ export class TrainingRun extends BaseEntity {
 
   @Property({ type: 'json' })
   recipe!: Record<string, unknown>;
+
+  /** Where the weights started; only a retraining can start from a supernet. */
+  @Enum({ items: () => RetrainInit, type: 'string', default: RetrainInit.SCRATCH })
+  init: Opt<RetrainInit> = RetrainInit.SCRATCH;
 
   @Property({ type: 'string', length: 100, nullable: true })
   backend: string | null = null;

@@ -1,9 +1,8 @@
-import type { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import { configHash, parseChannelList, profile } from '../../autoslim';
 import { ProtocolError } from '../../executors/protocol-error';
 import type { ExecutorEvent, MetricSample } from '../../executors/contract';
-import { CandidateSource, RunKind, RunStatus } from '../../schema/enums';
+import { CandidateSource } from '../../schema/enums';
 import { Artifact, Candidate, type Job, MetricPoint, SlimmingStep, SlimmingTrajectory, TrainingRun } from '../entities';
 import { jobEvent, type BusEvent } from '../events';
 import { jobView } from './job-view';
@@ -23,11 +22,7 @@ type EventOf<T extends PersistedEvent['type']> = Extract<PersistedEvent, { type:
  * retried after a lost answer, may report the same thing again.
  */
 export class EventSink {
-  constructor(
-    private readonly queue: JobQueue,
-    /** How to lock a row for the rest of the transaction (PostgreSQL; SQLite serializes writers). */
-    private readonly rowLock: { lockMode?: LockMode },
-  ) {}
+  constructor(private readonly queue: JobQueue) {}
 
   async handle(em: EntityManager, job: Job, event: PersistedEvent): Promise<BusEvent | void> {
     switch (event.type) {
@@ -87,20 +82,6 @@ export class EventSink {
   private async runSummary(em: EntityManager, job: Job, event: EventOf<'runSummary'>): Promise<void> {
     const run = await this.runOf(em, job, event.runId);
     run.summary = { ...event.summary };
-    await em.flush();
-    if (run.kind === RunKind.RETRAIN && run.candidateId) await this.aggregateRetraining(em, run.candidateId);
-  }
-
-  /** The leaderboard sorts on retrained top-1, so its mean, std and n live on the candidate. */
-  private async aggregateRetraining(em: EntityManager, candidateId: string): Promise<void> {
-    // Seeds finish at once in parallel transactions: the candidate's row lock orders them, so each
-    // aggregates after the previous one committed its run (else the last one counts only itself).
-    const candidate = await em.findOneOrFail(Candidate, candidateId, this.rowLock);
-    const runs = await em.find(TrainingRun, { candidateId, kind: RunKind.RETRAIN }, { refresh: true });
-    const top1 = runs.flatMap((r) => (r.summary?.top1 !== undefined && r.status !== RunStatus.FAILED ? [r.summary.top1] : []));
-    candidate.retrainedRuns = top1.length;
-    candidate.retrainedTop1Mean = top1.length ? mean(top1) : null;
-    candidate.retrainedTop1Std = top1.length > 1 ? Math.sqrt(top1.reduce((s, v) => s + (v - mean(top1)) ** 2, 0) / (top1.length - 1)) : null;
     await em.flush();
   }
 
@@ -175,8 +156,4 @@ export class EventSink {
     if (!trajectory) throw new ProtocolError('BAD_REQUEST', `job ${job.id} reported on trajectory ${trajectoryId}, which is not in its project`);
     return trajectory;
   }
-}
-
-function mean(values: readonly number[]): number {
-  return values.reduce((a, b) => a + b, 0) / values.length;
 }

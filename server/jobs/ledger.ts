@@ -13,7 +13,7 @@ import { jobEvent, publishEvents, type BusEvent, type EventBus, type EventOutbox
 import type { EventSink } from './event-sink';
 import { jobView, type JobView } from './job-view';
 import type { JobQueue, QueueTransition } from './queue';
-import { syncRunStatus } from './settle';
+import { refreshRetrainedFigures, syncRunStatus } from './settle';
 
 export interface LedgerOptions {
   readonly leaseSeconds: number;
@@ -424,6 +424,7 @@ export class JobLedger {
   private async endLease(em: EntityManager, job: Job, transition: QueueTransition, effects: Effects): Promise<void> {
     Object.assign(job, { workerId: null, leaseToken: null, leaseExpiresAt: null });
     await syncRunStatus(em, job);
+    await refreshRetrainedFigures(em, job, this.lock());
     await this.queue.settle(em, job, transition);
     await em.flush();
     effects.publishFirst(jobEvent(jobView(job)));

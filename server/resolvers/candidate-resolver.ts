@@ -8,7 +8,7 @@ import {
   ImportCandidateInput,
   RetrainCandidateInput,
 } from '../../schema/inputs';
-import { Candidate, CandidateConnection, Job, SearchSpace, SlimmingTrajectory, TrainingRun } from '../../schema/types';
+import { BaselineComparison, Candidate, CandidateConnection, IntervalType, Job, SearchSpace, SlimmingTrajectory, TrainingRun } from '../../schema/types';
 import type { Candidate as CandidateEntity } from '../entities';
 import { Access } from '../auth/policy';
 import type { GraphQLContext } from '../services';
@@ -50,7 +50,7 @@ export class CandidateResolver {
   }
 
   @Access('WRITE')
-  @Mutation(() => [Job], { description: 'Queues one RETRAIN job (and training run) per seed.' })
+  @Mutation(() => [Job], { description: 'Queues one RETRAIN job (and training run) per seed, from scratch or fine-tuning from a supernet (init).' })
   retrainCandidate(@Arg('input', () => RetrainCandidateInput) input: RetrainCandidateInput, @Ctx() { services, caller }: GraphQLContext) {
     return services.candidates.retrain(caller, input);
   }
@@ -67,6 +67,31 @@ export class CandidateResolver {
   @FieldResolver(() => [TrainingRun])
   runs(@Root() candidate: CandidateEntity, @Ctx() { services }: GraphQLContext) {
     return services.candidates.runs(candidate.id);
+  }
+
+  @FieldResolver(() => IntervalType, {
+    nullable: true,
+    description:
+      'Test top-1 retrained from scratch: the mean over seeds with its 95% t-interval (n = seeds; the latest finished run of a seed counts). Null before any has finished.',
+  })
+  retrainedTop1(@Root() candidate: CandidateEntity, @Ctx() { services, caller }: GraphQLContext) {
+    return services.candidates.retrainedTop1(caller, candidate);
+  }
+
+  @FieldResolver(() => IntervalType, {
+    nullable: true,
+    description: "The same over retrainings fine-tuned from the candidate's slices of a supernet (retrainCandidate with init: SUPERNET).",
+  })
+  fineTunedTop1(@Root() candidate: CandidateEntity, @Ctx() { services, caller }: GraphQLContext) {
+    return services.candidates.fineTunedTop1(caller, candidate);
+  }
+
+  @FieldResolver(() => BaselineComparison, {
+    nullable: true,
+    description: 'AUTOSLIM candidates: the verdict against the uniform baseline of the same budget. Null for other sources, or when no uniform candidate fits the budget.',
+  })
+  comparison(@Root() candidate: CandidateEntity, @Ctx() { services, caller }: GraphQLContext) {
+    return services.candidates.comparison(caller, candidate);
   }
 
   @FieldResolver(() => SearchSpace)

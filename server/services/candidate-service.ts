@@ -1,6 +1,6 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/core';
-import { configHash, defaultChannels, parseChannelList, profile, type ChannelList } from '../../autoslim';
-import { CandidateOrderField, CandidateSource, JobKind, ProjectRole, RunKind, SortDirection } from '../../schema/enums';
+import { configHash, defaultChannels, MIN_WIDTH_MULTIPLIER, parseChannelList, profile, widestUniformWithin, type ChannelList, type Interval } from '../../autoslim';
+import { CandidateOrderField, CandidateSource, CostConstraint, JobKind, ProjectRole, RetrainInit, RunKind, SortDirection } from '../../schema/enums';
 import type {
   CandidateFilter,
   CandidateOrder,
@@ -9,7 +9,7 @@ import type {
   RetrainCandidateInput,
 } from '../../schema/inputs';
 import type { Orm } from '../db/orm';
-import { Candidate, Dataset, SearchSpace, TrainingRun } from '../entities';
+import { Candidate, Dataset, SearchSpace, SlimmingTrajectory, TrainingRun } from '../entities';
 import { badInput } from '../errors';
 import type { JobView } from '../jobs/job-view';
 import * as check from '../validation';
@@ -17,6 +17,8 @@ import { checked } from './autoslim-input';
 import type { JobService } from './job-service';
 import { findInProject, inReadableProjects } from './lookup';
 import type { Caller } from '../auth/caller';
+import { CandidateFigures, type BaselineComparison } from './candidate-figures';
+import { candidateSupernet } from './candidate-supernet';
 import { datasetSpec } from './dataset-service';
 import { networkOf, searchSpaceSpec, userConfig } from './search-space-service';
 import { checkBatchFits, checkImagesFit, checkTrainingRecipe, recipeFor } from './supernet-service';
@@ -48,6 +50,8 @@ export interface CandidatePage {
 }
 
 export class CandidateService {
+  private readonly figures = new WeakMap<Caller, CandidateFigures>();
+
   constructor(
     private readonly orm: Orm,
     private readonly jobs: JobService,
@@ -75,21 +79,20 @@ export class CandidateService {
     return findInProject(this.orm.em.fork(), caller, ProjectRole.VIEWER, Candidate, 'candidate', 'id', id);
   }
 
-  /** Uniform width-multiplier baselines; asking twice for one width returns the same candidate. */
+  /**
+   * Uniform width-multiplier baselines, at the widths given or matched to a trajectory's budgets;
+   * asking twice for one configuration returns the same candidate.
+   */
   async createUniform(caller: Caller, input: CreateUniformCandidatesInput): Promise<Candidate[]> {
-    check.list('input.widths', input.widths, 1, 64);
+    const { widths, matchTrajectory } = input;
+    if (widths && matchTrajectory) throw badInput('input.matchTrajectory', 'give widths or matchTrajectory, not both');
+    if (!widths && !matchTrajectory) throw badInput('input.widths', 'give widths, or matchTrajectory to match its budgets');
+    if (widths) check.list('input.widths', widths, 1, 64);
     return this.orm.em.fork().transactional(async (em) => {
       const space = await findInProject(em, caller, ProjectRole.EDITOR, SearchSpace, 'search space', 'input.searchSpaceId', input.searchSpaceId);
-      const { architecture, options } = networkOf(space);
-      const structure = parseChannelList(architecture, space.maxChannels, options);
-      const lists = input.widths.map((width, i) =>
-        checked(`input.widths[${i}]`, () => {
-          check.finite(`input.widths[${i}]`, width, 0.15, space.maxWidth);
-          return { width, channels: parseChannelList(architecture, defaultChannels(architecture, width, options), options, structure) };
-        }),
-      );
+      const picks = widths ? givenWidths(space, widths) : await matchedWidths(em, caller, space, matchTrajectory!);
       const out: Candidate[] = [];
-      for (const { width, channels } of lists) {
+      for (const { width, channels } of picks) {
         out.push(await this.upsert(em, space, channels, CandidateSource.UNIFORM, { widthMultiplier: width }));
       }
       return out;
@@ -103,11 +106,16 @@ export class CandidateService {
     });
   }
 
-  /** One RETRAIN job and training run per seed, created together. */
+  /**
+   * One RETRAIN job and training run per seed, created together; from scratch, or from the
+   * candidate's slices of a supernet's latest checkpoint (pinned in the payload when queued).
+   */
   async retrain(caller: Caller, input: RetrainCandidateInput): Promise<JobView[]> {
     check.list('input.seeds', input.seeds, 1, MAX_SEEDS);
     input.seeds.forEach((seed, i) => check.integer(`input.seeds[${i}]`, seed, 0, 0xffffffff));
     if (new Set(input.seeds).size !== input.seeds.length) throw badInput('input.seeds', 'must not repeat a seed');
+    const init = input.init ?? RetrainInit.SCRATCH;
+    if (input.supernetId && init !== RetrainInit.SUPERNET) throw badInput('input.supernetId', 'is only for init: SUPERNET');
     const checked = checkTrainingRecipe('input.recipe', { ...input.recipe });
     const jobs = await this.orm.em.fork().transactional(async (em) => {
       const candidate = await findInProject(em, caller, ProjectRole.EDITOR, Candidate, 'candidate', 'input.candidateId', input.candidateId);
@@ -120,9 +128,21 @@ export class CandidateService {
       checkImagesFit('input.datasetId', dataset, candidate.searchSpace);
       const recipe = recipeFor(checked, dataset);
       checkBatchFits('input.recipe.batchSize', recipe.batchSize, dataset);
+      const start =
+        init === RetrainInit.SUPERNET
+          ? await candidateSupernet(em, caller, candidate, input.supernetId, 'input.supernetId', 'give supernetId, or init: SCRATCH')
+          : null;
       const queued = [];
       for (const seed of input.seeds) {
-        const run = em.create(TrainingRun, { project: candidate.project, kind: RunKind.RETRAIN, seed, recipe: { ...recipe }, candidateId: candidate.id });
+        const run = em.create(TrainingRun, {
+          project: candidate.project,
+          kind: RunKind.RETRAIN,
+          seed,
+          recipe: { ...recipe },
+          candidateId: candidate.id,
+          init,
+          supernetId: start?.supernet.id ?? null,
+        });
         const job = await this.jobs.create(em, {
           project: candidate.project,
           kind: JobKind.RETRAIN,
@@ -134,6 +154,8 @@ export class CandidateService {
             dataset: await datasetSpec(em, dataset),
             channels: candidate.channels,
             recipe: { ...recipe, seed },
+            init,
+            ...(start && { supernetId: start.supernet.id, initCheckpoint: { uri: start.checkpoint.uri, sha256: start.checkpoint.sha256 } }),
           },
           subjectType: TrainingRun.name,
           subjectId: run.id,
@@ -145,8 +167,33 @@ export class CandidateService {
     return jobs.map((job) => this.jobs.announce(job));
   }
 
+  /** From-scratch retrainings: mean test top-1 over seeds (the latest finished run of each) with its 95% t-interval. */
+  retrainedTop1(caller: Caller, candidate: Candidate): Promise<Interval | null> {
+    return this.figuresFor(caller).top1(candidate, RetrainInit.SCRATCH);
+  }
+
+  /** The same over retrainings that started from the candidate's slices of a supernet. */
+  fineTunedTop1(caller: Caller, candidate: Candidate): Promise<Interval | null> {
+    return this.figuresFor(caller).top1(candidate, RetrainInit.SUPERNET);
+  }
+
+  /** An AutoSlim candidate against the uniform candidate of its budget; null for other sources or when no uniform one fits. */
+  comparison(caller: Caller, candidate: Candidate): Promise<BaselineComparison | null> {
+    return this.figuresFor(caller).comparison(candidate);
+  }
+
   runs(candidateId: string): Promise<TrainingRun[]> {
     return this.orm.em.fork().find(TrainingRun, { candidateId }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+  }
+
+  /** A Caller lives for one request (or one subscription), so batches never mix callers. */
+  private figuresFor(caller: Caller): CandidateFigures {
+    let figures = this.figures.get(caller);
+    if (!figures) {
+      figures = new CandidateFigures(this.orm);
+      this.figures.set(caller, figures);
+    }
+    return figures;
   }
 
   private async upsert(
@@ -174,6 +221,43 @@ export class CandidateService {
     });
   }
 
+}
+
+/** A configuration to make a uniform candidate of, and its width multiplier. */
+interface UniformPick {
+  readonly width: number;
+  readonly channels: ChannelList;
+}
+
+function givenWidths(space: SearchSpace, widths: readonly number[]): UniformPick[] {
+  const { architecture, options } = networkOf(space);
+  const structure = parseChannelList(architecture, space.maxChannels, options);
+  return widths.map((width, i) =>
+    checked(`input.widths[${i}]`, () => {
+      check.finite(`input.widths[${i}]`, width, MIN_WIDTH_MULTIPLIER, space.maxWidth);
+      return { width, channels: parseChannelList(architecture, defaultChannels(architecture, width, options), options, structure) };
+    }),
+  );
+}
+
+/** One pick per target of the trajectory: the widest uniform width whose cost, in the trajectory's unit, fits it. */
+async function matchedWidths(em: EntityManager, caller: Caller, space: SearchSpace, trajectoryId: string): Promise<UniformPick[]> {
+  const field = 'input.matchTrajectory';
+  const trajectory = await findInProject(em, caller, ProjectRole.EDITOR, SlimmingTrajectory, 'trajectory', field, trajectoryId);
+  await em.populate(trajectory, ['supernet']);
+  if (trajectory.supernet.searchSpace.id !== space.id) throw badInput(field, 'is a trajectory of another search space than input.searchSpaceId');
+  if (trajectory.constraint === CostConstraint.LATENCY) {
+    throw badInput(field, 'is a LATENCY trajectory: uniform baselines match MACS or PARAMS budgets, and a width has no latency without a measurement');
+  }
+  const metric = trajectory.constraint === CostConstraint.MACS ? 'macs' : 'params';
+  const { architecture, options } = networkOf(space);
+  const structure = parseChannelList(architecture, space.maxChannels, options);
+  const matches = widestUniformWithin(architecture, options, structure, metric, space.maxWidth, trajectory.targets);
+  return matches.map((match, i) => {
+    if (match) return match;
+    const narrowest = profile(architecture, parseChannelList(architecture, defaultChannels(architecture, MIN_WIDTH_MULTIPLIER, options), options, structure), options, 'reference', structure);
+    throw badInput(field, `target ${trajectory.targets[i]} (targets[${i}]) is below the ${narrowest[metric]} ${metric} of the narrowest uniform width, ${MIN_WIDTH_MULTIPLIER}`);
+  });
 }
 
 function filterQuery(filter: CandidateFilter): Record<string, unknown> {

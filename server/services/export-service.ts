@@ -3,11 +3,12 @@ import type { EntityManager } from '@mikro-orm/core';
 import { ExportBatchNorm, JobKind, ProjectRole, RunKind, RunStatus } from '../../schema/enums';
 import type { ExportCandidateInput } from '../../schema/inputs';
 import type { Orm } from '../db/orm';
-import { Artifact, Candidate, Dataset, Job, Supernet, TrainingRun } from '../entities';
+import { Artifact, Candidate, Dataset, Job, TrainingRun } from '../entities';
 import { badInput, userError } from '../errors';
 import type { JobView } from '../jobs/job-view';
 import * as check from '../validation';
 import type { JobService } from './job-service';
+import { candidateSupernet } from './candidate-supernet';
 import { datasetSpec } from './dataset-service';
 import { findInProject } from './lookup';
 import type { Caller } from '../auth/caller';
@@ -38,7 +39,7 @@ export class ExportService {
     if (input.runId && input.supernetId) throw badInput('input.runId', 'give runId or supernetId, not both');
     const job = await this.orm.em.fork().transactional(async (em) => {
       const candidate = await findInProject(em, caller, ProjectRole.EDITOR, Candidate, 'candidate', 'input.candidateId', input.candidateId);
-      await em.populate(candidate, ['searchSpace', 'trajectory.supernet']);
+      await em.populate(candidate, ['searchSpace']);
       const source = input.runId ? await retrainedWeights(em, caller, candidate, input.runId) : await supernetWeights(em, caller, candidate, input.supernetId);
       const dataset = input.datasetId ? await findInProject(em, caller, ProjectRole.VIEWER, Dataset, 'dataset', 'input.datasetId', input.datasetId) : source.dataset;
       if (dataset.project.id !== candidate.project.id) throw badInput('input.datasetId', 'dataset belongs to another project than the candidate');
@@ -92,18 +93,7 @@ async function retrainedWeights(em: EntityManager, caller: Caller, candidate: Ca
 }
 
 async function supernetWeights(em: EntityManager, caller: Caller, candidate: Candidate, supernetId: string | null | undefined): Promise<WeightsSource> {
-  let supernet: Supernet;
-  if (supernetId) {
-    supernet = await findInProject(em, caller, ProjectRole.VIEWER, Supernet, 'supernet', 'input.supernetId', supernetId);
-    if (supernet.searchSpace.id !== candidate.searchSpace.id) throw badInput('input.supernetId', "must be a supernet of the candidate's search space");
-  } else if (candidate.trajectory) {
-    supernet = candidate.trajectory.supernet;
-  } else {
-    throw badInput('input.supernetId', `a ${candidate.source} candidate belongs to no trajectory: give supernetId or runId`);
-  }
-  await em.populate(supernet, ['run.checkpoint', 'dataset']);
-  const checkpoint = supernet.run.checkpoint;
-  if (!checkpoint) throw userError('FAILED_PRECONDITION', 'input.supernetId', 'the supernet has no checkpoint yet; wait for its training to save one');
+  const { supernet, checkpoint } = await candidateSupernet(em, caller, candidate, supernetId, 'input.supernetId', 'give supernetId or runId');
   return { weights: 'supernet', checkpoint, dataset: supernet.dataset, recipe: supernet.run.recipe };
 }
 

@@ -1,0 +1,98 @@
+import { pairedDifference, verdictOf, type Interval, type Verdict as VerdictName } from '../../autoslim';
+import { CandidateSource, CostConstraint, RetrainInit, Verdict } from '../../schema/enums';
+import { BatchLoader } from '../batch-loader';
+import type { Orm } from '../db/orm';
+import { Candidate, SlimmingTrajectory, TrainingRun } from '../entities';
+import { COUNTED_RUNS, top1BySeed, top1Interval } from './retrained-top1';
+
+/** An AutoSlim candidate against the uniform baseline of its budget, paired by seed. */
+export interface BaselineComparison {
+  readonly baseline: Candidate;
+  /** MACs: the candidate's target under a MACS trajectory, else its own. */
+  readonly budget: number;
+  /** The candidate's from-scratch top-1 minus the baseline's over the seeds both have; null when none is shared. */
+  readonly difference: Interval | null;
+  readonly verdict: Verdict;
+}
+
+const VERDICTS: Record<VerdictName, Verdict> = {
+  better: Verdict.BETTER,
+  worse: Verdict.WORSE,
+  indistinguishable: Verdict.INDISTINGUISHABLE,
+  insufficient: Verdict.INSUFFICIENT,
+};
+
+/**
+ * The leaderboard's figures with their uncertainty, for one caller's request: every candidate of
+ * a page asks at once, and each kind of figure is one query for the whole page.
+ */
+export class CandidateFigures {
+  private readonly runs: BatchLoader<string, TrainingRun[]>;
+  private readonly comparisons: BatchLoader<Candidate, BaselineComparison | null>;
+
+  constructor(private readonly orm: Orm) {
+    this.runs = new BatchLoader((ids) => this.fetchRuns(ids), []);
+    this.comparisons = new BatchLoader((candidates) => this.fetchComparisons(candidates), null);
+  }
+
+  /** Mean test top-1 over seeds of the finished retrainings that started from `init`, with its t-interval. */
+  async top1(candidate: Candidate, init: RetrainInit): Promise<Interval | null> {
+    return top1Interval(top1BySeed(await this.runs.load(candidate.id), init));
+  }
+
+  comparison(candidate: Candidate): Promise<BaselineComparison | null> {
+    return candidate.source === CandidateSource.AUTOSLIM ? this.comparisons.load(candidate) : Promise.resolve(null);
+  }
+
+  private async fetchRuns(ids: readonly string[]): Promise<Map<string, TrainingRun[]>> {
+    const runs = await this.orm.em.fork().find(TrainingRun, { candidateId: { $in: [...ids] }, ...COUNTED_RUNS });
+    return groupBy(runs, (run) => run.candidateId!);
+  }
+
+  /** Three queries for any number of candidates: their trajectories, the uniform candidates of their spaces, and the runs of both. */
+  private async fetchComparisons(candidates: readonly Candidate[]): Promise<Map<Candidate, BaselineComparison | null>> {
+    const em = this.orm.em.fork();
+    const trajectoryIds = unique(candidates.flatMap((c) => (c.trajectory ? [c.trajectory.id] : [])));
+    const trajectories = new Map((await em.find(SlimmingTrajectory, { id: { $in: trajectoryIds } })).map((t) => [t.id, t]));
+    const uniforms = await em.find(
+      Candidate,
+      { searchSpace: { $in: unique(candidates.map((c) => c.searchSpace.id)) }, source: CandidateSource.UNIFORM },
+      { orderBy: { macs: 'desc', id: 'asc' } },
+    );
+    const matched = candidates.map((candidate) => {
+      const trajectory = candidate.trajectory ? trajectories.get(candidate.trajectory.id) : undefined;
+      const budget = trajectory?.constraint === CostConstraint.MACS && candidate.target !== null ? candidate.target : candidate.macs;
+      // Sorted by MACs, descending: the first that fits is the closest below the budget.
+      const baseline = uniforms.find((u) => u.searchSpace.id === candidate.searchSpace.id && u.macs <= budget) ?? null;
+      return { candidate, budget, baseline };
+    });
+    const compared = matched.flatMap((m) => (m.baseline ? [m.candidate.id, m.baseline.id] : []));
+    const runs = groupBy(
+      await em.find(TrainingRun, { candidateId: { $in: unique(compared) }, ...COUNTED_RUNS, init: RetrainInit.SCRATCH }),
+      (run) => run.candidateId!,
+    );
+    const bySeed = (id: string) => top1BySeed(runs.get(id) ?? [], RetrainInit.SCRATCH);
+    return new Map(
+      matched.map(({ candidate, budget, baseline }) => {
+        if (!baseline) return [candidate, null];
+        const difference = pairedDifference(bySeed(candidate.id), bySeed(baseline.id));
+        return [candidate, { baseline, budget, difference, verdict: difference ? VERDICTS[verdictOf(difference)] : Verdict.INSUFFICIENT }];
+      }),
+    );
+  }
+}
+
+function unique<T>(values: readonly T[]): T[] {
+  return [...new Set(values)];
+}
+
+function groupBy<T>(values: readonly T[], key: (value: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const value of values) {
+    const k = key(value);
+    const group = groups.get(k);
+    if (group) group.push(value);
+    else groups.set(k, [value]);
+  }
+  return groups;
+}
