@@ -79,14 +79,29 @@ const slimming = object({
   evalBatchSize: optional(integer(1)),
   evalSeed: optional(integer(0)),
   bnMode: optional(oneOf('BATCH_STATS', 'RECALIBRATED')),
+  /** One trajectory per mode, each walked from the same supernet; instead of bnMode. */
+  bnModes: optional(list(oneOf('BATCH_STATS', 'RECALIBRATED'), 1, 2)),
   scoring: optional(oneOf('ACCURACY', 'ACCURACY_DROP_PER_COST')),
   screenBatchSize: optional(integer(2)),
   screenKeep: optional(integer(1)),
 });
 
+/** `match`: one uniform baseline per budget of each trajectory, its MACs as close as fits. */
+const uniformWidths: Check<number[] | 'match'> = (value, field) => (value === 'match' ? 'match' : list(number(0), 1, 64)(value, field));
+
 const retrain = object({
   seeds: optional(list(integer(0), 1, 16)),
-  uniform: optional(list(number(0), 1, 64)),
+  uniform: optional(uniformWidths),
+  recipe: optional(object(sharedRecipe)),
+});
+
+/** A ranking study of the supernet; its seeds and recipe default to the retraining's. */
+const study = object({
+  sampledConfigs: optional(integer(0, 64)),
+  sampleSeed: optional(integer(0)),
+  seeds: optional(list(integer(0), 1, 16)),
+  evalBatches: optional(integer(1, 16)),
+  calibrationImages: optional(integer(2)),
   recipe: optional(object(sharedRecipe)),
 });
 
@@ -97,6 +112,7 @@ const document = object({
   supernet,
   slimming,
   retrain: optional(retrain),
+  study: optional(study),
 });
 
 export type Pipeline = ReturnType<typeof document>;
@@ -132,5 +148,11 @@ function withResolvedPaths(pipeline: Pipeline, base: string): Pipeline {
   if (!files && data.path !== undefined) throw new ShapeError('dataset.path must be left out when dataset.format is SYNTHETIC');
   if (files && data.synthetic !== undefined) throw new ShapeError('dataset.synthetic only applies when dataset.format is SYNTHETIC');
   if (!files && data.skipCorrupt !== undefined) throw new ShapeError('dataset.skipCorrupt only applies to datasets stored in files');
+  if (pipeline.slimming.bnMode !== undefined && pipeline.slimming.bnModes !== undefined) {
+    throw new ShapeError('slimming.bnMode and slimming.bnModes: give one of them');
+  }
+  if (pipeline.study && !pipeline.retrain && (!pipeline.study.seeds || !pipeline.study.recipe)) {
+    throw new ShapeError('study.seeds and study.recipe are required when there is no retrain section to take them from');
+  }
   return { ...pipeline, dataset: { ...data, path: data.path === undefined ? undefined : resolve(base, data.path) } };
 }
