@@ -6,6 +6,7 @@ import { Migration20261130074357 as SqliteLeases } from './sqlite/Migration20261
 import { Migration20261130101628 as SqliteAuth } from './sqlite/Migration20261130101628';
 import { Migration20261130110942 as SqliteCifar } from './sqlite/Migration20261130110942';
 import { Migration20261130135104 as SqliteManifests } from './sqlite/Migration20261130135104';
+import { Migration20261130164927 as SqliteRankingStudies } from './sqlite/Migration20261130164927';
 import { Migration20261128062452 as PostgresqlInitial } from './postgresql/Migration20261128062452';
 import { Migration20261128070041 as PostgresqlExportJobs } from './postgresql/Migration20261128070041';
 import { Migration20261128071832 as PostgresqlLatency } from './postgresql/Migration20261128071832';
@@ -13,6 +14,7 @@ import { Migration20261130074358 as PostgresqlLeases } from './postgresql/Migrat
 import { Migration20261130101629 as PostgresqlAuth } from './postgresql/Migration20261130101629';
 import { Migration20261130110942 as PostgresqlCifar } from './postgresql/Migration20261130110942';
 import { Migration20261130135104 as PostgresqlManifests } from './postgresql/Migration20261130135104';
+import { Migration20261130164928 as PostgresqlRankingStudies } from './postgresql/Migration20261130164928';
 
 /** Listed explicitly so migrations load the same way from TypeScript sources and compiled JS. */
 export const SQLITE_MIGRATIONS: MigrationObject[] = [
@@ -23,6 +25,7 @@ export const SQLITE_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261130101628', class: SqliteAuth },
   { name: 'Migration20261130110942', class: SqliteCifar },
   { name: 'Migration20261130135104', class: SqliteManifests },
+  { name: 'Migration20261130164927', class: SqliteRankingStudies },
 ];
 
 export const POSTGRESQL_MIGRATIONS: MigrationObject[] = [
@@ -33,4 +36,5 @@ export const POSTGRESQL_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261130101629', class: PostgresqlAuth },
   { name: 'Migration20261130110942', class: PostgresqlCifar },
   { name: 'Migration20261130135104', class: PostgresqlManifests },
+  { name: 'Migration20261130164928', class: PostgresqlRankingStudies },
 ];
