@@ -1,4 +1,5 @@
-import type { EntityManager, FilterQuery } from '@mikro-orm/core';
+import type { FilterQuery } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/knex';
 import { configHash, defaultChannels, parseChannelList, profile, type ChannelList } from '../../autoslim';
 import { CandidateOrderField, CandidateSource, JobKind, ProjectRole, RunKind, SortDirection } from '../../schema/enums';
 import type {
@@ -9,7 +10,7 @@ import type {
   RetrainCandidateInput,
 } from '../../schema/inputs';
 import type { Orm } from '../db/orm';
-import { Candidate, Dataset, SearchSpace, TrainingRun } from '../entities';
+import { Candidate, Dataset, type Job, SearchSpace, TrainingRun } from '../entities';
 import { badInput } from '../errors';
 import type { JobView } from '../jobs/job-view';
 import * as check from '../validation';
@@ -90,7 +91,7 @@ export class CandidateService {
       );
       const out: Candidate[] = [];
       for (const { width, channels } of lists) {
-        out.push(await this.upsert(em, space, channels, CandidateSource.UNIFORM, { widthMultiplier: width }));
+        out.push(await upsertCandidate(em, space, channels, CandidateSource.UNIFORM, { widthMultiplier: width }));
       }
       return out;
     });
@@ -99,15 +100,13 @@ export class CandidateService {
   async import(caller: Caller, input: ImportCandidateInput): Promise<Candidate> {
     return this.orm.em.fork().transactional(async (em) => {
       const space = await findInProject(em, caller, ProjectRole.EDITOR, SearchSpace, 'search space', 'input.searchSpaceId', input.searchSpaceId);
-      return this.upsert(em, space, userConfig(space, input.channels, 'input'), CandidateSource.IMPORTED, {});
+      return upsertCandidate(em, space, userConfig(space, input.channels, 'input'), CandidateSource.IMPORTED, {});
     });
   }
 
   /** One RETRAIN job and training run per seed, created together. */
   async retrain(caller: Caller, input: RetrainCandidateInput): Promise<JobView[]> {
-    check.list('input.seeds', input.seeds, 1, MAX_SEEDS);
-    input.seeds.forEach((seed, i) => check.integer(`input.seeds[${i}]`, seed, 0, 0xffffffff));
-    if (new Set(input.seeds).size !== input.seeds.length) throw badInput('input.seeds', 'must not repeat a seed');
+    checkSeeds('input.seeds', input.seeds);
     const checked = checkTrainingRecipe('input.recipe', { ...input.recipe });
     const jobs = await this.orm.em.fork().transactional(async (em) => {
       const candidate = await findInProject(em, caller, ProjectRole.EDITOR, Candidate, 'candidate', 'input.candidateId', input.candidateId);
@@ -121,25 +120,7 @@ export class CandidateService {
       const recipe = recipeFor(checked, dataset);
       checkBatchFits('input.recipe.batchSize', recipe.batchSize, dataset);
       const queued = [];
-      for (const seed of input.seeds) {
-        const run = em.create(TrainingRun, { project: candidate.project, kind: RunKind.RETRAIN, seed, recipe: { ...recipe }, candidateId: candidate.id });
-        const job = await this.jobs.create(em, {
-          project: candidate.project,
-          kind: JobKind.RETRAIN,
-          payload: {
-            candidateId: candidate.id,
-            runId: run.id,
-            searchSpace: searchSpaceSpec(candidate.searchSpace),
-            datasetId: dataset.id,
-            dataset: await datasetSpec(em, dataset),
-            channels: candidate.channels,
-            recipe: { ...recipe, seed },
-          },
-          subjectType: TrainingRun.name,
-          subjectId: run.id,
-        });
-        queued.push(job);
-      }
+      for (const seed of input.seeds) queued.push((await queueRetraining(em, this.jobs, candidate, dataset, recipe, seed)).job);
       return queued;
     });
     return jobs.map((job) => this.jobs.announce(job));
@@ -148,32 +129,70 @@ export class CandidateService {
   runs(candidateId: string): Promise<TrainingRun[]> {
     return this.orm.em.fork().find(TrainingRun, { candidateId }, { orderBy: { createdAt: 'asc', id: 'asc' } });
   }
+}
 
-  private async upsert(
-    em: EntityManager,
-    space: SearchSpace,
-    channels: ChannelList,
-    source: CandidateSource,
-    extra: Partial<Candidate>,
-  ): Promise<Candidate> {
-    const { architecture, options } = networkOf(space);
-    const structure = parseChannelList(architecture, space.maxChannels, options);
-    const hash = configHash(architecture, channels);
-    const existing = await em.findOne(Candidate, { searchSpace: space, configHash: hash, source });
-    if (existing) return existing;
-    const cost = profile(architecture, channels, options, 'reference', structure);
-    return em.create(Candidate, {
-      project: space.project,
-      searchSpace: space,
-      configHash: hash,
-      channels: [...channels],
-      source,
-      macs: cost.macs,
-      params: cost.params,
-      ...extra,
-    });
-  }
+/** Seeds of a retraining: 1 to 16, distinct, each an unsigned 32-bit integer. */
+export function checkSeeds(field: string, seeds: readonly number[]): void {
+  check.list(field, seeds, 1, MAX_SEEDS);
+  seeds.forEach((seed, i) => check.integer(`${field}[${i}]`, seed, 0, 0xffffffff));
+  if (new Set(seeds).size !== seeds.length) throw badInput(field, 'must not repeat a seed');
+}
 
+/**
+ * A training run retraining `candidate` (its search space loaded) from scratch with one seed, and
+ * its RETRAIN job, in the caller's transaction; `recipe` is stored on the run as it is.
+ */
+export async function queueRetraining(
+  em: EntityManager,
+  jobs: JobService,
+  candidate: Candidate,
+  dataset: Dataset,
+  recipe: Record<string, unknown>,
+  seed: number,
+): Promise<{ run: TrainingRun; job: Job }> {
+  const run = em.create(TrainingRun, { project: candidate.project, kind: RunKind.RETRAIN, seed, recipe: { ...recipe }, candidateId: candidate.id });
+  const job = await jobs.create(em, {
+    project: candidate.project,
+    kind: JobKind.RETRAIN,
+    payload: {
+      candidateId: candidate.id,
+      runId: run.id,
+      searchSpace: searchSpaceSpec(candidate.searchSpace),
+      datasetId: dataset.id,
+      dataset: await datasetSpec(em, dataset),
+      channels: candidate.channels,
+      recipe: { ...recipe, seed },
+    },
+    subjectType: TrainingRun.name,
+    subjectId: run.id,
+  });
+  return { run, job };
+}
+
+/** The candidate of `channels` from `source` in the search space: the stored one, or a new one. */
+export async function upsertCandidate(
+  em: EntityManager,
+  space: SearchSpace,
+  channels: ChannelList,
+  source: CandidateSource,
+  extra: Partial<Candidate>,
+): Promise<Candidate> {
+  const { architecture, options } = networkOf(space);
+  const structure = parseChannelList(architecture, space.maxChannels, options);
+  const hash = configHash(architecture, channels);
+  const existing = await em.findOne(Candidate, { searchSpace: space, configHash: hash, source });
+  if (existing) return existing;
+  const cost = profile(architecture, channels, options, 'reference', structure);
+  return em.create(Candidate, {
+    project: space.project,
+    searchSpace: space,
+    configHash: hash,
+    channels: [...channels],
+    source,
+    macs: cost.macs,
+    params: cost.params,
+    ...extra,
+  });
 }
 
 function filterQuery(filter: CandidateFilter): Record<string, unknown> {
