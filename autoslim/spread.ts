@@ -10,8 +10,8 @@ export interface SpreadOptions {
   /** Random configurations drawn to choose them from. */
   readonly draws: number;
   readonly rng: Rng;
-  /** Configurations that must not be chosen (those a study already has). */
-  readonly exclude?: readonly ChannelList[];
+  /** Channel lists that must not be chosen (those a study already has). */
+  readonly exclude?: readonly (readonly number[])[];
 }
 
 /** How far a unit's relative width strays from its draw's level, either way. */
@@ -92,6 +92,6 @@ export function levelConfig(table: UnitTable, level: number, rng: Rng): ChannelL
   );
 }
 
-function keyOf(channels: ChannelList): string {
+function keyOf(channels: readonly number[]): string {
   return channels.join(',');
 }
