@@ -23,6 +23,9 @@ export { DEFAULT_GROUPS, DEFAULT_DIVISOR, buildUnitTable, channelsFromUnitWidths
 export type { Rng } from './sampling';
 export { uniformConfig, randomConfig } from './sampling';
 
+export type { SpreadOptions } from './spread';
+export { spreadConfigs, evenTargets, nearestDistinct, levelConfig } from './spread';
+
 export type {
   Scoring,
   TieBreak,
@@ -66,3 +69,5 @@ export {
 
 export type { UniformWidth } from './uniform';
 export { UNIFORM_WIDTH_STEP, widestUniformWithin } from './uniform';
+export type { RankAgreement } from './rank-agreement';
+export { rankAgreement, MIN_PAIRS_FOR_INTERVAL } from './rank-agreement';

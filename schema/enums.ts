@@ -88,6 +88,15 @@ export enum CandidateSource {
   AUTOSLIM = 'AUTOSLIM',
   UNIFORM = 'UNIFORM',
   IMPORTED = 'IMPORTED',
+  /** Drawn at random, spread over MACs, by a ranking study. */
+  SAMPLED = 'SAMPLED',
+}
+
+/** Why a configuration is in a ranking study. */
+export enum StudyConfigOrigin {
+  SAMPLED = 'SAMPLED',
+  UNIFORM = 'UNIFORM',
+  AUTOSLIM = 'AUTOSLIM',
 }
 
 export enum CostConvention {
@@ -150,7 +159,12 @@ const described: [object, string, string][] = [
   [CostConstraint, 'CostConstraint', 'The budget a slimming trajectory walks down under.'],
   [BnMode, 'BnMode', 'How batch norm is evaluated during search.'],
   [Scoring, 'Scoring', 'How greedy slimming ranks proposals.'],
-  [CandidateSource, 'CandidateSource', 'Where a candidate configuration came from.'],
+  [CandidateSource, 'CandidateSource', 'Where a candidate configuration came from; SAMPLED: drawn at random, spread over MACs, by a ranking study.'],
+  [
+    StudyConfigOrigin,
+    'StudyConfigOrigin',
+    'Why a configuration is in a ranking study: SAMPLED (drawn spread over MACs), UNIFORM (a width-multiplier baseline of the search space) or AUTOSLIM (found by one of the supernet\'s trajectories).',
+  ],
   [ExportBatchNorm, 'ExportBatchNorm', 'Recalibrated BN in an exported model: folded into the convs, or kept as BatchNormalization.'],
   [CostConvention, 'CostConvention', 'How MACs and params are counted (AUTOSLIM.md §3).'],
   [CandidateOrderField, 'CandidateOrderField', 'Leaderboard sort keys.'],

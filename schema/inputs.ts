@@ -184,6 +184,31 @@ export class RetrainCandidateInput {
 
 @InputType({
   description:
+    "A ranking study of a supernet: configurations spread over MACs, the search space's uniform baselines and the supernet's AutoSlim candidates, each scored from the supernet on the search hold-out and retrained from scratch with every seed.",
+})
+export class StudyRankingInput {
+  @Field(() => ID) supernetId!: string;
+  @Field(() => Int, { description: 'Random configurations spread evenly over MACs, between the narrowest and the widest (0 to 64).' })
+  sampledConfigs: number = 8;
+  @Field(() => [Int], { description: 'Every configuration is retrained once per seed (1 to 16, distinct).' }) seeds!: number[];
+  @Field(() => RetrainRecipeInput, { description: 'How every configuration is retrained; a run of the same candidate, seed and recipe that has not failed is reused.' })
+  recipe!: RetrainRecipeInput;
+  @Field(() => Int, { description: 'Seeds the draw of the sampled configurations.' })
+  sampleSeed: number = 0;
+  @Field(() => Int, { description: 'Search hold-out images per evaluation batch, as in startSlimming.' })
+  evalBatchSize: number = 2048;
+  @Field(() => Int)
+  evalSeed: number = 0;
+  @Field(() => Int, { description: 'Seeded hold-out batches each configuration is scored on.' })
+  evalBatches: number = 1;
+  @Field(() => Int, { description: 'Training images the BN statistics are recalibrated on, for RECALIBRATED scores.' })
+  calibrationImages: number = 1024;
+  @Field(() => Int)
+  calibrationSeed: number = 0;
+}
+
+@InputType({
+  description:
     "A candidate as a standalone ONNX file. Weights come from a retraining run (runId) or are sliced from a supernet (supernetId; by default the supernet of the candidate's trajectory).",
 })
 export class ExportCandidateInput {

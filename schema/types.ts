@@ -15,6 +15,7 @@ import {
   TokenScope,
   Scoring,
   Verdict,
+  StudyConfigOrigin,
 } from './enums';
 import { DateTime, JSON } from './scalars';
 
@@ -187,6 +188,8 @@ export class Candidate {
   @Field(() => Float, { nullable: true, description: 'retrainedTop1.estimate, stored so the leaderboard can sort on it.' }) retrainedTop1Mean!: number | null;
   @Field(() => Float, { nullable: true, description: 'Sample standard deviation over seeds of the from-scratch retrainings.' }) retrainedTop1Std!: number | null;
   @Field(() => Int, { description: 'Seeds with a finished from-scratch retraining: retrainedTop1.n.' }) retrainedRuns!: number;
+  @Field(() => Float, { nullable: true, description: 'test top-1 of this configuration sliced from the supernet, BN recalibrated on training images' })
+  inheritedTop1!: number | null;
   @Field(() => DateTime) createdAt!: Date;
 }
 
@@ -210,6 +213,48 @@ export class BaselineComparison {
   })
   difference!: IntervalType | null;
   @Field(() => Verdict, { description: 'INSUFFICIENT when there is no interval: fewer than two shared seeds.' }) verdict!: Verdict;
+}
+
+@ObjectType({ description: "A configuration's score from the supernet: accuracy and loss on the search hold-out under one BN mode." })
+export class SupernetScore {
+  @Field(() => BnMode) bnMode!: BnMode;
+  @Field(() => Float) accuracy!: number;
+  @Field(() => Float) loss!: number;
+}
+
+@ObjectType({ description: 'One configuration of a ranking study: how the supernet scores it, and what retraining it gives.' })
+export class RankingStudyConfig {
+  @Field(() => StudyConfigOrigin) origin!: StudyConfigOrigin;
+  @Field(() => [SupernetScore], { description: "One per BN mode once the study's evaluation has succeeded; empty until then." })
+  scores!: SupernetScore[];
+}
+
+@ObjectType({
+  description:
+    "How well the supernet's scores under one BN mode rank the configurations as retraining does: Kendall's τ-b and Spearman's ρ between score (accuracy) and mean retrained top-1, each with a 95% bootstrap interval that resamples the configurations (2,000 resamples, seeded).",
+})
+export class RankCorrelation {
+  @Field(() => BnMode) bnMode!: BnMode;
+  @Field(() => Int, { description: 'Configurations with both a score and at least one finished retraining run.' }) configs!: number;
+  @Field(() => IntervalType, { nullable: true, description: 'Null below two configurations, or when the scores or the accuracies are all equal; no interval below three.' })
+  kendallTau!: IntervalType | null;
+  @Field(() => IntervalType, { nullable: true, description: 'Null below two configurations, or when the scores or the accuracies are all equal; no interval below three.' })
+  spearmanRho!: IntervalType | null;
+}
+
+@ObjectType({ description: 'Whether the supernet ranks configurations as retraining from scratch does (see RankCorrelation).' })
+export class RankingStudy {
+  @Field(() => ID) id!: string;
+  @Field(() => [Int]) seeds!: number[];
+  @Field(() => JSON, { description: 'The retraining recipe, as every run of the study stores it.' }) recipe!: Record<string, unknown>;
+  @Field(() => Int) sampledConfigs!: number;
+  @Field(() => Int) sampleSeed!: number;
+  @Field(() => Int) evalBatchSize!: number;
+  @Field(() => Int) evalSeed!: number;
+  @Field(() => Int) evalBatches!: number;
+  @Field(() => Int) calibrationImages!: number;
+  @Field(() => Int) calibrationSeed!: number;
+  @Field(() => DateTime) createdAt!: Date;
 }
 
 @ObjectType()

@@ -13,6 +13,7 @@ import {
   TrajectoryLatencyResolver,
 } from './resolvers/latency-resolver';
 import { ProjectResolver } from './resolvers/project-resolver';
+import { RankingStudyConfigResolver, RankingStudyResolver } from './resolvers/ranking-study-resolver';
 import { RunResolver } from './resolvers/run-resolver';
 import { SearchSpaceResolver } from './resolvers/search-space-resolver';
 import { SupernetResolver } from './resolvers/supernet-resolver';
@@ -31,6 +32,8 @@ export function buildGraphQLSchema(bus: EventBus): Promise<GraphQLSchema> {
       TrajectoryResolver,
       SlimmingStepResolver,
       CandidateResolver,
+      RankingStudyResolver,
+      RankingStudyConfigResolver,
       JobResolver,
       WorkerResolver,
       RunResolver,

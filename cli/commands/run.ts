@@ -135,12 +135,12 @@ async function runStudy(api: Api, io: Io, projectId: string, supernetId: string,
     seeds: seeds ?? pipeline.retrain?.seeds ?? [0],
     recipe: defined(recipe ?? pipeline.retrain?.recipe ?? {}),
   });
-  const { studyRanking } = await api.request<{ studyRanking: { id: string; jobIds: string[] } }>(
-    `mutation($input: StudyRankingInput!) { studyRanking(input: $input) { id jobIds } }`,
+  const { studyRanking } = await api.request<{ studyRanking: { id: string; jobs: { id: string }[] } }>(
+    `mutation($input: StudyRankingInput!) { studyRanking(input: $input) { id jobs { id } } }`,
     { input },
   );
-  io.err(`ranking study: ${studyRanking.jobIds.length} job(s) to run\n`);
-  await waitForJobs(api, io, projectId, studyRanking.jobIds, 'ranking study');
+  io.err(`ranking study: ${studyRanking.jobs.length} job(s), finished ones included\n`);
+  await waitForJobs(api, io, projectId, studyRanking.jobs.map((j) => j.id), 'ranking study');
   return studyRanking.id;
 }
 

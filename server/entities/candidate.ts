@@ -3,6 +3,7 @@ import { BaseEntity } from './base';
 import { Project } from './project';
 import { SearchSpace } from './search-space';
 import { SlimmingTrajectory } from './slimming';
+import { Supernet } from './supernet';
 import { CandidateSource } from '../../schema/enums';
 
 /**
@@ -65,4 +66,15 @@ export class Candidate extends BaseEntity {
 
   @Property({ type: 'integer' })
   retrainedRuns: Opt<number> = 0;
+
+  /**
+   * Test top-1 of this configuration sliced from the supernet `inheritedFrom`, BN recalibrated on
+   * training images. It belongs to one supernet: the first to score the candidate keeps it, and
+   * only a later evaluation from that same supernet replaces it (see server/jobs/job-results.ts).
+   */
+  @Property({ type: 'double', nullable: true })
+  inheritedTop1: number | null = null;
+
+  @ManyToOne({ entity: () => Supernet, nullable: true })
+  inheritedFrom: Supernet | null = null;
 }

@@ -8,6 +8,7 @@ import { JobAttempt } from './job-attempt';
 import { LatencyMeasurement, LatencyTable } from './latency';
 import { MetricPoint } from './metric-point';
 import { Project } from './project';
+import { RankingStudy, RankingStudyConfig } from './ranking-study';
 import { SearchSpace } from './search-space';
 import { SlimmingStep, SlimmingTrajectory } from './slimming';
 import { Supernet } from './supernet';
@@ -25,6 +26,7 @@ export * from './job-attempt';
 export * from './latency';
 export * from './metric-point';
 export * from './project';
+export * from './ranking-study';
 export * from './search-space';
 export * from './slimming';
 export * from './supernet';
@@ -50,6 +52,8 @@ export const ENTITIES = [
   Device,
   LatencyTable,
   LatencyMeasurement,
+  RankingStudy,
+  RankingStudyConfig,
   User,
   ApiToken,
   WebSession,

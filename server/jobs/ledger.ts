@@ -13,6 +13,7 @@ import { jobEvent, publishEvents, type BusEvent, type EventBus, type EventOutbox
 import type { EventSink } from './event-sink';
 import { jobView, type JobView } from './job-view';
 import type { JobQueue, QueueTransition } from './queue';
+import { settleResult } from './job-results';
 import { refreshRetrainedFigures, syncRunStatus } from './settle';
 
 export interface LedgerOptions {
@@ -242,6 +243,10 @@ export class JobLedger {
         case 'succeeded':
           Object.assign(job, { state: JobState.SUCCEEDED, result: outcome.result, progress: 1, finishedAt: now });
           transition = 'succeeded';
+          for (const queued of await settleResult(em, this.queue, job)) {
+            effects.publish(jobEvent(jobView(queued)));
+            effects.then(() => this.wake(queued.id));
+          }
           break;
         case 'failed':
           Object.assign(job, { state: JobState.FAILED, error: outcome.error, finishedAt: now });

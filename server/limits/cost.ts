@@ -26,6 +26,12 @@ const FIELD_COSTS: Readonly<Record<string, FieldCost>> = {
   'Query.runHistory': { cost: 20 },
   // The connection's `first` already multiplied its edges.
   'CandidateConnection.edges': { listSize: 1 },
+  // Up to 64 sampled configurations besides the uniform and AutoSlim candidates.
+  'RankingStudy.configs': { listSize: 100 },
+  // τ and ρ per BN mode, each bootstrapped with 2,000 resamples of the configurations.
+  'RankingStudy.correlations': { cost: 20, listSize: 2 },
+  // One per BN mode.
+  'RankingStudyConfig.scores': { listSize: 2 },
 };
 
 /**

@@ -8,7 +8,7 @@ import {
   ImportCandidateInput,
   RetrainCandidateInput,
 } from '../../schema/inputs';
-import { BaselineComparison, Candidate, CandidateConnection, IntervalType, Job, SearchSpace, SlimmingTrajectory, TrainingRun } from '../../schema/types';
+import { BaselineComparison, Candidate, CandidateConnection, IntervalType, Job, SearchSpace, SlimmingTrajectory, Supernet, TrainingRun } from '../../schema/types';
 import type { Candidate as CandidateEntity } from '../entities';
 import { Access } from '../auth/policy';
 import type { GraphQLContext } from '../services';
@@ -102,5 +102,10 @@ export class CandidateResolver {
   @FieldResolver(() => SlimmingTrajectory, { nullable: true })
   trajectory(@Root() candidate: CandidateEntity, @Ctx() { services, caller }: GraphQLContext) {
     return candidate.trajectory ? services.slimming.getTrajectory(caller, candidate.trajectory.id) : null;
+  }
+
+  @FieldResolver(() => Supernet, { nullable: true, description: 'The supernet inheritedTop1 was measured from.' })
+  inheritedFrom(@Root() candidate: CandidateEntity, @Ctx() { services, caller }: GraphQLContext) {
+    return candidate.inheritedFrom ? services.supernets.get(caller, candidate.inheritedFrom.id) : null;
   }
 }

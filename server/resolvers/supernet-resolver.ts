@@ -1,6 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { SupernetFilter, TrainSupernetInput } from '../../schema/inputs';
-import { Artifact, Dataset, Job, SearchSpace, SlimmingTrajectory, Supernet, TrainingRun } from '../../schema/types';
+import { Artifact, Dataset, Job, RankingStudy, SearchSpace, SlimmingTrajectory, Supernet, TrainingRun } from '../../schema/types';
 import { Dataset as DatasetEntity, TrainingRun as RunEntity, type Supernet as SupernetEntity } from '../entities';
 import { Access } from '../auth/policy';
 import type { GraphQLContext } from '../services';
@@ -48,5 +48,10 @@ export class SupernetResolver {
   @FieldResolver(() => [SlimmingTrajectory])
   trajectories(@Root() supernet: SupernetEntity, @Ctx() { services }: GraphQLContext) {
     return services.slimming.listTrajectories(supernet.id);
+  }
+
+  @FieldResolver(() => [RankingStudy], { description: 'Its ranking-quality studies, oldest first.' })
+  rankingStudies(@Root() supernet: SupernetEntity, @Ctx() { services }: GraphQLContext) {
+    return services.rankingStudies.listForSupernet(supernet.id);
   }
 }

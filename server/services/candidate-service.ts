@@ -1,4 +1,5 @@
-import type { EntityManager, FilterQuery } from '@mikro-orm/core';
+import type { FilterQuery } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/knex';
 import { configHash, defaultChannels, MIN_WIDTH_MULTIPLIER, parseChannelList, profile, widestUniformWithin, type ChannelList, type Interval } from '../../autoslim';
 import { CandidateOrderField, CandidateSource, CostConstraint, JobKind, ProjectRole, RetrainInit, RunKind, SortDirection } from '../../schema/enums';
 import type {
@@ -9,7 +10,7 @@ import type {
   RetrainCandidateInput,
 } from '../../schema/inputs';
 import type { Orm } from '../db/orm';
-import { Candidate, Dataset, SearchSpace, SlimmingTrajectory, TrainingRun } from '../entities';
+import { Candidate, Dataset, type Job, SearchSpace, SlimmingTrajectory, TrainingRun } from '../entities';
 import { badInput } from '../errors';
 import type { JobView } from '../jobs/job-view';
 import * as check from '../validation';
@@ -18,7 +19,7 @@ import type { JobService } from './job-service';
 import { findInProject, inReadableProjects } from './lookup';
 import type { Caller } from '../auth/caller';
 import { CandidateFigures, type BaselineComparison } from './candidate-figures';
-import { candidateSupernet } from './candidate-supernet';
+import { candidateSupernet, type CandidateSupernet } from './candidate-supernet';
 import { datasetSpec } from './dataset-service';
 import { networkOf, searchSpaceSpec, userConfig } from './search-space-service';
 import { checkBatchFits, checkImagesFit, checkTrainingRecipe, recipeFor } from './supernet-service';
@@ -93,7 +94,7 @@ export class CandidateService {
       const picks = widths ? givenWidths(space, widths) : await matchedWidths(em, caller, space, matchTrajectory!);
       const out: Candidate[] = [];
       for (const { width, channels } of picks) {
-        out.push(await this.upsert(em, space, channels, CandidateSource.UNIFORM, { widthMultiplier: width }));
+        out.push(await upsertCandidate(em, space, channels, CandidateSource.UNIFORM, { widthMultiplier: width }));
       }
       return out;
     });
@@ -102,7 +103,7 @@ export class CandidateService {
   async import(caller: Caller, input: ImportCandidateInput): Promise<Candidate> {
     return this.orm.em.fork().transactional(async (em) => {
       const space = await findInProject(em, caller, ProjectRole.EDITOR, SearchSpace, 'search space', 'input.searchSpaceId', input.searchSpaceId);
-      return this.upsert(em, space, userConfig(space, input.channels, 'input'), CandidateSource.IMPORTED, {});
+      return upsertCandidate(em, space, userConfig(space, input.channels, 'input'), CandidateSource.IMPORTED, {});
     });
   }
 
@@ -111,9 +112,7 @@ export class CandidateService {
    * candidate's slices of a supernet's latest checkpoint (pinned in the payload when queued).
    */
   async retrain(caller: Caller, input: RetrainCandidateInput): Promise<JobView[]> {
-    check.list('input.seeds', input.seeds, 1, MAX_SEEDS);
-    input.seeds.forEach((seed, i) => check.integer(`input.seeds[${i}]`, seed, 0, 0xffffffff));
-    if (new Set(input.seeds).size !== input.seeds.length) throw badInput('input.seeds', 'must not repeat a seed');
+    checkSeeds('input.seeds', input.seeds);
     const init = input.init ?? RetrainInit.SCRATCH;
     if (input.supernetId && init !== RetrainInit.SUPERNET) throw badInput('input.supernetId', 'is only for init: SUPERNET');
     const checked = checkTrainingRecipe('input.recipe', { ...input.recipe });
@@ -133,35 +132,7 @@ export class CandidateService {
           ? await candidateSupernet(em, caller, candidate, input.supernetId, 'input.supernetId', 'give supernetId, or init: SCRATCH')
           : null;
       const queued = [];
-      for (const seed of input.seeds) {
-        const run = em.create(TrainingRun, {
-          project: candidate.project,
-          kind: RunKind.RETRAIN,
-          seed,
-          recipe: { ...recipe },
-          candidateId: candidate.id,
-          init,
-          supernetId: start?.supernet.id ?? null,
-        });
-        const job = await this.jobs.create(em, {
-          project: candidate.project,
-          kind: JobKind.RETRAIN,
-          payload: {
-            candidateId: candidate.id,
-            runId: run.id,
-            searchSpace: searchSpaceSpec(candidate.searchSpace),
-            datasetId: dataset.id,
-            dataset: await datasetSpec(em, dataset),
-            channels: candidate.channels,
-            recipe: { ...recipe, seed },
-            init,
-            ...(start && { supernetId: start.supernet.id, initCheckpoint: { uri: start.checkpoint.uri, sha256: start.checkpoint.sha256 } }),
-          },
-          subjectType: TrainingRun.name,
-          subjectId: run.id,
-        });
-        queued.push(job);
-      }
+      for (const seed of input.seeds) queued.push((await queueRetraining(em, this.jobs, candidate, dataset, recipe, seed, start)).job);
       return queued;
     });
     return jobs.map((job) => this.jobs.announce(job));
@@ -195,32 +166,83 @@ export class CandidateService {
     }
     return figures;
   }
+}
 
-  private async upsert(
-    em: EntityManager,
-    space: SearchSpace,
-    channels: ChannelList,
-    source: CandidateSource,
-    extra: Partial<Candidate>,
-  ): Promise<Candidate> {
-    const { architecture, options } = networkOf(space);
-    const structure = parseChannelList(architecture, space.maxChannels, options);
-    const hash = configHash(architecture, channels);
-    const existing = await em.findOne(Candidate, { searchSpace: space, configHash: hash, source });
-    if (existing) return existing;
-    const cost = profile(architecture, channels, options, 'reference', structure);
-    return em.create(Candidate, {
-      project: space.project,
-      searchSpace: space,
-      configHash: hash,
-      channels: [...channels],
-      source,
-      macs: cost.macs,
-      params: cost.params,
-      ...extra,
-    });
-  }
+/** Seeds of a retraining: 1 to 16, distinct, each an unsigned 32-bit integer. */
+export function checkSeeds(field: string, seeds: readonly number[]): void {
+  check.list(field, seeds, 1, MAX_SEEDS);
+  seeds.forEach((seed, i) => check.integer(`${field}[${i}]`, seed, 0, 0xffffffff));
+  if (new Set(seeds).size !== seeds.length) throw badInput(field, 'must not repeat a seed');
+}
 
+/**
+ * A training run retraining `candidate` (its search space loaded) with one seed, and its RETRAIN
+ * job, in the caller's transaction; `recipe` is stored on the run as it is. From scratch unless
+ * `start` names the supernet checkpoint whose slices it starts from.
+ */
+export async function queueRetraining(
+  em: EntityManager,
+  jobs: JobService,
+  candidate: Candidate,
+  dataset: Dataset,
+  recipe: Record<string, unknown>,
+  seed: number,
+  start: CandidateSupernet | null = null,
+): Promise<{ run: TrainingRun; job: Job }> {
+  const init = start ? RetrainInit.SUPERNET : RetrainInit.SCRATCH;
+  const run = em.create(TrainingRun, {
+    project: candidate.project,
+    kind: RunKind.RETRAIN,
+    seed,
+    recipe: { ...recipe },
+    candidateId: candidate.id,
+    init,
+    supernetId: start?.supernet.id ?? null,
+  });
+  const job = await jobs.create(em, {
+    project: candidate.project,
+    kind: JobKind.RETRAIN,
+    payload: {
+      candidateId: candidate.id,
+      runId: run.id,
+      searchSpace: searchSpaceSpec(candidate.searchSpace),
+      datasetId: dataset.id,
+      dataset: await datasetSpec(em, dataset),
+      channels: candidate.channels,
+      recipe: { ...recipe, seed },
+      init,
+      ...(start && { supernetId: start.supernet.id, initCheckpoint: { uri: start.checkpoint.uri, sha256: start.checkpoint.sha256 } }),
+    },
+    subjectType: TrainingRun.name,
+    subjectId: run.id,
+  });
+  return { run, job };
+}
+
+/** The candidate of `channels` from `source` in the search space: the stored one, or a new one. */
+export async function upsertCandidate(
+  em: EntityManager,
+  space: SearchSpace,
+  channels: ChannelList,
+  source: CandidateSource,
+  extra: Partial<Candidate>,
+): Promise<Candidate> {
+  const { architecture, options } = networkOf(space);
+  const structure = parseChannelList(architecture, space.maxChannels, options);
+  const hash = configHash(architecture, channels);
+  const existing = await em.findOne(Candidate, { searchSpace: space, configHash: hash, source });
+  if (existing) return existing;
+  const cost = profile(architecture, channels, options, 'reference', structure);
+  return em.create(Candidate, {
+    project: space.project,
+    searchSpace: space,
+    configHash: hash,
+    channels: [...channels],
+    source,
+    macs: cost.macs,
+    params: cost.params,
+    ...extra,
+  });
 }
 
 /** A configuration to make a uniform candidate of, and its width multiplier. */

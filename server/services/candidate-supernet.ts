@@ -6,6 +6,11 @@ import { Supernet } from '../entities';
 import { badInput, userError } from '../errors';
 import { findInProject } from './lookup';
 
+export interface CandidateSupernet {
+  readonly supernet: Supernet;
+  readonly checkpoint: Artifact;
+}
+
 /**
  * The supernet whose first-k slices give a candidate its weights, and its latest checkpoint:
  * `supernetId` when given (a supernet of the candidate's search space the caller can read), else
@@ -19,7 +24,7 @@ export async function candidateSupernet(
   supernetId: string | null | undefined,
   field: string,
   otherwise: string,
-): Promise<{ supernet: Supernet; checkpoint: Artifact }> {
+): Promise<CandidateSupernet> {
   await em.populate(candidate, ['trajectory.supernet']);
   let supernet: Supernet;
   if (supernetId) {

@@ -11,6 +11,7 @@ import { HistoryService } from './history-service';
 import { JobService } from './job-service';
 import { LatencyService } from './latency-service';
 import { ProjectService } from './project-service';
+import { RankingStudyService } from './ranking-study-service';
 import { SearchSpaceService } from './search-space-service';
 import { SlimmingService } from './slimming-service';
 import { SupernetService } from './supernet-service';
@@ -25,6 +26,7 @@ export class Services {
   readonly supernets: SupernetService;
   readonly slimming: SlimmingService;
   readonly candidates: CandidateService;
+  readonly rankingStudies: RankingStudyService;
   readonly exports: ExportService;
   readonly history: HistoryService;
   readonly latency: LatencyService;
@@ -45,6 +47,7 @@ export class Services {
     this.supernets = new SupernetService(orm, this.jobs);
     this.slimming = new SlimmingService(orm, this.jobs);
     this.candidates = new CandidateService(orm, this.jobs);
+    this.rankingStudies = new RankingStudyService(orm, this.jobs);
     this.exports = new ExportService(orm, this.jobs);
     this.history = new HistoryService(orm);
     this.latency = new LatencyService(orm, this.jobs);

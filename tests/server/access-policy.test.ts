@@ -44,6 +44,7 @@ const TABLE: Record<RootType, Record<string, Row>> = {
     profile: { query: '{ profile(architecture: "mbv2-fmnist") { macs } }' },
     project: { query: 'query($id: ID!) { project(id: $id) { __typename } }', variables: { id: ID } },
     projects: { query: '{ projects { __typename } }' },
+    rankingStudy: { query: 'query($id: ID!) { rankingStudy(id: $id) { __typename } }', variables: { id: ID } },
     run: { query: 'query($id: ID!) { run(id: $id) { __typename } }', variables: { id: ID } },
     runHistory: { query: 'query($id: ID!) { runHistory(runId: $id) { __typename } }', variables: { id: ID } },
     searchSpace: { query: 'query($id: ID!) { searchSpace(id: $id) { __typename } }', variables: { id: ID } },
@@ -96,6 +97,10 @@ const TABLE: Record<RootType, Record<string, Row>> = {
     },
     setUserDisabled: { query: 'mutation { setUserDisabled(user: "nobody", disabled: true) { __typename } }' },
     startSlimming: { query: 'mutation($s: ID!) { startSlimming(input: { supernetId: $s, targets: [1e6] }) { __typename } }', variables: { s: ID } },
+    studyRanking: {
+      query: 'mutation($s: ID!) { studyRanking(input: { supernetId: $s, seeds: [0], recipe: {} }) { __typename } }',
+      variables: { s: ID },
+    },
     trainSupernet: {
       query: 'mutation($s: ID!, $d: ID!) { trainSupernet(input: { name: "n", searchSpaceId: $s, datasetId: $d }) { __typename } }',
       variables: { s: ID, d: ID },

@@ -64,7 +64,49 @@ describe.each(DATABASES)('migrations on %s', (kind) => {
       await scratch.drop();
     }
   });
+
+  it('let an existing database take SAMPLED candidates and inherited accuracy, keeping its candidates', async () => {
+    const scratch = await scratchDatabase(kind);
+    const ids = { project: randomUUID(), space: randomUUID(), candidate: randomUUID(), sampled: randomUUID() };
+    const now = new Date().toISOString();
+    const early = await initOrm(scratch.target);
+    try {
+      await early.getMigrator().up({ to: BEFORE_RANKING_STUDIES[kind] });
+      const sql = early.em.getConnection();
+      await sql.execute('insert into project (id, created_at, name) values (?, ?, ?)', [ids.project, now, 'p']);
+      await sql.execute(
+        "insert into search_space (id, created_at, project_id, name, architecture, input_size, num_classes, max_width, groups, divisor, unit_overrides, max_channels, units) values (?, ?, ?, 's', 'mbv2', 28, 10, 1, 1, 8, '{}', '[]', '[]')",
+        [ids.space, now, ids.project],
+      );
+      await sql.execute(
+        "insert into candidate (id, created_at, project_id, search_space_id, config_hash, channels, source, macs, params, retrained_top1mean, retrained_runs) values (?, ?, ?, ?, 'h', '[8]', 'UNIFORM', 1, 2, 0.9, 1)",
+        [ids.candidate, now, ids.project, ids.space],
+      );
+    } finally {
+      await early.close(true);
+    }
+    const { orm } = await openDatabase(scratch.target);
+    try {
+      const sql = orm.em.getConnection();
+      expect(await sql.execute('select source, retrained_top1mean, retrained_runs, inherited_top1, inherited_from_id from candidate')).toEqual([
+        { source: 'UNIFORM', retrained_top1mean: 0.9, retrained_runs: 1, inherited_top1: null, inherited_from_id: null },
+      ]);
+      await sql.execute(
+        "insert into candidate (id, created_at, project_id, search_space_id, config_hash, channels, source, macs, params) values (?, ?, ?, ?, 'h', '[8]', 'SAMPLED', 1, 2)",
+        [ids.sampled, now, ids.project, ids.space],
+      );
+      const refusal = (statement: string, params: unknown[]) => sql.execute(statement, params).then(() => 'accepted', (error: unknown) => String((error as Error).message ?? error));
+      expect(await refusal("update candidate set source = 'GUESSED' where id = ?", [ids.sampled])).toMatch(/check constraint/i);
+      expect(await refusal('update candidate set inherited_from_id = ? where id = ?', [randomUUID(), ids.sampled])).toMatch(/foreign key/i);
+    } finally {
+      await orm.close(true);
+      await scratch.drop();
+    }
+  });
 });
+
+/** The last migration before the ranking studies, per dialect. */
+const BEFORE_RANKING_STUDIES: Readonly<Record<DatabaseKind, string>> = { sqlite: 'Migration20261130135104', postgresql: 'Migration20261130135104' };
 
 /** The last migration before DatasetFormat.CIFAR, per dialect. */
 const BEFORE_CIFAR: Readonly<Record<DatabaseKind, string>> = { sqlite: 'Migration20261130101628', postgresql: 'Migration20261130101629' };

@@ -1,0 +1,75 @@
+import type { EntityManager } from '@mikro-orm/knex';
+import type { BlobRef } from '../../executors/contract';
+import { ProtocolError } from '../../executors/protocol-error';
+import { BnMode, CandidateSource, JobKind } from '../../schema/enums';
+import { Candidate, type Job, RankingStudy, RankingStudyConfig, SlimmingTrajectory, Supernet, type SupernetScore } from '../entities';
+import { queueInheritedAccuracy, type EvaluatePayload, type EvaluateResult, type EvaluationScore } from '../services/evaluation-jobs';
+import type { JobQueue } from './queue';
+
+/**
+ * What a job's success changes beyond the job, in the transaction that records it: a finished
+ * SLIM queues the evaluation of its candidates' inherited accuracy; an EVALUATE result is stored
+ * on the candidates or the ranking study it scored. Answers the jobs it queued, to publish.
+ */
+export async function settleResult(em: EntityManager, queue: JobQueue, job: Job): Promise<Job[]> {
+  if (job.kind === JobKind.SLIM && job.subjectType === SlimmingTrajectory.name && job.subjectId) {
+    const queued = await queueTrajectoryEvaluation(em, queue, job.subjectId, (job.payload as { checkpoint: BlobRef }).checkpoint);
+    return queued ? [queued] : [];
+  }
+  if (job.kind === JobKind.EVALUATE) {
+    const scores = evaluationScores(job);
+    if (job.subjectType === RankingStudy.name) await saveStudyScores(em, job.subjectId!, scores);
+    if (job.subjectType === Supernet.name) await saveInheritedAccuracy(em, job, job.subjectId!, scores);
+  }
+  return [];
+}
+
+/** The trajectory's AutoSlim candidates, sliced from the checkpoint the walk itself used. */
+async function queueTrajectoryEvaluation(em: EntityManager, queue: JobQueue, trajectoryId: string, checkpoint: BlobRef): Promise<Job | null> {
+  const trajectory = await em.findOneOrFail(SlimmingTrajectory, trajectoryId, { populate: ['supernet.searchSpace', 'supernet.dataset', 'supernet.run'] });
+  const candidates = await em.find(Candidate, { trajectory, source: CandidateSource.AUTOSLIM }, { orderBy: { macs: 'asc', id: 'asc' } });
+  return queueInheritedAccuracy(em, queue, trajectory.supernet, checkpoint, candidates);
+}
+
+type Score = Pick<EvaluationScore, 'key' | 'bnMode' | 'top1' | 'loss'>;
+
+async function saveStudyScores(em: EntityManager, studyId: string, scores: readonly Score[]): Promise<void> {
+  const configs = await em.find(RankingStudyConfig, { study: studyId });
+  for (const config of configs) {
+    config.scores = scores
+      .filter((s) => s.key === config.candidate.id)
+      .map((s): SupernetScore => ({ bnMode: s.bnMode, accuracy: s.top1, loss: s.loss }))
+      .sort((a, b) => a.bnMode.localeCompare(b.bnMode));
+  }
+  await em.flush();
+}
+
+/**
+ * A candidate's inherited accuracy belongs to one supernet: the first whose evaluation reaches it
+ * sets it, and only that supernet's later evaluations replace it.
+ */
+async function saveInheritedAccuracy(em: EntityManager, job: Job, supernetId: string, scores: readonly Score[]): Promise<void> {
+  for (const score of scores.filter((s) => s.bnMode === BnMode.RECALIBRATED)) {
+    await em.nativeUpdate(
+      Candidate,
+      { id: score.key, project: job.project, $or: [{ inheritedFrom: null }, { inheritedFrom: supernetId }] },
+      { inheritedTop1: score.top1, inheritedFrom: supernetId },
+    );
+  }
+}
+
+/** The scores of an EVALUATE result, refused unless each is a config and BN mode the job was asked for. */
+function evaluationScores(job: Job): Score[] {
+  const payload = job.payload as unknown as EvaluatePayload;
+  const keys = new Set(payload.configs.map((c) => c.key));
+  const refuse = (why: string) => new ProtocolError('BAD_REQUEST', `job ${job.id}: the EVALUATE result was refused: ${why}`);
+  const results = (job.result as Partial<EvaluateResult> | null)?.results;
+  if (!Array.isArray(results)) throw refuse('it has no results list');
+  return results.map((r: Partial<EvaluationScore>, i) => {
+    if (typeof r.key !== 'string' || !keys.has(r.key)) throw refuse(`results[${i}].key is not a config of the job`);
+    if (!payload.bnModes.includes(r.bnMode as BnMode)) throw refuse(`results[${i}].bnMode ${String(r.bnMode)} was not asked for`);
+    if (typeof r.top1 !== 'number' || !(r.top1 >= 0 && r.top1 <= 1)) throw refuse(`results[${i}].top1 must be in [0, 1]`);
+    if (typeof r.loss !== 'number' || !Number.isFinite(r.loss)) throw refuse(`results[${i}].loss must be a finite number`);
+    return { key: r.key, bnMode: r.bnMode as BnMode, top1: r.top1, loss: r.loss };
+  });
+}
