@@ -87,7 +87,11 @@ const slimming = object({
 });
 
 /** `match`: one uniform baseline per budget of each trajectory, its MACs as close as fits. */
-const uniformWidths: Check<number[] | 'match'> = (value, field) => (value === 'match' ? 'match' : list(number(0), 1, 64)(value, field));
+const uniformWidths: Check<number[] | 'match'> = (value, field) => {
+  if (value === 'match') return 'match';
+  if (!Array.isArray(value)) throw new ShapeError(`${field} must be a list of width multipliers, or match (got ${JSON.stringify(value)})`);
+  return list(number(0), 1, 64)(value, field);
+};
 
 const retrain = object({
   seeds: optional(list(integer(0), 1, 16)),

@@ -94,11 +94,19 @@ describe('slimlab CLI against a running server', () => {
     expect(run.stderr()).toMatch(/train supernet \[#+\] 100%/);
     expect(run.stderr()).toMatch(/retrain \[#+\] 100% 8\/8 done/);
     expect(code).toBe(0);
-    const rows = run.stdout().trim().split('\n').slice(2);
+    const [leaderboard, ...summary] = run.stdout().split('\n\n');
+    const rows = leaderboard!.trim().split('\n').slice(2);
     expect(rows).toHaveLength(4);
     expect(rows.filter((r) => / autoslim /.test(r))).toHaveLength(2);
     expect(rows.filter((r) => / uniform /.test(r))).toHaveLength(2);
     for (const row of rows) expect(row).toMatch(/\d+\.\d\d% ± \d+\.\d\d \(n=2\)$/);
+    // Each budget against the widest uniform width within it, paired over the two seeds.
+    const verdicts = summary.join('\n\n');
+    expect(verdicts).toMatch(/AutoSlim against uniform width, trajectory \w+ \(MACS, BN BATCH_STATS\)/);
+    expect(verdicts).toMatch(/^ 7\.00M .* 0\.500x 3\.17M .* pt \[.*\] +AutoSlim (better|worse)$/m);
+    expect(verdicts).toMatch(/^ 4\.00M .* 0\.500x 3\.17M /m);
+    expect(verdicts).toContain('No ranking study ran');
+    expect(verdicts).toMatch(/train supernet +\d+ s/);
 
     const { projects } = await server.gql(`{ projects { name supernets { trajectories { targets } } } }`);
     expect(projects.find((p: { name: string }) => p.name === 'cli-demo')).toEqual({ name: 'cli-demo', supernets: [{ trajectories: [{ targets: [7e6, 4e6] }] }] });
@@ -130,6 +138,9 @@ describe('slimlab CLI against a running server', () => {
       ['typo.yaml', PIPELINE.replace('evalBatchSize: 32', 'evalBatchSzie: 32'), 'slimming.evalBatchSzie is not a known field'],
       ['missing.yaml', PIPELINE.replace(/supernet:\n  name: supernet\n  recipe: .*\n/, ''), 'supernet must be a mapping'],
       ['idx.yaml', PIPELINE.replace('format: SYNTHETIC', 'format: IDX'), 'dataset.path is required when dataset.format is IDX'],
+      ['modes.yaml', PIPELINE.replace('evalBatchSize: 32', 'evalBatchSize: 32\n  bnMode: BATCH_STATS\n  bnModes: [RECALIBRATED]'), 'slimming.bnMode and slimming.bnModes: give one of them'],
+      ['uniform.yaml', PIPELINE.replace('uniform: [1.0, 0.5]', 'uniform: matched'), 'retrain.uniform must be a list of width multipliers, or match (got "matched")'],
+      ['study.yaml', PIPELINE.replace(/retrain:\n(  .*\n)+/, 'study: { sampledConfigs: 4 }\n'), 'study.seeds and study.recipe are required when there is no retrain section'],
     ];
     for (const [name, yaml, message] of cases) {
       const run = capture({ SLIMLAB_URL: url });
