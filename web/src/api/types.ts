@@ -1,12 +1,32 @@
 /** The parts of the GraphQL schema (schema/schema.graphql) the web app reads. */
 
-export type CandidateSource = 'AUTOSLIM' | 'UNIFORM' | 'IMPORTED';
+export type CandidateSource = 'AUTOSLIM' | 'UNIFORM' | 'IMPORTED' | 'SAMPLED';
 export type CandidateOrderField = 'CREATED_AT' | 'MACS' | 'PARAMS' | 'MEASURED_LATENCY' | 'SEARCH_ACCURACY' | 'RETRAINED_TOP1';
 export type SortDirection = 'ASC' | 'DESC';
 export type JobState = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
 export type CostConstraint = 'MACS' | 'PARAMS' | 'LATENCY';
 export type TokenScope = 'READ' | 'WRITE' | 'ADMIN' | 'WORKER';
 export type ProjectRole = 'VIEWER' | 'EDITOR' | 'OWNER';
+export type Verdict = 'BETTER' | 'WORSE' | 'INDISTINGUISHABLE' | 'INSUFFICIENT';
+export type BnMode = 'BATCH_STATS' | 'RECALIBRATED';
+export type StudyConfigOrigin = 'SAMPLED' | 'UNIFORM' | 'AUTOSLIM';
+
+/** An estimate with its two-sided interval at `confidence`; low and high are null when n is too small for one. */
+export interface Interval {
+  estimate: number;
+  low: number | null;
+  high: number | null;
+  n: number;
+  confidence: number;
+}
+
+/** An AutoSlim candidate against the uniform baseline of its budget, paired by seed. */
+export interface BaselineComparison {
+  baseline: { id: string; configHash: string; macs: number; widthMultiplier: number | null };
+  budget: number;
+  difference: Interval | null;
+  verdict: Verdict;
+}
 
 export interface SearchSpaceSummary {
   id: string;
@@ -37,9 +57,10 @@ export interface CandidateRow {
   predictedLatencyMs: number | null;
   measuredLatencyMs: number | null;
   searchAccuracy: number | null;
-  retrainedTop1Mean: number | null;
-  retrainedTop1Std: number | null;
-  retrainedRuns: number;
+  retrainedTop1: Interval | null;
+  fineTunedTop1: Interval | null;
+  inheritedTop1: number | null;
+  comparison: BaselineComparison | null;
 }
 
 export interface CandidatePage {
@@ -127,4 +148,27 @@ export interface ProjectMember {
   user: { name: string };
   role: ProjectRole;
   createdAt: string;
+}
+
+export interface SupernetScore {
+  bnMode: BnMode;
+  accuracy: number;
+  loss: number;
+}
+
+export interface RankingStudyConfig {
+  candidate: { id: string; configHash: string };
+  origin: StudyConfigOrigin;
+  macs: number;
+  params: number;
+  scores: SupernetScore[];
+  retrainedTop1: Interval | null;
+}
+
+/** Kendall τ and Spearman ρ between supernet score and retrained top-1, with bootstrap intervals; null when undefined. */
+export interface RankCorrelation {
+  bnMode: BnMode;
+  configs: number;
+  kendallTau: Interval | null;
+  spearmanRho: Interval | null;
 }
