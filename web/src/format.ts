@@ -23,12 +23,6 @@ export function shortHash(hash: string): string {
   return hash.slice(0, 10);
 }
 
-export function retrained(mean: number | null, std: number | null, runs: number): string {
-  if (mean == null) return '—';
-  const spread = std == null ? '' : ` ± ${(std * 100).toFixed(2)}`;
-  return `${percent(mean)}${spread} (n=${runs})`;
-}
-
 export function timeOf(iso: string | null): string {
   return iso ? new Date(iso).toLocaleTimeString() : '—';
 }

@@ -1,5 +1,5 @@
 import { gql } from './client';
-import type { CandidateSource } from './types';
+import type { CandidateSource, Interval } from './types';
 
 /** What the Pareto rank and plot need of every candidate of a search space. */
 export interface CandidatePoint {
@@ -9,12 +9,13 @@ export interface CandidatePoint {
   readonly macs: number;
   readonly searchAccuracy: number | null;
   readonly retrainedTop1Mean: number | null;
+  readonly retrainedTop1: Interval | null;
 }
 
 const PAGE = `query Points($filter: CandidateFilter!, $after: String) {
   candidates(filter: $filter, first: 500, after: $after, orderBy: { field: MACS, direction: ASC }) {
     pageInfo { hasNextPage endCursor }
-    edges { node { id configHash source macs searchAccuracy retrainedTop1Mean } }
+    edges { node { id configHash source macs searchAccuracy retrainedTop1Mean retrainedTop1 { estimate low high n confidence } } }
   }
 }`;
 

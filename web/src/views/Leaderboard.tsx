@@ -1,11 +1,13 @@
+import type { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { loadAllPoints } from '../api/points';
 import type { CandidateOrderField, CandidatePage, CandidateRow, CandidateSource, Job, SortDirection } from '../api/types';
 import { Await, ErrorBox, Empty } from '../components/Status';
-import { compact, milliseconds, percent, retrained, shortHash } from '../format';
+import { compact, milliseconds, percent, shortHash } from '../format';
 import { useLoad, useQuery, useSubscription } from '../hooks';
 import { accuracyBasis, basisLabel, paretoRanks, scoredPoints } from '../pareto';
 import { navigate } from '../route';
+import { accuracyInterval, differenceInterval, VERDICT_LABEL, verdictExplanation, widthLabel } from '../trust';
 
 const PAGE_SIZE = 50;
 
@@ -14,9 +16,11 @@ const PAGE_QUERY = `query Leaderboard($filter: CandidateFilter!, $orderBy: Candi
     totalCount
     pageInfo { hasNextPage endCursor }
     edges { node { id configHash source macs params predictedLatencyMs measuredLatencyMs searchAccuracy
-      retrainedTop1Mean retrainedTop1Std retrainedRuns } }
+      retrainedTop1 { ...interval } fineTunedTop1 { ...interval } inheritedTop1
+      comparison { baseline { id configHash macs widthMultiplier } budget difference { ...interval } verdict } } }
   }
-}`;
+}
+fragment interval on Interval { estimate low high n confidence }`;
 
 const TRAJECTORIES_QUERY = `query Trajectories($spaceId: ID!) {
   supernets(filter: { searchSpaceId: $spaceId }) { name trajectories { id constraint targets } }
@@ -31,22 +35,65 @@ interface Order {
 
 interface Column {
   readonly title: string;
+  /** What the column means, for the header's tooltip. */
+  readonly explained?: string;
   /** The server-side sort key; columns without one are not sortable. */
   readonly sort?: CandidateOrderField;
-  readonly cell: (row: CandidateRow) => string;
+  readonly numeric?: boolean;
+  readonly cell: (row: CandidateRow) => ComponentChildren;
 }
 
-const SOURCE_LABEL: Record<CandidateSource, string> = { AUTOSLIM: 'AutoSlim', UNIFORM: 'uniform', IMPORTED: 'imported' };
+const SOURCE_LABEL: Record<CandidateSource, string> = { AUTOSLIM: 'AutoSlim', UNIFORM: 'uniform', IMPORTED: 'imported', SAMPLED: 'sampled' };
+
+const OVER_SEEDS = 'mean over seeds ± half its 95% t-interval; n = seeds, and no interval below two';
 
 const COLUMNS: readonly Column[] = [
   { title: 'Source', cell: (r) => SOURCE_LABEL[r.source] },
-  { title: 'MACs', sort: 'MACS', cell: (r) => compact(r.macs) },
-  { title: 'Params', sort: 'PARAMS', cell: (r) => compact(r.params) },
-  { title: 'Latency (pred.)', cell: (r) => milliseconds(r.predictedLatencyMs) },
-  { title: 'Latency (meas.)', sort: 'MEASURED_LATENCY', cell: (r) => milliseconds(r.measuredLatencyMs) },
-  { title: 'Search acc.', sort: 'SEARCH_ACCURACY', cell: (r) => percent(r.searchAccuracy) },
-  { title: 'Retrained top-1', sort: 'RETRAINED_TOP1', cell: (r) => retrained(r.retrainedTop1Mean, r.retrainedTop1Std, r.retrainedRuns) },
+  { title: 'MACs', sort: 'MACS', numeric: true, cell: (r) => compact(r.macs) },
+  { title: 'Params', sort: 'PARAMS', numeric: true, cell: (r) => compact(r.params) },
+  { title: 'Latency (pred.)', numeric: true, cell: (r) => milliseconds(r.predictedLatencyMs) },
+  { title: 'Latency (meas.)', sort: 'MEASURED_LATENCY', numeric: true, cell: (r) => milliseconds(r.measuredLatencyMs) },
+  { title: 'Search acc.', sort: 'SEARCH_ACCURACY', numeric: true, cell: (r) => percent(r.searchAccuracy) },
+  {
+    title: 'Inherited top-1',
+    explained: 'Test top-1 of the weights sliced from the supernet, with batch norm recalibrated, before any training',
+    numeric: true,
+    cell: (r) => percent(r.inheritedTop1),
+  },
+  {
+    title: 'Fine-tuned top-1',
+    explained: `Test top-1 after training from the supernet's weights: ${OVER_SEEDS}`,
+    numeric: true,
+    cell: (r) => accuracyInterval(r.fineTunedTop1),
+  },
+  {
+    title: 'Retrained top-1',
+    explained: `Test top-1 after training from scratch: ${OVER_SEEDS}`,
+    sort: 'RETRAINED_TOP1',
+    numeric: true,
+    cell: (r) => accuracyInterval(r.retrainedTop1),
+  },
+  {
+    title: 'vs uniform width',
+    explained:
+      'AutoSlim candidates against the widest uniform width within the same budget, both retrained from scratch with the same seeds: the difference in top-1, paired by seed, ± half its 95% t-interval',
+    cell: (r) => <Comparison row={r} />,
+  },
 ];
+
+function Comparison({ row }: { row: CandidateRow }) {
+  const { comparison } = row;
+  if (!comparison) {
+    return row.source === 'AUTOSLIM' ? <span class="hint">no uniform candidate within its budget</span> : '—';
+  }
+  return (
+    <span class="comparison" title={verdictExplanation(comparison)}>
+      <span class="baseline">{widthLabel(comparison.baseline.widthMultiplier)}</span>{' '}
+      <span class="difference">{comparison.difference ? differenceInterval(comparison.difference) : 'no shared seed'}</span>{' '}
+      <span class={`badge verdict ${comparison.verdict.toLowerCase()}`}>{VERDICT_LABEL[comparison.verdict]}</span>
+    </span>
+  );
+}
 
 /** Costs read best ascending, accuracies descending. */
 const FIRST_DIRECTION: Record<CandidateOrderField, SortDirection> = {
@@ -155,7 +202,7 @@ export function Leaderboard({ projectId, spaceId }: { projectId: string; spaceId
                         {shortHash(node.configHash)}
                       </td>
                       {COLUMNS.map((column) => (
-                        <td key={column.title} class={column.sort ? 'num' : ''}>
+                        <td key={column.title} class={column.numeric ? 'num' : ''}>
                           {column.cell(node)}
                         </td>
                       ))}
@@ -185,10 +232,10 @@ export function Leaderboard({ projectId, spaceId }: { projectId: string; spaceId
 
 function SortHeader({ column, order, onSort }: { column: Column; order: Order; onSort: (field: CandidateOrderField) => void }) {
   const { sort } = column;
-  if (!sort) return <th>{column.title}</th>;
+  if (!sort) return <th title={column.explained}>{column.title}</th>;
   const active = order.field === sort;
   return (
-    <th class="sortable" aria-sort={active ? (order.direction === 'ASC' ? 'ascending' : 'descending') : 'none'}>
+    <th class="sortable" title={column.explained} aria-sort={active ? (order.direction === 'ASC' ? 'ascending' : 'descending') : 'none'}>
       <button class="link" onClick={() => onSort(sort)}>
         {column.title} {active ? (order.direction === 'ASC' ? '▲' : '▼') : ''}
       </button>

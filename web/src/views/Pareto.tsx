@@ -1,16 +1,19 @@
 import { useMemo } from 'preact/hooks';
 import { loadAllPoints, type CandidatePoint } from '../api/points';
 import type { CandidateSource } from '../api/types';
-import { Chart, type ChartOption } from '../components/Chart';
+import { Chart, errorBarSeries, type ChartOption } from '../components/Chart';
 import { Await, Empty } from '../components/Status';
+import { intervalBars } from '../errorBars';
 import { compact, percent, shortHash } from '../format';
 import { useLoad } from '../hooks';
 import { accuracyBasis, basisLabel, paretoFront, scoredPoints, type AccuracyBasis } from '../pareto';
+import { accuracyInterval } from '../trust';
 
 const MARKS: Record<CandidateSource, { name: string; symbol: string; color: string }> = {
   AUTOSLIM: { name: 'AutoSlim', symbol: 'circle', color: '#2563eb' },
   UNIFORM: { name: 'uniform width', symbol: 'triangle', color: '#ea580c' },
   IMPORTED: { name: 'imported', symbol: 'diamond', color: '#7c3aed' },
+  SAMPLED: { name: 'sampled', symbol: 'rect', color: '#64748b' },
 };
 
 export function Pareto({ spaceId }: { spaceId: string }) {
@@ -33,6 +36,7 @@ export function Pareto({ spaceId }: { spaceId: string }) {
             <>
               <p class="hint">
                 {plotted} of {data.length} candidates, {basisLabel(basis)} vs MACs; the line is the Pareto front.
+                {basis === 'retrained' && ' Bars span the 95% t-interval over retraining seeds (none with a single seed).'}
               </p>
               <ParetoChart points={data} basis={basis} />
             </>
@@ -44,10 +48,11 @@ export function Pareto({ spaceId }: { spaceId: string }) {
 }
 
 function ParetoChart({ points, basis }: { points: readonly CandidatePoint[]; basis: AccuracyBasis }) {
-  const option = useMemo((): ChartOption => {
+  const { option, barCount } = useMemo((): { option: ChartOption; barCount: number } => {
     const byId = new Map(points.map((p) => [p.id, p]));
     const scored = scoredPoints(points, basis);
-    const series = (Object.keys(MARKS) as CandidateSource[]).map((source) => ({
+    const sources = Object.keys(MARKS) as CandidateSource[];
+    const series = sources.map((source) => ({
       type: 'scatter',
       name: MARKS[source].name,
       symbol: MARKS[source].symbol,
@@ -57,8 +62,14 @@ function ParetoChart({ points, basis }: { points: readonly CandidatePoint[]; bas
       itemStyle: { color: MARKS[source].color },
       data: scored.filter((p) => byId.get(p.id)!.source === source).map((p) => ({ value: [p.cost, p.accuracy], id: p.id })),
     }));
+    // Bars belong to retrained accuracies only: search accuracy is one evaluation, with no seeds.
+    const barsBySource = sources.map((source) => ({
+      source,
+      bars: basis === 'retrained' ? intervalBars(points.filter((p) => p.source === source), (p) => p.macs, (p) => p.retrainedTop1) : [],
+    }));
+    const bars = barsBySource.map(({ source, bars }) => errorBarSeries({ name: MARKS[source].name, color: MARKS[source].color, bars }));
     const front = paretoFront(scored).map((p) => [p.cost, p.accuracy]);
-    return {
+    const option = {
       animation: false,
       legend: { top: 0 },
       grid: { left: 70, right: 30, top: 40, bottom: 50 },
@@ -67,7 +78,8 @@ function ParetoChart({ points, basis }: { points: readonly CandidatePoint[]; bas
         formatter: (item: { seriesName: string; data: { id?: string; value: number[] } | number[] }) => {
           const value = Array.isArray(item.data) ? item.data : item.data.value;
           const point = Array.isArray(item.data) ? undefined : byId.get(item.data.id ?? '');
-          return `${item.seriesName}${point ? ` ${shortHash(point.configHash)}` : ''}<br>${compact(value[0]!)} MACs, ${percent(value[1])}`;
+          const accuracy = point && basis === 'retrained' ? accuracyInterval(point.retrainedTop1) : percent(value[1]);
+          return `${item.seriesName}${point ? ` ${shortHash(point.configHash)}` : ''}<br>${compact(value[0]!)} MACs, ${accuracy}`;
         },
       },
       xAxis: { type: 'value', name: 'MACs', nameLocation: 'middle', nameGap: 30, scale: true, axisLabel: { formatter: compact } },
@@ -77,8 +89,11 @@ function ParetoChart({ points, basis }: { points: readonly CandidatePoint[]; bas
         scale: true,
         axisLabel: { formatter: (v: number) => percent(v) },
       },
-      series: [...series, { type: 'line', name: 'Pareto front', step: 'end', data: front, symbol: 'none', lineStyle: { color: '#16a34a', width: 2 } }],
+      // The scatter series come first, so that the legend shows their marks rather than the bars'.
+      series: [...series, ...bars, { type: 'line', name: 'Pareto front', step: 'end', data: front, symbol: 'none', lineStyle: { color: '#16a34a', width: 2 } }],
     };
+    return { option, barCount: barsBySource.reduce((sum, s) => sum + s.bars.length, 0) };
   }, [points, basis]);
-  return <Chart option={option} height={460} label="accuracy versus MACs of every candidate, with the Pareto front" />;
+  const label = `accuracy versus MACs of every candidate, with the Pareto front${barCount ? ` and error bars over seeds for ${barCount} candidates` : ''}`;
+  return <Chart option={option} height={460} label={label} />;
 }
