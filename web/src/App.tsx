@@ -13,6 +13,7 @@ import { Leaderboard } from './views/Leaderboard';
 import { Login } from './views/Login';
 import { Members } from './views/Members';
 import { Pareto } from './views/Pareto';
+import { RankingStudy } from './views/RankingStudy';
 import { Supernet } from './views/Supernet';
 import { Trajectory } from './views/Trajectory';
 
@@ -27,6 +28,9 @@ const NAV: readonly [View, string][] = [
   ['jobs', 'Jobs'],
   ['members', 'Members'],
 ];
+
+/** Views reached from another view rather than the menu: the menu marks the view they belong to. */
+const MENU_ENTRY: Partial<Record<View, View>> = { study: 'supernet' };
 
 /** Views that show one search space at a time. */
 const SPACE_VIEWS: readonly View[] = ['leaderboard', 'pareto', 'compare'];
@@ -131,7 +135,7 @@ function Shell({ projects, identity, account }: { projects: ProjectSummary[]; id
       </div>
       <nav class="views">
         {NAV.map(([view, title]) => (
-          <a key={view} href={routeHref(view, scope)} class={view === route.view ? 'active' : ''}>
+          <a key={view} href={routeHref(view, scope)} class={view === (MENU_ENTRY[route.view] ?? route.view) ? 'active' : ''}>
             {title}
           </a>
         ))}
@@ -159,6 +163,7 @@ function CurrentView({ view, params, projectId, spaceId, identity }: CurrentView
   if (view === 'members') return <Members key={projectId} projectId={projectId} me={identity.me} />;
   if (view === 'jobs') return <Jobs projectId={projectId} />;
   if (view === 'supernet') return <Supernet projectId={projectId} params={defined} />;
+  if (view === 'study') return <RankingStudy projectId={projectId} params={defined} />;
   if (view === 'trajectory') return <Trajectory projectId={projectId} params={defined} />;
   if (!spaceId) {
     return (

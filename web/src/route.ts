@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 
-export const VIEWS = ['leaderboard', 'pareto', 'trajectory', 'compare', 'supernet', 'jobs', 'members', 'tokens'] as const;
+export const VIEWS = ['leaderboard', 'pareto', 'trajectory', 'compare', 'supernet', 'study', 'jobs', 'members', 'tokens'] as const;
 export type View = (typeof VIEWS)[number];
 
 /** Hash routes: `#/<view>?project=…&space=…&…`; the query keeps a view's selection across reloads. */

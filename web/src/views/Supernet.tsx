@@ -1,10 +1,12 @@
 import { useMemo } from 'preact/hooks';
-import type { MetricSeries } from '../api/types';
+import type { MetricSeries, RankCorrelation } from '../api/types';
 import { Chart, type ChartOption } from '../components/Chart';
 import { Await, Empty, LiveBadge } from '../components/Status';
-import { timeOf } from '../format';
+import { dateOf, timeOf } from '../format';
 import { useQuery, useSubscription } from '../hooks';
-import { navigate } from '../route';
+import { navigate, routeHref } from '../route';
+import { BN_MODE_LABEL, progressText, studyProgress, type ProgressOf } from '../study';
+import { correlationText } from '../trust';
 
 /** The server downsamples each curve to this many points; live points are appended on top. */
 const MAX_POINTS = 500;
@@ -14,8 +16,16 @@ const LIST_QUERY = `query SupernetList($projectId: ID!) {
 }`;
 
 const DETAIL_QUERY = `query Supernet($id: ID!) {
-  supernet(id: $id) { id name recipe checkpoint { id } run { id status backend startedAt finishedAt } }
-}`;
+  supernet(id: $id) {
+    id name recipe checkpoint { id } run { id status backend startedAt finishedAt }
+    rankingStudies {
+      id createdAt complete seeds
+      configs { scores { bnMode } retrainedTop1 { n } }
+      correlations { bnMode configs kendallTau { ...interval } spearmanRho { ...interval } }
+    }
+  }
+}
+fragment interval on Interval { estimate low high n confidence }`;
 
 const HISTORY_QUERY = `query RunHistory($runId: ID!, $maxPoints: Int!) {
   runHistory(runId: $runId, maxPoints: $maxPoints) { key totalPoints points { step value } }
@@ -29,6 +39,16 @@ interface SupernetDetail {
   recipe: Record<string, unknown>;
   checkpoint: { id: string } | null;
   run: { id: string; status: string; backend: string | null; startedAt: string | null; finishedAt: string | null };
+  rankingStudies: StudySummary[];
+}
+
+interface StudySummary {
+  id: string;
+  createdAt: string;
+  complete: boolean;
+  seeds: number[];
+  configs: ProgressOf[];
+  correlations: RankCorrelation[];
 }
 
 interface Props {
@@ -66,7 +86,7 @@ export function Supernet({ projectId, params }: Props) {
                   ))}
                 </select>
               </label>
-              <SupernetDetailView key={chosen.id} id={chosen.id} />
+              <SupernetDetailView key={chosen.id} id={chosen.id} projectId={projectId} />
             </>
           );
         }}
@@ -75,7 +95,7 @@ export function Supernet({ projectId, params }: Props) {
   );
 }
 
-function SupernetDetailView({ id }: { id: string }) {
+function SupernetDetailView({ id, projectId }: { id: string; projectId: string }) {
   const detail = useQuery<{ supernet: SupernetDetail }>(DETAIL_QUERY, { id });
   return (
     <Await
@@ -92,6 +112,7 @@ function SupernetDetailView({ id }: { id: string }) {
             <pre>{JSON.stringify(supernet.recipe, null, 2)}</pre>
           </details>
           <Curves runId={supernet.run.id} />
+          <RankingStudies studies={supernet.rankingStudies} projectId={projectId} />
         </>
       )}
     />
@@ -134,6 +155,48 @@ function Curves({ runId }: { runId: string }) {
         </>
       )}
     />
+  );
+}
+
+/** How well the supernet ranks configurations: each study opens its ranking view. */
+function RankingStudies({ studies, projectId }: { studies: StudySummary[]; projectId: string }) {
+  return (
+    <section class="ranking-studies">
+      <h3>Ranking studies</h3>
+      {studies.length === 0 ? (
+        <p class="hint">
+          None yet. A ranking study scores configurations spread over cost with this supernet and retrains each from scratch, to measure how well the
+          supernet's scores predict retrained accuracy (Kendall τ).
+        </p>
+      ) : (
+        <table class="grid">
+          <thead>
+            <tr>
+              <th>Study</th>
+              <th>Started</th>
+              <th>Progress</th>
+              <th title="Kendall τ between supernet accuracy and retrained top-1, with its 95% bootstrap interval">τ by BN mode</th>
+            </tr>
+          </thead>
+          <tbody>
+            {studies.map((study) => (
+              <tr key={study.id} data-study={study.id}>
+                <td>
+                  <a href={routeHref('study', { project: projectId, study: study.id })}>Ranking of {study.configs.length} configs</a>
+                </td>
+                <td>{dateOf(study.createdAt)}</td>
+                <td>{study.complete ? 'complete' : progressText(studyProgress(study.configs, study.seeds), study.seeds.length)}</td>
+                <td>
+                  {study.correlations.length === 0
+                    ? '—'
+                    : study.correlations.map((c) => `${BN_MODE_LABEL[c.bnMode]}: τ = ${correlationText(c.kendallTau)}`).join(' · ')}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
   );
 }
 
