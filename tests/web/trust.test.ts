@@ -1,5 +1,5 @@
 import type { BaselineComparison, Interval } from '../../web/src/api/types';
-import { accuracyInterval, correlationText, correlationTitle, differenceInterval, halfWidth, verdictExplanation, VERDICT_LABEL } from '../../web/src/trust';
+import { accuracyInterval, correlationText, correlationTitle, differenceInterval, halfWidth, tauText, verdictExplanation, VERDICT_LABEL } from '../../web/src/trust';
 
 const interval = (estimate: number, low: number | null, high: number | null, n: number): Interval => ({ estimate, low, high, n, confidence: 0.95 });
 
@@ -55,5 +55,12 @@ describe('rank correlations', () => {
   it('says n/a for a correlation that is undefined (a constant side)', () => {
     expect(correlationText(null)).toBe('n/a');
     expect(correlationTitle({ bnMode: 'BATCH_STATS', configs: 2, kendallTau: null, spearmanRho: null })).toBe('τ = n/a · ρ = n/a · 2 configs');
+    expect(tauText({ bnMode: 'BATCH_STATS', configs: 2, kendallTau: null, spearmanRho: null })).toBe('τ = n/a');
+  });
+
+  it('says not yet before two configs have both a score and a retraining', () => {
+    const early = { bnMode: 'RECALIBRATED' as const, configs: 1, kendallTau: null, spearmanRho: null };
+    expect(tauText(early)).toBe('τ not yet');
+    expect(correlationTitle(early)).toBe('τ and ρ need two configs with both a supernet score and a retrained top-1 (1 so far)');
   });
 });

@@ -67,15 +67,26 @@ export function verdictExplanation(comparison: BaselineComparison): string {
   }
 }
 
-/** A rank correlation with its bootstrap interval: "0.62 [0.41, 0.80]"; "n/a" when undefined. */
+/** A rank correlation with its bootstrap interval: "0.62 [0.41, 0.80]"; "n/a" when undefined (a side is all equal). */
 export function correlationText(interval: Interval | null): string {
   if (!interval) return 'n/a';
   const range = interval.low === null || interval.high === null ? '' : ` [${interval.low.toFixed(2)}, ${interval.high.toFixed(2)}]`;
   return `${interval.estimate.toFixed(2)}${range}`;
 }
 
+/** Below two configurations there is no ranking to measure yet. */
+const TOO_FEW = 2;
+
+/** "τ = 0.62 [0.41, 0.80]", or "τ not yet" before two configs have both figures. */
+export function tauText(correlation: RankCorrelation): string {
+  return correlation.configs < TOO_FEW ? 'τ not yet' : `τ = ${correlationText(correlation.kendallTau)}`;
+}
+
 /** A ranking chart's title: "τ = 0.62 [0.41, 0.80] · ρ = 0.75 [0.52, 0.90] · 12 configs". */
 export function correlationTitle(correlation: RankCorrelation): string {
+  if (correlation.configs < TOO_FEW) {
+    return `τ and ρ need two configs with both a supernet score and a retrained top-1 (${correlation.configs} so far)`;
+  }
   const confidence = correlation.kendallTau?.confidence ?? correlation.spearmanRho?.confidence;
   const level = confidence === undefined ? '' : ` (${percentOf(confidence)} intervals)`;
   return `τ = ${correlationText(correlation.kendallTau)} · ρ = ${correlationText(correlation.spearmanRho)} · ${correlation.configs} configs${level}`;

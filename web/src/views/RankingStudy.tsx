@@ -14,6 +14,7 @@ const STUDY_QUERY = `query RankingStudy($id: ID!) {
     id seeds createdAt complete
     supernet { id name }
     evaluationJob { id state progress progressMessage }
+    jobs { id }
     configs { candidate { id configHash } origin macs params scores { bnMode accuracy loss } retrainedTop1 { ...interval } }
     correlations { bnMode configs kendallTau { ...interval } spearmanRho { ...interval } }
   }
@@ -30,7 +31,9 @@ interface StudyDetail {
   createdAt: string;
   complete: boolean;
   supernet: { id: string; name: string };
-  evaluationJob: EvaluationJob | null;
+  evaluationJob: EvaluationJob;
+  /** Every job the study waits on: its evaluation and each retraining. */
+  jobs: { id: string }[];
   configs: RankingStudyConfig[];
   correlations: RankCorrelation[];
 }
@@ -64,27 +67,20 @@ export function RankingStudy({ projectId, params }: Props) {
 }
 
 function StudyView({ id, projectId }: { id: string; projectId: string }) {
-  const study = useQuery<{ rankingStudy: StudyDetail | null }>(STUDY_QUERY, { id });
-  // Retrainings and the evaluation finish one by one: each settled job may add scores or seeds.
+  const study = useQuery<{ rankingStudy: StudyDetail }>(STUDY_QUERY, { id });
+  // Retrainings and the evaluation finish one by one: each of the study's settled jobs may add scores or seeds.
   const live = useSubscription<{ jobUpdated: EvaluationJob }>(JOB_UPDATED, { projectId }, ({ jobUpdated: job }) => {
+    if (study.state.status !== 'ready' || !study.state.data.rankingStudy.jobs.some((j) => j.id === job.id)) return;
     if (SETTLED.includes(job.state)) return study.reload();
     study.update(({ rankingStudy }) => ({
-      rankingStudy: rankingStudy && rankingStudy.evaluationJob?.id === job.id ? { ...rankingStudy, evaluationJob: job } : rankingStudy,
+      rankingStudy: rankingStudy.evaluationJob.id === job.id ? { ...rankingStudy, evaluationJob: job } : rankingStudy,
     }));
   });
   return (
     <Await
       state={study.state}
       what="the ranking study"
-      ready={({ rankingStudy }) =>
-        rankingStudy ? (
-          <StudyBody study={rankingStudy} projectId={projectId} live={live} />
-        ) : (
-          <Empty>
-            <p>There is no ranking study with id {id}.</p>
-          </Empty>
-        )
-      }
+      ready={({ rankingStudy }) => <StudyBody study={rankingStudy} projectId={projectId} live={live} />}
     />
   );
 }
@@ -97,12 +93,12 @@ function StudyBody({ study, projectId, live }: { study: StudyDetail; projectId: 
     <>
       <p class="hint">
         Supernet <a href={routeHref('supernet', { project: projectId, supernet: study.supernet.id })}>{study.supernet.name}</a> · started{' '}
-        {dateOf(study.createdAt)} · seeds {study.seeds.join(', ')} · {study.complete ? 'complete' : <LiveBadge error={live} />}
+        {dateOf(study.createdAt)} · seeds {study.seeds.join(', ')} · {study.complete ? <span class="study-state">complete</span> : <LiveBadge error={live} />}
       </p>
       <p class="study-progress">
         <progress max={Math.max(1, progress.configs)} value={progress.allSeeds} />
         <span class="progress-text">{progressText(progress, study.seeds.length)}</span>
-        {evaluation && evaluation.state !== 'SUCCEEDED' && (
+        {evaluation.state !== 'SUCCEEDED' && (
           <span class="hint">
             {' '}
             · supernet scoring {evaluation.state.toLowerCase()}
@@ -134,7 +130,7 @@ function StudyBody({ study, projectId, live }: { study: StudyDetail; projectId: 
 function RankingChart({ mode, configs, correlation }: { mode: BnMode; configs: readonly RankingStudyConfig[]; correlation: RankCorrelation | null }) {
   const points = useMemo(() => rankingPoints(configs, mode), [configs, mode]);
   const bars = useMemo(() => intervalBars(points, (p) => p.score, (p) => p.top1), [points]);
-  const title = correlation ? correlationTitle(correlation) : 'τ and ρ: not yet (fewer than two retrained configs)';
+  const title = correlationTitle(correlation ?? { bnMode: mode, configs: 0, kendallTau: null, spearmanRho: null });
   const option = useMemo((): ChartOption => {
     const origins = Object.keys(MARKS) as StudyConfigOrigin[];
     const ofOrigin = (origin: StudyConfigOrigin) => points.filter((p) => p.origin === origin);

@@ -6,7 +6,7 @@ import { dateOf, timeOf } from '../format';
 import { useQuery, useSubscription } from '../hooks';
 import { navigate, routeHref } from '../route';
 import { BN_MODE_LABEL, progressText, studyProgress, type ProgressOf } from '../study';
-import { correlationText } from '../trust';
+import { tauText } from '../trust';
 
 /** The server downsamples each curve to this many points; live points are appended on top. */
 const MAX_POINTS = 500;
@@ -189,7 +189,7 @@ function RankingStudies({ studies, projectId }: { studies: StudySummary[]; proje
                 <td>
                   {study.correlations.length === 0
                     ? '—'
-                    : study.correlations.map((c) => `${BN_MODE_LABEL[c.bnMode]}: τ = ${correlationText(c.kendallTau)}`).join(' · ')}
+                    : study.correlations.map((c) => `${BN_MODE_LABEL[c.bnMode]}: ${tauText(c)}`).join(' · ')}
                 </td>
               </tr>
             ))}
