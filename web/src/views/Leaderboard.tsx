@@ -88,9 +88,9 @@ function Comparison({ row }: { row: CandidateRow }) {
   }
   return (
     <span class="comparison" title={verdictExplanation(comparison)}>
-      <span class="baseline">{widthLabel(comparison.baseline.widthMultiplier)}</span>{' '}
+      <span class={`badge verdict ${comparison.verdict.toLowerCase()}`}>{VERDICT_LABEL[comparison.verdict]}</span>{' '}
       <span class="difference">{comparison.difference ? differenceInterval(comparison.difference) : 'no shared seed'}</span>{' '}
-      <span class={`badge verdict ${comparison.verdict.toLowerCase()}`}>{VERDICT_LABEL[comparison.verdict]}</span>
+      <span class="baseline">vs {widthLabel(comparison.baseline.widthMultiplier)}</span>
     </span>
   );
 }
@@ -181,36 +181,38 @@ export function Leaderboard({ projectId, spaceId }: { projectId: string; spaceId
             </Empty>
           ) : (
             <>
-              <table class="grid">
-                <thead>
-                  <tr>
-                    <th />
-                    <th>Config</th>
-                    {COLUMNS.map((column) => (
-                      <SortHeader key={column.title} column={column} order={order} onSort={sortBy} />
-                    ))}
-                    <th title="1 = on the Pareto front">Pareto rank</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {candidates.edges.map(({ node }) => (
-                    <tr key={node.id} data-candidate={node.id}>
-                      <td>
-                        <input type="checkbox" aria-label={`select ${shortHash(node.configHash)}`} checked={selected.includes(node.id)} onChange={() => toggle(node.id)} />
-                      </td>
-                      <td class="mono" title={node.configHash}>
-                        {shortHash(node.configHash)}
-                      </td>
+              <div class="table-scroll">
+                <table class="grid candidates">
+                  <thead>
+                    <tr>
+                      <th />
+                      <th>Config</th>
                       {COLUMNS.map((column) => (
-                        <td key={column.title} class={column.numeric ? 'num' : ''}>
-                          {column.cell(node)}
-                        </td>
+                        <SortHeader key={column.title} column={column} order={order} onSort={sortBy} />
                       ))}
-                      <td class="num">{ranking ? (ranking.ranks.get(node.id) ?? '—') : points.state.status === 'error' ? '—' : '…'}</td>
+                      <th title="1 = on the Pareto front">Pareto rank</th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
+                  </thead>
+                  <tbody>
+                    {candidates.edges.map(({ node }) => (
+                      <tr key={node.id} data-candidate={node.id}>
+                        <td>
+                          <input type="checkbox" aria-label={`select ${shortHash(node.configHash)}`} checked={selected.includes(node.id)} onChange={() => toggle(node.id)} />
+                        </td>
+                        <td class="mono" title={node.configHash}>
+                          {shortHash(node.configHash)}
+                        </td>
+                        {COLUMNS.map((column) => (
+                          <td key={column.title} class={column.numeric ? 'num' : ''}>
+                            {column.cell(node)}
+                          </td>
+                        ))}
+                        <td class="num">{ranking ? (ranking.ranks.get(node.id) ?? '—') : points.state.status === 'error' ? '—' : '…'}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
               <nav class="pager">
                 <button disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>
                   ← Previous
