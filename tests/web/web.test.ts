@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -9,11 +10,27 @@ import { eventually, TestServer } from '../support/server';
 import { openBrowser, SCREENSHOTS } from './browser';
 import { ensureWebBuild } from './build';
 
+interface EvaluatePayload {
+  bnModes: string[];
+  configs: { key: string; channels: number[] }[];
+}
+
 interface Space {
   id: string;
   maxChannels: number[];
   units: { name: string; members: number[]; choices: number[] }[];
 }
+
+/** A number in [0, 1) fixed by `text`: the fake executors' figures, the same whenever asked. */
+function jitter(text: string): number {
+  return createHash('sha256').update(text).digest().readUInt32BE(0) / 2 ** 32;
+}
+
+/** What seeds 0, 1 and 2 add to a retraining's top-1: differences that vary a little from seed to seed. */
+const BASELINE_SEEDS = [0, 0.004, 0.002];
+const AUTOSLIM_SEEDS = [0.002, 0.005, 0.003];
+/** Seeds that disagree by more than the AutoSlim advantage. */
+const NOISY_SEEDS = [-0.03, 0.02, -0.02];
 
 describe('web app in a real browser', () => {
   let server: TestServer;
@@ -26,6 +43,26 @@ describe('web app in a real browser', () => {
   let datasetId: string;
   let supernetId: string;
   let trajectoryId: string;
+  /** RETRAIN jobs the test has answered. */
+  const answered = new Set<string>();
+
+  /** How wide a config is, as a fraction of the widest: what the fake figures grow with. */
+  const widthOf = (channels: readonly number[]) => channels.reduce((a, b) => a + b, 0) / space.maxChannels.reduce((a, b) => a + b, 0);
+
+  /**
+   * The fake evaluator: scores with recalibrated BN follow the width closely, scores with the
+   * batch's statistics only loosely, so the ranking view has a good and a poor BN mode to show.
+   */
+  function evaluate(payload: EvaluatePayload) {
+    const results = payload.configs.flatMap(({ key, channels }) =>
+      payload.bnModes.map((bnMode) => {
+        const top1 =
+          bnMode === 'RECALIBRATED' ? 0.3 + 0.4 * widthOf(channels) + 0.06 * jitter(key) : 0.2 + 0.15 * widthOf(channels) + 0.3 * jitter(`${key}/batch`);
+        return { key, bnMode, top1, loss: 2 * (1 - top1), images: 32 };
+      }),
+    );
+    return { results, provider: 'cpu', evalSeconds: 0.1 };
+  }
 
   async function profileOf(channels: number[]): Promise<{ macs: number; params: number }> {
     const { profile } = await server.gql(`query($c: [Int!]) { profile(architecture: "mbv2-fmnist", channels: $c) { macs params } }`, { c: channels });
@@ -81,30 +118,55 @@ describe('web app in a real browser', () => {
     plugin.finish(slim.id);
 
     await server.gql(`mutation($s: ID!) { createUniformCandidates(input: { searchSpaceId: $s, widths: [1.0, 0.75, 0.5, 0.35] }) { id } }`, { s: space.id });
+    // The baselines an AutoSlim candidate is judged against: the widest uniform width within each target.
+    await server.gql(`mutation($s: ID!, $t: ID!) { createUniformCandidates(input: { searchSpaceId: $s, matchTrajectory: $t }) { id } }`, { s: space.id, t: trajectoryId });
     await server.gql(`mutation($s: ID!, $c: [Int!]!) { importCandidate(input: { searchSpaceId: $s, channels: $c }) { id } }`, { s: space.id, c: configAt(space, 0.66) });
     const { candidates } = await server.gql(`query($s: ID!) { candidates(filter: { searchSpaceId: $s }) { edges { node { id macs source } } } }`, { s: space.id });
-    for (const { node } of candidates.edges as { node: { id: string; macs: number; source: string } }[]) {
-      // AutoSlim beats uniform width at equal cost, as in the paper, so the ranks are not all 1.
+    const nodes = (candidates.edges as { node: { id: string; macs: number; source: string } }[]).map((e) => e.node);
+    const cheapestAutoSlim = Math.min(...nodes.filter((n) => n.source === 'AUTOSLIM').map((n) => n.macs));
+    let retrainings = 0;
+    for (const node of nodes) {
+      // AutoSlim beats uniform width at equal cost, as in the paper, so the ranks are not all 1; the
+      // cheapest AutoSlim candidate's seeds disagree so much that its verdict cannot tell it apart.
+      const noisy = node.source === 'AUTOSLIM' && node.macs === cheapestAutoSlim;
       const top1 = 0.6 + node.macs / 5e7 + (node.source === 'AUTOSLIM' ? 0.03 : 0);
-      const { retrainCandidate: jobs } = await server.gql(`mutation($c: ID!, $d: ID!) { retrainCandidate(input: { candidateId: $c, datasetId: $d, seeds: [0, 1] }) { id payload } }`, {
-        c: node.id,
-        d: datasetId,
-      });
-      for (const [seed, job] of (jobs as { id: string; payload: { runId: string } }[]).entries()) {
-        const ctx = await plugin.whenStarted(job.id);
-        await ctx.report({ type: 'runSummary', runId: job.payload.runId, summary: { top1: top1 + seed * 0.004 } });
-        plugin.finish(job.id);
-      }
+      const effects = noisy ? NOISY_SEEDS : node.source === 'AUTOSLIM' ? AUTOSLIM_SEEDS : BASELINE_SEEDS;
+      retrainings += await retrain(node.id, effects.map((effect) => top1 + effect));
+      if (node.source === 'AUTOSLIM') retrainings += await retrain(node.id, [top1 + 0.01, top1 + 0.014], 'SUPERNET');
     }
     await eventually(async () => {
       const { jobs } = await server.gql(`query($p: ID!) { jobs(filter: { projectId: $p, state: SUCCEEDED }) { id } }`, { p: projectId });
-      return jobs.length === 2 + 2 * candidates.edges.length ? true : undefined;
+      // Training, slimming, the evaluation of the inherited accuracy that slimming queues, and the retrainings.
+      return jobs.length === 3 + retrainings ? true : undefined;
     });
+  }
+
+  /** Retrains a candidate with one seed per top-1 given (seeds 0, 1, …); answers how many jobs that took. */
+  async function retrain(candidateId: string, top1s: number[], init: 'SCRATCH' | 'SUPERNET' = 'SCRATCH'): Promise<number> {
+    const { retrainCandidate: jobs } = await server.gql(
+      `mutation($c: ID!, $d: ID!, $seeds: [Int!]!, $init: RetrainInit!) { retrainCandidate(input: { candidateId: $c, datasetId: $d, seeds: $seeds, init: $init }) { id payload } }`,
+      { c: candidateId, d: datasetId, seeds: top1s.map((_, seed) => seed), init },
+    );
+    for (const [seed, job] of (jobs as { id: string; payload: { runId: string } }[]).entries()) {
+      answered.add(job.id);
+      const ctx = await plugin.whenStarted(job.id);
+      await ctx.report({ type: 'runSummary', runId: job.payload.runId, summary: { top1: top1s[seed] } });
+      plugin.finish(job.id);
+    }
+    return jobs.length;
   }
 
   async function shoot(name: string): Promise<void> {
     await page.waitForTimeout(300); // lets ECharts finish drawing its canvas
     await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  }
+
+  /** The texts of one leaderboard column, found by its header. */
+  async function column(title: string): Promise<string[]> {
+    const headers = await page.locator('table.grid thead th').allTextContents();
+    const index = headers.findIndex((header) => header.trim().startsWith(title));
+    if (index < 0) throw new Error(`no column ${title} among ${headers.join(', ')}`);
+    return page.locator(`table.grid tbody tr td:nth-child(${index + 1})`).allTextContents();
   }
 
   function visit(view: string, params: Record<string, string> = {}): Promise<unknown> {
@@ -116,7 +178,7 @@ describe('web app in a real browser', () => {
     ensureWebBuild();
     mkdirSync(SCREENSHOTS, { recursive: true });
     plugin = new ScriptedPlugin(['TRAIN_SUPERNET', 'SLIM', 'RETRAIN']);
-    server = await TestServer.start('sqlite', [plugin]);
+    server = await TestServer.start('sqlite', [plugin, new ScriptedPlugin(['EVALUATE'], async (job) => evaluate(job.payload as EvaluatePayload), 'scripted-evaluate')]);
     browser = await openBrowser();
     page = browser.page;
     page.setDefaultTimeout(10_000);
@@ -149,11 +211,25 @@ describe('web app in a real browser', () => {
     await visit('leaderboard');
     const rows = page.locator('table.grid tbody tr');
     await rows.first().waitFor();
-    expect(await rows.count()).toBe(7);
-    await expect(page.locator('.pager span').textContent()).resolves.toBe('1–7 of 7');
+    expect(await rows.count()).toBe(9);
+    await expect(page.locator('.pager span').textContent()).resolves.toBe('1–9 of 9');
     await page.getByText('Pareto rank over MACs vs retrained top-1').waitFor();
     const ranks = await rows.locator('td:last-child').allTextContents();
     expect(new Set(ranks)).toEqual(new Set(['1', '2']));
+
+    const sources = await column('Source');
+    const autoslim = (cells: string[]) => cells.filter((_, i) => sources[i] === 'AutoSlim');
+    for (const cell of await column('Retrained top-1')) expect(cell).toMatch(/^\d+\.\d\d% ± \d\.\d\d \(n=3\)$/);
+    // Slimming queued the evaluation of its candidates sliced from the supernet: only they have an inherited accuracy.
+    expect(autoslim(await column('Inherited top-1'))).toEqual([expect.stringMatching(/^\d+\.\d\d%$/), expect.stringMatching(/^\d+\.\d\d%$/)]);
+    expect(autoslim(await column('Fine-tuned top-1'))).toEqual([expect.stringMatching(/ \(n=2\)$/), expect.stringMatching(/ \(n=2\)$/)]);
+    expect(new Set((await column('Fine-tuned top-1')).filter((_, i) => sources[i] !== 'AutoSlim'))).toEqual(new Set(['—']));
+    const verdicts = autoslim(await column('vs uniform width'));
+    expect(verdicts.map((v) => v.replace(/ [+−].*$/, '')).sort()).toEqual(['better', 'not distinguishable']);
+    for (const verdict of verdicts) expect(verdict).toMatch(/ [+−]\d+\.\d\d ± \d+\.\d\d pts \(n=3\) vs ×\d\.\d{3} uniform$/);
+    const explanation = await page.locator('.comparison').first().getAttribute('title');
+    expect(explanation).toContain('paired by seed');
+    expect(await page.locator('th', { hasText: 'vs uniform width' }).getAttribute('title')).toContain('95% t-interval');
     await shoot('leaderboard');
 
     const macsColumn = () => rows.locator('td:nth-child(4)').allTextContents();
@@ -164,7 +240,7 @@ describe('web app in a real browser', () => {
 
     await page.getByLabel('Max MACs (M)').fill('4');
     await page.getByRole('button', { name: 'Apply budget' }).click();
-    await page.locator('.pager span', { hasText: '1–3 of 3' }).waitFor();
+    await page.locator('.pager span', { hasText: '1–4 of 4' }).waitFor();
     await page.getByLabel('Max MACs (M)').fill('cheap');
     await page.getByRole('button', { name: 'Apply budget' }).click();
     await page.getByText('The budget must be a positive number of millions of MACs.').waitFor();
@@ -172,8 +248,9 @@ describe('web app in a real browser', () => {
 
   it('draws the Pareto plot, the trajectory, a unit chart and a layer-by-layer comparison', async () => {
     await visit('pareto');
-    await page.getByText('7 of 7 candidates, retrained top-1 vs MACs').waitFor();
+    await page.getByText('9 of 9 candidates, retrained top-1 vs MACs').waitFor();
     await page.locator('.chart canvas').first().waitFor();
+    await page.getByRole('img', { name: /with the Pareto front and error bars over seeds for 9 candidates$/ }).waitFor();
     await shoot('pareto');
 
     await visit('trajectory', { trajectory: trajectoryId });
@@ -244,14 +321,74 @@ describe('web app in a real browser', () => {
     }
     await visit('leaderboard');
     const pager = page.locator('.pager span');
-    await pager.filter({ hasText: '1–50 of 57' }).waitFor();
+    await pager.filter({ hasText: '1–50 of 59' }).waitFor();
     expect(await page.locator('table.grid tbody tr').count()).toBe(50);
     await page.getByRole('button', { name: 'Next →' }).click();
-    await pager.filter({ hasText: '51–57 of 57' }).waitFor();
-    expect(await page.locator('table.grid tbody tr').count()).toBe(7);
+    await pager.filter({ hasText: '51–59 of 59' }).waitFor();
+    expect(await page.locator('table.grid tbody tr').count()).toBe(9);
     expect(await page.getByRole('button', { name: 'Next →' }).isDisabled()).toBe(true);
     await page.getByRole('button', { name: '← Previous' }).click();
-    await pager.filter({ hasText: '1–50 of 57' }).waitFor();
+    await pager.filter({ hasText: '1–50 of 59' }).waitFor();
     expect(pageErrors).toEqual([]);
   });
+
+  it('shows how well the supernet ranks configurations, live while its study runs', async () => {
+    const { studyRanking: study } = await server.gql(
+      `mutation($s: ID!) { studyRanking(input: { supernetId: $s, seeds: [0, 1, 2], recipe: {}, sampledConfigs: 6, evalBatchSize: 32 }) {
+        id configs { origin } jobs { kind state } } }`,
+      { s: supernetId },
+    );
+    const configs = (study.configs as { origin: string }[]).length;
+    const jobs = (study.jobs as { kind: string; state: string }[]).filter((j) => j.kind === 'RETRAIN' && j.state !== 'SUCCEEDED');
+    // The uniform and AutoSlim configurations were retrained with these seeds and this recipe for the
+    // leaderboard: the study reuses those runs and queues only the sampled ones'.
+    expect(jobs.length).toBe(3 * (study.configs as { origin: string }[]).filter((c) => c.origin === 'SAMPLED').length);
+
+    await visit('supernet', { supernet: supernetId });
+    const listed = page.locator(`tr[data-study="${study.id}"] a`, { hasText: `Ranking of ${configs} configs` });
+    await listed.waitFor();
+    await shoot('supernet-studies');
+    await listed.click();
+    await page.getByRole('heading', { name: 'Ranking study' }).waitFor();
+    const progress = page.locator('.progress-text');
+    await progress.waitFor();
+    // One worker runs the jobs in turn, so the evaluation may come before the retrainings or after them.
+    const before = await progress.textContent();
+    expect(before).toMatch(new RegExp(`^\\d+ of ${configs} configs retrained \\(\\d+ with all 3 seeds\\) · (0|${configs}) of ${configs} scored by the supernet$`));
+    await finishRetrainings(Math.floor(jobs.length / 2));
+    await progress.filter({ hasNotText: before! }).waitFor();
+    await page.locator('.live', { hasText: 'live' }).waitFor();
+    await shoot('ranking-running');
+
+    await finishRetrainings(jobs.length - Math.floor(jobs.length / 2));
+    await page.locator('.study-state', { hasText: 'complete' }).waitFor();
+    await progress.filter({ hasText: `${configs} of ${configs} configs retrained (${configs} with all 3 seeds)` }).waitFor();
+    for (const mode of ['BATCH_STATS', 'RECALIBRATED']) {
+      const figure = page.locator(`figure.ranking[data-bn-mode=${mode}]`);
+      await figure.getByRole('img', { name: new RegExp(`: ${configs} configs, ${configs} with error bars over seeds$`) }).waitFor();
+      expect(await figure.locator('.correlation').textContent()).toMatch(
+        new RegExp(`^τ = -?\\d\\.\\d\\d \\[-?\\d\\.\\d\\d, -?\\d\\.\\d\\d\\] · ρ = .* · ${configs} configs \\(95% intervals\\)$`),
+      );
+    }
+    const rows = page.locator('table.study-configs tbody tr');
+    expect(await rows.count()).toBe(configs);
+    expect(new Set(await rows.locator('td:nth-child(2)').allTextContents())).toEqual(new Set(['sampled', 'uniform width', 'AutoSlim']));
+    for (const cell of await rows.locator('td:last-child').allTextContents()) expect(cell).toMatch(/ \(n=3\)$/);
+    await shoot('ranking');
+    expect(pageErrors).toEqual([]);
+  });
+
+  /** Finishes the next `count` retrainings the worker starts, at a top-1 that grows with the config's MACs. */
+  async function finishRetrainings(count: number): Promise<void> {
+    for (let finished = 0; finished < count; finished++) {
+      const job = await eventually(async () => plugin.runs.find((r) => r.kind === 'RETRAIN' && !answered.has(r.id)));
+      answered.add(job.id);
+      const payload = job.payload as { runId: string; channels: number[]; candidateId: string; recipe: { seed: number } };
+      const { macs } = await profileOf(payload.channels);
+      const top1 = 0.6 + macs / 5e7 + BASELINE_SEEDS[payload.recipe.seed]! + 0.01 * jitter(payload.candidateId);
+      const ctx = await plugin.whenStarted(job.id);
+      await ctx.report({ type: 'runSummary', runId: payload.runId, summary: { top1 } });
+      plugin.finish(job.id);
+    }
+  }
 });
