@@ -78,9 +78,13 @@ const slimming = object({
   targets: list(budget, 1, 64),
   evalBatchSize: optional(integer(1)),
   evalSeed: optional(integer(0)),
+  evalBatches: optional(integer(1)),
   bnMode: optional(oneOf('BATCH_STATS', 'RECALIBRATED')),
   /** One trajectory per mode, each walked from the same supernet; instead of bnMode. */
   bnModes: optional(list(oneOf('BATCH_STATS', 'RECALIBRATED'), 1, 2)),
+  calibrationImages: optional(integer(2)),
+  calibrationSeed: optional(integer(0)),
+  minWidthFraction: optional(number(0, 1)),
   scoring: optional(oneOf('ACCURACY', 'ACCURACY_DROP_PER_COST')),
   screenBatchSize: optional(integer(2)),
   screenKeep: optional(integer(1)),

@@ -8,6 +8,7 @@ import { Migration20261130110942 as SqliteCifar } from './sqlite/Migration202611
 import { Migration20261130135104 as SqliteManifests } from './sqlite/Migration20261130135104';
 import { Migration20261130164813 as SqliteRetrainInit } from './sqlite/Migration20261130164813';
 import { Migration20261130164927 as SqliteRankingStudies } from './sqlite/Migration20261130164927';
+import { Migration20261130171158 as SqliteTrajectoryScoring } from './sqlite/Migration20261130171158';
 import { Migration20261128062452 as PostgresqlInitial } from './postgresql/Migration20261128062452';
 import { Migration20261128070041 as PostgresqlExportJobs } from './postgresql/Migration20261128070041';
 import { Migration20261128071832 as PostgresqlLatency } from './postgresql/Migration20261128071832';
@@ -17,6 +18,7 @@ import { Migration20261130110942 as PostgresqlCifar } from './postgresql/Migrati
 import { Migration20261130135104 as PostgresqlManifests } from './postgresql/Migration20261130135104';
 import { Migration20261130164813 as PostgresqlRetrainInit } from './postgresql/Migration20261130164813';
 import { Migration20261130164928 as PostgresqlRankingStudies } from './postgresql/Migration20261130164928';
+import { Migration20261130171158 as PostgresqlTrajectoryScoring } from './postgresql/Migration20261130171158';
 
 /** Listed explicitly so migrations load the same way from TypeScript sources and compiled JS. */
 export const SQLITE_MIGRATIONS: MigrationObject[] = [
@@ -29,6 +31,7 @@ export const SQLITE_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261130135104', class: SqliteManifests },
   { name: 'Migration20261130164813', class: SqliteRetrainInit },
   { name: 'Migration20261130164927', class: SqliteRankingStudies },
+  { name: 'Migration20261130171158', class: SqliteTrajectoryScoring },
 ];
 
 export const POSTGRESQL_MIGRATIONS: MigrationObject[] = [
@@ -41,4 +44,5 @@ export const POSTGRESQL_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261130135104', class: PostgresqlManifests },
   { name: 'Migration20261130164813', class: PostgresqlRetrainInit },
   { name: 'Migration20261130164928', class: PostgresqlRankingStudies },
+  { name: 'Migration20261130171158', class: PostgresqlTrajectoryScoring },
 ];

@@ -139,12 +139,25 @@ export class StartSlimmingInput {
   @Field(() => CostConstraint)
   constraint: CostConstraint = CostConstraint.MACS;
   @Field(() => [Float], { description: 'Budgets in the constraint\'s unit (MACs, params or ms).' }) targets!: number[];
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Images of the search hold-out in each evaluation batch.' })
   evalBatchSize: number = 2048;
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Seed of the first evaluation batch; batch i is drawn with evalSeed + i.' })
   evalSeed: number = 0;
+  @Field(() => Int, { description: 'Seeded evaluation batches every proposal is scored on (1 to 16); accuracy and loss are averaged over their images.' })
+  evalBatches: number = 1;
   @Field(() => BnMode)
   bnMode: BnMode = BnMode.BATCH_STATS;
+  @Field(() => Int, {
+    description:
+      'RECALIBRATED: training images (never hold-out ones) the BN statistics of every proposal are re-estimated on, at most the training split; 2 to 65536.',
+  })
+  calibrationImages: number = 1024;
+  @Field(() => Int, { description: 'RECALIBRATED: seed of the calibration images\' draw.' })
+  calibrationSeed: number = 0;
+  @Field(() => Float, {
+    description: 'The walk never slims a unit below this fraction of its widest width (it stops at the narrowest choice at or above it); 0 ≤ x < 1, 0 for no floor.',
+  })
+  minWidthFraction: number = 0;
   @Field(() => Scoring)
   scoring: Scoring = Scoring.ACCURACY;
   @Field(() => ID, { nullable: true, description: 'LATENCY only: the device whose latest latency table of the search space gives the cost.' })

@@ -162,7 +162,12 @@ export class SlimmingTrajectory {
   @Field(() => [Float]) targets!: number[];
   @Field(() => Int) evalBatchSize!: number;
   @Field(() => Int) evalSeed!: number;
+  @Field(() => Int, { description: 'Seeded evaluation batches every proposal was scored on.' }) evalBatches!: number;
   @Field(() => BnMode) bnMode!: BnMode;
+  @Field(() => Int, { nullable: true, description: 'RECALIBRATED: training images the BN statistics were re-estimated on; null under BATCH_STATS.' })
+  calibrationImages!: number | null;
+  @Field(() => Int, { nullable: true, description: 'RECALIBRATED: seed of the calibration images; null under BATCH_STATS.' }) calibrationSeed!: number | null;
+  @Field(() => Float, { description: 'The floor of every unit, a fraction of its widest width.' }) minWidthFraction!: number;
   @Field(() => Scoring) scoring!: Scoring;
   @Field(() => Int) evaluations!: number;
   @Field(() => Int) cacheHits!: number;

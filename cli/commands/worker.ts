@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { ExecutorPlugin, Logger } from '../../executors/contract';
 import { LatencyProbePlugin } from '../../executors/latency/plugin';
+import { OnnxEvaluatePlugin } from '../../executors/onnx/evaluate-plugin';
 import { OnnxExportPlugin } from '../../executors/onnx/export-plugin';
 import { OnnxSlimmingPlugin } from '../../executors/onnx/slim-plugin';
 import { ExecutorRegistry } from '../../executors/registry';
@@ -69,7 +70,9 @@ function pluginsFor(request: WorkerRequest, env: NodeJS.ProcessEnv, log: Logger)
   const plugins: ExecutorPlugin[] = [];
   if (request.plugins.includes('tfjs')) plugins.push(new TfjsTrainingPlugin());
   if (request.plugins.includes('onnx')) {
-    plugins.push(new OnnxSlimmingPlugin({ provider, threads, cacheFile: resolve(request.workDir, 'cache', 'evaluations.jsonl'), log }));
+    const cacheFile = resolve(request.workDir, 'cache', 'evaluations.jsonl');
+    plugins.push(new OnnxSlimmingPlugin({ provider, threads, cacheFile, log }));
+    plugins.push(new OnnxEvaluatePlugin({ provider, threads, cacheFile, log }));
     plugins.push(new OnnxExportPlugin({ provider, threads }));
   }
   if (request.plugins.includes('latency')) plugins.push(new LatencyProbePlugin({ provider, threads: positive(env.SLIMLAB_LATENCY_THREADS, 1) }));

@@ -2,14 +2,24 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
+/** The training images BN statistics were recalibrated on. */
+export interface CalibrationIdentity {
+  readonly images: number;
+  readonly seed: number;
+  /** sha256 of the images themselves. */
+  readonly digest: string;
+}
+
 /** What identifies an evaluation: the same key always gives the same result. */
-export interface EvaluationKey {
+export type EvaluationKey = {
   readonly checkpointSha256: string;
   readonly channels: readonly number[];
+  /** sha256 of the batch's images and labels (of the batch whose leading `batch` images were scored). */
   readonly dataDigest: string;
-  readonly bnMode: string;
   readonly batch: number;
-}
+  /** The seed that drew the hold-out batch; null for a batch of the test split. */
+  readonly batchSeed: number | null;
+} & ({ readonly bnMode: 'BATCH_STATS' } | { readonly bnMode: 'RECALIBRATED'; readonly calibration: CalibrationIdentity });
 
 export interface CachedEvaluation {
   readonly top1: number;
@@ -48,7 +58,8 @@ export class EvaluationCache {
   }
 
   static keyOf(key: EvaluationKey): string {
-    const canonical = [key.checkpointSha256, key.channels.join(','), key.dataDigest, key.bnMode, key.batch].join('|');
+    const calibration = key.bnMode === 'RECALIBRATED' ? [key.calibration.images, key.calibration.seed, key.calibration.digest].join(':') : '';
+    const canonical = [key.checkpointSha256, key.channels.join(','), key.dataDigest, key.bnMode, key.batch, key.batchSeed ?? 'test', calibration].join('|');
     return createHash('sha256').update(canonical).digest('hex');
   }
 

@@ -16,8 +16,10 @@ import type { NetworkGraph } from '../../autoslim/graph';
 import type { ExecutorCapabilities } from '../contract';
 import type { WeightMap } from '../weights';
 import type { BatchNormMode } from './batch-norm';
-import { buildModel, channelMasks } from './model';
-import { MetricsSession, resolveProvider, type EvaluationResult, type LabelledImages, type ProviderName } from './session';
+import { CALIBRATION_BATCH } from './evaluation-data';
+import { buildModel, buildStatisticsModel, channelMasks } from './model';
+import { recalibrateWith, type CalibrationBatch } from './recalibrate';
+import { MetricsSession, openSession, resolveProvider, type EvaluationResult, type LabelledImages, type ProviderName } from './session';
 
 export interface EvaluatorOptions {
   /** Preferred provider; 'cuda' falls back to 'cpu' when the CUDA provider cannot load. */
@@ -41,13 +43,23 @@ export interface OnnxEvaluator {
   readonly capabilities: ExecutorCapabilities;
   /** Evaluates an evaluation graph (buildModel with head 'metrics') or one configuration, in its own session. */
   evaluate(model: Uint8Array | ConfigModel, data: LabelledImages, batch: number): Promise<EvaluationResult>;
+  /** `evaluate` on each of several sets of images, one session for all: a result per set. */
+  evaluateEach(model: Uint8Array | ConfigModel, data: readonly LabelledImages[], batch: number, signal?: AbortSignal): Promise<EvaluationResult[]>;
   /** Opens one session of the widest graph that evaluates every configuration through channel masks. */
   openSupernet(maxGraph: NetworkGraph, weights: WeightMap, batchNorm: BatchNormMode, batch: number): Promise<SupernetEvaluator>;
+  /** Opens one statistics session of the widest graph that recalibrates BN of every configuration through channel masks. */
+  openStatistics(maxGraph: NetworkGraph, weights: WeightMap): Promise<StatisticsEvaluator>;
 }
 
 export interface SupernetEvaluator {
   /** `config` must come from the same search space as the supernet's graph. */
   evaluate(config: NetworkGraph, data: LabelledImages): Promise<EvaluationResult>;
+  release(): Promise<void>;
+}
+
+export interface StatisticsEvaluator {
+  /** recalibrateBatchNorm of `config`, which must come from the same search space as the supernet's graph. */
+  recalibrate(config: NetworkGraph, batches: readonly CalibrationBatch[], signal?: AbortSignal): Promise<WeightMap>;
   release(): Promise<void>;
 }
 
@@ -58,6 +70,20 @@ export async function createEvaluator(options: EvaluatorOptions): Promise<OnnxEv
   const { provider, note } = await resolveProvider(options.provider);
   const settings = { provider, threads: options.threads };
   const noted = note === undefined ? {} : { note };
+  const evaluateEach: OnnxEvaluator['evaluateEach'] = async (model, data, batch, signal) => {
+    const bytes = model instanceof Uint8Array ? model : buildModel(model.graph, model.weights, { batchNorm: model.batchNorm, head: 'metrics', masked: false });
+    const session = await MetricsSession.open(bytes, settings);
+    try {
+      const results: EvaluationResult[] = [];
+      for (const images of data) {
+        signal?.throwIfAborted();
+        results.push(await session.run(images, batch));
+      }
+      return results;
+    } finally {
+      await session.release();
+    }
+  };
   return {
     provider,
     threads: options.threads,
@@ -69,15 +95,8 @@ export async function createEvaluator(options: EvaluatorOptions): Promise<OnnxEv
       versions: { 'onnxruntime-node': ort.env.versions.node ?? 'unknown' },
       ...noted,
     },
-    async evaluate(model, data, batch) {
-      const bytes = model instanceof Uint8Array ? model : buildModel(model.graph, model.weights, { batchNorm: model.batchNorm, head: 'metrics', masked: false });
-      const session = await MetricsSession.open(bytes, settings);
-      try {
-        return await session.run(data, batch);
-      } finally {
-        await session.release();
-      }
-    },
+    evaluate: async (model, data, batch) => (await evaluateEach(model, [data], batch))[0]!,
+    evaluateEach,
     async openSupernet(maxGraph, weights, batchNorm, batch) {
       const session = await MetricsSession.open(buildModel(maxGraph, weights, { batchNorm, head: 'metrics', masked: true }), settings);
       await session.warmUp(maxGraph.input, batch, channelMasks(maxGraph, maxGraph));
@@ -86,5 +105,19 @@ export async function createEvaluator(options: EvaluatorOptions): Promise<OnnxEv
         release: () => session.release(),
       };
     },
+    async openStatistics(maxGraph, weights) {
+      const session = await openSession(buildStatisticsModel(maxGraph, weights, true), settings);
+      const { channels, height, width } = maxGraph.input;
+      const zeros = { images: new Float32Array(CALIBRATION_BATCH * channels * height * width), count: CALIBRATION_BATCH };
+      await recalibrateWith(session, maxGraph, weights, [zeros], maskTensors(channelMasks(maxGraph, maxGraph)));
+      return {
+        recalibrate: (config, batches, signal) => recalibrateWith(session, config, weights, batches, maskTensors(channelMasks(maxGraph, config)), signal),
+        release: () => session.release(),
+      };
+    },
   };
+}
+
+function maskTensors(masks: Record<string, Float32Array>): Record<string, ort.Tensor> {
+  return Object.fromEntries(Object.entries(masks).map(([name, m]) => [name, new ort.Tensor('float32', m, [1, m.length, 1, 1])]));
 }

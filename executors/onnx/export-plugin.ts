@@ -14,9 +14,9 @@ import type { ArtifactRef, ExecutorCapabilities, ExecutorPlugin, JobContext, Job
 import { DEFAULT_TRANSFORMS, loaderSettings, openDataset, type LoaderSettings, type SplitReader, type StreamedDataset, type TransformRecord } from '../data/loader';
 import type { ImageShape, Normalization } from '../data/sample';
 import type { RegisteredDatasetSpec } from '../data/source';
-import { Rng } from '../rng';
 import { resolveSearchSpace, type SearchSpaceSpec } from '../search-space';
 import { decodeSafetensors, type WeightMap } from '../weights';
+import { calibrationImages } from './evaluation-data';
 import { exportStandalone } from './model';
 import { recalibrateBatchNorm } from './recalibrate';
 import { recountCost } from './recount';
@@ -66,7 +66,6 @@ export interface ExportResult {
   readonly transforms: TransformRecord;
 }
 
-const CALIBRATION_BATCH = 256;
 const TEST_BATCH = 256;
 
 export class OnnxExportPlugin implements ExecutorPlugin {
@@ -114,14 +113,10 @@ export class OnnxExportPlugin implements ExecutorPlugin {
     ctx: JobContext,
     architecture: string,
   ): Promise<ExportResult> {
-    const count = Math.min(payload.calibrationImages, data.train.count);
-    const indices = new Rng(payload.calibrationSeed >>> 0).permutation(data.train.count).slice(0, count);
-
-    await ctx.progress(0.2, `recalibrating batch norm on ${count} training images`);
-    const calibration: { images: Float32Array; count: number }[] = [];
     // Seen through the file's normalization, so the statistics are those of what the file's convs will see.
-    for await (const b of data.train.batches(indices, CALIBRATION_BATCH, { norm })) calibration.push({ images: b.images, count: b.size });
-    const calibrated = await recalibrateBatchNorm(graph, weights, mergeShortTail(calibration), settings, ctx.signal);
+    const calibration = await calibrationImages(data.train, payload.calibrationImages, payload.calibrationSeed, norm);
+    await ctx.progress(0.2, `recalibrating batch norm on ${calibration.images} training images`);
+    const calibrated = await recalibrateBatchNorm(graph, weights, calibration.batches, settings, ctx.signal);
 
     await ctx.progress(0.6, 'exporting and checking the model');
     const mode = payload.batchNorm === 'FOLDED' ? 'folded' : 'running';
@@ -143,7 +138,7 @@ export class OnnxExportPlugin implements ExecutorPlugin {
       fileName,
       batchNorm: payload.batchNorm,
       weights: payload.weights,
-      calibrationImages: count,
+      calibrationImages: calibration.images,
       macs: recounted.macs,
       params: recounted.params,
       testTop1,
@@ -168,17 +163,6 @@ async function trainingNormalization(payload: ExportPayload, data: StreamedDatas
   const training = await open(trained, { train: false, test: false });
   await training.close();
   return training.normalization;
-}
-
-/** A last batch of fewer than 2 images has no variance; it joins the batch before it. */
-function mergeShortTail<T extends { images: Float32Array; count: number }>(list: T[]): { images: Float32Array; count: number }[] {
-  const last = list.at(-1);
-  if (list.length < 2 || !last || last.count >= 2) return list;
-  const previous = list[list.length - 2]!;
-  const images = new Float32Array(previous.images.length + last.images.length);
-  images.set(previous.images);
-  images.set(last.images, previous.images.length);
-  return [...list.slice(0, -2), { images, count: previous.count + last.count }];
 }
 
 /** Top-1 of the exported file on `set`, fed raw pixels in [0, 1] as a user of the file would. */

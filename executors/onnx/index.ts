@@ -2,6 +2,7 @@ export { BN_EPSILON, type BatchNormMode } from './batch-norm';
 export { createEvaluator, type ConfigModel, type EvaluatorOptions, type OnnxEvaluator, type SupernetEvaluator } from './evaluator';
 export { METRIC_OUTPUTS, type MetricName } from './metrics-head';
 export { buildModel, buildStatisticsModel, channelMasks, exportStandalone, type InputNormalization, type ModelOptions } from './model';
+export { OnnxEvaluatePlugin, type EvaluatePayload, type EvaluateResult } from './evaluate-plugin';
 export { OnnxExportPlugin, type ExportPayload, type ExportResult } from './export-plugin';
 export { recalibrateBatchNorm, type CalibrationBatch } from './recalibrate';
 export { maskInputName } from './network';

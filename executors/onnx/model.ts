@@ -74,14 +74,16 @@ export function statisticsOutputs(node: string): { readonly mean: string; readon
 /**
  * The network with batch-statistics BN that outputs every BN's batch mean and biased variance
  * (see statisticsOutputs): one forward pass yields what recalibrating running statistics needs.
+ * Masked (see channelMasks), it yields those of any narrower configuration on their leading
+ * channels.
  */
-export function buildStatisticsModel(graph: NetworkGraph, weights: WeightMap): Uint8Array {
+export function buildStatisticsModel(graph: NetworkGraph, weights: WeightMap, masked = false): Uint8Array {
   const b = new OnnxGraphBuilder();
   const { channels, height, width } = graph.input;
   const input = b.input({ name: 'input', type: 'float32', dims: ['batch', channels, height, width] });
   emitNetwork(b, graph, weights, input, {
     batchNorm: 'batch',
-    masked: false,
+    masked,
     onBatchStatistics: (conv, mean, variance) => {
       const names = statisticsOutputs(conv.name);
       b.alias(mean, names.mean);

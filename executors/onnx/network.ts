@@ -1,9 +1,9 @@
 /**
  * Turns a NetworkGraph of one configuration plus supernet weights (first-k sliced) into ONNX
- * operators. With masks, every conv output is multiplied by a 0/1 channel mask after its BN and
- * activation, so one max-width graph evaluates any narrower configuration: masked input channels
- * contribute nothing, and masking after BN hides what batch statistics make of an all-zero channel
- * ((0 − 0) / sqrt(eps) · γ + β = β ≠ 0).
+ * operators. With masks, every conv output is 0 on the channels a 0/1 channel mask leaves out, so
+ * one max-width graph evaluates any narrower configuration: masked input channels contribute
+ * nothing. The mask applies after BN (it multiplies γ and β), which hides what batch statistics
+ * make of an all-zero channel ((0 − 0) / sqrt(eps) · γ + β = β ≠ 0).
  */
 import type { Activation, ConvNode, GraphNode, NetworkGraph } from '../../autoslim/graph';
 import type { WeightMap } from '../weights';
@@ -77,27 +77,39 @@ function emitConv(b: OnnxGraphBuilder, node: ConvNode, x: string, weights: Weigh
     pads: [node.padding, node.padding, node.padding, node.padding],
     group: node.groups,
   };
+  const mask = options.masked ? b.input({ name: maskInputName(node.name), type: 'float32', dims: [1, node.outChannels, 1, 1] }) : null;
   const weight = convWeight(weights, node);
-  let y: string;
-  if (node.batchNorm && options.batchNorm === 'folded') {
-    const folded = foldIntoConv(weight, batchNormParams(weights, node));
-    const w = b.floats(`${node.name}.weight`, folded.weight.shape, folded.weight.data);
-    y = b.op('Conv', [x, w, b.floats(`${node.name}.bias`, [node.outChannels], folded.bias)], attributes);
-  } else {
-    y = b.op('Conv', [x, b.floats(`${node.name}.weight`, weight.shape, weight.data)], attributes);
+  if (!node.batchNorm || options.batchNorm === 'folded') {
+    let y: string;
     if (node.batchNorm) {
-      const bn = batchNormParams(weights, node);
-      const prefix = `${node.name}.bn`;
-      y =
-        options.batchNorm === 'batch'
-          ? batchStatisticsNorm(b, y, prefix, bn, options.onBatchStatistics && ((mean, variance) => options.onBatchStatistics!(node, mean, variance)))
-          : runningStatisticsNorm(b, y, prefix, bn);
+      const folded = foldIntoConv(weight, batchNormParams(weights, node));
+      const w = b.floats(`${node.name}.weight`, folded.weight.shape, folded.weight.data);
+      y = b.op('Conv', [x, w, b.floats(`${node.name}.bias`, [node.outChannels], folded.bias)], attributes);
+    } else {
+      y = b.op('Conv', [x, b.floats(`${node.name}.weight`, weight.shape, weight.data)], attributes);
     }
+    y = activate(b, y, node.activation);
+    return mask ? b.op('Mul', [y, mask]) : y;
   }
-  y = activate(b, y, node.activation);
-  if (!options.masked) return y;
-  const mask = b.input({ name: maskInputName(node.name), type: 'float32', dims: [1, node.outChannels, 1, 1] });
-  return b.op('Mul', [y, mask]);
+  const y = b.op('Conv', [x, b.floats(`${node.name}.weight`, weight.shape, weight.data)], attributes);
+  const bn = batchNormParams(weights, node);
+  const prefix = `${node.name}.bn`;
+  // A BN that normalizes in the graph takes the mask into γ and β, which saves a pass over the
+  // activations; every activation here maps 0 to 0.
+  const channelMask = mask && b.op('Reshape', [mask, b.int64s(`${prefix}.channels`, [1], [node.outChannels])]);
+  const normalized =
+    options.batchNorm === 'batch'
+      ? batchStatisticsNorm(
+          b,
+          y,
+          prefix,
+          bn,
+          node.outShape.height * node.outShape.width,
+          channelMask,
+          options.onBatchStatistics && ((mean, variance) => options.onBatchStatistics!(node, mean, variance)),
+        )
+      : runningStatisticsNorm(b, y, prefix, bn, channelMask);
+  return activate(b, normalized, node.activation);
 }
 
 function activate(b: OnnxGraphBuilder, x: string, activation: Activation): string {

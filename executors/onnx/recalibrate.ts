@@ -29,34 +29,49 @@ export async function recalibrateBatchNorm(
   settings: SessionSettings,
   signal?: AbortSignal,
 ): Promise<WeightMap> {
-  const { channels, height, width } = graph.input;
-  const perImage = channels * height * width;
-  const convs = graph.nodes.filter((n): n is ConvNode => n.op === 'conv' && n.batchNorm);
-  const sums = new Map(convs.map((c) => [c.name, { mean: new Float64Array(c.outChannels), variance: new Float64Array(c.outChannels) }]));
   const session = await openSession(buildStatisticsModel(graph, weights), settings);
-  let images = 0;
   try {
-    for (const batch of batches) {
-      signal?.throwIfAborted();
-      if (batch.count < 2) throw new Error(`calibration batch: needs at least 2 images for a variance, has ${batch.count}`);
-      if (batch.images.length !== batch.count * perImage) throw new Error(`calibration batch: must hold count × ${perImage} values (NCHW)`);
-      const outputs = await session.run({ input: new ort.Tensor('float32', batch.images, [batch.count, channels, height, width]) });
-      for (const conv of convs) {
-        const names = statisticsOutputs(conv.name);
-        const pixels = batch.count * conv.outShape.height * conv.outShape.width;
-        const unbiased = pixels / Math.max(1, pixels - 1);
-        const sum = sums.get(conv.name)!;
-        const mean = outputs[names.mean]!.data as Float32Array;
-        const variance = outputs[names.variance]!.data as Float32Array;
-        for (let c = 0; c < conv.outChannels; c++) {
-          sum.mean[c] += batch.count * mean[c]!;
-          sum.variance[c] += batch.count * variance[c]! * unbiased;
-        }
-      }
-      images += batch.count;
-    }
+    return await recalibrateWith(session, graph, weights, batches, {}, signal);
   } finally {
     await session.release();
+  }
+}
+
+/**
+ * recalibrateBatchNorm with an open statistics session (buildStatisticsModel): of `config` itself,
+ * or of a wider graph of its search space, masked to it by `feeds` (channelMasks).
+ */
+export async function recalibrateWith(
+  session: ort.InferenceSession,
+  config: NetworkGraph,
+  weights: WeightMap,
+  batches: Iterable<CalibrationBatch>,
+  feeds: Readonly<Record<string, ort.Tensor>>,
+  signal?: AbortSignal,
+): Promise<WeightMap> {
+  const { channels, height, width } = config.input;
+  const perImage = channels * height * width;
+  const convs = config.nodes.filter((n): n is ConvNode => n.op === 'conv' && n.batchNorm);
+  const sums = new Map(convs.map((c) => [c.name, { mean: new Float64Array(c.outChannels), variance: new Float64Array(c.outChannels) }]));
+  let images = 0;
+  for (const batch of batches) {
+    signal?.throwIfAborted();
+    if (batch.count < 2) throw new Error(`calibration batch: needs at least 2 images for a variance, has ${batch.count}`);
+    if (batch.images.length !== batch.count * perImage) throw new Error(`calibration batch: must hold count × ${perImage} values (NCHW)`);
+    const outputs = await session.run({ ...feeds, input: new ort.Tensor('float32', batch.images, [batch.count, channels, height, width]) });
+    for (const conv of convs) {
+      const names = statisticsOutputs(conv.name);
+      const pixels = batch.count * conv.outShape.height * conv.outShape.width;
+      const unbiased = pixels / Math.max(1, pixels - 1);
+      const sum = sums.get(conv.name)!;
+      const mean = outputs[names.mean]!.data as Float32Array;
+      const variance = outputs[names.variance]!.data as Float32Array;
+      for (let c = 0; c < conv.outChannels; c++) {
+        sum.mean[c] += batch.count * mean[c]!;
+        sum.variance[c] += batch.count * variance[c]! * unbiased;
+      }
+    }
+    images += batch.count;
   }
   if (images === 0) throw new Error('calibration: needs at least one batch of images');
   const out = new Map(weights);

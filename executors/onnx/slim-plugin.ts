@@ -1,10 +1,10 @@
 /**
  * The SLIM job: AutoSlim's greedy walk (autoslim/greedy.ts) with every proposal scored by ONNX
- * Runtime on one large, seeded batch of the search hold-out, BN from the batch's own statistics.
- * Each step is reported (and persisted by the server) before the next starts, and the walk's
- * state is saved with it, so a restarted job continues at the step where it stopped.
+ * Runtime on seeded batches of the search hold-out (config-scoring.ts), BN from each batch's own
+ * statistics or recalibrated per proposal on training images. Each step is reported (and persisted
+ * by the server) before the next starts, and the walk's state is saved with it, so a restarted job
+ * continues at the step where it stopped.
  */
-import { createHash } from 'node:crypto';
 import {
   buildGraph,
   profileCost,
@@ -19,16 +19,20 @@ import {
   type StepRecord,
 } from '../../autoslim';
 import type { ExecutorCapabilities, ExecutorPlugin, JobContext, JobKind, JobSpec, Logger } from '../contract';
-import { DEFAULT_TRANSFORMS, loaderSettings, openDataset, type Batch, type LoaderSettings, type TransformRecord } from '../data/loader';
+import { loaderSettings, type LoaderSettings } from '../data/loader';
 import type { RegisteredDatasetSpec } from '../data/source';
 import { resolveSearchSpace, type SearchSpaceSpec } from '../search-space';
-import { Rng } from '../rng';
 import { decodeSafetensors } from '../weights';
 import { latencyPredictor, parseTable } from '../latency/table';
+import { ConfigScoring, type BnMode } from './config-scoring';
 import { EvaluationCache } from './evaluation-cache';
+import { calibrationImages, holdOutBatches, leadingImages, readScoringImages, type ScoringBatch } from './evaluation-data';
 import { createEvaluator, type OnnxEvaluator } from './evaluator';
-import { ShrinkingSupernet, envelopeOf } from './shrinking-supernet';
-import { labelledImages, type LabelledImages, type ProviderName } from './session';
+import { envelopeOf } from './shrinking-supernet';
+import type { ProviderName } from './session';
+
+/** What payloads queued before these settings existed are run with (the GraphQL defaults). */
+export const SLIM_DEFAULTS = { calibrationImages: 1024, calibrationSeed: 0, evalBatches: 1, minWidthFraction: 0 } as const;
 
 export interface SlimPayload {
   readonly trajectoryId: string;
@@ -41,14 +45,21 @@ export interface SlimPayload {
   readonly targets: readonly number[];
   readonly evalBatchSize: number;
   readonly evalSeed: number;
-  readonly bnMode: 'BATCH_STATS' | 'RECALIBRATED';
+  /** Seeded hold-out batches every proposal is scored on (see holdOutBatches); payloads queued before lack it. */
+  readonly evalBatches?: number;
+  readonly bnMode: BnMode;
+  /** RECALIBRATED: the training images BN is recalibrated on, per proposal; payloads queued before lack them. */
+  readonly calibrationImages?: number;
+  readonly calibrationSeed?: number;
+  /** The walk's floor for every unit, a fraction of its widest (autoslim/greedy.ts); payloads queued before lack it. */
+  readonly minWidthFraction?: number;
   readonly scoring: 'ACCURACY' | 'ACCURACY_DROP_PER_COST';
   /** LATENCY only: the latency table (an artifact) whose predictions are the cost. */
   readonly latencyTable?: { readonly uri: string; readonly sha256: string } | null;
   /**
    * Screening (autoslim/screening.ts): every proposal is first scored on the first `batch` images
-   * of the evaluation batch, and only the `keep` best are evaluated on all of them. Null: every
-   * proposal is evaluated fully, as AutoSlim does.
+   * of the first evaluation batch, and only the `keep` best are evaluated on all batches. Null:
+   * every proposal is evaluated fully, as AutoSlim does.
    */
   readonly screening?: { readonly batch: number; readonly keep: number } | null;
 }
@@ -88,19 +99,31 @@ export class OnnxSlimmingPlugin implements ExecutorPlugin {
 
   async run(job: JobSpec, ctx: JobContext): Promise<unknown> {
     const evaluator = this.evaluator ?? (await createEvaluator({ provider: this.options.provider, threads: this.options.threads }));
-    const payload = job.payload as SlimPayload;
-    if (payload.bnMode !== 'BATCH_STATS') throw new Error('this executor evaluates with batch statistics only (bnMode BATCH_STATS)');
+    const payload = { ...SLIM_DEFAULTS, ...(job.payload as SlimPayload) };
     const space = resolveSearchSpace(payload.searchSpace);
-    await ctx.progress(0, 'loading the supernet and the evaluation batch');
+    const recalibrated = payload.bnMode === 'RECALIBRATED';
+    await ctx.progress(0, recalibrated ? 'loading the supernet, the evaluation batches and the calibration images' : 'loading the supernet and the evaluation batches');
     const weights = decodeSafetensors(await ctx.artifacts.read(payload.checkpoint)).tensors;
-    const data = await evaluationBatch(payload, this.options.data ?? loaderSettings(), ctx);
+    const { input } = buildGraph(space.architecture, space.structure, space.options, space.structure);
+    const { images: data, record: evaluationImages } = await readScoringImages(
+      payload,
+      input,
+      { train: true, test: false },
+      this.options.data ?? loaderSettings(),
+      (ref) => ctx.artifacts.read(ref),
+      async (dataset) => ({
+        batches: await holdOutBatches(dataset.search, input, payload.evalBatchSize, payload.evalSeed, payload.evalBatches),
+        calibration: recalibrated ? await calibrationImages(dataset.train, payload.calibrationImages, payload.calibrationSeed) : null,
+      }),
+    );
     const macsOf = profileCost(space.table, 'macs');
     const paramsOf = profileCost(space.table, 'params');
     const latencyOf = payload.constraint === 'LATENCY' ? await latencyCost(payload, ctx) : null;
     const costOf = latencyOf ?? (payload.constraint === 'MACS' ? macsOf : paramsOf);
     const resumed = job.resumeState as SlimState | null;
+    const scoringRule = payload.scoring === 'ACCURACY' ? 'accuracy' : 'accuracyDropPerCost';
     let stats = resumed ?? {
-      greedy: startSlimming(space.table, { targets: payload.targets, scoring: payload.scoring === 'ACCURACY' ? 'accuracy' : 'accuracyDropPerCost' }, costOf),
+      greedy: startSlimming(space.table, { targets: payload.targets, scoring: scoringRule, minWidthFraction: payload.minWidthFraction }, costOf),
       evaluations: 0,
       cacheHits: 0,
       evalSeconds: 0,
@@ -110,37 +133,38 @@ export class OnnxSlimmingPlugin implements ExecutorPlugin {
     const widestCost = costOf(space.structure);
     const smallestTarget = Math.min(...payload.targets);
 
-    // Masked sessions select each configuration through channel masks: the same results as a
-    // session per configuration (tests hold them equal) without building and opening one per
-    // proposal; they shrink with the walk (shrinking-supernet.ts).
     const screening = payload.screening ?? null;
-    const screenData = screening ? leadingImages(data.images, screening.batch) : null;
-    const batchSizes = screening ? [data.images.count, screening.batch] : [data.images.count];
-    const sessions = new ShrinkingSupernet(evaluator, space, weights, batchSizes, macsOf);
+    const screenData = screening ? [leadingImages(data.batches[0]!, screening.batch)] : null;
+    const scoring = new ConfigScoring({
+      evaluator,
+      space,
+      weights,
+      checkpointSha256: payload.checkpoint.sha256,
+      batchSizes: recalibrated ? [] : [...new Set([...data.batches, ...(screenData ?? [])].map((b) => b.images.count))],
+      calibration: data.calibration,
+      cache: this.cache,
+      macsOf,
+    });
 
-    /** One configuration on one batch, from the cache when it was evaluated before. */
-    const scoreOn = async (images: LabelledImages, channels: ChannelList): Promise<Score> => {
-      ctx.signal.throwIfAborted();
-      const key = { checkpointSha256: payload.checkpoint.sha256, channels, dataDigest: data.digest, bnMode: payload.bnMode, batch: images.count };
-      let result = this.cache.get(key);
-      if (result) {
-        stats = { ...stats, cacheHits: stats.cacheHits + 1 };
-      } else {
-        const started = performance.now();
-        result = await sessions.evaluate(channels, images);
-        this.cache.set(key, result);
-        stats = { ...stats, evaluations: stats.evaluations + 1, evalSeconds: stats.evalSeconds + (performance.now() - started) / 1000 };
-      }
-      return { accuracy: result.top1 / result.count, loss: result.loss / result.count };
+    /** One configuration on batches, each from the cache when it was evaluated before. */
+    const scoreOn = async (batches: readonly ScoringBatch[], channels: ChannelList): Promise<Score> => {
+      const scored = await scoring.score(channels, payload.bnMode, batches, ctx.signal);
+      stats = {
+        ...stats,
+        evaluations: stats.evaluations + scored.evaluations,
+        cacheHits: stats.cacheHits + scored.cacheHits,
+        evalSeconds: stats.evalSeconds + scored.seconds,
+      };
+      return { accuracy: scored.top1 / scored.images, loss: scored.loss / scored.images };
     };
     // Screening accuracies of the step being evaluated, by unit index, for its report.
     let screened = new Map<number, number>();
     const evaluate = async (proposals: readonly Proposal[]): Promise<Score[]> => {
       screened = new Map();
-      await sessions.fit(envelopeOf(space, proposals.map((p) => p.channels)));
+      await scoring.fit(envelopeOf(space, proposals.map((p) => p.channels)));
       if (!screening || !screenData || proposals.length <= screening.keep || proposals[0]!.unit === null) {
         const scores: Score[] = [];
-        for (const p of proposals) scores.push(await scoreOn(data.images, p.channels));
+        for (const p of proposals) scores.push(await scoreOn(data.batches, p.channels));
         return scores;
       }
       const quick: Score[] = [];
@@ -149,7 +173,7 @@ export class OnnxSlimmingPlugin implements ExecutorPlugin {
       const contenders = new Set(screenContenders(quick, screening.keep));
       const scores: Score[] = [];
       for (const [i, p] of proposals.entries()) {
-        scores.push(contenders.has(i) ? await scoreOn(data.images, p.channels) : { ...quick[i]!, screenedOut: true });
+        scores.push(contenders.has(i) ? await scoreOn(data.batches, p.channels) : { ...quick[i]!, screenedOut: true });
       }
       return scores;
     };
@@ -181,7 +205,7 @@ export class OnnxSlimmingPlugin implements ExecutorPlugin {
     try {
       finished = await runGreedy(stats.greedy, evaluate, costOf, onStep, ctx.signal);
     } finally {
-      await sessions.release();
+      await scoring.release();
     }
     return {
       steps: finished.step,
@@ -191,43 +215,12 @@ export class OnnxSlimmingPlugin implements ExecutorPlugin {
       cacheHits: stats.cacheHits,
       evalSeconds: stats.evalSeconds,
       provider: evaluator.provider,
-      sessionsOpened: sessions.opened,
+      sessionsOpened: scoring.sessionsOpened,
       resumedFromStep,
-      evaluationImages: { transform: data.transforms.eval, channels: data.transforms.channels, skippedCorrupt: data.skippedCorrupt },
+      evaluationImages,
+      ...(data.calibration && { calibrationImages: data.calibration.images }),
     };
   }
-}
-
-/**
- * The seeded evaluation batch from the search hold-out, normalized and transformed as the trainer
- * evaluates; only those images are read and decoded.
- */
-async function evaluationBatch(
-  payload: SlimPayload,
-  settings: LoaderSettings,
-  ctx: JobContext,
-): Promise<{ images: LabelledImages; digest: string; transforms: TransformRecord; skippedCorrupt: number }> {
-  const space = resolveSearchSpace(payload.searchSpace);
-  const { input } = buildGraph(space.architecture, space.structure, space.options, space.structure);
-  const transforms = { ...DEFAULT_TRANSFORMS, evalCropRatio: payload.evalCropRatio ?? DEFAULT_TRANSFORMS.evalCropRatio };
-  const data = await openDataset(payload.dataset, input, transforms, settings, (ref) => ctx.artifacts.read(ref), { train: true, test: false });
-  try {
-    const count = Math.min(payload.evalBatchSize, data.search.count);
-    const indices = new Rng(payload.evalSeed >>> 0).permutation(data.search.count).slice(0, count);
-    let batch: Batch | null = null;
-    for await (const b of data.search.batches(indices, count)) batch = b;
-    const digest = createHash('sha256').update(Buffer.from(batch!.images.buffer)).update(Buffer.from(batch!.labels.buffer)).digest('hex');
-    const { skippedCorrupt } = await data.stats();
-    return { images: labelledImages(batch!.images, batch!.labels, input), digest, transforms: data.transforms, skippedCorrupt };
-  } finally {
-    await data.close();
-  }
-}
-
-/** The first `count` images of an evaluation batch: a seeded random sample too, since the batch is one. */
-function leadingImages(data: LabelledImages, count: number): LabelledImages {
-  const perImage = data.shape.channels * data.shape.height * data.shape.width;
-  return { images: data.images.subarray(0, count * perImage), labels: data.labels.subarray(0, count), shape: data.shape, count };
 }
 
 /** Latency predicted by the trajectory's table (executors/latency), in milliseconds. */

@@ -32,8 +32,21 @@ export class SlimmingTrajectory extends BaseEntity {
   @Property({ type: 'integer' })
   evalSeed!: number;
 
+  @Property({ type: 'integer' })
+  evalBatches: Opt<number> = 1;
+
   @Enum({ items: () => BnMode, type: 'string' })
   bnMode!: BnMode;
+
+  /** RECALIBRATED: the training images each proposal's BN statistics were re-estimated on; null under BATCH_STATS. */
+  @Property({ type: 'integer', nullable: true })
+  calibrationImages: number | null = null;
+
+  @Property({ type: 'integer', nullable: true })
+  calibrationSeed: number | null = null;
+
+  @Property({ type: 'double' })
+  minWidthFraction: Opt<number> = 0;
 
   @Enum({ items: () => Scoring, type: 'string' })
   scoring!: Scoring;

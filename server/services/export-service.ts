@@ -15,7 +15,7 @@ import type { Caller } from '../auth/caller';
 import { searchSpaceSpec } from './search-space-service';
 import { checkImagesFit } from './supernet-service';
 
-const MAX_CALIBRATION_IMAGES = 65_536;
+export const MAX_CALIBRATION_IMAGES = 65_536;
 
 /** Where an export's weights come from, resolved and checked. */
 interface WeightsSource {

@@ -1,4 +1,4 @@
-import { evalCropRatioOf } from './export-service';
+import { evalCropRatioOf, MAX_CALIBRATION_IMAGES } from './export-service';
 import { BnMode, CostConstraint, JobKind, ProjectRole, Scoring } from '../../schema/enums';
 import type { StartSlimmingInput } from '../../schema/inputs';
 import type { Orm } from '../db/orm';
@@ -14,6 +14,7 @@ import type { Caller } from '../auth/caller';
 import { searchSpaceSpec } from './search-space-service';
 
 export const MAX_TARGETS = 64;
+export const MAX_EVAL_BATCHES = 16;
 
 export class SlimmingService {
   constructor(
@@ -28,17 +29,15 @@ export class SlimmingService {
     const targets = [...new Set(input.targets)].sort((a, b) => b - a);
     const evalBatchSize = check.integer('input.evalBatchSize', input.evalBatchSize, 1, 65_536);
     const evalSeed = check.integer('input.evalSeed', input.evalSeed, 0, 0xffffffff);
+    const evalBatches = check.integer('input.evalBatches', input.evalBatches, 1, MAX_EVAL_BATCHES);
+    const minWidthFraction = checkedMinWidthFraction(input.minWidthFraction);
+    const calibrationImages = check.integer('input.calibrationImages', input.calibrationImages, 2, MAX_CALIBRATION_IMAGES);
+    const calibrationSeed = check.integer('input.calibrationSeed', input.calibrationSeed, 0, 0xffffffff);
+    const recalibrated = input.bnMode === BnMode.RECALIBRATED;
     const screening = checkedScreening(input, evalBatchSize);
     const latency = input.constraint === CostConstraint.LATENCY;
     if (latency && !input.deviceId) throw badInput('input.deviceId', 'latency budgets need the device whose latency table gives the cost');
     if (!latency && input.deviceId) throw badInput('input.deviceId', 'only a LATENCY constraint uses a device');
-    if (input.bnMode === BnMode.RECALIBRATED) {
-      throw userError(
-        'FAILED_PRECONDITION',
-        'input.bnMode',
-        'the evaluation executor scores proposals with batch statistics only; use BATCH_STATS',
-      );
-    }
     const job = await this.orm.em.fork().transactional(async (em) => {
       const supernet = await findInProject(em, caller, ProjectRole.EDITOR, Supernet, 'supernet', 'input.supernetId', input.supernetId);
       await em.populate(supernet, ['run.checkpoint', 'dataset', 'searchSpace']);
@@ -49,9 +48,15 @@ export class SlimmingService {
       if (evalBatchSize > supernet.dataset.searchSize!) {
         throw badInput('input.evalBatchSize', `the search hold-out has only ${supernet.dataset.searchSize} images`);
       }
-      const settings = { constraint: input.constraint, targets, evalBatchSize, evalSeed, bnMode: input.bnMode, scoring: input.scoring };
+      const trainingImages = supernet.dataset.trainSize - supernet.dataset.searchSize!;
+      if (recalibrated && calibrationImages > trainingImages) {
+        throw badInput('input.calibrationImages', `must not exceed the ${trainingImages} training images outside the search hold-out`);
+      }
+      const settings = { constraint: input.constraint, targets, evalBatchSize, evalSeed, evalBatches, bnMode: input.bnMode, minWidthFraction, scoring: input.scoring };
+      // Only a recalibrating walk reads calibration images; under BATCH_STATS the trajectory records none.
+      const calibration = recalibrated ? { calibrationImages, calibrationSeed } : null;
       const latencyTable = latency ? await tableForSlimming(em, 'input.deviceId', input.deviceId!, supernet.searchSpace) : null;
-      const trajectory = em.create(SlimmingTrajectory, { project: supernet.project, supernet, latencyTable, ...settings });
+      const trajectory = em.create(SlimmingTrajectory, { project: supernet.project, supernet, latencyTable, ...settings, ...calibration });
       return this.jobs.create(em, {
         project: supernet.project,
         kind: JobKind.SLIM,
@@ -63,6 +68,7 @@ export class SlimmingService {
           evalCropRatio: evalCropRatioOf(supernet.run.recipe),
           checkpoint: { uri: checkpoint.uri, sha256: checkpoint.sha256 },
           ...settings,
+          ...calibration,
           screening,
           latencyTable: latencyTable && { uri: latencyTable.artifact.uri, sha256: latencyTable.artifact.sha256 },
         },
@@ -89,6 +95,13 @@ export class SlimmingService {
   step(id: string): Promise<SlimmingStep | null> {
     return this.orm.em.fork().findOne(SlimmingStep, id);
   }
+}
+
+/** autoslim/greedy.ts's rule, checked before anything is queued. */
+function checkedMinWidthFraction(value: number): number {
+  check.finite('input.minWidthFraction', value, 0, 1);
+  if (value >= 1) throw badInput('input.minWidthFraction', `must be below 1 (got ${value})`);
+  return value;
 }
 
 function checkedScreening(input: StartSlimmingInput, evalBatchSize: number): { batch: number; keep: number } | null {

@@ -32,7 +32,7 @@ describe('batch-statistics batch norm', () => {
     // An offset and spread per channel, so a wrong axis or a missing centering shows.
     const x = randomImages(N, C * H * W, 11).map((v, i) => 3 * v + Math.floor(i / (H * W)) % C);
     const feeds = { x: new ort.Tensor('float32', x, [N, C, H, W]) };
-    const ours = await runOutput(normModel((b, t) => batchStatisticsNorm(b, t, 'bn', bn)), feeds, 'y');
+    const ours = await runOutput(normModel((b, t) => batchStatisticsNorm(b, t, 'bn', bn, H * W, null)), feeds, 'y');
     const reference = await runOutput(normModel(trainingModeNorm), feeds, 'y');
     expect(maxAbsDifference(ours, reference)).toBeLessThan(1e-5);
   });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EvaluationCache, type EvaluationKey } from '../../../executors/onnx/evaluation-cache';
 
-const key = (batch: number): EvaluationKey => ({ checkpointSha256: 'c'.repeat(64), channels: [8, 16], dataDigest: 'd', bnMode: 'BATCH_STATS', batch });
+const key = (batch: number): EvaluationKey => ({ checkpointSha256: 'c'.repeat(64), channels: [8, 16], dataDigest: 'd', bnMode: 'BATCH_STATS', batch, batchSeed: 0 });
 const result = (top1: number) => ({ top1, top5: 1, loss: 0.5, count: 64 });
 
 describe('the evaluation cache file', () => {
@@ -45,5 +45,25 @@ describe('the evaluation cache file', () => {
     expect(warn).not.toHaveBeenCalled();
     writeFileSync(file, '');
     expect(new EvaluationCache(file, warn).skippedLines).toBe(0);
+  });
+});
+
+describe('evaluation cache keys', () => {
+  const batchStats: EvaluationKey = { checkpointSha256: 'c'.repeat(64), channels: [8, 16], dataDigest: 'd', bnMode: 'BATCH_STATS', batch: 64, batchSeed: 0 };
+  const calibration = { images: 1024, seed: 0, digest: 'e' };
+  const recalibrated: EvaluationKey = { ...batchStats, bnMode: 'RECALIBRATED', calibration };
+
+  it('tell apart the BN mode, the calibration images and their seed, and the seed of the batch', () => {
+    const keys = [
+      batchStats,
+      recalibrated,
+      { ...recalibrated, calibration: { ...calibration, images: 512 } },
+      { ...recalibrated, calibration: { ...calibration, seed: 1 } },
+      { ...recalibrated, calibration: { ...calibration, digest: 'f' } },
+      { ...batchStats, batchSeed: 1 },
+      { ...batchStats, batchSeed: null },
+    ].map(EvaluationCache.keyOf);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(EvaluationCache.keyOf({ ...recalibrated, calibration: { ...calibration } })).toBe(keys[1]);
   });
 });

@@ -4,10 +4,12 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as ort from 'onnxruntime-node';
 import * as tf from '@tensorflow/tfjs-core';
 import { buildGraph, parseChannelList } from '../../../autoslim';
 import { EvaluationCache } from '../../../executors/onnx/evaluation-cache';
 import { createEvaluator } from '../../../executors/onnx/evaluator';
+import { OnnxExportPlugin } from '../../../executors/onnx/export-plugin';
 import { OnnxSlimmingPlugin } from '../../../executors/onnx/slim-plugin';
 import { labelledImages } from '../../../executors/onnx/session';
 import { DEFAULT_TRANSFORMS, openDataset } from '../../../executors/data/loader';
@@ -37,7 +39,7 @@ describe('greedy slimming with the ONNX Runtime evaluator, through GraphQL', () 
   const slimmer = new OnnxSlimmingPlugin({ provider: 'cpu', threads: 1, cacheFile });
 
   beforeAll(async () => {
-    server = await TestServer.start('sqlite', [new TfjsTrainingPlugin(TEST_TRAINING_OPTIONS), slimmer]);
+    server = await TestServer.start('sqlite', [new TfjsTrainingPlugin(TEST_TRAINING_OPTIONS), slimmer, new OnnxExportPlugin({ provider: 'cpu', threads: 1 })]);
     const { datasetId, spaceId, maxChannels } = await seedTinySearch(server, 'slim');
     const { profile } = await server.gql(`query($c: [Int!]!) { profile(architecture: "mbv2-fmnist", channels: $c, inputSize: 8, numClasses: 4) { macs } }`, { c: maxChannels });
     widestMacs = profile.macs;
@@ -129,7 +131,7 @@ describe('greedy slimming with the ONNX Runtime evaluator, through GraphQL', () 
     try {
       expect(trajectory.steps.length).toBeGreaterThan(2);
       for (const step of trajectory.steps as { channels: number[]; accuracy: number }[]) {
-        const recorded = cache.get({ checkpointSha256: supernet.checkpoint.sha256, channels: step.channels, dataDigest, bnMode: 'BATCH_STATS', batch: 64 });
+        const recorded = cache.get({ checkpointSha256: supernet.checkpoint.sha256, channels: step.channels, dataDigest, bnMode: 'BATCH_STATS', batch: 64, batchSeed: 5 });
         expect(recorded).toMatchObject({ count: 64, top1: step.accuracy * 64 });
         const config = buildGraph('mbv2-fmnist', parseChannelList('mbv2-fmnist', step.channels, options, structure), options, structure);
         // One input channel: the loader's NCHW batch is already NHWC.
@@ -147,10 +149,64 @@ describe('greedy slimming with the ONNX Runtime evaluator, through GraphQL', () 
     }
   });
 
-  it('rejects budgets and BN modes it cannot serve, before queueing anything', async () => {
-    expect(await server.gqlError(`mutation($s: ID!) { startSlimming(input: { supernetId: $s, targets: [1e6], bnMode: RECALIBRATED }) { id } }`, { s: supernetId })).toMatchObject({
-      extensions: { code: 'FAILED_PRECONDITION', field: 'input.bnMode' },
-    });
+  it('recalibrates BN per proposal over two batches: a candidate scores what its exported file scores on the same batches', async () => {
+    const settings = 'evalBatchSize: 48, evalSeed: 7, evalBatches: 2, bnMode: RECALIBRATED, calibrationImages: 150, calibrationSeed: 3, minWidthFraction: 0.25';
+    const { startSlimming: job } = await server.gql(
+      `mutation($s: ID!, $t: [Float!]!) { startSlimming(input: { supernetId: $s, targets: $t, ${settings} }) { id payload } }`,
+      { s: supernetId, t: [Math.round(widestMacs * 0.5)] },
+    );
+    const done = await succeeded(server, job.id);
+    expect(done.result).toMatchObject({ calibrationImages: 150 });
+    const { trajectory } = await server.gql(
+      `query($t: ID!) { trajectory(id: $t) { bnMode evalBatches calibrationImages calibrationSeed minWidthFraction evaluations steps { index } candidates { id searchAccuracy } } }`,
+      { t: job.payload.trajectoryId },
+    );
+    expect(trajectory).toMatchObject({ bnMode: 'RECALIBRATED', evalBatches: 2, calibrationImages: 150, calibrationSeed: 3, minWidthFraction: 0.25 });
+    expect(trajectory.steps.length).toBeGreaterThan(2);
+    // Two batches per proposal, each evaluated once.
+    expect(trajectory.evaluations % 2).toBe(0);
+
+    const [candidate] = trajectory.candidates;
+    const { exportCandidate } = await server.gql(
+      `mutation($c: ID!, $s: ID!) { exportCandidate(input: { candidateId: $c, supernetId: $s, batchNorm: FOLDED, calibrationImages: 150, calibrationSeed: 3 }) { id } }`,
+      { c: candidate.id, s: supernetId },
+    );
+    const exported = await succeeded(server, exportCandidate.id);
+    const { artifact } = await server.gql(`query($id: ID!) { artifact(id: $id) { downloadUrl } }`, { id: exported.result.artifact.id });
+    const file = await ort.InferenceSession.create(Buffer.from(await (await fetch(`${server.url}${artifact.downloadUrl}`)).arrayBuffer()));
+    // The file normalizes raw pixels itself; it sees the job's two hold-out batches.
+    const noManifest = () => Promise.reject(new Error('a SYNTHETIC dataset has no manifest'));
+    const input = { channels: 1, height: 8, width: 8 };
+    const data = await openDataset(job.payload.dataset, input, DEFAULT_TRANSFORMS, TEST_LOADER, noManifest, { train: true, test: false });
+    let correct = 0;
+    try {
+      for (const seed of [7, 8]) {
+        const indices = new Rng(seed).permutation(data.search.count).slice(0, 48);
+        const [batch] = await all(data.search.batches(indices, 48, { norm: { mean: [0], std: [1] } }));
+        const { logits } = await file.run({ input: new ort.Tensor('float32', batch!.images, [48, 1, 8, 8]) });
+        const values = logits!.data as Float32Array;
+        for (let i = 0; i < 48; i++) {
+          const row = Array.from(values.subarray(i * 4, i * 4 + 4));
+          if (row.indexOf(Math.max(...row)) === batch!.labels[i]) correct++;
+        }
+      }
+    } finally {
+      await data.close();
+      await file.release();
+    }
+    expect(candidate.searchAccuracy).toBe(correct / 96);
+  });
+
+  it('rejects budgets and settings it cannot serve, before queueing anything', async () => {
+    const attempt = (extra: string) => server.gqlError(`mutation($s: ID!) { startSlimming(input: { supernetId: $s, targets: [1e6], evalBatchSize: 64, ${extra} }) { id } }`, { s: supernetId });
+    // The tiny dataset trains on 192 images outside its hold-out of 64.
+    const tooMany = await attempt('bnMode: RECALIBRATED, calibrationImages: 193');
+    expect(tooMany).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'input.calibrationImages' } });
+    expect(tooMany.message).toContain('192 training images');
+    expect(await attempt('calibrationImages: 1')).toMatchObject({ extensions: { field: 'input.calibrationImages' } });
+    expect(await attempt('evalBatches: 17')).toMatchObject({ extensions: { field: 'input.evalBatches' } });
+    expect(await attempt('minWidthFraction: 1')).toMatchObject({ extensions: { field: 'input.minWidthFraction' } });
+    expect(await attempt('minWidthFraction: -0.1')).toMatchObject({ extensions: { field: 'input.minWidthFraction' } });
     expect(await server.gqlError(`mutation($s: ID!) { startSlimming(input: { supernetId: $s, targets: [1], constraint: LATENCY }) { id } }`, { s: supernetId })).toMatchObject({
       extensions: { code: 'BAD_USER_INPUT', field: 'input.deviceId' },
     });
