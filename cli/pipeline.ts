@@ -103,7 +103,7 @@ const retrain = object({
   recipe: optional(object(sharedRecipe)),
 });
 
-/** A ranking study of the supernet; its seeds and recipe default to the retraining's. */
+/** A ranking study of the supernet; its seeds and recipe default to the retraining's, its evaluation to the slimming's. */
 const study = object({
   sampledConfigs: optional(integer(0, 64)),
   sampleSeed: optional(integer(0)),

@@ -126,11 +126,16 @@ async function uniformCandidates(api: Api, input: Record<string, unknown>): Prom
   return createUniformCandidates.map((c) => c.id);
 }
 
-/** Studies the supernet's ranking with the retraining's seeds and recipe unless the study sets its own. */
+/**
+ * Studies the supernet's ranking with the retraining's seeds and recipe, and the walks' evaluation
+ * (batches, calibration), unless the study sets its own: its τ then measures the scoring the walks used.
+ */
 async function runStudy(api: Api, io: Io, projectId: string, supernetId: string, pipeline: Pipeline): Promise<string> {
   const { recipe, seeds, ...settings } = pipeline.study!;
+  const { evalBatchSize, evalSeed, evalBatches, calibrationImages, calibrationSeed } = pipeline.slimming;
   const input = defined({
-    ...settings,
+    ...defined({ evalBatchSize, evalSeed, evalBatches, calibrationImages, calibrationSeed }),
+    ...defined(settings),
     supernetId,
     seeds: seeds ?? pipeline.retrain?.seeds ?? [0],
     recipe: defined(recipe ?? pipeline.retrain?.recipe ?? {}),
