@@ -126,6 +126,8 @@ export type ExecutorEvent =
       readonly target: number;
       readonly channels: readonly number[];
       readonly searchAccuracy: number;
+      /** The index of the greedy step that reached the configuration. */
+      readonly step: number;
       /** The latency table's prediction, on trajectories under a latency budget. */
       readonly predictedLatencyMs?: number;
     }

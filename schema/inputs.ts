@@ -266,7 +266,8 @@ export class ImportCandidateInput {
 export class CandidateFilter {
   @Field(() => ID, { nullable: true }) projectId?: string | null;
   @Field(() => ID, { nullable: true }) searchSpaceId?: string | null;
-  @Field(() => ID, { nullable: true }) trajectoryId?: string | null;
+  @Field(() => ID, { nullable: true, description: 'The candidates the trajectory picked, including those another trajectory found first.' })
+  trajectoryId?: string | null;
   @Field(() => CandidateSource, { nullable: true }) source?: CandidateSource | null;
   @Field(() => Float, { nullable: true }) maxMacs?: number | null;
   @Field(() => Float, { nullable: true }) maxParams?: number | null;

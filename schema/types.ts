@@ -175,13 +175,30 @@ export class SlimmingTrajectory {
   @Field(() => DateTime) createdAt!: Date;
 }
 
+@ObjectType({ description: "The configuration a trajectory picked for one of its budgets, whether or not it found that configuration first." })
+export class TrajectoryPick {
+  @Field(() => Float, { description: "The budget, in the trajectory's constraint unit." }) target!: number;
+  candidate!: Candidate;
+  @Field(() => Float, { description: 'Its accuracy on the search hold-out, as this trajectory scored it.' }) searchAccuracy!: number;
+  @Field(() => Int, {
+    nullable: true,
+    description: 'The index of the greedy step that reached it (see steps); null only for picks carried over from before picks were recorded, when no step had its channels.',
+  })
+  step!: number | null;
+  @Field(() => Float, { nullable: true, description: "The latency table's prediction, under a latency budget." }) predictedLatencyMs!: number | null;
+}
+
 @ObjectType({ description: 'A channel configuration worth retraining.' })
 export class Candidate {
   @Field(() => ID) id!: string;
   @Field(() => String, { description: 'Content hash of (architecture, channels).' }) configHash!: string;
   @Field(() => [Int]) channels!: number[];
   @Field(() => CandidateSource) source!: CandidateSource;
-  @Field(() => Float, { nullable: true }) target!: number | null;
+  @Field(() => Float, {
+    nullable: true,
+    description: "AUTOSLIM: the budget the first trajectory that found it picked it for (see trajectory); every trajectory's own budgets are in SlimmingTrajectory.picks.",
+  })
+  target!: number | null;
   @Field(() => Float, { nullable: true }) widthMultiplier!: number | null;
   @Field(() => Float) macs!: number;
   @Field(() => Float) params!: number;

@@ -17,7 +17,7 @@ import { RankingStudyConfigResolver, RankingStudyResolver } from './resolvers/ra
 import { RunResolver } from './resolvers/run-resolver';
 import { SearchSpaceResolver } from './resolvers/search-space-resolver';
 import { SupernetResolver } from './resolvers/supernet-resolver';
-import { SlimmingStepResolver, TrajectoryResolver } from './resolvers/trajectory-resolver';
+import { SlimmingStepResolver, TrajectoryPickResolver, TrajectoryResolver } from './resolvers/trajectory-resolver';
 import { ApiTokenResolver, ProjectMemberResolver, UserResolver } from './resolvers/user-resolver';
 import { WorkerResolver } from './resolvers/worker-resolver';
 import { enforcePolicies } from './auth/policy';
@@ -31,6 +31,7 @@ export function buildGraphQLSchema(bus: EventBus): Promise<GraphQLSchema> {
       SupernetResolver,
       TrajectoryResolver,
       SlimmingStepResolver,
+      TrajectoryPickResolver,
       CandidateResolver,
       RankingStudyResolver,
       RankingStudyConfigResolver,

@@ -16,8 +16,7 @@ interface Side {
   retrainedTop1: Interval | null;
 }
 
-interface TrajectoryCandidate extends Side {
-  target: number | null;
+interface PickedCandidate extends Side {
   comparison: { baseline: Side; difference: Interval | null; verdict: string } | null;
 }
 
@@ -25,6 +24,8 @@ interface Trajectory {
   id: string;
   bnMode: string;
   constraint: string;
+  /** One per budget, largest first; the candidate may be one another trajectory found first. */
+  picks: { target: number; candidate: PickedCandidate }[];
 }
 
 interface Study {
@@ -35,9 +36,8 @@ interface Study {
 }
 
 const SIDE = 'macs params widthMultiplier retrainedTop1 { estimate low high n }';
-const CANDIDATES = `query($t: ID!) { candidates(filter: { trajectoryId: $t, source: AUTOSLIM }, first: 100, orderBy: { field: MACS, direction: DESC }) {
-  edges { node { target ${SIDE} comparison { difference { estimate low high n } verdict baseline { ${SIDE} } } } } } }`;
-const TRAJECTORY = `query($id: ID!) { trajectory(id: $id) { id bnMode constraint } }`;
+const TRAJECTORY = `query($id: ID!) { trajectory(id: $id) { id bnMode constraint
+  picks { target candidate { ${SIDE} comparison { difference { estimate low high n } verdict baseline { ${SIDE} } } } } } }`;
 const STUDY = `query($id: ID!) { rankingStudy(id: $id) { seeds complete configs { origin }
   correlations { bnMode configs kendallTau { estimate low high n } spearmanRho { estimate low high n } } } }`;
 
@@ -58,13 +58,12 @@ export async function printVerdicts(api: Api, io: Io, trajectoryIds: readonly st
   let seedsSeen = 0;
   for (const id of trajectoryIds) {
     const { trajectory } = await api.request<{ trajectory: Trajectory }>(TRAJECTORY, { id });
-    const { candidates } = await api.request<{ candidates: { edges: { node: TrajectoryCandidate }[] } }>(CANDIDATES, { t: id });
     io.out(`\nAutoSlim against uniform width, trajectory ${id.slice(0, 8)} (${trajectory.constraint}, BN ${trajectory.bnMode}):\n`);
-    const rows = candidates.edges.map(({ node: c }) => {
+    const rows = trajectory.picks.map(({ target, candidate: c }) => {
       const baseline = c.comparison?.baseline ?? null;
       seedsSeen = Math.max(seedsSeen, c.retrainedTop1?.n ?? 0, baseline?.retrainedTop1?.n ?? 0);
       return [
-        c.target == null ? '-' : compact(c.target),
+        compact(target),
         `${compact(c.macs)} / ${compact(c.params)}`,
         interval(c.retrainedTop1),
         baseline ? `${baseline.widthMultiplier?.toFixed(3) ?? '?'}x ${compact(baseline.macs)} / ${compact(baseline.params)}` : 'none made',

@@ -191,6 +191,7 @@ export class OnnxSlimmingPlugin implements ExecutorPlugin {
             target,
             channels: record.channels,
             searchAccuracy: record.accuracy,
+            step: record.step,
             ...(latencyOf && { predictedLatencyMs: latencyOf(record.channels) }),
           }),
         ),

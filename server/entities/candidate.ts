@@ -29,10 +29,11 @@ export class Candidate extends BaseEntity {
   @Enum({ items: () => CandidateSource, type: 'string' })
   source!: CandidateSource;
 
+  /** AUTOSLIM: the first trajectory that found this configuration; every trajectory that picked it has a TrajectoryPick. */
   @ManyToOne({ entity: () => SlimmingTrajectory, nullable: true })
   trajectory: SlimmingTrajectory | null = null;
 
-  /** The budget this candidate was selected for, in the trajectory's constraint unit. */
+  /** The budget `trajectory` selected this candidate for, in its constraint unit. */
   @Property({ type: 'double', nullable: true })
   target: number | null = null;
 

@@ -13,6 +13,7 @@ import { SearchSpace } from './search-space';
 import { SlimmingStep, SlimmingTrajectory } from './slimming';
 import { Supernet } from './supernet';
 import { TrainingRun } from './training-run';
+import { TrajectoryPick } from './trajectory-pick';
 import { ApiToken, ProjectMember, User, WebSession } from './user';
 import { WorkerNode } from './worker-node';
 
@@ -31,6 +32,7 @@ export * from './search-space';
 export * from './slimming';
 export * from './supernet';
 export * from './training-run';
+export * from './trajectory-pick';
 export * from './user';
 export * from './worker-node';
 
@@ -42,6 +44,7 @@ export const ENTITIES = [
   SlimmingTrajectory,
   SlimmingStep,
   Candidate,
+  TrajectoryPick,
   TrainingRun,
   MetricPoint,
   Artifact,

@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/knex';
-import { configHash, parseChannelList, profile } from '../../autoslim';
+import { configHash, parseChannelList, profile, type ChannelList } from '../../autoslim';
 import { ProtocolError } from '../../executors/protocol-error';
 import type { ExecutorEvent, MetricSample } from '../../executors/contract';
 import { CandidateSource } from '../../schema/enums';
-import { Artifact, Candidate, type Job, MetricPoint, SlimmingStep, SlimmingTrajectory, TrainingRun } from '../entities';
+import { Artifact, Candidate, type Job, MetricPoint, SlimmingStep, SlimmingTrajectory, TrainingRun, TrajectoryPick } from '../entities';
 import { jobEvent, type BusEvent } from '../events';
 import { jobView } from './job-view';
 import { queueCandidateMeasurement, saveLatencyMeasurement, saveLatencyTable } from './latency-events';
@@ -109,30 +110,41 @@ export class EventSink {
     if (!existing) return { topic: 'SLIMMING_PROGRESS', key: trajectory.id, payload: { trajectoryId: trajectory.id, stepId: saved.id } };
   }
 
-  /** A config crossing a target; its cost is recounted here rather than trusted from the executor. */
+  /**
+   * A config crossing a target: the trajectory's pick, and the search space's AutoSlim candidate
+   * of that config unless another trajectory found it first. The candidate's cost is recounted
+   * here rather than trusted from the executor.
+   */
   private async candidate(em: EntityManager, job: Job, event: EventOf<'candidate'>): Promise<BusEvent | void> {
+    if (!Number.isInteger(event.step) || event.step < 0) {
+      throw new ProtocolError('BAD_REQUEST', `job ${job.id} reported a candidate with step ${String(event.step)}: step must be a non-negative integer`);
+    }
     const trajectory = await this.trajectoryOf(em, job, event.trajectoryId);
     const space = trajectory.supernet.searchSpace;
     const { architecture, options } = networkOf(space);
     const structure = parseChannelList(architecture, space.maxChannels, options);
     const channels = parseChannelList(architecture, event.channels, options, structure);
     const hash = configHash(architecture, channels);
-    if (await em.count(Candidate, { searchSpace: space, configHash: hash, source: CandidateSource.AUTOSLIM })) return;
-    const cost = profile(architecture, channels, options, 'reference', structure);
-    const candidate = em.create(Candidate, {
-      project: job.project,
-      searchSpace: space,
-      configHash: hash,
-      channels: [...channels],
-      source: CandidateSource.AUTOSLIM,
-      trajectory,
-      target: event.target,
-      macs: cost.macs,
-      params: cost.params,
-      searchAccuracy: event.searchAccuracy,
-      predictedLatencyMs: event.predictedLatencyMs ?? null,
-    });
+    const found = await em.findOne(Candidate, { searchSpace: space, configHash: hash, source: CandidateSource.AUTOSLIM });
+    const candidate = found ?? newCandidate(em, job, trajectory, event, channels, hash, profile(architecture, channels, options, 'reference', structure));
     await em.flush();
+    await em
+      .createQueryBuilder(TrajectoryPick)
+      .insert({
+        id: randomUUID(),
+        createdAt: new Date(),
+        trajectory: trajectory.id,
+        candidate: candidate.id,
+        target: event.target,
+        searchAccuracy: event.searchAccuracy,
+        step: event.step,
+        predictedLatencyMs: event.predictedLatencyMs ?? null,
+      })
+      // A replayed report finds its pick already there.
+      .onConflict(['trajectory', 'target'])
+      .ignore()
+      .execute();
+    if (found) return;
     const measurement = await queueCandidateMeasurement(em, this.queue, trajectory, candidate);
     if (measurement) return jobEvent(jobView(measurement));
   }
@@ -156,4 +168,28 @@ export class EventSink {
     if (!trajectory) throw new ProtocolError('BAD_REQUEST', `job ${job.id} reported on trajectory ${trajectoryId}, which is not in its project`);
     return trajectory;
   }
+}
+
+function newCandidate(
+  em: EntityManager,
+  job: Job,
+  trajectory: SlimmingTrajectory,
+  event: EventOf<'candidate'>,
+  channels: ChannelList,
+  hash: string,
+  cost: { macs: number; params: number },
+): Candidate {
+  return em.create(Candidate, {
+    project: job.project,
+    searchSpace: trajectory.supernet.searchSpace,
+    configHash: hash,
+    channels: [...channels],
+    source: CandidateSource.AUTOSLIM,
+    trajectory,
+    target: event.target,
+    macs: cost.macs,
+    params: cost.params,
+    searchAccuracy: event.searchAccuracy,
+    predictedLatencyMs: event.predictedLatencyMs ?? null,
+  });
 }

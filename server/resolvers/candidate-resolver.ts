@@ -99,7 +99,10 @@ export class CandidateResolver {
     return services.searchSpaces.get(caller, candidate.searchSpace.id);
   }
 
-  @FieldResolver(() => SlimmingTrajectory, { nullable: true })
+  @FieldResolver(() => SlimmingTrajectory, {
+    nullable: true,
+    description: 'AUTOSLIM: the first trajectory that found this configuration. Other trajectories may have picked it too: see SlimmingTrajectory.picks, or filter candidates by trajectoryId.',
+  })
   trajectory(@Root() candidate: CandidateEntity, @Ctx() { services, caller }: GraphQLContext) {
     return candidate.trajectory ? services.slimming.getTrajectory(caller, candidate.trajectory.id) : null;
   }

@@ -16,7 +16,7 @@ export class RankingStudyResolver {
   @Access('WRITE')
   @Mutation(() => RankingStudy, {
     description:
-      "Studies how well a supernet ranks configurations: picks sampledConfigs configurations spread over MACs (new SAMPLED candidates) besides the search space's UNIFORM and the supernet's AUTOSLIM candidates, and queues an EVALUATE job scoring them all from the supernet under both BN modes and a RETRAIN job per configuration and seed (reusing identical runs that have not failed).",
+      "Studies how well a supernet ranks configurations: picks sampledConfigs configurations spread over MACs (new SAMPLED candidates) besides the search space's UNIFORM candidates and the AUTOSLIM candidates its trajectories picked, and queues an EVALUATE job scoring them all from the supernet under both BN modes and a RETRAIN job per configuration and seed (reusing identical runs that have not failed).",
   })
   studyRanking(@Arg('input', () => StudyRankingInput) input: StudyRankingInput, @Ctx() { services, caller }: GraphQLContext) {
     return services.rankingStudies.study(caller, input);

@@ -1,12 +1,12 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { SlimmingStepEvent } from '../events';
 import { StartSlimmingInput } from '../../schema/inputs';
-import { Candidate, Job, ProposalScore, SlimmingStep, SlimmingTrajectory, Supernet } from '../../schema/types';
+import { Candidate, Job, ProposalScore, SlimmingStep, SlimmingTrajectory, Supernet, TrajectoryPick } from '../../schema/types';
 import {
-  Candidate as CandidateEntity,
   SlimmingTrajectory as SlimmingTrajectoryEntity,
   type SlimmingStep as SlimmingStepEntity,
   type SlimmingTrajectory as TrajectoryEntity,
+  type TrajectoryPick as TrajectoryPickEntity,
 } from '../entities';
 import { Access } from '../auth/policy';
 import type { GraphQLContext } from '../services';
@@ -31,9 +31,18 @@ export class TrajectoryResolver {
     return services.slimming.steps(trajectory.id);
   }
 
-  @FieldResolver(() => [Candidate], { description: 'One per target crossed, largest target first.' })
-  async candidates(@Root() trajectory: TrajectoryEntity, @Ctx() { services }: GraphQLContext) {
-    return services.orm.em.fork().find(CandidateEntity, { trajectory: trajectory.id }, { orderBy: { target: 'desc' } });
+  @FieldResolver(() => [Candidate], {
+    description: 'The candidates of picks, each once (a step that crosses two targets picks one configuration for both), largest target first.',
+  })
+  candidates(@Root() trajectory: TrajectoryEntity, @Ctx() { services }: GraphQLContext) {
+    return services.slimming.pickedCandidates(trajectory.id);
+  }
+
+  @FieldResolver(() => [TrajectoryPick], {
+    description: "One per target crossed, largest target first, including configurations another trajectory found first (whose Candidate.target is that trajectory's).",
+  })
+  picks(@Root() trajectory: TrajectoryEntity, @Ctx() { services }: GraphQLContext) {
+    return services.slimming.picks(trajectory.id);
   }
 
   @FieldResolver(() => Supernet)
@@ -65,5 +74,13 @@ export class SlimmingStepResolver {
   proposals(@Root() step: SlimmingStepEntity): ProposalScore[] {
     // Steps recorded before screening existed carry neither screening field.
     return step.proposals.map((p) => ({ ...p, screenAccuracy: p.screenAccuracy ?? null, screenedOut: p.screenedOut ?? false }));
+  }
+}
+
+@Resolver(() => TrajectoryPick)
+export class TrajectoryPickResolver {
+  @FieldResolver(() => Candidate)
+  candidate(@Root() pick: TrajectoryPickEntity) {
+    return pick.candidate;
   }
 }

@@ -10,7 +10,7 @@ import type {
   RetrainCandidateInput,
 } from '../../schema/inputs';
 import type { Orm } from '../db/orm';
-import { Candidate, Dataset, type Job, SearchSpace, SlimmingTrajectory, TrainingRun } from '../entities';
+import { Candidate, Dataset, type Job, SearchSpace, SlimmingTrajectory, TrainingRun, TrajectoryPick } from '../entities';
 import { badInput } from '../errors';
 import type { JobView } from '../jobs/job-view';
 import * as check from '../validation';
@@ -63,8 +63,8 @@ export class CandidateService {
     check.integer('first', first, 1, MAX_PAGE_SIZE);
     const column = COLUMNS[order.field];
     const ascending = order.direction === SortDirection.ASC;
-    const where = { ...(await inReadableProjects(caller, 'filter.projectId', filter.projectId)), ...filterQuery(filter) } as FilterQuery<Candidate>;
     const em = this.orm.em.fork();
+    const where = { ...(await inReadableProjects(caller, 'filter.projectId', filter.projectId)), ...(await filterQuery(em, filter)) } as FilterQuery<Candidate>;
     const totalCount = await em.count(Candidate, where);
     const page = after ? { $and: [where, afterCursor(column, ascending, decodeCursor(after))] } : where;
     const rows = await em.find(Candidate, page as FilterQuery<Candidate>, {
@@ -282,14 +282,20 @@ async function matchedWidths(em: EntityManager, caller: Caller, space: SearchSpa
   });
 }
 
-function filterQuery(filter: CandidateFilter): Record<string, unknown> {
+async function filterQuery(em: EntityManager, filter: CandidateFilter): Promise<Record<string, unknown>> {
   const where: Record<string, unknown> = {};
   if (filter.searchSpaceId) where.searchSpace = check.uuid('filter.searchSpaceId', filter.searchSpaceId);
-  if (filter.trajectoryId) where.trajectory = check.uuid('filter.trajectoryId', filter.trajectoryId);
+  if (filter.trajectoryId) where.id = { $in: await pickedBy(em, check.uuid('filter.trajectoryId', filter.trajectoryId)) };
   if (filter.source) where.source = filter.source;
   if (filter.maxMacs != null) where.macs = { $lte: check.finite('filter.maxMacs', filter.maxMacs, 0, Number.MAX_VALUE) };
   if (filter.maxParams != null) where.params = { $lte: check.finite('filter.maxParams', filter.maxParams, 0, Number.MAX_VALUE) };
   return where;
+}
+
+/** The candidates a trajectory picked, whichever trajectory found them first: at most one per target. */
+async function pickedBy(em: EntityManager, trajectoryId: string): Promise<string[]> {
+  const picks = await em.find(TrajectoryPick, { trajectory: trajectoryId }, { fields: ['candidate'] });
+  return [...new Set(picks.map((p) => p.candidate.id))];
 }
 
 function encodeCursor(column: SortColumn, node: Candidate): string {

@@ -6,7 +6,7 @@ import { resolveSearchSpace } from '../../executors/search-space';
 import { BnMode, CandidateSource, JobKind, JobState, ProjectRole, RetrainInit, RunKind, RunStatus, StudyConfigOrigin } from '../../schema/enums';
 import type { StudyRankingInput } from '../../schema/inputs';
 import type { Orm } from '../db/orm';
-import { Candidate, type Dataset, Job, RankingStudy, RankingStudyConfig, type SearchSpace, Supernet, TrainingRun, type StudyRun } from '../entities';
+import { Candidate, type Dataset, Job, RankingStudy, RankingStudyConfig, type SearchSpace, Supernet, TrainingRun, TrajectoryPick, type StudyRun } from '../entities';
 import { badInput, userError } from '../errors';
 import { jobView, type JobView } from '../jobs/job-view';
 import * as check from '../validation';
@@ -83,7 +83,9 @@ export class RankingStudyService {
 
       const order = { orderBy: { macs: 'asc', id: 'asc' } } as const;
       const uniform = await em.find(Candidate, { searchSpace: supernet.searchSpace, source: CandidateSource.UNIFORM }, order);
-      const autoslim = await em.find(Candidate, { trajectory: { supernet }, source: CandidateSource.AUTOSLIM }, order);
+      // Every trajectory's picks, including configurations a trajectory of another supernet found first.
+      const picks = await em.find(TrajectoryPick, { trajectory: { supernet } }, { fields: ['candidate'] });
+      const autoslim = await em.find(Candidate, { id: { $in: picks.map((p) => p.candidate.id) }, source: CandidateSource.AUTOSLIM }, order);
       const sampled = await sampleCandidates(em, supernet.searchSpace, settings.sampledConfigs, settings.sampleSeed, [...uniform, ...autoslim]);
       const members: [Candidate, StudyConfigOrigin][] = [
         ...sampled.map((c): [Candidate, StudyConfigOrigin] => [c, StudyConfigOrigin.SAMPLED]),

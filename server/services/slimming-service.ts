@@ -2,7 +2,7 @@ import { evalCropRatioOf, MAX_CALIBRATION_IMAGES } from './export-service';
 import { BnMode, CostConstraint, JobKind, ProjectRole, Scoring } from '../../schema/enums';
 import type { StartSlimmingInput } from '../../schema/inputs';
 import type { Orm } from '../db/orm';
-import { SlimmingStep, SlimmingTrajectory, Supernet } from '../entities';
+import { type Candidate, SlimmingStep, SlimmingTrajectory, Supernet, TrajectoryPick } from '../entities';
 import { badInput, userError } from '../errors';
 import type { JobView } from '../jobs/job-view';
 import * as check from '../validation';
@@ -90,6 +90,16 @@ export class SlimmingService {
 
   steps(trajectoryId: string): Promise<SlimmingStep[]> {
     return this.orm.em.fork().find(SlimmingStep, { trajectory: trajectoryId }, { orderBy: { index: 'asc' } });
+  }
+
+  /** The configuration the trajectory picked for each of its budgets, with its candidate, largest budget first. */
+  picks(trajectoryId: string): Promise<TrajectoryPick[]> {
+    return this.orm.em.fork().find(TrajectoryPick, { trajectory: trajectoryId }, { populate: ['candidate'], orderBy: { target: 'desc' } });
+  }
+
+  /** The candidates the trajectory picked, each once, in the order of its largest budget. */
+  async pickedCandidates(trajectoryId: string): Promise<Candidate[]> {
+    return [...new Set((await this.picks(trajectoryId)).map((p) => p.candidate))];
   }
 
   step(id: string): Promise<SlimmingStep | null> {

@@ -90,7 +90,9 @@ describe('slimlab CLI against a running server', () => {
 
   it('runs a pipeline end to end and prints the leaderboard', async () => {
     const run = capture({ SLIMLAB_URL: url });
-    const code = await main(['run', pipelineFile('pipeline.yaml', PIPELINE)], run.io);
+    // Both walks pick the same configurations: the scripted executor ignores the BN mode.
+    const twoModes = PIPELINE.replace('evalBatchSize: 32', 'evalBatchSize: 32\n  bnModes: [BATCH_STATS, RECALIBRATED]\n  calibrationImages: 64');
+    const code = await main(['run', pipelineFile('pipeline.yaml', twoModes)], run.io);
     expect(run.stderr()).toMatch(/train supernet \[#+\] 100%/);
     expect(run.stderr()).toMatch(/retrain \[#+\] 100% 8\/8 done/);
     expect(code).toBe(0);
@@ -100,16 +102,21 @@ describe('slimlab CLI against a running server', () => {
     expect(rows.filter((r) => / autoslim /.test(r))).toHaveLength(2);
     expect(rows.filter((r) => / uniform /.test(r))).toHaveLength(2);
     for (const row of rows) expect(row).toMatch(/\d+\.\d\d% ± \d+\.\d\d \(n=2\)$/);
-    // Each budget against the widest uniform width within it, paired over the two seeds.
+    // Per BN mode, each budget against the widest uniform width within it, paired over the two
+    // seeds: the second walk lists the configurations the first found too.
     const verdicts = summary.join('\n\n');
-    expect(verdicts).toMatch(/AutoSlim against uniform width, trajectory \w+ \(MACS, BN BATCH_STATS\)/);
-    expect(verdicts).toMatch(/^ 7\.00M .* 0\.500x 3\.17M .* pt \[.*\] +AutoSlim (better|worse)$/m);
-    expect(verdicts).toMatch(/^ 4\.00M .* 0\.500x 3\.17M /m);
+    for (const bnMode of ['BATCH_STATS', 'RECALIBRATED']) {
+      const table = verdicts.match(new RegExp(`AutoSlim against uniform width, trajectory \\w+ \\(MACS, BN ${bnMode}\\):\n(.*\n){2}((.*\n){2})`));
+      expect(table?.[2]).toMatch(/^ 7\.00M .* 0\.500x 3\.17M .* pt \[.*\] +AutoSlim (better|worse)\n 4\.00M .* 0\.500x 3\.17M /);
+    }
     expect(verdicts).toContain('No ranking study ran');
     expect(verdicts).toMatch(/train supernet +\d+ s/);
 
-    const { projects } = await server.gql(`{ projects { name supernets { trajectories { targets } } } }`);
-    expect(projects.find((p: { name: string }) => p.name === 'cli-demo')).toEqual({ name: 'cli-demo', supernets: [{ trajectories: [{ targets: [7e6, 4e6] }] }] });
+    const { projects } = await server.gql(`{ projects { name supernets { trajectories { bnMode targets } } } }`);
+    expect(projects.find((p: { name: string }) => p.name === 'cli-demo')).toEqual({
+      name: 'cli-demo',
+      supernets: [{ trajectories: [{ bnMode: 'BATCH_STATS', targets: [7e6, 4e6] }, { bnMode: 'RECALIBRATED', targets: [7e6, 4e6] }] }],
+    });
   });
 
   it('shows how far the server has read a dataset folder while it registers it', async () => {

@@ -59,7 +59,7 @@ const steps: Partial<Record<JobSpec['kind'], Step>> = {
           predictedLatencyMs: null, score: accuracy, accuracy, accuracyDrop: 0.8 - accuracy, proposals: [] },
       });
       const target = index === 0 ? undefined : [...(trajectory.targets as number[])].reverse().find((t) => profile.macs <= t);
-      if (target !== undefined) await ctx.report({ type: 'candidate', trajectoryId, target, channels, searchAccuracy: accuracy });
+      if (target !== undefined) await ctx.report({ type: 'candidate', trajectoryId, target, channels, searchAccuracy: accuracy, step: index });
     }
     return { steps: fractions.length };
   },

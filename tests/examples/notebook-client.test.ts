@@ -73,7 +73,7 @@ describe('the notebook client (examples/notebook_client.py)', () => {
         trajectoryId,
         step: { index, unitIndex: index || null, unitName: index ? `unit${index}` : null, channels, macs, params, predictedLatencyMs: null, score: accuracy, accuracy, accuracyDrop: 0.9 - accuracy, proposals: [] },
       });
-      if (index > 0) await ctx.report({ type: 'candidate', trajectoryId, target: macs, channels, searchAccuracy: accuracy });
+      if (index > 0) await ctx.report({ type: 'candidate', trajectoryId, target: macs, channels, searchAccuracy: accuracy, step: index });
     }
     return {};
   }, 'scripted-slim');

@@ -315,7 +315,7 @@ async function reportCandidates(job: JobSpec, ctx: JobContext): Promise<unknown>
   const { trajectoryId, targets, constraint } = job.payload as { trajectoryId: string; targets: number[]; constraint: string };
   if (constraint !== 'MACS' || JSON.stringify(targets) !== JSON.stringify(AUTOSLIM_TARGETS)) return {};
   for (const [i, target] of AUTOSLIM_TARGETS.entries()) {
-    await ctx.report({ type: 'candidate', trajectoryId, target, channels: [...defaultChannels('mbv2-fmnist', AUTOSLIM_WIDTHS[i]!, FMNIST)], searchAccuracy: 0.9 - i / 10 });
+    await ctx.report({ type: 'candidate', trajectoryId, target, channels: [...defaultChannels('mbv2-fmnist', AUTOSLIM_WIDTHS[i]!, FMNIST)], searchAccuracy: 0.9 - i / 10, step: i + 1 });
   }
   return {};
 }

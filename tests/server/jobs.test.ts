@@ -315,8 +315,8 @@ async function reportTrajectory(job: JobSpec, ctx: JobContext, go: Promise<void>
     await ctx.report({ type: 'slimmingStep', trajectoryId, step });
     if (index === 1) await ctx.report({ type: 'slimmingStep', trajectoryId, step });
   }
-  await ctx.report({ type: 'candidate', trajectoryId, target: 8e6, channels: configs[1]!.channels, searchAccuracy: configs[1]!.accuracy });
-  await ctx.report({ type: 'candidate', trajectoryId, target: 4e6, channels: configs[2]!.channels, searchAccuracy: configs[2]!.accuracy });
+  await ctx.report({ type: 'candidate', trajectoryId, target: 8e6, channels: configs[1]!.channels, searchAccuracy: configs[1]!.accuracy, step: 1 });
+  await ctx.report({ type: 'candidate', trajectoryId, target: 4e6, channels: configs[2]!.channels, searchAccuracy: configs[2]!.accuracy, step: 2 });
   await ctx.report({ type: 'evaluationStats', trajectoryId, evaluations: 20, cacheHits: 2, evalSeconds: 1.5 });
   return { steps: configs.length };
 }

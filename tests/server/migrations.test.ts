@@ -103,7 +103,88 @@ describe.each(DATABASES)('migrations on %s', (kind) => {
       await scratch.drop();
     }
   });
+
+  it("turn an existing database's AutoSlim candidates into their trajectory's picks", async () => {
+    const scratch = await scratchDatabase(kind);
+    const ids = {
+      project: randomUUID(),
+      dataset: randomUUID(),
+      space: randomUUID(),
+      run: randomUUID(),
+      supernet: randomUUID(),
+      trajectory: randomUUID(),
+      wide: randomUUID(),
+      narrow: randomUUID(),
+      uniform: randomUUID(),
+    };
+    const now = new Date().toISOString();
+    const early = await initOrm(scratch.target);
+    try {
+      await early.getMigrator().up({ to: BEFORE_PICKS[kind] });
+      const sql = early.em.getConnection();
+      await sql.execute('insert into project (id, created_at, name) values (?, ?, ?)', [ids.project, now, 'p']);
+      await sql.execute(
+        "insert into dataset (id, created_at, project_id, name, format, uri, input_channels, input_height, input_width, num_classes, train_size, test_size, search_fraction, split_seed) values (?, ?, ?, 'd', 'SYNTHETIC', 'synthetic:', 1, 28, 28, 10, 100, 10, 0.1, 0)",
+        [ids.dataset, now, ids.project],
+      );
+      await sql.execute(
+        "insert into search_space (id, created_at, project_id, name, architecture, input_size, num_classes, max_width, groups, divisor, unit_overrides, max_channels, units) values (?, ?, ?, 's', 'mbv2', 28, 10, 1, 1, 8, '{}', '[]', '[]')",
+        [ids.space, now, ids.project],
+      );
+      await sql.execute("insert into training_run (id, created_at, project_id, kind, seed, recipe) values (?, ?, ?, 'SUPERNET', 0, '{}')", [ids.run, now, ids.project]);
+      await sql.execute("insert into supernet (id, created_at, project_id, name, search_space_id, dataset_id, recipe, run_id) values (?, ?, ?, 'n', ?, ?, '{}', ?)", [
+        ids.supernet,
+        now,
+        ids.project,
+        ids.space,
+        ids.dataset,
+        ids.run,
+      ]);
+      await sql.execute(
+        `insert into slimming_trajectory (id, created_at, project_id, supernet_id, "constraint", targets, eval_batch_size, eval_seed, bn_mode, scoring) values (?, ?, ?, ?, 'MACS', '[8, 4]', 32, 0, 'BATCH_STATS', 'ACCURACY')`,
+        [ids.trajectory, now, ids.project, ids.supernet],
+      );
+      for (const [index, channels] of [[0, '[16,16]'], [3, '[16,8]']] as const) {
+        await sql.execute(
+          `insert into slimming_step (id, created_at, trajectory_id, "index", channels, macs, params, score, accuracy, accuracy_drop, proposals) values (?, ?, ?, ?, ?, 1, 1, 0.5, 0.5, 0, '[]')`,
+          [randomUUID(), now, ids.trajectory, index, channels],
+        );
+      }
+      const candidate = (id: string, hash: string, channels: string, source: string, trajectory: string | null, target: number | null, accuracy: number | null) =>
+        sql.execute(
+          'insert into candidate (id, created_at, project_id, search_space_id, config_hash, channels, source, trajectory_id, target, macs, params, search_accuracy) values (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 2, ?)',
+          [id, now, ids.project, ids.space, hash, channels, source, trajectory, target, accuracy],
+        );
+      await candidate(ids.wide, 'wide', '[16,8]', 'AUTOSLIM', ids.trajectory, 8, 0.75);
+      await candidate(ids.narrow, 'narrow', '[8,8]', 'AUTOSLIM', ids.trajectory, 4, 0.5);
+      await candidate(ids.uniform, 'uniform', '[8,8]', 'UNIFORM', null, null, null);
+    } finally {
+      await early.close(true);
+    }
+    const { orm } = await openDatabase(scratch.target);
+    try {
+      const sql = orm.em.getConnection();
+      const picks = await sql.execute<{ id: string; trajectory_id: string; candidate_id: string; target: number; search_accuracy: number; step: number | null }[]>(
+        'select id, trajectory_id, candidate_id, target, search_accuracy, step from trajectory_pick order by target desc',
+      );
+      expect(picks.map(({ id: _id, ...pick }) => pick)).toEqual([
+        { trajectory_id: ids.trajectory, candidate_id: ids.wide, target: 8, search_accuracy: 0.75, step: 3 },
+        // No step of the trajectory has these channels.
+        { trajectory_id: ids.trajectory, candidate_id: ids.narrow, target: 4, search_accuracy: 0.5, step: null },
+      ]);
+      for (const { id } of picks) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(picks[0]!.id).not.toBe(picks[1]!.id);
+      const refusal = (statement: string, params: unknown[]) => sql.execute(statement, params).then(() => 'accepted', (error: unknown) => String((error as Error).message ?? error));
+      expect(await refusal('insert into trajectory_pick (id, created_at, trajectory_id, candidate_id, target, search_accuracy) values (?, ?, ?, ?, 8, 0.1)', [randomUUID(), now, ids.trajectory, ids.uniform])).toMatch(/unique/i);
+    } finally {
+      await orm.close(true);
+      await scratch.drop();
+    }
+  });
 });
+
+/** The last migration before trajectory picks, per dialect. */
+const BEFORE_PICKS: Readonly<Record<DatabaseKind, string>> = { sqlite: 'Migration20261130171158', postgresql: 'Migration20261130171158' };
 
 /** The last migration before the ranking studies, per dialect. */
 const BEFORE_RANKING_STUDIES: Readonly<Record<DatabaseKind, string>> = { sqlite: 'Migration20261130135104', postgresql: 'Migration20261130135104' };

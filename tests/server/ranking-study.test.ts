@@ -340,11 +340,11 @@ describe.each(DATABASES)('ranking studies and inherited accuracy on %s', (kind) 
 /** A SLIM executor that finds two configurations, at 0.75 and 0.5 width, and succeeds. */
 async function reportCandidates(job: JobSpec, ctx: JobContext): Promise<unknown> {
   const { trajectoryId } = job.payload as { trajectoryId: string };
-  for (const [target, width] of [
-    [6e6, 0.75],
-    [3e6, 0.5],
+  for (const [step, target, width] of [
+    [1, 6e6, 0.75],
+    [2, 3e6, 0.5],
   ] as const) {
-    await ctx.report({ type: 'candidate', trajectoryId, target, channels: [...defaultChannels('mbv2-fmnist', width, FMNIST)], searchAccuracy: width });
+    await ctx.report({ type: 'candidate', trajectoryId, target, channels: [...defaultChannels('mbv2-fmnist', width, FMNIST)], searchAccuracy: width, step });
   }
   return { steps: 0 };
 }

@@ -112,7 +112,7 @@ describe('web app in a real browser', () => {
       const { macs } = await profileOf(channels);
       const target = [4e6, 7e6].find((t) => macs <= t);
       if (target !== undefined && (fraction === 0.75 || fraction === 0.5)) {
-        await slimCtx.report({ type: 'candidate', trajectoryId, target, channels, searchAccuracy: 0.5 + 0.3 * fraction });
+        await slimCtx.report({ type: 'candidate', trajectoryId, target, channels, searchAccuracy: 0.5 + 0.3 * fraction, step: index });
       }
     }
     plugin.finish(slim.id);
