@@ -3,14 +3,20 @@ import { CandidateSource, CostConstraint, RetrainInit, Verdict } from '../../sch
 import { BatchLoader } from '../batch-loader';
 import type { Orm } from '../db/orm';
 import { Candidate, SlimmingTrajectory, TrainingRun } from '../entities';
-import { COUNTED_RUNS, top1BySeed, top1Interval } from './retrained-top1';
+import { COUNTED_RUNS, latestProtocol, top1BySeed, top1Interval } from './retrained-top1';
+import type { RunProtocol } from './run-protocol';
 
 /** An AutoSlim candidate against the uniform baseline of its budget, paired by seed. */
 export interface BaselineComparison {
   readonly baseline: Candidate;
   /** MACs: the candidate's target under a MACS trajectory, else its own. */
   readonly budget: number;
-  /** The candidate's from-scratch top-1 minus the baseline's over the seeds both have; null when none is shared. */
+  /**
+   * The protocol both sides are compared under: that of the candidate's from-scratch retraining
+   * that finished last; null before one has.
+   */
+  readonly protocol: RunProtocol | null;
+  /** The candidate's from-scratch top-1 minus the baseline's over the seeds both have under `protocol`; null when none is shared. */
   readonly difference: Interval | null;
   readonly verdict: Verdict;
 }
@@ -71,12 +77,13 @@ export class CandidateFigures {
       await em.find(TrainingRun, { candidateId: { $in: unique(compared) }, ...COUNTED_RUNS, init: RetrainInit.SCRATCH }),
       (run) => run.candidateId!,
     );
-    const bySeed = (id: string) => top1BySeed(runs.get(id) ?? [], RetrainInit.SCRATCH);
+    const bySeed = (id: string, protocol: RunProtocol) => top1BySeed(runs.get(id) ?? [], RetrainInit.SCRATCH, protocol);
     return new Map(
       matched.map(({ candidate, budget, baseline }) => {
         if (!baseline) return [candidate, null];
-        const difference = pairedDifference(bySeed(candidate.id), bySeed(baseline.id));
-        return [candidate, { baseline, budget, difference, verdict: difference ? VERDICTS[verdictOf(difference)] : Verdict.INSUFFICIENT }];
+        const protocol = latestProtocol(runs.get(candidate.id) ?? [], RetrainInit.SCRATCH);
+        const difference = protocol && pairedDifference(bySeed(candidate.id, protocol), bySeed(baseline.id, protocol));
+        return [candidate, { baseline, budget, protocol, difference, verdict: difference ? VERDICTS[verdictOf(difference)] : Verdict.INSUFFICIENT }];
       }),
     );
   }

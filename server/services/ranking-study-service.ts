@@ -14,6 +14,7 @@ import { checkSeeds, queueRetraining, upsertCandidate } from './candidate-servic
 import { evaluatePayload, queueInheritedAccuracy } from './evaluation-jobs';
 import type { JobService } from './job-service';
 import { findInProject } from './lookup';
+import { protocolOf } from './run-protocol';
 import type { Caller } from '../auth/caller';
 import { searchSpaceSpec } from './search-space-service';
 import { checkBatchFits, checkTrainingRecipe, recipeFor } from './supernet-service';
@@ -201,9 +202,9 @@ export class RankingStudyService {
   }
 
   /**
-   * For each candidate, one run per seed: a retraining from scratch of the same candidate, seed and
-   * stored recipe that has not failed or been cancelled (the earliest), else a new one with its
-   * RETRAIN job. Runs are in `candidates` order, each in seed order.
+   * For each candidate, one run per seed: a retraining from scratch of the same candidate and seed
+   * under the same protocol (dataset and stored recipe) that has not failed or been cancelled (the
+   * earliest), else a new one with its RETRAIN job. Runs are in `candidates` order, each in seed order.
    */
   private async retrainings(
     em: EntityManager,
@@ -212,13 +213,14 @@ export class RankingStudyService {
     recipe: Record<string, unknown>,
     seeds: readonly number[],
   ): Promise<{ runs: StudyRun[][]; retrainings: Job[] }> {
-    const wanted = canonicalRecipe(recipe);
+    const wanted = protocolOf({ datasetId: dataset.id, recipe }).key;
     const existing = await em.find(
       TrainingRun,
       {
         kind: RunKind.RETRAIN,
         init: RetrainInit.SCRATCH,
         candidateId: { $in: candidates.map((c) => c.id) },
+        datasetId: dataset.id,
         seed: { $in: [...seeds] },
         status: { $nin: [RunStatus.FAILED, RunStatus.CANCELLED] },
       },
@@ -227,7 +229,7 @@ export class RankingStudyService {
     const reusable = new Map<string, TrainingRun>();
     for (const run of existing) {
       const key = `${run.candidateId}#${run.seed}`;
-      if (!reusable.has(key) && canonicalRecipe(run.recipe) === wanted) reusable.set(key, run);
+      if (!reusable.has(key) && protocolOf(run).key === wanted) reusable.set(key, run);
     }
     const retrainings: Job[] = [];
     const runs: StudyRun[][] = [];
@@ -286,10 +288,4 @@ async function sampleCandidates(
   const out: Candidate[] = [];
   for (const channels of configs) out.push(await upsertCandidate(em, space, channels, CandidateSource.SAMPLED, {}));
   return out;
-}
-
-/** A recipe as JSON with sorted keys, absent and null alike (both mean the default), to compare stored recipes. */
-function canonicalRecipe(recipe: Record<string, unknown>): string {
-  const entries = Object.entries(recipe).filter(([, v]) => v !== null && v !== undefined);
-  return JSON.stringify(Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b))));
 }

@@ -65,10 +65,10 @@ describe.each(DATABASES)('leaderboard figures with uncertainty, matched baseline
     return job.subjectId;
   }
 
-  async function retrain(candidateId: string, datasetId: string, seeds: number[], extra = ''): Promise<{ id: string; payload: Record<string, unknown> }[]> {
+  async function retrain(candidateId: string, datasetId: string, seeds: number[], extra = '', epochs = 1): Promise<{ id: string; payload: Record<string, unknown> }[]> {
     const { retrainCandidate: jobs } = await server.gql(
-      `mutation($c: ID!, $d: ID!, $s: [Int!]!) { retrainCandidate(input: { candidateId: $c, datasetId: $d, seeds: $s, recipe: { epochs: 1 } ${extra} }) { id payload } }`,
-      { c: candidateId, d: datasetId, s: seeds },
+      `mutation($c: ID!, $d: ID!, $s: [Int!]!, $e: Int!) { retrainCandidate(input: { candidateId: $c, datasetId: $d, seeds: $s, recipe: { epochs: $e } ${extra} }) { id payload } }`,
+      { c: candidateId, d: datasetId, s: seeds, e: epochs },
     );
     await succeeded(jobs.map((j: { id: string }) => j.id));
     return jobs;
@@ -86,7 +86,7 @@ describe.each(DATABASES)('leaderboard figures with uncertainty, matched baseline
   async function figures(candidateId: string) {
     const { candidate } = await server.gql(
       `query($c: ID!) { candidate(id: $c) { retrainedTop1Mean retrainedTop1Std retrainedRuns retrainedTop1 { ${INTERVAL} } fineTunedTop1 { ${INTERVAL} }
-        comparison { baseline { id macs } budget verdict difference { ${INTERVAL} } } runs { seed init status } } }`,
+        comparison { baseline { id macs } budget verdict difference { ${INTERVAL} } protocol { datasetId recipe } } runs { seed init status datasetId } } }`,
       { c: candidateId },
     );
     return candidate;
@@ -228,6 +228,56 @@ describe.each(DATABASES)('leaderboard figures with uncertainty, matched baseline
     expect(better.comparison.difference.estimate).toBeCloseTo(0.29 / 3, 12);
     expect(better.comparison.difference.low).toBeCloseTo(0.29 / 3 - (T_975_2 * sd) / Math.sqrt(3), 9);
     expect(better.comparison.difference.low).toBeGreaterThan(0);
+  });
+
+  it('counts and pairs only the runs of one protocol, the dataset and recipe of the candidate\'s latest run', async () => {
+    const { projectId, space, datasetId, trajectoryId, autoslim } = await searched('protocol');
+    const [wide] = autoslim;
+    const { createUniformCandidates: [u8] } = await server.gql(
+      `mutation($s: ID!, $t: ID!) { createUniformCandidates(input: { searchSpaceId: $s, matchTrajectory: $t }) { id } }`,
+      { s: space.id, t: trajectoryId },
+    );
+    const { registerDataset: other } = await server.gql(
+      `mutation($p: ID!) { registerDataset(input: { projectId: $p, name: "synthetic-2", format: SYNTHETIC,
+          synthetic: { numClasses: 10, trainSize: 400, testSize: 100, channels: 1, size: 28 } }) { id } }`,
+      { p: projectId },
+    );
+
+    score(wide!.id, 0, 'SCRATCH', 0.8);
+    score(wide!.id, 1, 'SCRATCH', 0.82);
+    score(wide!.id, 2, 'SCRATCH', 0.84);
+    score(u8.id, 0, 'SCRATCH', 0.78, 0.9);
+    score(u8.id, 1, 'SCRATCH', 0.79, 0.91);
+    score(u8.id, 2, 'SCRATCH', 0.81, 0.92);
+    await retrain(wide!.id, datasetId, [0, 1, 2]);
+    await retrain(u8.id, datasetId, [0, 1, 2]);
+    // The baseline retrained again for longer: its own figures move to the new recipe, while the
+    // comparison keeps to the candidate's one-epoch runs on both sides.
+    await retrain(u8.id, datasetId, [0, 1, 2], '', 2);
+    const u = await figures(u8.id);
+    expect(u.runs.every((r: { datasetId: string }) => r.datasetId === datasetId)).toBe(true);
+    expect(u.retrainedTop1).toMatchObject({ n: 3 });
+    expect(u.retrainedTop1.estimate).toBeCloseTo(0.91, 12);
+    expect(u.retrainedRuns).toBe(3);
+    expect(u.retrainedTop1Mean).toBeCloseTo(0.91, 12);
+    const a = await figures(wide!.id);
+    expect(a.comparison.protocol).toEqual({ datasetId, recipe: expect.objectContaining({ epochs: 1 }) });
+    expect(a.comparison.difference.n).toBe(3);
+    expect(a.comparison.difference.estimate).toBeCloseTo((0.02 + 0.03 + 0.03) / 3, 12);
+
+    // The candidate retrained on another dataset: a new series of one seed, which the baseline has
+    // not been retrained in yet, and then has.
+    score(wide!.id, 0, 'SCRATCH', 0.5);
+    await retrain(wide!.id, other.id, [0]);
+    const moved = await figures(wide!.id);
+    expect(moved.retrainedTop1).toMatchObject({ estimate: 0.5, n: 1 });
+    expect(moved).toMatchObject({ retrainedRuns: 1, retrainedTop1Mean: 0.5, retrainedTop1Std: null });
+    expect(moved.comparison).toMatchObject({ protocol: { datasetId: other.id }, difference: null, verdict: 'INSUFFICIENT' });
+    score(u8.id, 0, 'SCRATCH', 0.45);
+    await retrain(u8.id, other.id, [0]);
+    const paired = await figures(wide!.id);
+    expect(paired.comparison.difference).toMatchObject({ n: 1, low: null, high: null });
+    expect(paired.comparison.difference.estimate).toBeCloseTo(0.05, 12);
   });
 
   it('retrains from the supernet: recorded on the run and in the payload, counted apart from scratch', async () => {

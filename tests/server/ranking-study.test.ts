@@ -39,13 +39,13 @@ interface EvaluatePayload {
 }
 
 const STUDY_FIELDS = `id seeds recipe complete sampledConfigs evalBatchSize supernet { id } evaluationJob { id kind state payload }
-  configs { origin macs params candidate { id source configHash channels runs { seed status recipe } } scores { bnMode accuracy loss } retrainedTop1 { estimate low high n confidence } }
+  configs { origin macs params candidate { id source configHash channels runs { seed status recipe datasetId } } scores { bnMode accuracy loss } retrainedTop1 { estimate low high n confidence } }
   correlations { bnMode configs kendallTau { estimate low high n confidence } spearmanRho { estimate low high n confidence } }`;
 
 interface StudyConfig {
   origin: string;
   macs: number;
-  candidate: { id: string; source: string; configHash: string; channels: number[]; runs: { seed: number; status: string; recipe: { epochs: number } }[] };
+  candidate: { id: string; source: string; configHash: string; channels: number[]; runs: { seed: number; status: string; recipe: { epochs: number }; datasetId: string }[] };
   scores: { bnMode: string; accuracy: number; loss: number }[];
   retrainedTop1: { estimate: number; low: number | null; high: number | null; n: number; confidence: number } | null;
 }
@@ -167,18 +167,24 @@ describe.each(DATABASES)('ranking studies and inherited accuracy on %s', (kind) 
   it('studies the ranking: spread sampled configs, the uniform and AutoSlim candidates, one evaluation, retraining that reuses identical runs', async () => {
     const { candidates: board } = await gql(`query($p: ID!) { candidates(filter: { projectId: $p }) { edges { node { id source widthMultiplier } } } }`, { p: seeded.projectId });
     const nodes = board.edges.map((e: { node: { id: string; source: string; widthMultiplier: number | null } }) => e.node);
-    const [autoslim] = nodes.filter((n: { source: string }) => n.source === 'AUTOSLIM');
+    const [autoslim, otherAutoslim] = nodes.filter((n: { source: string }) => n.source === 'AUTOSLIM');
     const narrow = nodes.find((n: { widthMultiplier: number | null }) => n.widthMultiplier === 0.35);
-    const retrain = (candidateId: string, seeds: number[], epochs: number) =>
+    const { registerDataset: otherDataset } = await gql(
+      `mutation($p: ID!) { registerDataset(input: { projectId: $p, name: "synthetic-2", format: SYNTHETIC,
+          synthetic: { numClasses: 10, trainSize: 400, testSize: 100, channels: 1, size: 28 } }) { id } }`,
+      { p: seeded.projectId },
+    );
+    const retrain = (candidateId: string, seeds: number[], epochs: number, datasetId = seeded.datasetId) =>
       gql(`mutation($c: ID!, $d: ID!, $s: [Int!]!, $e: Int!) { retrainCandidate(input: { candidateId: $c, datasetId: $d, seeds: $s, recipe: { epochs: $e } }) { id } }`, {
         c: candidateId,
-        d: seeded.datasetId,
+        d: datasetId,
         s: seeds,
         e: epochs,
       });
-    // Retrained just before with the study's recipe and seeds: reused. With another recipe: not.
+    // Retrained just before with the study's recipe and seeds: reused. With another recipe, or on another dataset: not.
     await retrain(autoslim.id, [0, 1], 1);
     await retrain(narrow.id, [0], 2);
+    await retrain(otherAutoslim.id, [0, 1], 1, otherDataset.id);
     const retrainsBefore = (await jobsOf('RETRAIN')).length;
     const evaluationsBefore = (await jobsOf('EVALUATE')).length;
 
@@ -245,7 +251,7 @@ describe.each(DATABASES)('ranking studies and inherited accuracy on %s', (kind) 
       expect(config.retrainedTop1).toMatchObject({ n: 2, confidence: 0.95 });
       expect(config.retrainedTop1!.estimate).toBeCloseTo((top1[0]! + top1[1]!) / 2, 12);
       expect(config.retrainedTop1!.low).toBeLessThan(config.retrainedTop1!.estimate);
-      expect(config.candidate.runs.filter((r) => r.recipe.epochs === 1).map((r) => r.seed).sort()).toEqual([0, 1]);
+      expect(config.candidate.runs.filter((r) => r.recipe.epochs === 1 && r.datasetId === seeded.datasetId).map((r) => r.seed).sort()).toEqual([0, 1]);
     }
     expect(study.correlations.map((c: { bnMode: string }) => c.bnMode)).toEqual(['BATCH_STATS', 'RECALIBRATED']);
     for (const correlation of study.correlations) {
