@@ -5,6 +5,7 @@ import {
   BnMode,
   CandidateSource,
   CostConstraint,
+  CostMetric,
   DatasetFormat,
   JobKind,
   JobState,
@@ -216,9 +217,14 @@ export class RetrainingProtocol {
 
 @ObjectType({ description: 'An AutoSlim candidate against the uniform-width baseline of its budget, retrained from scratch with the same seeds and protocol.' })
 export class BaselineComparison {
-  @Field(() => Candidate, { description: 'The UNIFORM candidate of the same search space whose MACs are closest to, and not above, the budget.' })
+  @Field(() => Candidate, { description: 'The UNIFORM candidate of the same search space whose cost in `metric` is closest to, and not above, the budget.' })
   baseline!: Candidate;
-  @Field(() => Float, { description: "MACs: the candidate's target under a MACS trajectory, else its own MACs." }) budget!: number;
+  @Field(() => CostMetric, { description: "PARAMS under a PARAMS trajectory; MACS otherwise (MACS and LATENCY trajectories, candidates without a target)." })
+  metric!: CostMetric;
+  @Field(() => Float, {
+    description: "In `metric`: the candidate's target under a MACS or PARAMS trajectory; its own MACs under a LATENCY trajectory or without a target.",
+  })
+  budget!: number;
   @Field(() => RetrainingProtocol, {
     nullable: true,
     description: "The protocol of the candidate's from-scratch retraining that finished last; both sides count only runs of it. Null before the candidate has one.",
