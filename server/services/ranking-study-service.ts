@@ -5,6 +5,7 @@ import { Rng } from '../../executors/rng';
 import { resolveSearchSpace } from '../../executors/search-space';
 import { BnMode, CandidateSource, JobKind, JobState, ProjectRole, RetrainInit, RunKind, RunStatus, StudyConfigOrigin } from '../../schema/enums';
 import type { StudyRankingInput } from '../../schema/inputs';
+import { BatchLoader } from '../batch-loader';
 import type { Orm } from '../db/orm';
 import { Candidate, type Dataset, Job, RankingStudy, RankingStudyConfig, type SearchSpace, Supernet, TrainingRun, type StudyRun } from '../entities';
 import { badInput, userError } from '../errors';
@@ -33,6 +34,12 @@ export interface RankCorrelation extends RankAgreement {
   readonly configs: number;
 }
 
+/** A request's batched reads. */
+interface StudyLoaders {
+  readonly configs: BatchLoader<string, RankingStudyConfig[]>;
+  readonly retrainedTop1: BatchLoader<RankingStudyConfig, Interval | null>;
+}
+
 /** A study configuration's retrained top-1s: one per finished run of the study's seeds. */
 interface Retrained {
   readonly config: RankingStudyConfig;
@@ -44,6 +51,8 @@ interface Retrained {
  * configurations as retraining them from scratch does?
  */
 export class RankingStudyService {
+  private readonly loaders = new WeakMap<Caller, StudyLoaders>();
+
   constructor(
     private readonly orm: Orm,
     private readonly jobs: JobService,
@@ -143,17 +152,17 @@ export class RankingStudyService {
     return this.orm.em.fork().find(RankingStudy, { supernet: supernetId }, { orderBy: { createdAt: 'asc', id: 'asc' } });
   }
 
-  /** A study's configurations with their candidates, cheapest first. */
-  configs(studyId: string): Promise<RankingStudyConfig[]> {
-    return this.orm.em
-      .fork()
-      .find(RankingStudyConfig, { study: studyId }, { populate: ['candidate'], orderBy: { candidate: { macs: 'asc' }, id: 'asc' } });
+  /** A study's configurations with their candidates, cheapest first; the studies of one request in one query. */
+  configs(caller: Caller, studyId: string): Promise<RankingStudyConfig[]> {
+    return this.loadersFor(caller).configs.load(studyId);
   }
 
-  /** Mean retrained top-1 of a configuration over the study's seeds with its t-interval; null until a run finished. */
-  async retrainedTop1(config: RankingStudyConfig): Promise<Interval | null> {
-    const [{ top1 }] = (await this.retrained(this.orm.em.fork(), [config])) as [Retrained];
-    return top1.length ? meanInterval(top1) : null;
+  /**
+   * Mean retrained top-1 of a configuration over the study's seeds with its t-interval; null until
+   * a run finished. The configurations of one request are read in one query.
+   */
+  retrainedTop1(caller: Caller, config: RankingStudyConfig): Promise<Interval | null> {
+    return this.loadersFor(caller).retrainedTop1.load(config);
   }
 
   /** τ and ρ per BN mode between supernet accuracy and mean retrained top-1, computed from what has come in. */
@@ -248,6 +257,35 @@ export class RankingStudyService {
       runs.push(own);
     }
     return { runs, retrainings };
+  }
+
+  /** A Caller lives for one request (or one subscription), so batches never mix callers. */
+  private loadersFor(caller: Caller): StudyLoaders {
+    let loaders = this.loaders.get(caller);
+    if (!loaders) {
+      loaders = {
+        configs: new BatchLoader((ids) => this.fetchConfigs(ids), []),
+        retrainedTop1: new BatchLoader(async (configs) => {
+          const retrained = await this.retrained(this.orm.em.fork(), configs);
+          return new Map(retrained.map(({ config, top1 }) => [config, top1.length ? meanInterval(top1) : null]));
+        }, null),
+      };
+      this.loaders.set(caller, loaders);
+    }
+    return loaders;
+  }
+
+  private async fetchConfigs(studyIds: readonly string[]): Promise<Map<string, RankingStudyConfig[]>> {
+    const configs = await this.orm.em
+      .fork()
+      .find(RankingStudyConfig, { study: { $in: [...studyIds] } }, { populate: ['candidate'], orderBy: { candidate: { macs: 'asc' }, id: 'asc' } });
+    const byStudy = new Map<string, RankingStudyConfig[]>();
+    for (const config of configs) {
+      const own = byStudy.get(config.study.id);
+      if (own) own.push(config);
+      else byStudy.set(config.study.id, [config]);
+    }
+    return byStudy;
   }
 
   /** The top-1 of each configuration's finished runs, loaded in one query. */

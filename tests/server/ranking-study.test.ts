@@ -276,6 +276,25 @@ describe.each(DATABASES)('ranking studies and inherited accuracy on %s', (kind) 
     expect(twice.correlations.map((c: { kendallTau: unknown }) => c.kendallTau)).toEqual(study.correlations.map((c: { kendallTau: { low: number; high: number } }) => ({ low: c.kendallTau.low, high: c.kendallTau.high })));
   });
 
+  it("reads every study's configurations and their retrained top-1 in one query each, however many there are", async () => {
+    const QUERY = `query($s: ID!) { supernet(id: $s) { rankingStudies { id configs { candidate { id } retrainedTop1 { n } } } } }`;
+    const knex = server.server.orm.em.getConnection().getKnex();
+    const statements: string[] = [];
+    const record = (query: { sql: string }) => statements.push(query.sql);
+    knex.on('query', record);
+    let studies: { configs: { retrainedTop1: { n: number } | null }[] }[];
+    try {
+      studies = (await gql(QUERY, { s: supernetId })).supernet.rankingStudies;
+    } finally {
+      knex.off('query', record);
+    }
+    expect(studies.length).toBeGreaterThanOrEqual(2);
+    expect(studies.flatMap((s) => s.configs).length).toBeGreaterThanOrEqual(16);
+    expect(studies.every((s) => s.configs.every((c) => c.retrainedTop1?.n === 2))).toBe(true);
+    expect(statements.filter((sql) => /from [`"]training_run[`"]/i.test(sql))).toHaveLength(1);
+    expect(statements.filter((sql) => /from [`"]ranking_study_config[`"]/i.test(sql))).toHaveLength(1);
+  });
+
   it('keeps an inherited accuracy with the supernet that set it', async () => {
     const b = await supernetWith('supernet-b', 'weights of B');
     const { createUniformCandidates: [fresh] } = await gql(`mutation($s: ID!) { createUniformCandidates(input: { searchSpaceId: $s, widths: [0.6] }) { id } }`, {
