@@ -27,6 +27,14 @@ let shaA = '';
 const retrainedTop1 = (candidateId: string, seed: number, epochs: number) =>
   0.5 + 0.3 * supernetTop1(shaA, candidateId, 'RECALIBRATED') + 0.02 * fraction(`${candidateId}#${seed}`) + (epochs === 1 ? 0 : 0.05);
 
+interface EvaluationResult {
+  key: string;
+  bnMode: string;
+  top1: number;
+  loss: number;
+  images: number;
+}
+
 interface EvaluatePayload {
   split: 'SEARCH' | 'TEST';
   bnModes: string[];
@@ -74,6 +82,8 @@ describe.each(DATABASES)('ranking studies and inherited accuracy on %s', (kind) 
   let supernetId: string;
   /** EVALUATE jobs of a checkpoint and split wait here while a test holds them. */
   const held = new Map<string, Promise<void>>();
+  /** What a faulty evaluator makes of the results of a checkpoint and split. */
+  const faults = new Map<string, (results: EvaluationResult[]) => EvaluationResult[]>();
 
   const trainer = new ScriptedPlugin(['TRAIN_SUPERNET', 'RETRAIN'], async (job, ctx, test) => {
     if (job.kind === 'TRAIN_SUPERNET') return test.awaitOutcome(job, ctx);
@@ -87,14 +97,15 @@ describe.each(DATABASES)('ranking studies and inherited accuracy on %s', (kind) 
     ['EVALUATE'],
     async (job) => {
       const payload = job.payload as EvaluatePayload;
-      await held.get(`${payload.checkpoint.sha256}/${payload.split}`);
+      const at = `${payload.checkpoint.sha256}/${payload.split}`;
+      await held.get(at);
       const results = payload.configs.flatMap(({ key }) =>
         payload.bnModes.map((bnMode) => {
           const top1 = supernetTop1(payload.checkpoint.sha256, key, bnMode);
           return { key, bnMode, top1, loss: 2 * (1 - top1), images: 40 };
         }),
       );
-      return { results, provider: 'cpu', evalSeconds: 0.1 };
+      return { results: faults.get(at)?.(results) ?? results, provider: 'cpu', evalSeconds: 0.1 };
     },
     'scripted-evaluate',
   );
@@ -320,6 +331,38 @@ describe.each(DATABASES)('ranking studies and inherited accuracy on %s', (kind) 
     await settled('EVALUATE');
     const { candidate } = await gql(`query($c: ID!) { candidate(id: $c) { inheritedTop1 inheritedFrom { id } } }`, { c: fresh.id });
     expect(candidate).toEqual(fromB);
+    await settled('RETRAIN');
+  });
+
+  it('fails an EVALUATE job whose result leaves out, repeats or misstates a score, and takes a good one on retry', async () => {
+    const c = await supernetWith('supernet-c', 'weights of C');
+    let fault = (results: EvaluationResult[]) => results.slice(1);
+    faults.set(`${c.sha256}/SEARCH`, (results) => fault(results));
+    const { studyRanking: study } = await gql(STUDY, { input: studyInput({ supernetId: c.id, sampledConfigs: 0 }) });
+    const evaluation = study.evaluationJob.id;
+    const [first] = study.evaluationJob.payload.configs;
+    const ended = () =>
+      eventually(async () => {
+        const { job } = await gql(`query($id: ID!) { job(id: $id) { state error } }`, { id: evaluation });
+        return job.state === 'FAILED' || job.state === 'SUCCEEDED' ? job : undefined;
+      });
+    const retried = async () => {
+      await gql(`mutation($id: ID!) { retryJob(id: $id) { id } }`, { id: evaluation });
+      return ended();
+    };
+
+    expect(await ended()).toEqual({ state: 'FAILED', error: `the EVALUATE result was refused: it leaves out config ${first.key} in BATCH_STATS` });
+    fault = (results) => [...results, results[0]!];
+    expect((await retried()).error).toBe(`the EVALUATE result was refused: results[${study.configs.length * 2}] scores ${first.key} in BATCH_STATS a second time`);
+    fault = (results) => results.map((r, i) => (i === 1 ? { ...r, top1: 1.5 } : r));
+    expect((await retried()).error).toBe('the EVALUATE result was refused: results[1].top1 must be in [0, 1]');
+    const { rankingStudy: unscored } = await gql(`query($id: ID!) { rankingStudy(id: $id) { configs { scores { bnMode } } } }`, { id: study.id });
+    expect(unscored.configs.every((config: { scores: unknown[] }) => config.scores.length === 0)).toBe(true);
+
+    faults.delete(`${c.sha256}/SEARCH`);
+    expect(await retried()).toEqual({ state: 'SUCCEEDED', error: null });
+    const { rankingStudy: scored } = await gql(`query($id: ID!) { rankingStudy(id: $id) { configs { scores { bnMode } } } }`, { id: study.id });
+    expect(scored.configs.every((config: { scores: unknown[] }) => config.scores.length === 2)).toBe(true);
     await settled('RETRAIN');
   });
 
