@@ -17,14 +17,14 @@ import type { JobService } from './job-service';
 import { findInProject } from './lookup';
 import { protocolOf } from './run-protocol';
 import type { Caller } from '../auth/caller';
+import { MAX_CALIBRATION_IMAGES } from './export-service';
 import { searchSpaceSpec } from './search-space-service';
+import { checkCalibrationFits, MAX_EVAL_BATCHES } from './slimming-service';
 import { checkBatchFits, checkTrainingRecipe, recipeFor } from './supernet-service';
 
 export const MAX_SAMPLED_CONFIGS = 64;
 /** Random configurations the sampled ones are chosen from: about 0.3 s of profiling. */
 const SAMPLE_DRAWS = 1024;
-const MAX_EVAL_BATCHES = 64;
-const MAX_CALIBRATION_IMAGES = 65_536;
 /** The bootstrap of every correlation: enough resamples for a stable 95% interval, seeded so a figure shown twice is the same. */
 const BOOTSTRAP = { resamples: 2000, seed: 0 } as const;
 
@@ -88,6 +88,7 @@ export class RankingStudyService {
       if (settings.evalBatchSize > dataset.searchSize!) {
         throw badInput('input.evalBatchSize', `the search hold-out has only ${dataset.searchSize} images`);
       }
+      checkCalibrationFits('input.calibrationImages', settings.calibrationImages, dataset);
       const recipe: Record<string, unknown> = { ...recipeFor(checkedRecipe, dataset) };
       checkBatchFits('input.recipe.batchSize', recipe.batchSize as number, dataset);
 

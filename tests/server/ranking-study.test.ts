@@ -131,7 +131,7 @@ describe.each(DATABASES)('ranking studies and inherited accuracy on %s', (kind) 
   }
 
   const STUDY = `mutation($input: StudyRankingInput!) { studyRanking(input: $input) { ${STUDY_FIELDS} } }`;
-  const studyInput = (extra: Record<string, unknown> = {}) => ({ supernetId, seeds: [0, 1], recipe: { epochs: 1 }, sampledConfigs: 4, evalBatchSize: 32, ...extra });
+  const studyInput = (extra: Record<string, unknown> = {}) => ({ supernetId, seeds: [0, 1], recipe: { epochs: 1 }, sampledConfigs: 4, evalBatchSize: 32, calibrationImages: 256, ...extra });
 
   beforeAll(async () => {
     server = await TestServer.start(kind, [trainer, slimmer, evaluator], undefined, { auth: true });
@@ -227,7 +227,7 @@ describe.each(DATABASES)('ranking studies and inherited accuracy on %s', (kind) 
     // One SEARCH evaluation of all eight under both BN modes, one inherited evaluation of the two
     // uniform baselines, and 8 × 2 retrainings less the two that already existed.
     expect(study.evaluationJob).toMatchObject({ kind: 'EVALUATE' });
-    expect(study.evaluationJob.payload).toMatchObject({ split: 'SEARCH', bnModes: ['BATCH_STATS', 'RECALIBRATED'], evalBatchSize: 32, evalBatches: 1, calibrationImages: 1024 });
+    expect(study.evaluationJob.payload).toMatchObject({ split: 'SEARCH', bnModes: ['BATCH_STATS', 'RECALIBRATED'], evalBatchSize: 32, evalBatches: 1, calibrationImages: 256 });
     expect(study.evaluationJob.payload.configs.map((c: { key: string }) => c.key).sort()).toEqual(configs.map((c) => c.candidate.id).sort());
     const evaluations = await jobsOf('EVALUATE');
     expect(evaluations).toHaveLength(evaluationsBefore + 2);
@@ -375,10 +375,15 @@ describe.each(DATABASES)('ranking studies and inherited accuracy on %s', (kind) 
     expect(await refuse({ seeds: [-1] })).toMatchObject({ field: 'input.seeds[0]' });
     expect(await refuse({ recipe: { epochs: 0 } })).toMatchObject({ field: 'input.recipe.epochs' });
     expect(await refuse({ recipe: { epochs: 1, batchSize: 100_000 } })).toMatchObject({ field: 'input.recipe.batchSize' });
-    const { datasets } = await gql(`query($p: ID!) { datasets(projectId: $p) { searchSize } }`, { p: seeded.projectId });
-    expect(await refuse({ evalBatchSize: datasets[0].searchSize + 1 })).toMatchObject({ field: 'input.evalBatchSize' });
+    const { datasets } = await gql(`query($p: ID!) { datasets(projectId: $p) { name trainSize searchSize } }`, { p: seeded.projectId });
+    const dataset = datasets.find((d: { name: string }) => d.name === 'synthetic');
+    expect(await refuse({ evalBatchSize: dataset.searchSize + 1 })).toMatchObject({ field: 'input.evalBatchSize' });
     expect(await refuse({ evalBatches: 0 })).toMatchObject({ field: 'input.evalBatches' });
+    expect(await refuse({ evalBatches: 17 })).toMatchObject({ field: 'input.evalBatches' });
     expect(await refuse({ calibrationImages: 1 })).toMatchObject({ field: 'input.calibrationImages' });
+    const tooMany = await alice.error(STUDY, { input: studyInput({ calibrationImages: dataset.trainSize - dataset.searchSize + 1 }) });
+    expect(tooMany.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.calibrationImages' });
+    expect(tooMany.message).toMatch(new RegExp(`must not exceed the ${dataset.trainSize - dataset.searchSize} training images outside the search hold-out`));
     expect(await refuse({ sampleSeed: -1 })).toMatchObject({ field: 'input.sampleSeed' });
     expect(await refuse({ supernetId: '00000000-0000-4000-8000-000000000000' })).toMatchObject({ code: 'NOT_FOUND', field: 'input.supernetId' });
     const { trainSupernet: untrained } = await gql(`mutation($s: ID!, $d: ID!) { trainSupernet(input: { name: "untrained", searchSpaceId: $s, datasetId: $d }) { id payload } }`, {
