@@ -2,7 +2,8 @@ import type { EntityManager } from '@mikro-orm/knex';
 import type { BlobRef } from '../../executors/contract';
 import { BnMode, CandidateSource, JobKind } from '../../schema/enums';
 import { Candidate, type Job, RankingStudy, RankingStudyConfig, SlimmingTrajectory, Supernet, type SupernetScore } from '../entities';
-import { queueInheritedAccuracy, type EvaluatePayload, type EvaluateResult, type EvaluationScore } from '../services/evaluation-jobs';
+import type { EvaluatePayload, EvaluateResult } from '../../executors/onnx/evaluate-plugin';
+import { queueInheritedAccuracy } from '../services/evaluation-jobs';
 import type { JobQueue } from './queue';
 
 /**
@@ -41,14 +42,14 @@ async function queueTrajectoryEvaluation(em: EntityManager, queue: JobQueue, tra
   return queueInheritedAccuracy(em, queue, trajectory.supernet, checkpoint, candidates);
 }
 
-type Score = Pick<EvaluationScore, 'key' | 'bnMode' | 'top1' | 'loss'>;
+type Score = EvaluateResult['results'][number];
 
 async function saveStudyScores(em: EntityManager, studyId: string, scores: readonly Score[]): Promise<void> {
   const configs = await em.find(RankingStudyConfig, { study: studyId });
   for (const config of configs) {
     config.scores = scores
       .filter((s) => s.key === config.candidate.id)
-      .map((s): SupernetScore => ({ bnMode: s.bnMode, accuracy: s.top1, loss: s.loss }))
+      .map((s): SupernetScore => ({ bnMode: BnMode[s.bnMode], accuracy: s.top1, loss: s.loss }))
       .sort((a, b) => a.bnMode.localeCompare(b.bnMode));
   }
   await em.flush();
@@ -74,9 +75,9 @@ function evaluationRefusal(payload: EvaluatePayload, result: unknown): string | 
   if (!Array.isArray(results)) return 'it has no results list';
   const keys = new Set(payload.configs.map((c) => c.key));
   const scored = new Set<string>();
-  for (const [i, r] of (results as Partial<EvaluationScore>[]).entries()) {
+  for (const [i, r] of (results as Partial<Score>[]).entries()) {
     if (typeof r?.key !== 'string' || !keys.has(r.key)) return `results[${i}].key is not a config of the job`;
-    if (!payload.bnModes.includes(r.bnMode as BnMode)) return `results[${i}].bnMode ${String(r.bnMode)} was not asked for`;
+    if (!r.bnMode || !payload.bnModes.includes(r.bnMode)) return `results[${i}].bnMode ${String(r.bnMode)} was not asked for`;
     if (typeof r.top1 !== 'number' || !(r.top1 >= 0 && r.top1 <= 1)) return `results[${i}].top1 must be in [0, 1]`;
     if (typeof r.loss !== 'number' || !Number.isFinite(r.loss)) return `results[${i}].loss must be a finite number`;
     const pair = `${r.key} in ${r.bnMode}`;
