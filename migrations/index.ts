@@ -9,6 +9,7 @@ import { Migration20261130135104 as SqliteManifests } from './sqlite/Migration20
 import { Migration20261130164813 as SqliteRetrainInit } from './sqlite/Migration20261130164813';
 import { Migration20261130164927 as SqliteRankingStudies } from './sqlite/Migration20261130164927';
 import { Migration20261130171158 as SqliteTrajectoryScoring } from './sqlite/Migration20261130171158';
+import { Migration20261130173504 as SqliteRunDataset } from './sqlite/Migration20261130173504';
 import { Migration20261130174019 as SqliteTrajectoryPicks } from './sqlite/Migration20261130174019';
 import { Migration20261128062452 as PostgresqlInitial } from './postgresql/Migration20261128062452';
 import { Migration20261128070041 as PostgresqlExportJobs } from './postgresql/Migration20261128070041';
@@ -20,6 +21,7 @@ import { Migration20261130135104 as PostgresqlManifests } from './postgresql/Mig
 import { Migration20261130164813 as PostgresqlRetrainInit } from './postgresql/Migration20261130164813';
 import { Migration20261130164928 as PostgresqlRankingStudies } from './postgresql/Migration20261130164928';
 import { Migration20261130171158 as PostgresqlTrajectoryScoring } from './postgresql/Migration20261130171158';
+import { Migration20261130173504 as PostgresqlRunDataset } from './postgresql/Migration20261130173504';
 import { Migration20261130174019 as PostgresqlTrajectoryPicks } from './postgresql/Migration20261130174019';
 
 /** Listed explicitly so migrations load the same way from TypeScript sources and compiled JS. */
@@ -34,6 +36,7 @@ export const SQLITE_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261130164813', class: SqliteRetrainInit },
   { name: 'Migration20261130164927', class: SqliteRankingStudies },
   { name: 'Migration20261130171158', class: SqliteTrajectoryScoring },
+  { name: 'Migration20261130173504', class: SqliteRunDataset },
   { name: 'Migration20261130174019', class: SqliteTrajectoryPicks },
 ];
 
@@ -48,5 +51,6 @@ export const POSTGRESQL_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261130164813', class: PostgresqlRetrainInit },
   { name: 'Migration20261130164928', class: PostgresqlRankingStudies },
   { name: 'Migration20261130171158', class: PostgresqlTrajectoryScoring },
+  { name: 'Migration20261130173504', class: PostgresqlRunDataset },
   { name: 'Migration20261130174019', class: PostgresqlTrajectoryPicks },
 ];

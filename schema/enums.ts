@@ -74,6 +74,12 @@ export enum CostConstraint {
   LATENCY = 'LATENCY',
 }
 
+/** A cost a uniform baseline is matched on. */
+export enum CostMetric {
+  MACS = 'MACS',
+  PARAMS = 'PARAMS',
+}
+
 export enum BnMode {
   BATCH_STATS = 'BATCH_STATS',
   RECALIBRATED = 'RECALIBRATED',
@@ -157,6 +163,7 @@ const described: [object, string, string][] = [
     "Where a retraining's weights start: SCRATCH, a fresh random initialisation; SUPERNET, the candidate's first-k channel slices of a supernet checkpoint (weights and BN running statistics), fine-tuned with the recipe.",
   ],
   [CostConstraint, 'CostConstraint', 'The budget a slimming trajectory walks down under.'],
+  [CostMetric, 'CostMetric', 'A cost a uniform baseline is matched on: multiply-accumulates or parameters.'],
   [BnMode, 'BnMode', 'How batch norm is evaluated during search.'],
   [Scoring, 'Scoring', 'How greedy slimming ranks proposals.'],
   [CandidateSource, 'CandidateSource', 'Where a candidate configuration came from; SAMPLED: drawn at random, spread over MACs, by a ranking study.'],

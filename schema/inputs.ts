@@ -204,7 +204,9 @@ export class StudyRankingInput {
   @Field(() => Int, { description: 'Random configurations spread evenly over MACs, between the narrowest and the widest (0 to 64).' })
   sampledConfigs: number = 8;
   @Field(() => [Int], { description: 'Every configuration is retrained once per seed (1 to 16, distinct).' }) seeds!: number[];
-  @Field(() => RetrainRecipeInput, { description: 'How every configuration is retrained; a run of the same candidate, seed and recipe that has not failed is reused.' })
+  @Field(() => RetrainRecipeInput, {
+    description: "How every configuration is retrained on the supernet's dataset; a run of the same candidate, seed, dataset and recipe that has not failed is reused.",
+  })
   recipe!: RetrainRecipeInput;
   @Field(() => Int, { description: 'Seeds the draw of the sampled configurations.' })
   sampleSeed: number = 0;
@@ -212,9 +214,9 @@ export class StudyRankingInput {
   evalBatchSize: number = 2048;
   @Field(() => Int)
   evalSeed: number = 0;
-  @Field(() => Int, { description: 'Seeded hold-out batches each configuration is scored on.' })
+  @Field(() => Int, { description: 'Seeded hold-out batches each configuration is scored on (1 to 16, as in startSlimming).' })
   evalBatches: number = 1;
-  @Field(() => Int, { description: 'Training images the BN statistics are recalibrated on, for RECALIBRATED scores.' })
+  @Field(() => Int, { description: 'Training images (outside the search hold-out) the BN statistics are recalibrated on, for RECALIBRATED scores.' })
   calibrationImages: number = 1024;
   @Field(() => Int)
   calibrationSeed: number = 0;

@@ -5,6 +5,7 @@ import {
   BnMode,
   CandidateSource,
   CostConstraint,
+  CostMetric,
   DatasetFormat,
   JobKind,
   JobState,
@@ -109,6 +110,7 @@ export class TrainingRun {
   @Field(() => RunStatus) status!: RunStatus;
   @Field(() => Int) seed!: number;
   @Field(() => JSON) recipe!: Record<string, unknown>;
+  @Field(() => ID, { nullable: true, description: 'The dataset it trains on; null for runs recorded before the dataset was.' }) datasetId!: string | null;
   @Field(() => RetrainInit, { description: 'Where the weights started: a retraining from SUPERNET slices is a fine-tuning.' }) init!: RetrainInit;
   @Field(() => String, { nullable: true }) backend!: string | null;
   @Field(() => Int, { nullable: true, description: 'Step of the latest checkpoint.' }) checkpointStep!: number | null;
@@ -208,8 +210,8 @@ export class Candidate {
   @Field(() => Boolean, { nullable: true, description: 'Under a latency budget: the measured latency came out above the target.' })
   latencyTargetMissed!: boolean | null;
   @Field(() => Float, { nullable: true, description: 'retrainedTop1.estimate, stored so the leaderboard can sort on it.' }) retrainedTop1Mean!: number | null;
-  @Field(() => Float, { nullable: true, description: 'Sample standard deviation over seeds of the from-scratch retrainings.' }) retrainedTop1Std!: number | null;
-  @Field(() => Int, { description: 'Seeds with a finished from-scratch retraining: retrainedTop1.n.' }) retrainedRuns!: number;
+  @Field(() => Float, { nullable: true, description: 'Sample standard deviation over the seeds retrainedTop1 counts.' }) retrainedTop1Std!: number | null;
+  @Field(() => Int, { description: "Seeds with a finished from-scratch retraining under retrainedTop1's protocol: retrainedTop1.n." }) retrainedRuns!: number;
   @Field(() => Float, { nullable: true, description: 'test top-1 of this configuration sliced from the supernet, BN recalibrated on training images' })
   inheritedTop1!: number | null;
   @Field(() => DateTime) createdAt!: Date;
@@ -224,14 +226,30 @@ export class IntervalType {
   @Field(() => Float) confidence!: number;
 }
 
-@ObjectType({ description: 'An AutoSlim candidate against the uniform-width baseline of its budget, retrained from scratch with the same seeds.' })
+@ObjectType({ description: 'What makes retrained accuracies comparable: the dataset the runs trained on and the recipe they followed, seeds aside.' })
+export class RetrainingProtocol {
+  @Field(() => ID, { nullable: true, description: 'Null for runs recorded before their dataset was.' }) datasetId!: string | null;
+  @Field(() => JSON) recipe!: Record<string, unknown>;
+}
+
+@ObjectType({ description: 'An AutoSlim candidate against the uniform-width baseline of its budget, retrained from scratch with the same seeds and protocol.' })
 export class BaselineComparison {
-  @Field(() => Candidate, { description: 'The UNIFORM candidate of the same search space whose MACs are closest to, and not above, the budget.' })
+  @Field(() => Candidate, { description: 'The UNIFORM candidate of the same search space whose cost in `metric` is closest to, and not above, the budget.' })
   baseline!: Candidate;
-  @Field(() => Float, { description: "MACs: the candidate's target under a MACS trajectory, else its own MACs." }) budget!: number;
+  @Field(() => CostMetric, { description: "PARAMS under a PARAMS trajectory; MACS otherwise (MACS and LATENCY trajectories, candidates without a target)." })
+  metric!: CostMetric;
+  @Field(() => Float, {
+    description: "In `metric`: the candidate's target under a MACS or PARAMS trajectory; its own MACs under a LATENCY trajectory or without a target.",
+  })
+  budget!: number;
+  @Field(() => RetrainingProtocol, {
+    nullable: true,
+    description: "The protocol of the candidate's from-scratch retraining that finished last; both sides count only runs of it. Null before the candidate has one.",
+  })
+  protocol!: RetrainingProtocol | null;
   @Field(() => IntervalType, {
     nullable: true,
-    description: "This candidate's from-scratch test top-1 minus the baseline's, paired by seed (the seeds both have); null when they share none.",
+    description: "This candidate's from-scratch test top-1 minus the baseline's, paired by seed (the seeds both have under `protocol`); null when they share none.",
   })
   difference!: IntervalType | null;
   @Field(() => Verdict, { description: 'INSUFFICIENT when there is no interval: fewer than two shared seeds.' }) verdict!: Verdict;

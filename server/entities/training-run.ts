@@ -23,6 +23,10 @@ export class TrainingRun extends BaseEntity {
   @Property({ type: 'uuid', nullable: true, index: true })
   candidateId: string | null = null;
 
+  /** The dataset it trains on; null for runs recorded before the dataset was. With the recipe, it makes the run's protocol (run-protocol.ts). */
+  @Property({ type: 'uuid', nullable: true })
+  datasetId: string | null = null;
+
   @Property({ type: 'integer' })
   seed!: number;
 

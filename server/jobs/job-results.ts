@@ -1,15 +1,26 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import type { BlobRef } from '../../executors/contract';
-import { ProtocolError } from '../../executors/protocol-error';
 import { BnMode, CandidateSource, JobKind } from '../../schema/enums';
 import { Candidate, type Job, RankingStudy, RankingStudyConfig, SlimmingTrajectory, Supernet, type SupernetScore } from '../entities';
-import { queueInheritedAccuracy, type EvaluatePayload, type EvaluateResult, type EvaluationScore } from '../services/evaluation-jobs';
+import type { EvaluatePayload, EvaluateResult } from '../../executors/onnx/evaluate-plugin';
+import { queueInheritedAccuracy } from '../services/evaluation-jobs';
 import type { JobQueue } from './queue';
 
 /**
+ * Why a job's result cannot be recorded, or null when it can: an EVALUATE result must score each
+ * config and BN mode the job asked for exactly once. A refused result fails its job.
+ */
+export function refusal(job: Job, result: unknown): string | null {
+  if (job.kind !== JobKind.EVALUATE) return null;
+  const why = evaluationRefusal(job.payload as unknown as EvaluatePayload, result);
+  return why && `the EVALUATE result was refused: ${why}`;
+}
+
+/**
  * What a job's success changes beyond the job, in the transaction that records it: a finished
- * SLIM queues the evaluation of its candidates' inherited accuracy; an EVALUATE result is stored
- * on the candidates or the ranking study it scored. Answers the jobs it queued, to publish.
+ * SLIM queues the evaluation of its candidates' inherited accuracy; an EVALUATE result (one that
+ * `refusal` let through) is stored on the candidates or the ranking study it scored. Answers the
+ * jobs it queued, to publish.
  */
 export async function settleResult(em: EntityManager, queue: JobQueue, job: Job): Promise<Job[]> {
   if (job.kind === JobKind.SLIM && job.subjectType === SlimmingTrajectory.name && job.subjectId) {
@@ -17,7 +28,7 @@ export async function settleResult(em: EntityManager, queue: JobQueue, job: Job)
     return queued ? [queued] : [];
   }
   if (job.kind === JobKind.EVALUATE) {
-    const scores = evaluationScores(job);
+    const scores = (job.result as unknown as EvaluateResult).results;
     if (job.subjectType === RankingStudy.name) await saveStudyScores(em, job.subjectId!, scores);
     if (job.subjectType === Supernet.name) await saveInheritedAccuracy(em, job, job.subjectId!, scores);
   }
@@ -31,14 +42,14 @@ async function queueTrajectoryEvaluation(em: EntityManager, queue: JobQueue, tra
   return queueInheritedAccuracy(em, queue, trajectory.supernet, checkpoint, candidates);
 }
 
-type Score = Pick<EvaluationScore, 'key' | 'bnMode' | 'top1' | 'loss'>;
+type Score = EvaluateResult['results'][number];
 
 async function saveStudyScores(em: EntityManager, studyId: string, scores: readonly Score[]): Promise<void> {
   const configs = await em.find(RankingStudyConfig, { study: studyId });
   for (const config of configs) {
     config.scores = scores
       .filter((s) => s.key === config.candidate.id)
-      .map((s): SupernetScore => ({ bnMode: s.bnMode, accuracy: s.top1, loss: s.loss }))
+      .map((s): SupernetScore => ({ bnMode: BnMode[s.bnMode], accuracy: s.top1, loss: s.loss }))
       .sort((a, b) => a.bnMode.localeCompare(b.bnMode));
   }
   await em.flush();
@@ -58,18 +69,25 @@ async function saveInheritedAccuracy(em: EntityManager, job: Job, supernetId: st
   }
 }
 
-/** The scores of an EVALUATE result, refused unless each is a config and BN mode the job was asked for. */
-function evaluationScores(job: Job): Score[] {
-  const payload = job.payload as unknown as EvaluatePayload;
+/** What is wrong with an EVALUATE result, or null: one score per config and BN mode asked for, each in range. */
+function evaluationRefusal(payload: EvaluatePayload, result: unknown): string | null {
+  const results = (result as Partial<EvaluateResult> | null)?.results;
+  if (!Array.isArray(results)) return 'it has no results list';
   const keys = new Set(payload.configs.map((c) => c.key));
-  const refuse = (why: string) => new ProtocolError('BAD_REQUEST', `job ${job.id}: the EVALUATE result was refused: ${why}`);
-  const results = (job.result as Partial<EvaluateResult> | null)?.results;
-  if (!Array.isArray(results)) throw refuse('it has no results list');
-  return results.map((r: Partial<EvaluationScore>, i) => {
-    if (typeof r.key !== 'string' || !keys.has(r.key)) throw refuse(`results[${i}].key is not a config of the job`);
-    if (!payload.bnModes.includes(r.bnMode as BnMode)) throw refuse(`results[${i}].bnMode ${String(r.bnMode)} was not asked for`);
-    if (typeof r.top1 !== 'number' || !(r.top1 >= 0 && r.top1 <= 1)) throw refuse(`results[${i}].top1 must be in [0, 1]`);
-    if (typeof r.loss !== 'number' || !Number.isFinite(r.loss)) throw refuse(`results[${i}].loss must be a finite number`);
-    return { key: r.key, bnMode: r.bnMode as BnMode, top1: r.top1, loss: r.loss };
-  });
+  const scored = new Set<string>();
+  for (const [i, r] of (results as Partial<Score>[]).entries()) {
+    if (typeof r?.key !== 'string' || !keys.has(r.key)) return `results[${i}].key is not a config of the job`;
+    if (!r.bnMode || !payload.bnModes.includes(r.bnMode)) return `results[${i}].bnMode ${String(r.bnMode)} was not asked for`;
+    if (typeof r.top1 !== 'number' || !(r.top1 >= 0 && r.top1 <= 1)) return `results[${i}].top1 must be in [0, 1]`;
+    if (typeof r.loss !== 'number' || !Number.isFinite(r.loss)) return `results[${i}].loss must be a finite number`;
+    const pair = `${r.key} in ${r.bnMode}`;
+    if (scored.has(pair)) return `results[${i}] scores ${pair} a second time`;
+    scored.add(pair);
+  }
+  for (const config of payload.configs) {
+    for (const bnMode of payload.bnModes) {
+      if (!scored.has(`${config.key} in ${bnMode}`)) return `it leaves out config ${config.key} in ${bnMode}`;
+    }
+  }
+  return null;
 }

@@ -13,7 +13,7 @@ import { jobEvent, publishEvents, type BusEvent, type EventBus, type EventOutbox
 import type { EventSink } from './event-sink';
 import { jobView, type JobView } from './job-view';
 import type { JobQueue, QueueTransition } from './queue';
-import { settleResult } from './job-results';
+import { refusal, settleResult } from './job-results';
 import { refreshRetrainedFigures, syncRunStatus } from './settle';
 
 export interface LedgerOptions {
@@ -235,9 +235,12 @@ export class JobLedger {
     });
   }
 
-  async finish(jobId: string, lease: { attempt: number; token: string }, outcome: Outcome): Promise<void> {
+  /** Ends the job as its executor says; a success whose result the job cannot hold (see refusal) fails it instead. */
+  async finish(jobId: string, lease: { attempt: number; token: string }, reported: Outcome): Promise<void> {
     await this.fenced(jobId, lease, async (em, job, effects) => {
       const now = new Date();
+      const refused = reported.type === 'succeeded' ? refusal(job, reported.result) : null;
+      const outcome: Outcome = refused ? { type: 'failed', error: refused } : reported;
       let transition: QueueTransition;
       switch (outcome.type) {
         case 'succeeded':

@@ -72,7 +72,7 @@ export class CandidateResolver {
   @FieldResolver(() => IntervalType, {
     nullable: true,
     description:
-      'Test top-1 retrained from scratch: the mean over seeds with its 95% t-interval (n = seeds; the latest finished run of a seed counts). Null before any has finished.',
+      "Test top-1 retrained from scratch: the mean over seeds with its 95% t-interval (n = seeds; the latest finished run of a seed counts), over the runs of one protocol (dataset and recipe): that of the candidate's from-scratch run that finished last. Null before any has finished.",
   })
   retrainedTop1(@Root() candidate: CandidateEntity, @Ctx() { services, caller }: GraphQLContext) {
     return services.candidates.retrainedTop1(caller, candidate);
@@ -80,7 +80,7 @@ export class CandidateResolver {
 
   @FieldResolver(() => IntervalType, {
     nullable: true,
-    description: "The same over retrainings fine-tuned from the candidate's slices of a supernet (retrainCandidate with init: SUPERNET).",
+    description: "The same over retrainings fine-tuned from the candidate's slices of a supernet (retrainCandidate with init: SUPERNET), under the protocol of the fine-tuning that finished last.",
   })
   fineTunedTop1(@Root() candidate: CandidateEntity, @Ctx() { services, caller }: GraphQLContext) {
     return services.candidates.fineTunedTop1(caller, candidate);

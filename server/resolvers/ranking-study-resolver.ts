@@ -43,8 +43,8 @@ export class RankingStudyResolver {
   }
 
   @FieldResolver(() => [RankingStudyConfig], { description: 'Cheapest first.' })
-  configs(@Root() study: StudyEntity, @Ctx() { services }: GraphQLContext) {
-    return services.rankingStudies.configs(study.id);
+  configs(@Root() study: StudyEntity, @Ctx() { services, caller }: GraphQLContext) {
+    return services.rankingStudies.configs(caller, study.id);
   }
 
   @FieldResolver(() => [RankCorrelation], { description: 'One per BN mode, from the scores and runs that have come in (final once complete).' })
@@ -79,7 +79,7 @@ export class RankingStudyConfigResolver {
     nullable: true,
     description: "Mean test top-1 of the configuration's finished runs over the study's seeds, with its t-interval; null until one has finished.",
   })
-  retrainedTop1(@Root() config: StudyConfigEntity, @Ctx() { services }: GraphQLContext) {
-    return services.rankingStudies.retrainedTop1(config);
+  retrainedTop1(@Root() config: StudyConfigEntity, @Ctx() { services, caller }: GraphQLContext) {
+    return services.rankingStudies.retrainedTop1(caller, config);
   }
 }

@@ -1,16 +1,24 @@
 import { pairedDifference, verdictOf, type Interval, type Verdict as VerdictName } from '../../autoslim';
-import { CandidateSource, CostConstraint, RetrainInit, Verdict } from '../../schema/enums';
+import { CandidateSource, CostConstraint, CostMetric, RetrainInit, Verdict } from '../../schema/enums';
 import { BatchLoader } from '../batch-loader';
 import type { Orm } from '../db/orm';
 import { Candidate, SlimmingTrajectory, TrainingRun } from '../entities';
-import { COUNTED_RUNS, top1BySeed, top1Interval } from './retrained-top1';
+import { COUNTED_RUNS, latestProtocol, top1BySeed, top1Interval } from './retrained-top1';
+import type { RunProtocol } from './run-protocol';
 
 /** An AutoSlim candidate against the uniform baseline of its budget, paired by seed. */
 export interface BaselineComparison {
   readonly baseline: Candidate;
-  /** MACs: the candidate's target under a MACS trajectory, else its own. */
+  /** What the baseline is matched on: the trajectory's own cost under a MACS or PARAMS trajectory, else MACs. */
+  readonly metric: CostMetric;
+  /** In `metric`: the candidate's target under a MACS or PARAMS trajectory, else its own MACs. */
   readonly budget: number;
-  /** The candidate's from-scratch top-1 minus the baseline's over the seeds both have; null when none is shared. */
+  /**
+   * The protocol both sides are compared under: that of the candidate's from-scratch retraining
+   * that finished last; null before one has.
+   */
+  readonly protocol: RunProtocol | null;
+  /** The candidate's from-scratch top-1 minus the baseline's over the seeds both have under `protocol`; null when none is shared. */
   readonly difference: Interval | null;
   readonly verdict: Verdict;
 }
@@ -57,29 +65,43 @@ export class CandidateFigures {
     const uniforms = await em.find(
       Candidate,
       { searchSpace: { $in: unique(candidates.map((c) => c.searchSpace.id)) }, source: CandidateSource.UNIFORM },
-      { orderBy: { macs: 'desc', id: 'asc' } },
+      { orderBy: { id: 'asc' } },
     );
     const matched = candidates.map((candidate) => {
-      const trajectory = candidate.trajectory ? trajectories.get(candidate.trajectory.id) : undefined;
-      const budget = trajectory?.constraint === CostConstraint.MACS && candidate.target !== null ? candidate.target : candidate.macs;
-      // Sorted by MACs, descending: the first that fits is the closest below the budget.
-      const baseline = uniforms.find((u) => u.searchSpace.id === candidate.searchSpace.id && u.macs <= budget) ?? null;
-      return { candidate, budget, baseline };
+      const { metric, budget } = budgetOf(candidate, candidate.trajectory ? trajectories.get(candidate.trajectory.id) : undefined);
+      const cost = (c: Candidate) => (metric === CostMetric.PARAMS ? c.params : c.macs);
+      // The closest to the budget from below; ordered by id, the first of equal cost wins.
+      const baseline = uniforms
+        .filter((u) => u.searchSpace.id === candidate.searchSpace.id && cost(u) <= budget)
+        .reduce<Candidate | null>((best, u) => (!best || cost(u) > cost(best) ? u : best), null);
+      return { candidate, metric, budget, baseline };
     });
     const compared = matched.flatMap((m) => (m.baseline ? [m.candidate.id, m.baseline.id] : []));
     const runs = groupBy(
       await em.find(TrainingRun, { candidateId: { $in: unique(compared) }, ...COUNTED_RUNS, init: RetrainInit.SCRATCH }),
       (run) => run.candidateId!,
     );
-    const bySeed = (id: string) => top1BySeed(runs.get(id) ?? [], RetrainInit.SCRATCH);
+    const bySeed = (id: string, protocol: RunProtocol) => top1BySeed(runs.get(id) ?? [], RetrainInit.SCRATCH, protocol);
     return new Map(
-      matched.map(({ candidate, budget, baseline }) => {
+      matched.map(({ candidate, metric, budget, baseline }) => {
         if (!baseline) return [candidate, null];
-        const difference = pairedDifference(bySeed(candidate.id), bySeed(baseline.id));
-        return [candidate, { baseline, budget, difference, verdict: difference ? VERDICTS[verdictOf(difference)] : Verdict.INSUFFICIENT }];
+        const protocol = latestProtocol(runs.get(candidate.id) ?? [], RetrainInit.SCRATCH);
+        const difference = protocol && pairedDifference(bySeed(candidate.id, protocol), bySeed(baseline.id, protocol));
+        return [candidate, { baseline, metric, budget, protocol, difference, verdict: difference ? VERDICTS[verdictOf(difference)] : Verdict.INSUFFICIENT }];
       }),
     );
   }
+}
+
+/**
+ * The budget a candidate's baseline must fit: its target in the trajectory's own cost when that is
+ * one a uniform width has (MACS, PARAMS; createUniformCandidates matches the same way), else its own
+ * MACs (a LATENCY trajectory, or no target).
+ */
+function budgetOf(candidate: Candidate, trajectory: SlimmingTrajectory | undefined): { metric: CostMetric; budget: number } {
+  if (candidate.target !== null && trajectory?.constraint === CostConstraint.MACS) return { metric: CostMetric.MACS, budget: candidate.target };
+  if (candidate.target !== null && trajectory?.constraint === CostConstraint.PARAMS) return { metric: CostMetric.PARAMS, budget: candidate.target };
+  return { metric: CostMetric.MACS, budget: candidate.macs };
 }
 
 function unique<T>(values: readonly T[]): T[] {

@@ -138,7 +138,10 @@ export class CandidateService {
     return jobs.map((job) => this.jobs.announce(job));
   }
 
-  /** From-scratch retrainings: mean test top-1 over seeds (the latest finished run of each) with its 95% t-interval. */
+  /**
+   * From-scratch retrainings: mean test top-1 over seeds (the latest finished run of each) with its
+   * 95% t-interval, over the runs of the protocol of the one that finished last (retrained-top1.ts).
+   */
   retrainedTop1(caller: Caller, candidate: Candidate): Promise<Interval | null> {
     return this.figuresFor(caller).top1(candidate, RetrainInit.SCRATCH);
   }
@@ -196,6 +199,7 @@ export async function queueRetraining(
     seed,
     recipe: { ...recipe },
     candidateId: candidate.id,
+    datasetId: dataset.id,
     init,
     supernetId: start?.supernet.id ?? null,
   });

@@ -1,7 +1,6 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import type { BlobRef } from '../../executors/contract';
-import type { RegisteredDatasetSpec } from '../../executors/data/source';
-import type { SearchSpaceSpec } from '../../executors/search-space';
+import type { EvaluatePayload } from '../../executors/onnx/evaluate-plugin';
 import { BnMode, JobKind } from '../../schema/enums';
 import { type Candidate, type Job, Supernet } from '../entities';
 import { queueJob } from '../jobs/new-job';
@@ -11,46 +10,12 @@ import { evalCropRatioOf } from './export-service';
 import { searchSpaceSpec } from './search-space-service';
 
 /*
- * EVALUATE jobs score configurations sliced (first-k) from a supernet checkpoint. The executor
- * (executors/onnx/evaluate-plugin.ts) defines this payload and result too; they are typed here as
- * the server writes and reads them.
+ * EVALUATE jobs score configurations sliced (first-k) from a supernet checkpoint; their payload and
+ * result are the executor's (executors/onnx/evaluate-plugin.ts). Configs are keyed by candidate id.
  */
 
-export type EvaluationSplit = 'SEARCH' | 'TEST';
-
-export interface EvaluationSettings {
-  readonly split: EvaluationSplit;
-  readonly bnModes: readonly BnMode[];
-  /** SEARCH: the same seeded hold-out batches as SLIM; TEST: the whole test split in batches of this size. */
-  readonly evalBatchSize: number;
-  readonly evalSeed: number;
-  readonly evalBatches: number;
-  readonly calibrationImages: number;
-  readonly calibrationSeed: number;
-}
-
-export interface EvaluatePayload extends EvaluationSettings {
-  readonly searchSpace: SearchSpaceSpec;
-  readonly dataset: RegisteredDatasetSpec;
-  readonly evalCropRatio?: number;
-  readonly checkpoint: BlobRef;
-  /** Keyed by candidate id. */
-  readonly configs: readonly { readonly key: string; readonly channels: readonly number[] }[];
-}
-
-export interface EvaluationScore {
-  readonly key: string;
-  readonly bnMode: BnMode;
-  readonly top1: number;
-  readonly loss: number;
-  readonly images: number;
-}
-
-export interface EvaluateResult {
-  readonly results: readonly EvaluationScore[];
-  readonly provider: string;
-  readonly evalSeconds: number;
-}
+/** How an EVALUATE job scores: everything in its payload but the network, data and weights. */
+export type EvaluationSettings = Omit<EvaluatePayload, 'searchSpace' | 'dataset' | 'evalCropRatio' | 'checkpoint' | 'configs'>;
 
 const INHERITED_BATCH_SIZE = 1024;
 

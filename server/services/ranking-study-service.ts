@@ -5,6 +5,7 @@ import { Rng } from '../../executors/rng';
 import { resolveSearchSpace } from '../../executors/search-space';
 import { BnMode, CandidateSource, JobKind, JobState, ProjectRole, RetrainInit, RunKind, RunStatus, StudyConfigOrigin } from '../../schema/enums';
 import type { StudyRankingInput } from '../../schema/inputs';
+import { BatchLoader } from '../batch-loader';
 import type { Orm } from '../db/orm';
 import { Candidate, type Dataset, Job, RankingStudy, RankingStudyConfig, type SearchSpace, Supernet, TrainingRun, TrajectoryPick, type StudyRun } from '../entities';
 import { badInput, userError } from '../errors';
@@ -14,15 +15,16 @@ import { checkSeeds, queueRetraining, upsertCandidate } from './candidate-servic
 import { evaluatePayload, queueInheritedAccuracy } from './evaluation-jobs';
 import type { JobService } from './job-service';
 import { findInProject } from './lookup';
+import { protocolOf } from './run-protocol';
 import type { Caller } from '../auth/caller';
+import { MAX_CALIBRATION_IMAGES } from './export-service';
 import { searchSpaceSpec } from './search-space-service';
+import { checkCalibrationFits, MAX_EVAL_BATCHES } from './slimming-service';
 import { checkBatchFits, checkTrainingRecipe, recipeFor } from './supernet-service';
 
 export const MAX_SAMPLED_CONFIGS = 64;
 /** Random configurations the sampled ones are chosen from: about 0.3 s of profiling. */
 const SAMPLE_DRAWS = 1024;
-const MAX_EVAL_BATCHES = 64;
-const MAX_CALIBRATION_IMAGES = 65_536;
 /** The bootstrap of every correlation: enough resamples for a stable 95% interval, seeded so a figure shown twice is the same. */
 const BOOTSTRAP = { resamples: 2000, seed: 0 } as const;
 
@@ -30,6 +32,12 @@ const BOOTSTRAP = { resamples: 2000, seed: 0 } as const;
 export interface RankCorrelation extends RankAgreement {
   readonly bnMode: BnMode;
   readonly configs: number;
+}
+
+/** A request's batched reads. */
+interface StudyLoaders {
+  readonly configs: BatchLoader<string, RankingStudyConfig[]>;
+  readonly retrainedTop1: BatchLoader<RankingStudyConfig, Interval | null>;
 }
 
 /** A study configuration's retrained top-1s: one per finished run of the study's seeds. */
@@ -43,6 +51,8 @@ interface Retrained {
  * configurations as retraining them from scratch does?
  */
 export class RankingStudyService {
+  private readonly loaders = new WeakMap<Caller, StudyLoaders>();
+
   constructor(
     private readonly orm: Orm,
     private readonly jobs: JobService,
@@ -78,6 +88,7 @@ export class RankingStudyService {
       if (settings.evalBatchSize > dataset.searchSize!) {
         throw badInput('input.evalBatchSize', `the search hold-out has only ${dataset.searchSize} images`);
       }
+      checkCalibrationFits('input.calibrationImages', settings.calibrationImages, dataset);
       const recipe: Record<string, unknown> = { ...recipeFor(checkedRecipe, dataset) };
       checkBatchFits('input.recipe.batchSize', recipe.batchSize as number, dataset);
 
@@ -144,17 +155,17 @@ export class RankingStudyService {
     return this.orm.em.fork().find(RankingStudy, { supernet: supernetId }, { orderBy: { createdAt: 'asc', id: 'asc' } });
   }
 
-  /** A study's configurations with their candidates, cheapest first. */
-  configs(studyId: string): Promise<RankingStudyConfig[]> {
-    return this.orm.em
-      .fork()
-      .find(RankingStudyConfig, { study: studyId }, { populate: ['candidate'], orderBy: { candidate: { macs: 'asc' }, id: 'asc' } });
+  /** A study's configurations with their candidates, cheapest first; the studies of one request in one query. */
+  configs(caller: Caller, studyId: string): Promise<RankingStudyConfig[]> {
+    return this.loadersFor(caller).configs.load(studyId);
   }
 
-  /** Mean retrained top-1 of a configuration over the study's seeds with its t-interval; null until a run finished. */
-  async retrainedTop1(config: RankingStudyConfig): Promise<Interval | null> {
-    const [{ top1 }] = (await this.retrained(this.orm.em.fork(), [config])) as [Retrained];
-    return top1.length ? meanInterval(top1) : null;
+  /**
+   * Mean retrained top-1 of a configuration over the study's seeds with its t-interval; null until
+   * a run finished. The configurations of one request are read in one query.
+   */
+  retrainedTop1(caller: Caller, config: RankingStudyConfig): Promise<Interval | null> {
+    return this.loadersFor(caller).retrainedTop1.load(config);
   }
 
   /** τ and ρ per BN mode between supernet accuracy and mean retrained top-1, computed from what has come in. */
@@ -203,9 +214,9 @@ export class RankingStudyService {
   }
 
   /**
-   * For each candidate, one run per seed: a retraining from scratch of the same candidate, seed and
-   * stored recipe that has not failed or been cancelled (the earliest), else a new one with its
-   * RETRAIN job. Runs are in `candidates` order, each in seed order.
+   * For each candidate, one run per seed: a retraining from scratch of the same candidate and seed
+   * under the same protocol (dataset and stored recipe) that has not failed or been cancelled (the
+   * earliest), else a new one with its RETRAIN job. Runs are in `candidates` order, each in seed order.
    */
   private async retrainings(
     em: EntityManager,
@@ -214,13 +225,14 @@ export class RankingStudyService {
     recipe: Record<string, unknown>,
     seeds: readonly number[],
   ): Promise<{ runs: StudyRun[][]; retrainings: Job[] }> {
-    const wanted = canonicalRecipe(recipe);
+    const wanted = protocolOf({ datasetId: dataset.id, recipe }).key;
     const existing = await em.find(
       TrainingRun,
       {
         kind: RunKind.RETRAIN,
         init: RetrainInit.SCRATCH,
         candidateId: { $in: candidates.map((c) => c.id) },
+        datasetId: dataset.id,
         seed: { $in: [...seeds] },
         status: { $nin: [RunStatus.FAILED, RunStatus.CANCELLED] },
       },
@@ -229,7 +241,7 @@ export class RankingStudyService {
     const reusable = new Map<string, TrainingRun>();
     for (const run of existing) {
       const key = `${run.candidateId}#${run.seed}`;
-      if (!reusable.has(key) && canonicalRecipe(run.recipe) === wanted) reusable.set(key, run);
+      if (!reusable.has(key) && protocolOf(run).key === wanted) reusable.set(key, run);
     }
     const retrainings: Job[] = [];
     const runs: StudyRun[][] = [];
@@ -248,6 +260,35 @@ export class RankingStudyService {
       runs.push(own);
     }
     return { runs, retrainings };
+  }
+
+  /** A Caller lives for one request (or one subscription), so batches never mix callers. */
+  private loadersFor(caller: Caller): StudyLoaders {
+    let loaders = this.loaders.get(caller);
+    if (!loaders) {
+      loaders = {
+        configs: new BatchLoader((ids) => this.fetchConfigs(ids), []),
+        retrainedTop1: new BatchLoader(async (configs) => {
+          const retrained = await this.retrained(this.orm.em.fork(), configs);
+          return new Map(retrained.map(({ config, top1 }) => [config, top1.length ? meanInterval(top1) : null]));
+        }, null),
+      };
+      this.loaders.set(caller, loaders);
+    }
+    return loaders;
+  }
+
+  private async fetchConfigs(studyIds: readonly string[]): Promise<Map<string, RankingStudyConfig[]>> {
+    const configs = await this.orm.em
+      .fork()
+      .find(RankingStudyConfig, { study: { $in: [...studyIds] } }, { populate: ['candidate'], orderBy: { candidate: { macs: 'asc' }, id: 'asc' } });
+    const byStudy = new Map<string, RankingStudyConfig[]>();
+    for (const config of configs) {
+      const own = byStudy.get(config.study.id);
+      if (own) own.push(config);
+      else byStudy.set(config.study.id, [config]);
+    }
+    return byStudy;
   }
 
   /** The top-1 of each configuration's finished runs, loaded in one query. */
@@ -288,10 +329,4 @@ async function sampleCandidates(
   const out: Candidate[] = [];
   for (const channels of configs) out.push(await upsertCandidate(em, space, channels, CandidateSource.SAMPLED, {}));
   return out;
-}
-
-/** A recipe as JSON with sorted keys, absent and null alike (both mean the default), to compare stored recipes. */
-function canonicalRecipe(recipe: Record<string, unknown>): string {
-  const entries = Object.entries(recipe).filter(([, v]) => v !== null && v !== undefined);
-  return JSON.stringify(Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b))));
 }

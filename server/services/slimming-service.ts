@@ -2,7 +2,7 @@ import { evalCropRatioOf, MAX_CALIBRATION_IMAGES } from './export-service';
 import { BnMode, CostConstraint, JobKind, ProjectRole, Scoring } from '../../schema/enums';
 import type { StartSlimmingInput } from '../../schema/inputs';
 import type { Orm } from '../db/orm';
-import { type Candidate, SlimmingStep, SlimmingTrajectory, Supernet, TrajectoryPick } from '../entities';
+import { type Candidate, type Dataset, SlimmingStep, SlimmingTrajectory, Supernet, TrajectoryPick } from '../entities';
 import { badInput, userError } from '../errors';
 import type { JobView } from '../jobs/job-view';
 import * as check from '../validation';
@@ -15,6 +15,12 @@ import { searchSpaceSpec } from './search-space-service';
 
 export const MAX_TARGETS = 64;
 export const MAX_EVAL_BATCHES = 16;
+
+/** BN statistics are recalibrated on training images outside the search hold-out, so there must be that many. */
+export function checkCalibrationFits(field: string, calibrationImages: number, dataset: Dataset): void {
+  const trainingImages = dataset.trainSize - dataset.searchSize!;
+  if (calibrationImages > trainingImages) throw badInput(field, `must not exceed the ${trainingImages} training images outside the search hold-out`);
+}
 
 export class SlimmingService {
   constructor(
@@ -48,10 +54,7 @@ export class SlimmingService {
       if (evalBatchSize > supernet.dataset.searchSize!) {
         throw badInput('input.evalBatchSize', `the search hold-out has only ${supernet.dataset.searchSize} images`);
       }
-      const trainingImages = supernet.dataset.trainSize - supernet.dataset.searchSize!;
-      if (recalibrated && calibrationImages > trainingImages) {
-        throw badInput('input.calibrationImages', `must not exceed the ${trainingImages} training images outside the search hold-out`);
-      }
+      if (recalibrated) checkCalibrationFits('input.calibrationImages', calibrationImages, supernet.dataset);
       const settings = { constraint: input.constraint, targets, evalBatchSize, evalSeed, evalBatches, bnMode: input.bnMode, minWidthFraction, scoring: input.scoring };
       // Only a recalibrating walk reads calibration images; under BATCH_STATS the trajectory records none.
       const calibration = recalibrated ? { calibrationImages, calibrationSeed } : null;

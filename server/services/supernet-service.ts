@@ -86,7 +86,7 @@ export class SupernetService {
       }
       const recipe = recipeFor(checked, dataset);
       checkBatchFits('input.recipe.batchSize', recipe.batchSize, dataset);
-      const run = em.create(TrainingRun, { project: space.project, kind: RunKind.SUPERNET, seed: recipe.seed, recipe: { ...recipe } });
+      const run = em.create(TrainingRun, { project: space.project, kind: RunKind.SUPERNET, seed: recipe.seed, recipe: { ...recipe }, datasetId: dataset.id });
       const supernet = em.create(Supernet, { project: space.project, name, searchSpace: space, dataset, recipe: { ...recipe }, run });
       run.supernetId = supernet.id;
       return this.jobs.create(em, {

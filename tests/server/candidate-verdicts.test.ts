@@ -13,6 +13,9 @@ const costAt = (width: number) => profile('mbv2-fmnist', defaultChannels('mbv2-f
 /** What the scripted SLIM job reports for a MACS trajectory with these targets: the 0.75x and 0.5x lists. */
 const AUTOSLIM_TARGETS = [8e6, 4e6];
 const AUTOSLIM_WIDTHS = [0.75, 0.5];
+/** And for a PARAMS trajectory with the params of 0.6x as its one target: the 0.55x list. */
+const PARAMS_TARGET = costAt(0.6).params;
+const PARAMS_WIDTH = 0.55;
 
 /** t(0.975, 2): every interval below rests on three seeds. */
 const T_975_2 = 4.302652729749464;
@@ -65,10 +68,10 @@ describe.each(DATABASES)('leaderboard figures with uncertainty, matched baseline
     return job.subjectId;
   }
 
-  async function retrain(candidateId: string, datasetId: string, seeds: number[], extra = ''): Promise<{ id: string; payload: Record<string, unknown> }[]> {
+  async function retrain(candidateId: string, datasetId: string, seeds: number[], extra = '', epochs = 1): Promise<{ id: string; payload: Record<string, unknown> }[]> {
     const { retrainCandidate: jobs } = await server.gql(
-      `mutation($c: ID!, $d: ID!, $s: [Int!]!) { retrainCandidate(input: { candidateId: $c, datasetId: $d, seeds: $s, recipe: { epochs: 1 } ${extra} }) { id payload } }`,
-      { c: candidateId, d: datasetId, s: seeds },
+      `mutation($c: ID!, $d: ID!, $s: [Int!]!, $e: Int!) { retrainCandidate(input: { candidateId: $c, datasetId: $d, seeds: $s, recipe: { epochs: $e } ${extra} }) { id payload } }`,
+      { c: candidateId, d: datasetId, s: seeds, e: epochs },
     );
     await succeeded(jobs.map((j: { id: string }) => j.id));
     return jobs;
@@ -86,7 +89,7 @@ describe.each(DATABASES)('leaderboard figures with uncertainty, matched baseline
   async function figures(candidateId: string) {
     const { candidate } = await server.gql(
       `query($c: ID!) { candidate(id: $c) { retrainedTop1Mean retrainedTop1Std retrainedRuns retrainedTop1 { ${INTERVAL} } fineTunedTop1 { ${INTERVAL} }
-        comparison { baseline { id macs } budget verdict difference { ${INTERVAL} } } runs { seed init status } } }`,
+        comparison { baseline { id macs params } metric budget verdict difference { ${INTERVAL} } protocol { datasetId recipe } } runs { seed init status datasetId } } }`,
       { c: candidateId },
     );
     return candidate;
@@ -230,6 +233,77 @@ describe.each(DATABASES)('leaderboard figures with uncertainty, matched baseline
     expect(better.comparison.difference.low).toBeGreaterThan(0);
   });
 
+  it('matches the baseline in the trajectory\'s own cost: params under PARAMS, the candidate\'s own MACs under LATENCY', async () => {
+    const { space, supernetId } = await searched('params');
+    const trajectoryId = await slim(supernetId, 'PARAMS', [PARAMS_TARGET]);
+    const { trajectory } = await server.gql(`query($t: ID!) { trajectory(id: $t) { candidates { id target macs params } } }`, { t: trajectoryId });
+    const [candidate] = trajectory.candidates;
+    expect(candidate).toMatchObject({ target: PARAMS_TARGET, params: costAt(PARAMS_WIDTH).params });
+    const { createUniformCandidates: [matched] } = await server.gql(
+      `mutation($s: ID!, $t: ID!) { createUniformCandidates(input: { searchSpaceId: $s, matchTrajectory: $t }) { id macs params } }`,
+      { s: space.id, t: trajectoryId },
+    );
+    // Narrower than the candidate: the closest below its MACs, but not the params budget's match.
+    const { createUniformCandidates: [narrower] } = await server.gql(`mutation($s: ID!) { createUniformCandidates(input: { searchSpaceId: $s, widths: [0.5] }) { id macs } }`, { s: space.id });
+    expect(matched.params).toBeLessThanOrEqual(PARAMS_TARGET);
+    expect(matched.macs).toBeGreaterThan(candidate.macs);
+    expect(narrower.macs).toBeLessThanOrEqual(candidate.macs);
+
+    expect((await figures(candidate.id)).comparison).toMatchObject({ baseline: { id: matched.id }, metric: 'PARAMS', budget: PARAMS_TARGET });
+    await server.server.orm.em.fork().nativeUpdate(SlimmingTrajectory, { id: trajectoryId }, { constraint: 'LATENCY' as never });
+    expect((await figures(candidate.id)).comparison).toMatchObject({ baseline: { id: narrower.id }, metric: 'MACS', budget: candidate.macs });
+  });
+
+  it('counts and pairs only the runs of one protocol, the dataset and recipe of the candidate\'s latest run', async () => {
+    const { projectId, space, datasetId, trajectoryId, autoslim } = await searched('protocol');
+    const [wide] = autoslim;
+    const { createUniformCandidates: [u8] } = await server.gql(
+      `mutation($s: ID!, $t: ID!) { createUniformCandidates(input: { searchSpaceId: $s, matchTrajectory: $t }) { id } }`,
+      { s: space.id, t: trajectoryId },
+    );
+    const { registerDataset: other } = await server.gql(
+      `mutation($p: ID!) { registerDataset(input: { projectId: $p, name: "synthetic-2", format: SYNTHETIC,
+          synthetic: { numClasses: 10, trainSize: 400, testSize: 100, channels: 1, size: 28 } }) { id } }`,
+      { p: projectId },
+    );
+
+    score(wide!.id, 0, 'SCRATCH', 0.8);
+    score(wide!.id, 1, 'SCRATCH', 0.82);
+    score(wide!.id, 2, 'SCRATCH', 0.84);
+    score(u8.id, 0, 'SCRATCH', 0.78, 0.9);
+    score(u8.id, 1, 'SCRATCH', 0.79, 0.91);
+    score(u8.id, 2, 'SCRATCH', 0.81, 0.92);
+    await retrain(wide!.id, datasetId, [0, 1, 2]);
+    await retrain(u8.id, datasetId, [0, 1, 2]);
+    // The baseline retrained again for longer: its own figures move to the new recipe, while the
+    // comparison keeps to the candidate's one-epoch runs on both sides.
+    await retrain(u8.id, datasetId, [0, 1, 2], '', 2);
+    const u = await figures(u8.id);
+    expect(u.runs.every((r: { datasetId: string }) => r.datasetId === datasetId)).toBe(true);
+    expect(u.retrainedTop1).toMatchObject({ n: 3 });
+    expect(u.retrainedTop1.estimate).toBeCloseTo(0.91, 12);
+    expect(u.retrainedRuns).toBe(3);
+    expect(u.retrainedTop1Mean).toBeCloseTo(0.91, 12);
+    const a = await figures(wide!.id);
+    expect(a.comparison.protocol).toEqual({ datasetId, recipe: expect.objectContaining({ epochs: 1 }) });
+    expect(a.comparison.difference.n).toBe(3);
+    expect(a.comparison.difference.estimate).toBeCloseTo((0.02 + 0.03 + 0.03) / 3, 12);
+
+    // The candidate retrained on another dataset: a new series of one seed, which the baseline has
+    // not been retrained in yet, and then has.
+    score(wide!.id, 0, 'SCRATCH', 0.5);
+    await retrain(wide!.id, other.id, [0]);
+    const moved = await figures(wide!.id);
+    expect(moved.retrainedTop1).toMatchObject({ estimate: 0.5, n: 1 });
+    expect(moved).toMatchObject({ retrainedRuns: 1, retrainedTop1Mean: 0.5, retrainedTop1Std: null });
+    expect(moved.comparison).toMatchObject({ protocol: { datasetId: other.id }, difference: null, verdict: 'INSUFFICIENT' });
+    score(u8.id, 0, 'SCRATCH', 0.45);
+    await retrain(u8.id, other.id, [0]);
+    const paired = await figures(wide!.id);
+    expect(paired.comparison.difference).toMatchObject({ n: 1, low: null, high: null });
+    expect(paired.comparison.difference.estimate).toBeCloseTo(0.05, 12);
+  });
+
   it('retrains from the supernet: recorded on the run and in the payload, counted apart from scratch', async () => {
     const { projectId, space, datasetId, supernetId, checkpoint, autoslim } = await searched('fine-tune');
     const [wide] = autoslim;
@@ -310,9 +384,16 @@ describe.each(DATABASES)('leaderboard figures with uncertainty, matched baseline
   });
 });
 
-/** The scripted SLIM job: the 0.75x and 0.5x lists as AutoSlim candidates of the trajectory with AUTOSLIM_TARGETS, nothing for the others. */
+/**
+ * The scripted SLIM job: the 0.75x and 0.5x lists as AutoSlim candidates of the MACS trajectory with
+ * AUTOSLIM_TARGETS, the 0.55x list for the PARAMS trajectory with PARAMS_TARGET, nothing for the others.
+ */
 async function reportCandidates(job: JobSpec, ctx: JobContext): Promise<unknown> {
   const { trajectoryId, targets, constraint } = job.payload as { trajectoryId: string; targets: number[]; constraint: string };
+  if (constraint === 'PARAMS' && JSON.stringify(targets) === JSON.stringify([PARAMS_TARGET])) {
+    await ctx.report({ type: 'candidate', trajectoryId, target: PARAMS_TARGET, channels: [...defaultChannels('mbv2-fmnist', PARAMS_WIDTH, FMNIST)], searchAccuracy: 0.8 });
+    return {};
+  }
   if (constraint !== 'MACS' || JSON.stringify(targets) !== JSON.stringify(AUTOSLIM_TARGETS)) return {};
   for (const [i, target] of AUTOSLIM_TARGETS.entries()) {
     await ctx.report({ type: 'candidate', trajectoryId, target, channels: [...defaultChannels('mbv2-fmnist', AUTOSLIM_WIDTHS[i]!, FMNIST)], searchAccuracy: 0.9 - i / 10, step: i + 1 });

@@ -181,10 +181,60 @@ describe.each(DATABASES)('migrations on %s', (kind) => {
       await scratch.drop();
     }
   });
+
+  it('give existing training runs the dataset they trained on: a retraining its job\'s, a supernet run its supernet\'s', async () => {
+    const scratch = await scratchDatabase(kind);
+    const ids = { project: randomUUID(), dataset: randomUUID(), other: randomUUID(), space: randomUUID(), run: randomUUID(), supernet: randomUUID(), retrain: randomUUID(), orphan: randomUUID(), job: randomUUID() };
+    const now = new Date().toISOString();
+    const early = await initOrm(scratch.target);
+    try {
+      await early.getMigrator().up({ to: BEFORE_RUN_DATASET[kind] });
+      const sql = early.em.getConnection();
+      await sql.execute('insert into project (id, created_at, name) values (?, ?, ?)', [ids.project, now, 'p']);
+      for (const [id, name] of [[ids.dataset, 'a'], [ids.other, 'b']]) {
+        await sql.execute(
+          "insert into dataset (id, created_at, project_id, name, format, uri, input_channels, input_height, input_width, num_classes, train_size, test_size, search_fraction, split_seed) values (?, ?, ?, ?, 'SYNTHETIC', 'synthetic:', 1, 28, 28, 10, 100, 10, 0.1, 0)",
+          [id, now, ids.project, name],
+        );
+      }
+      await sql.execute(
+        "insert into search_space (id, created_at, project_id, name, architecture, input_size, num_classes, max_width, groups, divisor, unit_overrides, max_channels, units) values (?, ?, ?, 's', 'mbv2', 28, 10, 1, 1, 8, '{}', '[]', '[]')",
+        [ids.space, now, ids.project],
+      );
+      for (const [id, runKind] of [[ids.run, 'SUPERNET'], [ids.retrain, 'RETRAIN'], [ids.orphan, 'RETRAIN']]) {
+        await sql.execute("insert into training_run (id, created_at, project_id, kind, seed, recipe) values (?, ?, ?, ?, 0, '{}')", [id, now, ids.project, runKind]);
+      }
+      await sql.execute("insert into supernet (id, created_at, project_id, name, search_space_id, dataset_id, recipe, run_id) values (?, ?, ?, 'n', ?, ?, '{}', ?)", [
+        ids.supernet,
+        now,
+        ids.project,
+        ids.space,
+        ids.dataset,
+        ids.run,
+      ]);
+      await sql.execute("insert into job (id, created_at, project_id, kind, payload, subject_type, subject_id) values (?, ?, ?, 'RETRAIN', ?, 'TrainingRun', ?)", [
+        ids.job,
+        now,
+        ids.project,
+        JSON.stringify({ runId: ids.retrain, datasetId: ids.other }),
+        ids.retrain,
+      ]);
+    } finally {
+      await early.close(true);
+    }
+    const { orm } = await openDatabase(scratch.target);
+    try {
+      const rows = await orm.em.getConnection().execute<{ id: string; dataset_id: string | null }[]>('select id, dataset_id from training_run');
+      expect(Object.fromEntries(rows.map((r) => [r.id, r.dataset_id]))).toEqual({ [ids.run]: ids.dataset, [ids.retrain]: ids.other, [ids.orphan]: null });
+    } finally {
+      await orm.close(true);
+      await scratch.drop();
+    }
+  });
 });
 
 /** The last migration before trajectory picks, per dialect. */
-const BEFORE_PICKS: Readonly<Record<DatabaseKind, string>> = { sqlite: 'Migration20261130171158', postgresql: 'Migration20261130171158' };
+const BEFORE_PICKS: Readonly<Record<DatabaseKind, string>> = { sqlite: 'Migration20261130173504', postgresql: 'Migration20261130173504' };
 
 /** The last migration before the ranking studies, per dialect. */
 const BEFORE_RANKING_STUDIES: Readonly<Record<DatabaseKind, string>> = { sqlite: 'Migration20261130135104', postgresql: 'Migration20261130135104' };
@@ -206,3 +256,6 @@ async function expectSchemaMatchesEntities(orm: Orm, kind: DatabaseKind): Promis
     expect({ table: meta.tableName, columns: columns.map((c) => c.name).sort() }).toEqual({ table: meta.tableName, columns: [...expected].sort() });
   }
 }
+
+/** The last migration before training runs recorded their dataset, per dialect. */
+const BEFORE_RUN_DATASET: Readonly<Record<DatabaseKind, string>> = { sqlite: 'Migration20261130171158', postgresql: 'Migration20261130171158' };

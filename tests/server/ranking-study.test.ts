@@ -27,6 +27,14 @@ let shaA = '';
 const retrainedTop1 = (candidateId: string, seed: number, epochs: number) =>
   0.5 + 0.3 * supernetTop1(shaA, candidateId, 'RECALIBRATED') + 0.02 * fraction(`${candidateId}#${seed}`) + (epochs === 1 ? 0 : 0.05);
 
+interface EvaluationResult {
+  key: string;
+  bnMode: string;
+  top1: number;
+  loss: number;
+  images: number;
+}
+
 interface EvaluatePayload {
   split: 'SEARCH' | 'TEST';
   bnModes: string[];
@@ -39,13 +47,13 @@ interface EvaluatePayload {
 }
 
 const STUDY_FIELDS = `id seeds recipe complete sampledConfigs evalBatchSize supernet { id } evaluationJob { id kind state payload }
-  configs { origin macs params candidate { id source configHash channels runs { seed status recipe } } scores { bnMode accuracy loss } retrainedTop1 { estimate low high n confidence } }
+  configs { origin macs params candidate { id source configHash channels runs { seed status recipe datasetId } } scores { bnMode accuracy loss } retrainedTop1 { estimate low high n confidence } }
   correlations { bnMode configs kendallTau { estimate low high n confidence } spearmanRho { estimate low high n confidence } }`;
 
 interface StudyConfig {
   origin: string;
   macs: number;
-  candidate: { id: string; source: string; configHash: string; channels: number[]; runs: { seed: number; status: string; recipe: { epochs: number } }[] };
+  candidate: { id: string; source: string; configHash: string; channels: number[]; runs: { seed: number; status: string; recipe: { epochs: number }; datasetId: string }[] };
   scores: { bnMode: string; accuracy: number; loss: number }[];
   retrainedTop1: { estimate: number; low: number | null; high: number | null; n: number; confidence: number } | null;
 }
@@ -74,6 +82,8 @@ describe.each(DATABASES)('ranking studies and inherited accuracy on %s', (kind) 
   let supernetId: string;
   /** EVALUATE jobs of a checkpoint and split wait here while a test holds them. */
   const held = new Map<string, Promise<void>>();
+  /** What a faulty evaluator makes of the results of a checkpoint and split. */
+  const faults = new Map<string, (results: EvaluationResult[]) => EvaluationResult[]>();
 
   const trainer = new ScriptedPlugin(['TRAIN_SUPERNET', 'RETRAIN'], async (job, ctx, test) => {
     if (job.kind === 'TRAIN_SUPERNET') return test.awaitOutcome(job, ctx);
@@ -87,14 +97,15 @@ describe.each(DATABASES)('ranking studies and inherited accuracy on %s', (kind) 
     ['EVALUATE'],
     async (job) => {
       const payload = job.payload as EvaluatePayload;
-      await held.get(`${payload.checkpoint.sha256}/${payload.split}`);
+      const at = `${payload.checkpoint.sha256}/${payload.split}`;
+      await held.get(at);
       const results = payload.configs.flatMap(({ key }) =>
         payload.bnModes.map((bnMode) => {
           const top1 = supernetTop1(payload.checkpoint.sha256, key, bnMode);
           return { key, bnMode, top1, loss: 2 * (1 - top1), images: 40 };
         }),
       );
-      return { results, provider: 'cpu', evalSeconds: 0.1 };
+      return { results: faults.get(at)?.(results) ?? results, provider: 'cpu', evalSeconds: 0.1 };
     },
     'scripted-evaluate',
   );
@@ -120,7 +131,7 @@ describe.each(DATABASES)('ranking studies and inherited accuracy on %s', (kind) 
   }
 
   const STUDY = `mutation($input: StudyRankingInput!) { studyRanking(input: $input) { ${STUDY_FIELDS} } }`;
-  const studyInput = (extra: Record<string, unknown> = {}) => ({ supernetId, seeds: [0, 1], recipe: { epochs: 1 }, sampledConfigs: 4, evalBatchSize: 32, ...extra });
+  const studyInput = (extra: Record<string, unknown> = {}) => ({ supernetId, seeds: [0, 1], recipe: { epochs: 1 }, sampledConfigs: 4, evalBatchSize: 32, calibrationImages: 256, ...extra });
 
   beforeAll(async () => {
     server = await TestServer.start(kind, [trainer, slimmer, evaluator], undefined, { auth: true });
@@ -167,18 +178,24 @@ describe.each(DATABASES)('ranking studies and inherited accuracy on %s', (kind) 
   it('studies the ranking: spread sampled configs, the uniform and AutoSlim candidates, one evaluation, retraining that reuses identical runs', async () => {
     const { candidates: board } = await gql(`query($p: ID!) { candidates(filter: { projectId: $p }) { edges { node { id source widthMultiplier } } } }`, { p: seeded.projectId });
     const nodes = board.edges.map((e: { node: { id: string; source: string; widthMultiplier: number | null } }) => e.node);
-    const [autoslim] = nodes.filter((n: { source: string }) => n.source === 'AUTOSLIM');
+    const [autoslim, otherAutoslim] = nodes.filter((n: { source: string }) => n.source === 'AUTOSLIM');
     const narrow = nodes.find((n: { widthMultiplier: number | null }) => n.widthMultiplier === 0.35);
-    const retrain = (candidateId: string, seeds: number[], epochs: number) =>
+    const { registerDataset: otherDataset } = await gql(
+      `mutation($p: ID!) { registerDataset(input: { projectId: $p, name: "synthetic-2", format: SYNTHETIC,
+          synthetic: { numClasses: 10, trainSize: 400, testSize: 100, channels: 1, size: 28 } }) { id } }`,
+      { p: seeded.projectId },
+    );
+    const retrain = (candidateId: string, seeds: number[], epochs: number, datasetId = seeded.datasetId) =>
       gql(`mutation($c: ID!, $d: ID!, $s: [Int!]!, $e: Int!) { retrainCandidate(input: { candidateId: $c, datasetId: $d, seeds: $s, recipe: { epochs: $e } }) { id } }`, {
         c: candidateId,
-        d: seeded.datasetId,
+        d: datasetId,
         s: seeds,
         e: epochs,
       });
-    // Retrained just before with the study's recipe and seeds: reused. With another recipe: not.
+    // Retrained just before with the study's recipe and seeds: reused. With another recipe, or on another dataset: not.
     await retrain(autoslim.id, [0, 1], 1);
     await retrain(narrow.id, [0], 2);
+    await retrain(otherAutoslim.id, [0, 1], 1, otherDataset.id);
     const retrainsBefore = (await jobsOf('RETRAIN')).length;
     const evaluationsBefore = (await jobsOf('EVALUATE')).length;
 
@@ -210,7 +227,7 @@ describe.each(DATABASES)('ranking studies and inherited accuracy on %s', (kind) 
     // One SEARCH evaluation of all eight under both BN modes, one inherited evaluation of the two
     // uniform baselines, and 8 × 2 retrainings less the two that already existed.
     expect(study.evaluationJob).toMatchObject({ kind: 'EVALUATE' });
-    expect(study.evaluationJob.payload).toMatchObject({ split: 'SEARCH', bnModes: ['BATCH_STATS', 'RECALIBRATED'], evalBatchSize: 32, evalBatches: 1, calibrationImages: 1024 });
+    expect(study.evaluationJob.payload).toMatchObject({ split: 'SEARCH', bnModes: ['BATCH_STATS', 'RECALIBRATED'], evalBatchSize: 32, evalBatches: 1, calibrationImages: 256 });
     expect(study.evaluationJob.payload.configs.map((c: { key: string }) => c.key).sort()).toEqual(configs.map((c) => c.candidate.id).sort());
     const evaluations = await jobsOf('EVALUATE');
     expect(evaluations).toHaveLength(evaluationsBefore + 2);
@@ -245,7 +262,7 @@ describe.each(DATABASES)('ranking studies and inherited accuracy on %s', (kind) 
       expect(config.retrainedTop1).toMatchObject({ n: 2, confidence: 0.95 });
       expect(config.retrainedTop1!.estimate).toBeCloseTo((top1[0]! + top1[1]!) / 2, 12);
       expect(config.retrainedTop1!.low).toBeLessThan(config.retrainedTop1!.estimate);
-      expect(config.candidate.runs.filter((r) => r.recipe.epochs === 1).map((r) => r.seed).sort()).toEqual([0, 1]);
+      expect(config.candidate.runs.filter((r) => r.recipe.epochs === 1 && r.datasetId === seeded.datasetId).map((r) => r.seed).sort()).toEqual([0, 1]);
     }
     expect(study.correlations.map((c: { bnMode: string }) => c.bnMode)).toEqual(['BATCH_STATS', 'RECALIBRATED']);
     for (const correlation of study.correlations) {
@@ -268,6 +285,25 @@ describe.each(DATABASES)('ranking studies and inherited accuracy on %s', (kind) 
     // Asked again, the bootstrap gives the same interval.
     const { rankingStudy: twice } = await gql(`query($id: ID!) { rankingStudy(id: $id) { correlations { kendallTau { low high } } } }`, { id: studyId });
     expect(twice.correlations.map((c: { kendallTau: unknown }) => c.kendallTau)).toEqual(study.correlations.map((c: { kendallTau: { low: number; high: number } }) => ({ low: c.kendallTau.low, high: c.kendallTau.high })));
+  });
+
+  it("reads every study's configurations and their retrained top-1 in one query each, however many there are", async () => {
+    const QUERY = `query($s: ID!) { supernet(id: $s) { rankingStudies { id configs { candidate { id } retrainedTop1 { n } } } } }`;
+    const knex = server.server.orm.em.getConnection().getKnex();
+    const statements: string[] = [];
+    const record = (query: { sql: string }) => statements.push(query.sql);
+    knex.on('query', record);
+    let studies: { configs: { retrainedTop1: { n: number } | null }[] }[];
+    try {
+      studies = (await gql(QUERY, { s: supernetId })).supernet.rankingStudies;
+    } finally {
+      knex.off('query', record);
+    }
+    expect(studies.length).toBeGreaterThanOrEqual(2);
+    expect(studies.flatMap((s) => s.configs).length).toBeGreaterThanOrEqual(16);
+    expect(studies.every((s) => s.configs.every((c) => c.retrainedTop1?.n === 2))).toBe(true);
+    expect(statements.filter((sql) => /from [`"]training_run[`"]/i.test(sql))).toHaveLength(1);
+    expect(statements.filter((sql) => /from [`"]ranking_study_config[`"]/i.test(sql))).toHaveLength(1);
   });
 
   it('keeps an inherited accuracy with the supernet that set it', async () => {
@@ -298,6 +334,38 @@ describe.each(DATABASES)('ranking studies and inherited accuracy on %s', (kind) 
     await settled('RETRAIN');
   });
 
+  it('fails an EVALUATE job whose result leaves out, repeats or misstates a score, and takes a good one on retry', async () => {
+    const c = await supernetWith('supernet-c', 'weights of C');
+    let fault = (results: EvaluationResult[]) => results.slice(1);
+    faults.set(`${c.sha256}/SEARCH`, (results) => fault(results));
+    const { studyRanking: study } = await gql(STUDY, { input: studyInput({ supernetId: c.id, sampledConfigs: 0 }) });
+    const evaluation = study.evaluationJob.id;
+    const [first] = study.evaluationJob.payload.configs;
+    const ended = () =>
+      eventually(async () => {
+        const { job } = await gql(`query($id: ID!) { job(id: $id) { state error } }`, { id: evaluation });
+        return job.state === 'FAILED' || job.state === 'SUCCEEDED' ? job : undefined;
+      });
+    const retried = async () => {
+      await gql(`mutation($id: ID!) { retryJob(id: $id) { id } }`, { id: evaluation });
+      return ended();
+    };
+
+    expect(await ended()).toEqual({ state: 'FAILED', error: `the EVALUATE result was refused: it leaves out config ${first.key} in BATCH_STATS` });
+    fault = (results) => [...results, results[0]!];
+    expect((await retried()).error).toBe(`the EVALUATE result was refused: results[${study.configs.length * 2}] scores ${first.key} in BATCH_STATS a second time`);
+    fault = (results) => results.map((r, i) => (i === 1 ? { ...r, top1: 1.5 } : r));
+    expect((await retried()).error).toBe('the EVALUATE result was refused: results[1].top1 must be in [0, 1]');
+    const { rankingStudy: unscored } = await gql(`query($id: ID!) { rankingStudy(id: $id) { configs { scores { bnMode } } } }`, { id: study.id });
+    expect(unscored.configs.every((config: { scores: unknown[] }) => config.scores.length === 0)).toBe(true);
+
+    faults.delete(`${c.sha256}/SEARCH`);
+    expect(await retried()).toEqual({ state: 'SUCCEEDED', error: null });
+    const { rankingStudy: scored } = await gql(`query($id: ID!) { rankingStudy(id: $id) { configs { scores { bnMode } } } }`, { id: study.id });
+    expect(scored.configs.every((config: { scores: unknown[] }) => config.scores.length === 2)).toBe(true);
+    await settled('RETRAIN');
+  });
+
   it('refuses bad input naming the field, and writes nothing', async () => {
     const jobsBefore = (await jobsOf(null)).length;
     const refuse = async (input: Record<string, unknown>) => (await alice.error(STUDY, { input: studyInput(input) })).extensions;
@@ -307,10 +375,15 @@ describe.each(DATABASES)('ranking studies and inherited accuracy on %s', (kind) 
     expect(await refuse({ seeds: [-1] })).toMatchObject({ field: 'input.seeds[0]' });
     expect(await refuse({ recipe: { epochs: 0 } })).toMatchObject({ field: 'input.recipe.epochs' });
     expect(await refuse({ recipe: { epochs: 1, batchSize: 100_000 } })).toMatchObject({ field: 'input.recipe.batchSize' });
-    const { datasets } = await gql(`query($p: ID!) { datasets(projectId: $p) { searchSize } }`, { p: seeded.projectId });
-    expect(await refuse({ evalBatchSize: datasets[0].searchSize + 1 })).toMatchObject({ field: 'input.evalBatchSize' });
+    const { datasets } = await gql(`query($p: ID!) { datasets(projectId: $p) { name trainSize searchSize } }`, { p: seeded.projectId });
+    const dataset = datasets.find((d: { name: string }) => d.name === 'synthetic');
+    expect(await refuse({ evalBatchSize: dataset.searchSize + 1 })).toMatchObject({ field: 'input.evalBatchSize' });
     expect(await refuse({ evalBatches: 0 })).toMatchObject({ field: 'input.evalBatches' });
+    expect(await refuse({ evalBatches: 17 })).toMatchObject({ field: 'input.evalBatches' });
     expect(await refuse({ calibrationImages: 1 })).toMatchObject({ field: 'input.calibrationImages' });
+    const tooMany = await alice.error(STUDY, { input: studyInput({ calibrationImages: dataset.trainSize - dataset.searchSize + 1 }) });
+    expect(tooMany.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.calibrationImages' });
+    expect(tooMany.message).toMatch(new RegExp(`must not exceed the ${dataset.trainSize - dataset.searchSize} training images outside the search hold-out`));
     expect(await refuse({ sampleSeed: -1 })).toMatchObject({ field: 'input.sampleSeed' });
     expect(await refuse({ supernetId: '00000000-0000-4000-8000-000000000000' })).toMatchObject({ code: 'NOT_FOUND', field: 'input.supernetId' });
     const { trainSupernet: untrained } = await gql(`mutation($s: ID!, $d: ID!) { trainSupernet(input: { name: "untrained", searchSpaceId: $s, datasetId: $d }) { id payload } }`, {

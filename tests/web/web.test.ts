@@ -334,7 +334,7 @@ describe('web app in a real browser', () => {
 
   it('shows how well the supernet ranks configurations, live while its study runs', async () => {
     const { studyRanking: study } = await server.gql(
-      `mutation($s: ID!) { studyRanking(input: { supernetId: $s, seeds: [0, 1, 2], recipe: {}, sampledConfigs: 6, evalBatchSize: 32 }) {
+      `mutation($s: ID!) { studyRanking(input: { supernetId: $s, seeds: [0, 1, 2], recipe: {}, sampledConfigs: 6, evalBatchSize: 32, calibrationImages: 256 }) {
         id configs { origin } jobs { kind state } } }`,
       { s: supernetId },
     );
