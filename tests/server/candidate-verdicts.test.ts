@@ -391,7 +391,7 @@ describe.each(DATABASES)('leaderboard figures with uncertainty, matched baseline
 async function reportCandidates(job: JobSpec, ctx: JobContext): Promise<unknown> {
   const { trajectoryId, targets, constraint } = job.payload as { trajectoryId: string; targets: number[]; constraint: string };
   if (constraint === 'PARAMS' && JSON.stringify(targets) === JSON.stringify([PARAMS_TARGET])) {
-    await ctx.report({ type: 'candidate', trajectoryId, target: PARAMS_TARGET, channels: [...defaultChannels('mbv2-fmnist', PARAMS_WIDTH, FMNIST)], searchAccuracy: 0.8 });
+    await ctx.report({ type: 'candidate', trajectoryId, target: PARAMS_TARGET, channels: [...defaultChannels('mbv2-fmnist', PARAMS_WIDTH, FMNIST)], searchAccuracy: 0.8, step: 1 });
     return {};
   }
   if (constraint !== 'MACS' || JSON.stringify(targets) !== JSON.stringify(AUTOSLIM_TARGETS)) return {};
