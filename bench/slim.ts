@@ -4,10 +4,13 @@
  * with folded BN, PyTorch's reference side by side, and the two ways of evaluating many
  * configurations of one supernet (a session per config, or one masked max-width session), and one
  * full greedy trajectory with the savings against the plain export-and-evaluate loop
- * (bench/slim-trajectory.ts).
+ * (bench/slim-trajectory.ts); and what a proposal costs in each BN mode of the SLIM job, with the
+ * first steps of the walk in each (bench/slim-bn-modes.ts).
  *
  *   npm run bench:slim -- [--threads 2] [--repeats 7] [--trajectory-width 1.0] [--groups 4]
  *     [--screen-batch 256] [--screen-keep 3] [--plain-every 6] [--checkpoint supernet.safetensors]
+ *     [--bn-runs 3] [--bn-proposals 3] [--calibration 256,512,1024] [--walk-steps 2]
+ *   npm run bench:slim -- --quick    only the BN modes' cost per proposal (a few minutes)
  *
  * The last line printed is one JSON object with every number.
  */
@@ -21,6 +24,7 @@ import { buildModel, channelMasks, labelledImages, randomWeights, type BatchNorm
 import { Rng } from '../executors/rng';
 import { MetricsSession, type LabelledImages } from '../executors/onnx/session';
 import type { WeightMap } from '../executors/weights';
+import { bnModesBench } from './slim-bn-modes';
 import { trajectoryBench } from './slim-trajectory';
 import { round } from './numbers';
 
@@ -146,10 +150,27 @@ async function main(): Promise<void> {
       'screen-keep': { type: 'string', default: '3' },
       'plain-every': { type: 'string', default: '6' },
       checkpoint: { type: 'string' },
+      'bn-runs': { type: 'string', default: '3' },
+      'bn-proposals': { type: 'string', default: '3' },
+      calibration: { type: 'string', default: '256,512,1024' },
+      'walk-steps': { type: 'string', default: '2' },
+      quick: { type: 'boolean', default: false },
     },
   });
   const threads = Number(values.threads);
   const repeats = Number(values.repeats);
+  const bnModes = await bnModesBench({
+    threads,
+    runs: Number(values['bn-runs']),
+    proposals: Number(values['bn-proposals']),
+    calibrationImages: values.calibration.split(',').map(Number),
+    walkSteps: values.quick ? 0 : Number(values['walk-steps']),
+    checkpoint: values.checkpoint ?? null,
+  });
+  if (values.quick) {
+    console.log(JSON.stringify({ bench: 'slim-bn-modes', cpu: cpus()[0]?.model, ...bnModes }));
+    return;
+  }
   const graph = buildGraph(ARCH, defaultChannels(ARCH, 1.0, OPTS), OPTS);
   const weights = randomWeights(graph, 1);
   const data = randomData(graph, BATCH, 3);
@@ -198,6 +219,7 @@ async function main(): Promise<void> {
       trajectory_seconds_plain: trajectory.trajectory_seconds_plain,
       evaluations: trajectory.evaluations,
       trajectory,
+      bn_modes: bnModes,
     }),
   );
 }
