@@ -8,7 +8,8 @@
  * CPU at batch 2048 (bench/slim.ts, mbv2-fmnist, 1.5x supernet, 2 threads) building and opening a
  * session takes only ~0.1–0.2 s, but a fresh session's first run is slow (it allocates and faults
  * in gigabytes of activations): 6.5–26.5 s per config against 4.4–5.6 s for a masked run at full
- * width. So a search uses openSupernet; `evaluate` is for one-off evaluations.
+ * width. So a search uses openSupernet; `evaluate` is for one-off evaluations. `openStatistics`
+ * is openSupernet's counterpart for BN recalibration (recalibrate.ts) of many configurations.
  */
 import { cpus } from 'node:os';
 import * as ort from 'onnxruntime-node';

@@ -81,6 +81,20 @@ describe('screening proposals on a smaller batch, through GraphQL', () => {
     expect(plain.result.sessionsOpened).toBeGreaterThan(1);
   });
 
+  it('screens recalibrated proposals on the leading images of the first batch, then scores the contenders on every batch', async () => {
+    const { result, steps } = await trajectory('screenBatchSize: 16, screenKeep: 2, evalBatches: 2, bnMode: RECALIBRATED, calibrationImages: 64');
+    const slimming = steps.filter((s) => s.index > 0 && s.proposals.length > 2);
+    expect(slimming.length).toBeGreaterThan(0);
+    for (const step of slimming) {
+      const contenders = step.proposals.filter((p) => !p.screenedOut);
+      expect(contenders).toHaveLength(2);
+      // A screened-out proposal keeps its screening accuracy, a share of 16 images; a contender is scored on 2 × 64.
+      for (const p of step.proposals) expect(Number.isInteger(p.screenAccuracy! * 16)).toBe(true);
+      for (const p of contenders) expect(Number.isInteger(p.accuracy * 128)).toBe(true);
+    }
+    expect(result.calibrationImages).toBe(64);
+  });
+
   it('rejects a screening it cannot run, naming the field', async () => {
     const attempt = (extra: string) =>
       server.gqlError(`mutation($s: ID!) { startSlimming(input: { supernetId: $s, targets: [1e5], evalBatchSize: 64, ${extra} }) { id } }`, { s: supernetId });
