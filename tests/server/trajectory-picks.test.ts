@@ -131,7 +131,7 @@ describe.each(DATABASES)('trajectory picks on %s', (kind) => {
     const { picks } = await picksOf(trajectory);
     expect(picks.every((p) => p.candidate.trajectory.id !== trajectory)).toBe(true);
     const { studyRanking: study } = await server.gql(
-      `mutation($s: ID!) { studyRanking(input: { supernetId: $s, seeds: [0], recipe: { epochs: 1 }, sampledConfigs: 0, evalBatchSize: 32 }) {
+      `mutation($s: ID!) { studyRanking(input: { supernetId: $s, seeds: [0], recipe: { epochs: 1 }, sampledConfigs: 0, evalBatchSize: 32, calibrationImages: 256 }) {
         configs { origin candidate { id } } } }`,
       { s: supernetB },
     );
