@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../cli/main';
+import { loadPipeline } from '../../cli/pipeline';
 import type { Io } from '../../cli/io';
 import { TestServer } from '../support/server';
 import { scriptedSearch } from './scripted-search';
@@ -187,6 +188,22 @@ async function closedPort(): Promise<number> {
   await new Promise((resolve) => probe.close(resolve));
   return port;
 }
+
+describe('the example pipelines', () => {
+  const examples = readdirSync('examples').filter((f) => f.endsWith('.yaml'));
+
+  it.each(examples)('%s is a valid pipeline', (file) => {
+    expect(() => loadPipeline(join('examples', file))).not.toThrow();
+  });
+
+  it('the study walks both BN modes, matches baselines and retrains with three seeds', () => {
+    const study = loadPipeline('examples/fashion-mnist-study.yaml');
+    expect(study.slimming.bnModes).toEqual(['BATCH_STATS', 'RECALIBRATED']);
+    expect(study.slimming.targets).toHaveLength(3);
+    expect(study.retrain).toMatchObject({ uniform: 'match', seeds: [0, 1, 2] });
+    expect(study.study).toBeDefined();
+  });
+});
 
 describe('slimlab CLI without a server', () => {
   it('says which server it could not reach and how to fix it', async () => {
