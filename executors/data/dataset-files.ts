@@ -68,13 +68,18 @@ const PATHS: Readonly<Record<FileDatasetFormat, (base: string) => Promise<string
 
 async function idxPaths(base: string): Promise<string[]> {
   const names = Object.values(IDX_FILES).flatMap((split) => [split.images, split.labels]);
-  return mapLimit(names, PARALLEL_STATS, async (name) => {
+  const found = await mapLimit(names, PARALLEL_STATS, async (name) => {
     // The loader takes `name` when it exists and `name.gz` otherwise.
     for (const candidate of [name, `${name}.gz`]) {
       if (await exists(join(base, candidate))) return candidate;
     }
-    throw new DatasetFilesError(`missing ${name} (or ${name}.gz)`);
+    return null;
   });
+  // Every missing file is named, in the loader's order: the lookups race, and the first to fail
+  // would otherwise decide the message.
+  const missing = names.filter((_, i) => found[i] === null);
+  if (missing.length > 0) throw new DatasetFilesError(`missing ${missing.join(', ')} (each may be gzipped, ending in .gz)`);
+  return found.filter((path): path is string => path !== null);
 }
 
 async function imageFolderPaths(base: string): Promise<string[]> {

@@ -281,7 +281,7 @@ describe('dataset uploads (POST /datasets/upload) on sqlite', () => {
 
     const noLabels = handTar([{ name: 'train-images-idx3-ubyte.gz', data: readFileSync(join(idx, 'train-images-idx3-ubyte.gz')) }]);
     const incomplete = await up.refused(400, 'BAD_USER_INPUT', () => up.upload(noLabels, 'partial', { query: { format: 'IDX' } }));
-    expect(incomplete).toMatchObject({ message: 'body: missing train-labels-idx1-ubyte (or train-labels-idx1-ubyte.gz)', extensions: { field: 'body' } });
+    expect(incomplete).toMatchObject({ message: 'body: missing train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (each may be gzipped, ending in .gz)', extensions: { field: 'body' } });
     const unknown = await up.refused(400, 'BAD_USER_INPUT', () => up.upload(handTar([{ name: 'README', data: Buffer.from('hi') }]), 'what'));
     expect(unknown.extensions.field).toBe('format');
   });
