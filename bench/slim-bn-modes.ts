@@ -72,7 +72,8 @@ export async function bnModesBench(options: BnModesBenchOptions) {
 
 /**
  * Per run: each mode scores `proposals` fresh proposals (the widest configuration with one unit
- * cut by a group, as the walk's first step proposes), after its sessions are opened and warmed up;
+ * cut by a group, as the walk's first step proposes) in one call, as the walk scores a step's
+ * proposals, after its sessions are opened and warmed up;
  * folded inference runs each proposal in a warm session of its own. Runs interleave the modes, so
  * load from other processes hits all of them alike.
  */
@@ -115,7 +116,7 @@ async function proposalCost(space: ResolvedSearchSpace, weights: WeightMap, opti
       });
       await scoring.fit(space.structure);
       const started = performance.now();
-      for (const channels of proposals) await scoring.score(channels, mode, [batch], new AbortController().signal);
+      await scoring.scoreEach(proposals, mode, [batch], new AbortController().signal);
       seconds[name]!.push((performance.now() - started) / 1000 / proposals.length);
       await scoring.release();
     }

@@ -9,7 +9,7 @@
  *
  *   npm run bench:slim -- [--threads 2] [--repeats 7] [--trajectory-width 1.0] [--groups 4]
  *     [--screen-batch 256] [--screen-keep 3] [--plain-every 6] [--checkpoint supernet.safetensors]
- *     [--bn-runs 3] [--bn-proposals 3] [--calibration 256,512,1024] [--walk-steps 2]
+ *     [--bn-runs 3] [--bn-proposals 3] [--calibration 128,256,512,1024] [--walk-steps 2]
  *   npm run bench:slim -- --quick    only the BN modes' cost per proposal (a few minutes)
  *
  * The last line printed is one JSON object with every number.
@@ -152,7 +152,7 @@ async function main(): Promise<void> {
       checkpoint: { type: 'string' },
       'bn-runs': { type: 'string', default: '3' },
       'bn-proposals': { type: 'string', default: '3' },
-      calibration: { type: 'string', default: '256,512,1024' },
+      calibration: { type: 'string', default: '128,256,512,1024' },
       'walk-steps': { type: 'string', default: '2' },
       quick: { type: 'boolean', default: false },
     },

@@ -7,16 +7,18 @@
  * - RECALIBRATED: BN running statistics re-estimated for the configuration on the calibration
  *   images (a masked statistics session, the cumulative average recalibrate.ts computes), then the
  *   batches evaluated with them by the configuration's own graph with BN folded, as the EXPORT job
- *   exports it. A session per configuration costs its opening, but a masked graph fed the
- *   statistics as inputs cannot be laid out as ORT's fast convolutions and ran ~3× slower than
- *   folded inference (bench/results/slim-bn-modes.md).
+ *   exports it. The configurations scored in one call share a session of a joint graph, since a
+ *   session's opening and first run are a large share of one evaluation; a masked graph fed the
+ *   statistics as inputs instead cannot be laid out as ORT's fast convolutions and ran ~3× slower
+ *   than folded inference (bench/results/slim-bn-modes.md).
  */
-import { buildGraph, type ChannelList, type CostFn } from '../../autoslim';
+import { buildGraph, profileGraph, type ChannelList, type CostFn } from '../../autoslim';
 import type { ResolvedSearchSpace } from '../search-space';
 import type { WeightMap } from '../weights';
 import type { EvaluationCache, EvaluationKey } from './evaluation-cache';
 import type { CalibrationImages, ScoringBatch } from './evaluation-data';
 import type { OnnxEvaluator } from './evaluator';
+import type { JointMember } from './model';
 import type { EvaluationResult } from './session';
 import { ShrinkingSupernet } from './shrinking-supernet';
 
@@ -24,6 +26,12 @@ export type BnMode = 'BATCH_STATS' | 'RECALIBRATED';
 
 /** Running-statistics BN treats images independently, so any batch size gives the same scores; this one keeps activations small. */
 const RUNNING_BATCH = 256;
+
+/**
+ * A joint session holds configurations whose float32 weights sum to at most this, so a step of a
+ * large network (ResNet-50's proposals weigh ~100 MB each) is split over several sessions.
+ */
+const JOINT_WEIGHT_BYTES = 256 * 2 ** 20;
 
 /** Recalibrated statistics of this many recent configurations are kept, so screening and full evaluation share them. */
 const RECALIBRATED_KEPT = 256;
@@ -75,47 +83,88 @@ export class ConfigScoring {
 
   /** `channels` on every batch in `mode`: summed correct top-1 and cross-entropy, and the image count. */
   async score(channels: ChannelList, mode: BnMode, batches: readonly ScoringBatch[], signal: AbortSignal): Promise<Scored> {
+    return (await this.scoreEach([channels], mode, batches, signal))[0]!;
+  }
+
+  /**
+   * `score` of each configuration, in order. RECALIBRATED evaluates them together (see
+   * evaluateRecalibrated), so scoring a walk's proposals in one call is cheaper than one by one;
+   * `seconds` is then each configuration's share of the time.
+   */
+  async scoreEach(configs: readonly ChannelList[], mode: BnMode, batches: readonly ScoringBatch[], signal: AbortSignal): Promise<Scored[]> {
     signal.throwIfAborted();
-    const keys = batches.map((batch) => this.keyOf(channels, mode, batch));
-    const results: (EvaluationResult | undefined)[] = keys.map((key) => this.setup.cache.get(key));
-    const missing = results.flatMap((result, i) => (result ? [] : [i]));
+    const keys = configs.map((channels) => batches.map((batch) => this.keyOf(channels, mode, batch)));
+    const results = keys.map((row) => row.map((key): EvaluationResult | undefined => this.setup.cache.get(key)));
+    const missing = results.map((row) => row.flatMap((result, i) => (result ? [] : [i])));
+    const pending = configs.flatMap((_, c) => (missing[c]!.length > 0 ? [c] : []));
     const started = performance.now();
-    if (missing.length > 0) {
-      const computed = await this.evaluate(channels, mode, missing.map((i) => batches[i]!), signal);
-      missing.forEach((i, k) => {
-        results[i] = computed[k]!;
-        this.setup.cache.set(keys[i]!, computed[k]!);
+    if (pending.length > 0) {
+      // A configuration missing some batches is evaluated on every batch any pending one misses:
+      // extra results only fill the cache.
+      const needed = [...new Set(pending.flatMap((c) => missing[c]!))].sort((a, b) => a - b);
+      const computed = await this.evaluate(
+        pending.map((c) => configs[c]!),
+        mode,
+        needed.map((i) => batches[i]!),
+        signal,
+      );
+      pending.forEach((c, p) => {
+        needed.forEach((i, k) => {
+          if (!results[c]![i]) results[c]![i] = computed[p]![k]!;
+          this.setup.cache.set(keys[c]![i]!, computed[p]![k]!);
+        });
       });
     }
-    const seconds = missing.length > 0 ? (performance.now() - started) / 1000 : 0;
-    const sum = (pick: (r: EvaluationResult) => number) => results.reduce((total, r) => total + pick(r!), 0);
-    return {
-      top1: sum((r) => r.top1),
-      loss: sum((r) => r.loss),
-      images: sum((r) => r.count),
-      evaluations: missing.length,
-      cacheHits: batches.length - missing.length,
-      seconds,
-    };
+    const seconds = pending.length > 0 ? (performance.now() - started) / 1000 / pending.length : 0;
+    return results.map((row, c) => {
+      const sum = (pick: (r: EvaluationResult) => number) => row.reduce((total, r) => total + pick(r!), 0);
+      const evaluations = missing[c]!.length;
+      return {
+        top1: sum((r) => r.top1),
+        loss: sum((r) => r.loss),
+        images: sum((r) => r.count),
+        evaluations,
+        cacheHits: batches.length - evaluations,
+        seconds: evaluations > 0 ? seconds : 0,
+      };
+    });
   }
 
   release(): Promise<void> {
     return this.sessions.release();
   }
 
-  private async evaluate(channels: ChannelList, mode: BnMode, batches: readonly ScoringBatch[], signal: AbortSignal): Promise<EvaluationResult[]> {
-    if (mode === 'BATCH_STATS') {
-      const results: EvaluationResult[] = [];
+  /** Each configuration's result on each batch. */
+  private async evaluate(configs: readonly ChannelList[], mode: BnMode, batches: readonly ScoringBatch[], signal: AbortSignal): Promise<EvaluationResult[][]> {
+    if (mode === 'RECALIBRATED') return this.evaluateRecalibrated(configs, batches, signal);
+    const results: EvaluationResult[][] = [];
+    for (const channels of configs) {
+      const row: EvaluationResult[] = [];
       for (const batch of batches) {
         signal.throwIfAborted();
-        results.push(await this.sessions.evaluate(channels, batch.images));
+        row.push(await this.sessions.evaluate(channels, batch.images));
       }
-      return results;
+      results.push(row);
     }
+    return results;
+  }
+
+  /**
+   * Each configuration's own graph with its recalibrated statistics folded in, as EXPORT exports
+   * it; configurations share one joint session (buildJointMetricsModel) as far as
+   * JOINT_WEIGHT_BYTES allows.
+   */
+  private async evaluateRecalibrated(configs: readonly ChannelList[], batches: readonly ScoringBatch[], signal: AbortSignal): Promise<EvaluationResult[][]> {
     const { architecture, options, structure } = this.setup.space;
-    const graph = buildGraph(architecture, channels, options, structure);
-    const weights = await this.recalibratedWeights(channels, signal);
-    return this.setup.evaluator.evaluateEach({ graph, weights, batchNorm: 'folded' }, batches.map((b) => b.images), RUNNING_BATCH, signal);
+    const members: JointMember[] = [];
+    for (const channels of configs) {
+      members.push({ graph: buildGraph(architecture, channels, options, structure), weights: await this.recalibratedWeights(channels, signal) });
+    }
+    const results: EvaluationResult[][] = [];
+    for (const group of jointGroups(members)) {
+      results.push(...(await this.setup.evaluator.evaluateTogether(group, 'folded', batches.map((b) => b.images), RUNNING_BATCH, signal)));
+    }
+    return results;
   }
 
   private recalibratedWeights(channels: ChannelList, signal: AbortSignal): Promise<WeightMap> {
@@ -146,4 +195,22 @@ export class ConfigScoring {
     const { images, seed, digest } = this.calibration;
     return { ...common, bnMode: mode, calibration: { images, seed, digest } };
   }
+}
+
+/** `members` in order, cut into consecutive groups within JOINT_WEIGHT_BYTES (one member may exceed it alone). */
+function jointGroups(members: readonly JointMember[]): JointMember[][] {
+  const groups: JointMember[][] = [];
+  let bytes = 0;
+  for (const member of members) {
+    const size = 4 * profileGraph(member.graph).params;
+    const last = groups.at(-1);
+    if (last && bytes + size <= JOINT_WEIGHT_BYTES) {
+      last.push(member);
+      bytes += size;
+    } else {
+      groups.push([member]);
+      bytes = size;
+    }
+  }
+  return groups;
 }

@@ -10,12 +10,15 @@ import { loaderSettings } from '../data/loader';
 import type { RegisteredDatasetSpec } from '../data/source';
 import { resolveSearchSpace, type ResolvedSearchSpace, type SearchSpaceSpec } from '../search-space';
 import { decodeSafetensors } from '../weights';
-import { ConfigScoring, type BnMode } from './config-scoring';
+import { ConfigScoring, type BnMode, type Scored } from './config-scoring';
 import { EvaluationCache } from './evaluation-cache';
 import { calibrationImages, holdOutBatches, readScoringImages, splitBatches } from './evaluation-data';
 import { createEvaluator, type OnnxEvaluator } from './evaluator';
 import { envelopeOf } from './shrinking-supernet';
 import type { SlimPluginOptions } from './slim-plugin';
+
+/** Configurations scored together between progress reports: RECALIBRATED shares a session among them (config-scoring.ts). */
+const CONFIGS_PER_PROGRESS = 8;
 
 export interface EvaluatePayload {
   readonly searchSpace: SearchSpaceSpec;
@@ -99,15 +102,26 @@ export class OnnxEvaluatePlugin implements ExecutorPlugin {
     let evalSeconds = 0;
     try {
       await scoring.fit(envelopeOf(space, configs.map((c) => c.channels)));
-      for (const [i, config] of configs.entries()) {
-        const scored: string[] = [];
+      for (let start = 0; start < configs.length; start += CONFIGS_PER_PROGRESS) {
+        const chunk = configs.slice(start, start + CONFIGS_PER_PROGRESS);
+        const byMode = new Map<BnMode, Scored[]>();
         for (const bnMode of modes) {
-          const s = await scoring.score(config.channels, bnMode, data.batches, ctx.signal);
-          evalSeconds += s.seconds;
-          results.push({ key: config.key, bnMode, top1: s.top1 / s.images, loss: s.loss / s.images, images: s.images });
-          scored.push(`${bnMode} ${((100 * s.top1) / s.images).toFixed(2)}%`);
+          const scored = await scoring.scoreEach(chunk.map((c) => c.channels), bnMode, data.batches, ctx.signal);
+          evalSeconds += scored.reduce((total, s) => total + s.seconds, 0);
+          byMode.set(bnMode, scored);
         }
-        await ctx.progress((i + 1) / configs.length, `${config.key}: ${scored.join(', ')}`);
+        chunk.forEach((config, k) => {
+          for (const bnMode of modes) {
+            const s = byMode.get(bnMode)![k]!;
+            results.push({ key: config.key, bnMode, top1: s.top1 / s.images, loss: s.loss / s.images, images: s.images });
+          }
+        });
+        const last = chunk.at(-1)!;
+        const lastScores = modes.map((bnMode) => {
+          const s = byMode.get(bnMode)!.at(-1)!;
+          return `${bnMode} ${((100 * s.top1) / s.images).toFixed(2)}%`;
+        });
+        await ctx.progress((start + chunk.length) / configs.length, `${start + chunk.length} of ${configs.length} scored; ${last.key}: ${lastScores.join(', ')}`);
       }
     } finally {
       await scoring.release();

@@ -18,7 +18,7 @@ import type { ExecutorCapabilities } from '../contract';
 import type { WeightMap } from '../weights';
 import type { BatchNormMode } from './batch-norm';
 import { CALIBRATION_BATCH } from './evaluation-data';
-import { buildModel, buildStatisticsModel, channelMasks } from './model';
+import { buildJointMetricsModel, buildModel, buildStatisticsModel, channelMasks, type JointMember } from './model';
 import { recalibrateWith, type CalibrationBatch } from './recalibrate';
 import { MetricsSession, openSession, resolveProvider, type EvaluationResult, type LabelledImages, type ProviderName } from './session';
 
@@ -46,6 +46,17 @@ export interface OnnxEvaluator {
   evaluate(model: Uint8Array | ConfigModel, data: LabelledImages, batch: number): Promise<EvaluationResult>;
   /** `evaluate` on each of several sets of images, one session for all: a result per set. */
   evaluateEach(model: Uint8Array | ConfigModel, data: readonly LabelledImages[], batch: number, signal?: AbortSignal): Promise<EvaluationResult[]>;
+  /**
+   * `evaluateEach` of several configurations of one search space in one session of a joint graph
+   * (buildJointMetricsModel): a result per configuration and per set of images.
+   */
+  evaluateTogether(
+    configs: readonly JointMember[],
+    batchNorm: BatchNormMode,
+    data: readonly LabelledImages[],
+    batch: number,
+    signal?: AbortSignal,
+  ): Promise<EvaluationResult[][]>;
   /** Opens one session of the widest graph that evaluates every configuration through channel masks. */
   openSupernet(maxGraph: NetworkGraph, weights: WeightMap, batchNorm: BatchNormMode, batch: number): Promise<SupernetEvaluator>;
   /** Opens one statistics session of the widest graph that recalibrates BN of every configuration through channel masks. */
@@ -71,19 +82,23 @@ export async function createEvaluator(options: EvaluatorOptions): Promise<OnnxEv
   const { provider, note } = await resolveProvider(options.provider);
   const settings = { provider, threads: options.threads };
   const noted = note === undefined ? {} : { note };
-  const evaluateEach: OnnxEvaluator['evaluateEach'] = async (model, data, batch, signal) => {
-    const bytes = model instanceof Uint8Array ? model : buildModel(model.graph, model.weights, { batchNorm: model.batchNorm, head: 'metrics', masked: false });
-    const session = await MetricsSession.open(bytes, settings);
+  /** Per head of `model`, its result on each set of images. */
+  const runHeads = async (model: Uint8Array, heads: number, data: readonly LabelledImages[], batch: number, signal?: AbortSignal) => {
+    const session = await MetricsSession.open(model, settings, heads);
     try {
-      const results: EvaluationResult[] = [];
+      const perSet: EvaluationResult[][] = [];
       for (const images of data) {
         signal?.throwIfAborted();
-        results.push(await session.run(images, batch));
+        perSet.push(await session.runHeads(images, batch));
       }
-      return results;
+      return Array.from({ length: heads }, (_, head) => perSet.map((results) => results[head]!));
     } finally {
       await session.release();
     }
+  };
+  const evaluateEach: OnnxEvaluator['evaluateEach'] = async (model, data, batch, signal) => {
+    const bytes = model instanceof Uint8Array ? model : buildModel(model.graph, model.weights, { batchNorm: model.batchNorm, head: 'metrics', masked: false });
+    return (await runHeads(bytes, 1, data, batch, signal))[0]!;
   };
   return {
     provider,
@@ -98,6 +113,7 @@ export async function createEvaluator(options: EvaluatorOptions): Promise<OnnxEv
     },
     evaluate: async (model, data, batch) => (await evaluateEach(model, [data], batch))[0]!,
     evaluateEach,
+    evaluateTogether: async (configs, batchNorm, data, batch, signal) => runHeads(buildJointMetricsModel(configs, batchNorm), configs.length, data, batch, signal),
     async openSupernet(maxGraph, weights, batchNorm, batch) {
       const session = await MetricsSession.open(buildModel(maxGraph, weights, { batchNorm, head: 'metrics', masked: true }), settings);
       await session.warmUp(maxGraph.input, batch, channelMasks(maxGraph, maxGraph));

@@ -33,6 +33,38 @@ export function buildModel(graph: NetworkGraph, weights: WeightMap, options: Mod
   return b.encode(graph.architecture);
 }
 
+/** One configuration's network and weights, for buildJointMetricsModel. */
+export interface JointMember {
+  readonly graph: NetworkGraph;
+  readonly weights: WeightMap;
+}
+
+/**
+ * One evaluation graph of several configurations of a search space, side by side on the same
+ * `input` and `labels`, each with its own metric head (metricOutputName numbers them in order).
+ * One session then evaluates them all: a fresh session's opening and first run cost 10–60% of
+ * evaluating a batch of 2,048 (bench/results/slim-bn-modes.md), and a walk's step pays that once
+ * instead of once per proposal. Weights stay constants, so ORT lays every conv out as in a model
+ * of its own.
+ */
+export function buildJointMetricsModel(members: readonly JointMember[], batchNorm: BatchNormMode): Uint8Array {
+  const first = members[0];
+  if (!first) throw new Error('joint model: needs at least one configuration');
+  const { channels, height, width } = first.graph.input;
+  const b = new OnnxGraphBuilder();
+  const input = b.input({ name: 'input', type: 'float32', dims: ['batch', channels, height, width] });
+  const labels = b.input({ name: 'labels', type: 'int64', dims: ['batch'] });
+  members.forEach(({ graph, weights }, head) => {
+    const shape = graph.input;
+    if (shape.channels !== channels || shape.height !== height || shape.width !== width) {
+      throw new Error(`joint model: configuration ${head} reads ${shape.channels}×${shape.height}×${shape.width} images, the first ${channels}×${height}×${width}`);
+    }
+    const logits = emitNetwork(b, graph, weights, input, { batchNorm, masked: false });
+    emitMetricsHead(b, logits, labels, graph.nodes[graph.nodes.length - 1].outShape.channels, head, members.length);
+  });
+  return b.encode(first.graph.architecture);
+}
+
 /** Per-channel input normalization the network was trained with, on pixels scaled to [0, 1]. */
 export interface InputNormalization {
   readonly mean: readonly number[];

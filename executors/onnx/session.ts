@@ -5,7 +5,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import type { TensorShape } from '../../autoslim/graph';
-import { METRIC_OUTPUTS } from './metrics-head';
+import { METRIC_OUTPUTS, metricOutputName } from './metrics-head';
 import { OnnxGraphBuilder } from './proto';
 
 export type ProviderName = 'cuda' | 'cpu';
@@ -73,12 +73,19 @@ export function openSession(model: Uint8Array, settings: SessionSettings): Promi
   });
 }
 
-/** A session of one evaluation graph, run over labelled images in batches. */
+/**
+ * A session of one evaluation graph, run over labelled images in batches. `heads` is the number
+ * of configurations the graph scores side by side (buildJointMetricsModel); 1 for buildModel's.
+ */
 export class MetricsSession {
-  private constructor(private readonly session: ort.InferenceSession) {}
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly heads: number,
+  ) {}
 
-  static async open(model: Uint8Array, settings: SessionSettings): Promise<MetricsSession> {
-    return new MetricsSession(await openSession(model, settings));
+  static async open(model: Uint8Array, settings: SessionSettings, heads = 1): Promise<MetricsSession> {
+    if (!Number.isInteger(heads) || heads < 1) throw new Error(`heads: must be a positive integer, is ${heads}`);
+    return new MetricsSession(await openSession(model, settings), heads);
   }
 
   /**
@@ -100,12 +107,17 @@ export class MetricsSession {
    * batch-statistics BN, on its own statistics). `extraFeeds` are [1, C, 1, 1] inputs such as masks.
    */
   async run(data: LabelledImages, batch: number, extraFeeds: Record<string, Float32Array> = {}): Promise<EvaluationResult> {
+    return (await this.runHeads(data, batch, extraFeeds))[0]!;
+  }
+
+  /** `run` for a graph of several heads: one result per head, in order. */
+  async runHeads(data: LabelledImages, batch: number, extraFeeds: Record<string, Float32Array> = {}): Promise<EvaluationResult[]> {
     if (!Number.isInteger(batch) || batch < 1) throw new Error(`batch: must be a positive integer, is ${batch}`);
     const { channels, height, width } = data.shape;
     const perImage = channels * height * width;
     const constant: Record<string, ort.Tensor> = {};
     for (const [name, values] of Object.entries(extraFeeds)) constant[name] = new ort.Tensor('float32', values, [1, values.length, 1, 1]);
-    const totals = { top1: 0, top5: 0, loss: 0 };
+    const totals = Array.from({ length: this.heads }, () => ({ top1: 0, top5: 0, loss: 0 }));
     for (let start = 0; start < data.count; start += batch) {
       const n = Math.min(batch, data.count - start);
       const outputs = await this.session.run({
@@ -113,9 +125,11 @@ export class MetricsSession {
         input: new ort.Tensor('float32', data.images.subarray(start * perImage, (start + n) * perImage), [n, channels, height, width]),
         labels: new ort.Tensor('int64', data.labels.subarray(start, start + n), [n]),
       });
-      for (const name of METRIC_OUTPUTS) totals[name] += Number(outputs[name].data[0]);
+      totals.forEach((sums, head) => {
+        for (const metric of METRIC_OUTPUTS) sums[metric] += Number(outputs[metricOutputName(metric, head, this.heads)]!.data[0]);
+      });
     }
-    return { ...totals, count: data.count };
+    return totals.map((sums) => ({ ...sums, count: data.count }));
   }
 
   release(): Promise<void> {

@@ -146,16 +146,16 @@ export class OnnxSlimmingPlugin implements ExecutorPlugin {
       macsOf,
     });
 
-    /** One configuration on batches, each from the cache when it was evaluated before. */
-    const scoreOn = async (batches: readonly ScoringBatch[], channels: ChannelList): Promise<Score> => {
-      const scored = await scoring.score(channels, payload.bnMode, batches, ctx.signal);
+    /** Configurations on batches, each batch from the cache when it was evaluated before. */
+    const scoreOn = async (batches: readonly ScoringBatch[], configs: readonly ChannelList[]): Promise<Score[]> => {
+      const scored = await scoring.scoreEach(configs, payload.bnMode, batches, ctx.signal);
       stats = {
         ...stats,
-        evaluations: stats.evaluations + scored.evaluations,
-        cacheHits: stats.cacheHits + scored.cacheHits,
-        evalSeconds: stats.evalSeconds + scored.seconds,
+        evaluations: stats.evaluations + sumOf(scored, (s) => s.evaluations),
+        cacheHits: stats.cacheHits + sumOf(scored, (s) => s.cacheHits),
+        evalSeconds: stats.evalSeconds + sumOf(scored, (s) => s.seconds),
       };
-      return { accuracy: scored.top1 / scored.images, loss: scored.loss / scored.images };
+      return scored.map((s) => ({ accuracy: s.top1 / s.images, loss: s.loss / s.images }));
     };
     // Screening accuracies of the step being evaluated, by unit index, for its report.
     let screened = new Map<number, number>();
@@ -163,19 +163,14 @@ export class OnnxSlimmingPlugin implements ExecutorPlugin {
       screened = new Map();
       await scoring.fit(envelopeOf(space, proposals.map((p) => p.channels)));
       if (!screening || !screenData || proposals.length <= screening.keep || proposals[0]!.unit === null) {
-        const scores: Score[] = [];
-        for (const p of proposals) scores.push(await scoreOn(data.batches, p.channels));
-        return scores;
+        return scoreOn(data.batches, proposals.map((p) => p.channels));
       }
-      const quick: Score[] = [];
-      for (const p of proposals) quick.push(await scoreOn(screenData, p.channels));
+      const quick = await scoreOn(screenData, proposals.map((p) => p.channels));
       proposals.forEach((p, i) => screened.set(p.unit!.index, quick[i]!.accuracy));
-      const contenders = new Set(screenContenders(quick, screening.keep));
-      const scores: Score[] = [];
-      for (const [i, p] of proposals.entries()) {
-        scores.push(contenders.has(i) ? await scoreOn(data.batches, p.channels) : { ...quick[i]!, screenedOut: true });
-      }
-      return scores;
+      const contenders = screenContenders(quick, screening.keep).sort((a, b) => a - b);
+      const full = await scoreOn(data.batches, contenders.map((i) => proposals[i]!.channels));
+      const fullScores = new Map(contenders.map((i, k) => [i, full[k]!]));
+      return proposals.map((_, i) => fullScores.get(i) ?? { ...quick[i]!, screenedOut: true });
     };
 
     const onStep = async (record: StepRecord, greedy: GreedyState) => {
@@ -251,4 +246,8 @@ function stepReport(record: StepRecord, macsOf: CostFn, paramsOf: CostFn, latenc
       screenedOut: p.screenedOut === true,
     })),
   };
+}
+
+function sumOf<T>(items: readonly T[], pick: (item: T) => number): number {
+  return items.reduce((total, item) => total + pick(item), 0);
 }

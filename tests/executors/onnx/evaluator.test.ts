@@ -39,6 +39,32 @@ describe('createEvaluator', () => {
     await supernetSession.release();
   });
 
+  it('evaluates configurations together exactly as each in a session of its own, in every BN mode', async () => {
+    const evaluator = await createEvaluator({ provider: 'cpu', threads: 1 });
+    const configs = [tinyGraph(8, 12), tinyGraph(3, 5), tinyGraph(5, 12)].map((graph) => ({ graph, weights }));
+    const halves = [labelledImages(data.images.subarray(0, 20 * 192), Array.from(data.labels.subarray(0, 20), Number), supernet.input), data];
+    for (const batchNorm of ['folded', 'running', 'batch'] as const) {
+      const together = await evaluator.evaluateTogether(configs, batchNorm, halves, 16);
+      expect(together).toHaveLength(3);
+      for (const [i, config] of configs.entries()) {
+        const alone = await evaluator.evaluateEach({ ...config, batchNorm }, halves, 16);
+        expect(together[i]!.map((r) => [r.top1, r.top5, r.count])).toEqual(alone.map((r) => [r.top1, r.top5, r.count]));
+        together[i]!.forEach((r, k) => expect(r.loss).toBeCloseTo(alone[k]!.loss, 4));
+      }
+      // The configurations differ, so a head reading another's outputs would show.
+      expect(new Set(together.map((r) => r[1]!.loss.toFixed(4))).size).toBe(3);
+    }
+  });
+
+  it('refuses to evaluate together configurations that read different images', async () => {
+    const evaluator = await createEvaluator({ provider: 'cpu', threads: 1 });
+    const other = { ...tinyGraph(3, 5), input: { channels: 1, height: 8, width: 8 } };
+    await expect(evaluator.evaluateTogether([{ graph: supernet, weights }, { graph: other, weights }], 'folded', [data], 16)).rejects.toThrow(
+      /joint model: configuration 1 reads 1×8×8 images, the first 3×8×8/,
+    );
+    await expect(evaluator.evaluateTogether([], 'folded', [data], 16)).rejects.toThrow(/joint model: needs at least one configuration/);
+  });
+
   it('rejects bad input with the field and the rule', async () => {
     expect(() => labelledImages(new Float32Array(10), [1], supernet.input)).toThrow(/images: must hold labels.length × 192 values/);
     expect(() => labelledImages(new Float32Array(192), [1.5], supernet.input)).toThrow(/labels\[0\]: must be a class index/);
