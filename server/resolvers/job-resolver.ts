@@ -74,7 +74,7 @@ export class JobResolver {
   @FieldResolver(() => String, {
     nullable: true,
     description:
-      'What a QUEUED job waits for, as a phrase: "a worker that offers EXPORT", "2 RETRAIN jobs queued before it", "a free worker: …"; null when it is not QUEUED or a free worker is about to start it.',
+      'What a QUEUED job waits for, as a phrase: "a worker that offers EXPORT", "2 RETRAIN jobs queued before it", "a free slot: …"; null when it is not QUEUED or a free worker is about to start it.',
   })
   async waitingFor(@Root() job: JobView, @Ctx() { services }: GraphQLContext) {
     return (await services.jobs.queuePlace(job))?.waitingFor ?? null;

@@ -156,9 +156,10 @@ export class JobService {
     const free = lines.some((line) => line.free);
     const ahead = soonest.ahead.length > 0 ? `${describeJobs(soonest.ahead)} queued before it` : null;
     const busy = `all ${workers.length} worker(s) that run ${job.kind} jobs are busy`;
+    const slot = workers.length === 1 ? `the worker that runs ${job.kind} jobs is busy` : `all ${workers.length} workers that run ${job.kind} jobs are busy`;
     return {
       position: soonest.ahead.length + 1,
-      waitingFor: ahead ?? (free ? null : `a free worker: ${busy}`),
+      waitingFor: ahead ?? (free ? null : `a free slot: ${slot}`),
       reason: free ? ahead : `${busy}; ${ahead ?? 'no job is queued before it'}`,
     };
   }

@@ -59,7 +59,7 @@ describe.each(DATABASES)('a queued job says where it stands in the line on %s', 
       waitingFor: '2 RETRAIN jobs queued before it',
       waitingReason: 'all 1 worker(s) that run EXPORT jobs are busy; 2 RETRAIN jobs queued before it',
     });
-    expect(await place(retrains[0].id)).toMatchObject({ queuePosition: 1, waitingFor: 'a free worker: all 1 worker(s) that run RETRAIN jobs are busy' });
+    expect(await place(retrains[0].id)).toMatchObject({ queuePosition: 1, waitingFor: 'a free slot: the worker that runs RETRAIN jobs is busy' });
     expect(await place(retrains[1].id)).toMatchObject({ queuePosition: 2, waitingFor: '1 RETRAIN job queued before it' });
     expect(await place(slim.id)).toMatchObject({ queuePosition: null, waitingFor: 'a worker that offers SLIM', waitingReason: expect.stringMatching(/^no online worker runs SLIM jobs/) });
     expect(await place(blocking.id)).toEqual({ state: 'RUNNING', queuePosition: null, waitingFor: null, waitingReason: null });
@@ -69,7 +69,7 @@ describe.each(DATABASES)('a queued job says where it stands in the line on %s', 
     expect(await place(exportJob.id)).toMatchObject({ queuePosition: 2, waitingFor: '1 RETRAIN job queued before it' });
     trainer.finish(retrains[0].id);
     await trainer.whenStarted(retrains[1].id);
-    expect(await place(exportJob.id)).toMatchObject({ queuePosition: 1, waitingFor: 'a free worker: all 1 worker(s) that run EXPORT jobs are busy' });
+    expect(await place(exportJob.id)).toMatchObject({ queuePosition: 1, waitingFor: 'a free slot: the worker that runs EXPORT jobs is busy' });
     trainer.finish(retrains[1].id);
     await exporter.whenStarted(exportJob.id);
     exporter.finish(exportJob.id);

@@ -184,11 +184,11 @@ export function Jobs({ projectId }: { projectId: string }) {
   );
 }
 
-/** "queued: 3rd · waiting for 2 RETRAIN jobs queued before it": where a queued job stands, and why. */
+/** "3rd in line · waiting for 2 RETRAIN jobs queued before it": where a queued job stands, and why. */
 function QueuePlace({ job }: { job: Job }) {
   return (
     <div class="waiting queue-place" title={job.waitingReason ?? undefined}>
-      {job.queuePosition !== null && <div>queued: {ordinal(job.queuePosition)}</div>}
+      {job.queuePosition !== null && <div>{ordinal(job.queuePosition)} in line</div>}
       {job.waitingFor && <div>waiting for {job.waitingFor}</div>}
     </div>
   );

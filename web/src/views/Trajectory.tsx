@@ -138,7 +138,8 @@ function TrajectoryDetailView({ id, projectId, params }: { id: string; projectId
     if (jobUpdated.state === 'SUCCEEDED') detail.reload();
   });
   const job = jobs.state.status === 'ready' ? jobs.state.data.jobs.find((j) => j.subjectId === id) : undefined;
-  const running = job !== undefined && (job.state === 'QUEUED' || job.state === 'RUNNING');
+  // Until the job is known the page claims neither that it is live nor that it ended.
+  const walk = job === undefined ? 'unknown' : job.state === 'QUEUED' || job.state === 'RUNNING' ? 'running' : 'ended';
   return (
     <Await
       state={detail.state}
@@ -153,17 +154,17 @@ function TrajectoryDetailView({ id, projectId, params }: { id: string; projectId
         return (
           <>
             <p class="hint">
-              {running ? <LiveBadge error={live} /> : job && <RunState job={job} />} <span class="step-count">{trajectory.steps.length} steps</span> · {trajectory.evaluations}{' '}
+              {walk === 'running' ? <LiveBadge error={live} /> : job && <RunState job={job} />} <span class="step-count">{trajectory.steps.length} steps</span> · {trajectory.evaluations}{' '}
               evaluations ({trajectory.cacheHits} cached) · BN {trajectory.bnMode.toLowerCase()}, batch {trajectory.evalBatchSize}, scoring {trajectory.scoring.toLowerCase()}
               {last &&
-                ` · ${running ? 'now at' : 'ended at'} ${compact(costOf(trajectory.constraint, last))} ${unitOf(trajectory.constraint)}, ${percent(last.accuracy)}`}
+                ` · ${{ running: 'now at', ended: 'ended at', unknown: 'last step at' }[walk]} ${compact(costOf(trajectory.constraint, last))} ${unitOf(trajectory.constraint)}, ${percent(last.accuracy)}`}
             </p>
             {trajectory.steps.length === 0 ? (
               <Empty>
                 <p>
-                  {running
-                    ? 'No step yet: the slimming job has not evaluated the widest config. Steps appear here live.'
-                    : 'This trajectory has no step: its slimming job ended before it evaluated the widest config.'}
+                  {walk === 'ended'
+                    ? 'This trajectory has no step: its slimming job ended before it evaluated the widest config.'
+                    : 'No step yet: the slimming job has not evaluated the widest config. Steps appear here live.'}
                 </p>
               </Empty>
             ) : (
@@ -250,7 +251,7 @@ function Proposals({ step, constraint, unitNames }: { step: Step; constraint: Co
     <figure class="proposals">
       <figcaption>
         Step {step.index} tried {step.proposals.length} units and slimmed the best-scoring one
-        {screened > 0 && `; ${screened} were screened out on the smaller screening batch and never scored on the full batch`}.
+        {screened > 0 && `; ${screened} ${screened === 1 ? 'was' : 'were'} screened out on the smaller screening batch and never scored on the full batch`}.
       </figcaption>
       <table class="grid proposals">
         <thead>
@@ -336,7 +337,8 @@ function PathChart({ trajectory, selected, onSelect }: { trajectory: TrajectoryD
           name: CANDIDATES,
           symbol: 'diamond',
           symbolSize: 18,
-          z: 3,
+          // Under the path, so the selected step's marker stays visible on a candidate.
+          z: 1,
           itemStyle: { color: '#f59e0b', borderColor: '#92400e', borderWidth: 1 },
           label: { show: true, position: 'top', formatter: (item: { dataIndex: number }) => marked[item.dataIndex]!.candidate.id.slice(0, 8) },
           data: marked.map((pick) => {
