@@ -170,7 +170,7 @@ describe('trajectory, compare and jobs views in a real browser', () => {
     const [b, a] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
     await visit('compare', { a: a.id, b: b.id });
     await page.locator('.compare-table').waitFor();
-    await shoot('compare-before-after');
+    await shoot('compare-chosen-order');
     const unitRows = page.locator('.compare-table tbody tr.unit');
     expect(await unitRows.count()).toBe(space.units.length);
     const names = await unitRows.locator('td.unit-name').allTextContents();
