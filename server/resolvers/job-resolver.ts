@@ -58,8 +58,26 @@ export class JobResolver {
     nullable: true,
     description: 'Why a QUEUED job is not running: no online worker runs its kind, its latency device is offline, or every capable worker is busy.',
   })
-  waitingReason(@Root() job: JobView, @Ctx() { services }: GraphQLContext) {
-    return services.jobs.waitingReason(job);
+  async waitingReason(@Root() job: JobView, @Ctx() { services }: GraphQLContext) {
+    return (await services.jobs.queuePlace(job))?.reason ?? null;
+  }
+
+  @FieldResolver(() => Int, {
+    nullable: true,
+    description:
+      'A QUEUED job\'s place in the line of the online worker that would start it soonest, 1 when it is next: workers ask their executors in preference order and each takes its oldest job (on PostgreSQL, oldest by when it was last queued, so a retried job may stand further back). Null when no online worker runs it, or it is not QUEUED.',
+  })
+  async queuePosition(@Root() job: JobView, @Ctx() { services }: GraphQLContext) {
+    return (await services.jobs.queuePlace(job))?.position ?? null;
+  }
+
+  @FieldResolver(() => String, {
+    nullable: true,
+    description:
+      'What a QUEUED job waits for, as a phrase: "a worker that offers EXPORT", "2 RETRAIN jobs queued before it", "a free slot: …"; null when it is not QUEUED or a free worker is about to start it.',
+  })
+  async waitingFor(@Root() job: JobView, @Ctx() { services }: GraphQLContext) {
+    return (await services.jobs.queuePlace(job))?.waitingFor ?? null;
   }
 
   @Access('READ')

@@ -7,6 +7,7 @@ import { publishJob, type EventBus } from '../events';
 import type { JobLedger } from '../jobs/ledger';
 import { jobView, type JobView } from '../jobs/job-view';
 import { queueJob, type NewJob } from '../jobs/new-job';
+import { describeJobs, jobsAhead } from '../jobs/queue-place';
 import type { JobQueue } from '../jobs/queue';
 import * as check from '../validation';
 import type { Caller } from '../auth/caller';
@@ -29,6 +30,8 @@ export interface WorkerView {
 }
 
 export class JobService {
+  private readonly places = new WeakMap<JobView, Promise<QueuePlace | null>>();
+
   constructor(
     private readonly orm: Orm,
     private readonly bus: EventBus,
@@ -110,24 +113,64 @@ export class JobService {
     };
   }
 
-  /** Why a queued job is not running yet: no worker runs its kind, its device is offline, or every worker that could is busy. */
-  async waitingReason(job: JobView): Promise<string | null> {
+  /**
+   * Where a QUEUED job stands: its place in the line of the online worker that would start it
+   * soonest, and what it waits for; null for a job in any other state.
+   */
+  queuePlace(job: JobView): Promise<QueuePlace | null> {
+    // A query asks for the place through up to three fields of the same job object.
+    let place = this.places.get(job);
+    if (!place) {
+      place = this.findQueuePlace(job);
+      this.places.set(job, place);
+    }
+    return place;
+  }
+
+  private async findQueuePlace(job: JobView): Promise<QueuePlace | null> {
     if (job.state !== JobState.QUEUED) return null;
     const em = this.orm.em.fork();
-    const capable = (await em.find(Executor, { online: true })).filter((e) => e.kinds.includes(job.kind));
-    if (job.deviceFingerprint) {
-      if (!capable.some((e) => e.latencyFingerprint === job.deviceFingerprint)) {
-        return `its latency device (${job.deviceFingerprint.slice(0, 12)}…) has no online probe; it stays queued until that device's worker connects`;
-      }
-    } else if (capable.length === 0) {
-      return `no online worker runs ${job.kind} jobs; it stays queued until one connects (slimlab worker)`;
+    const online = await em.find(Executor, { online: true });
+    const capable = online.filter((e) => e.kinds.includes(job.kind) && (!job.deviceFingerprint || e.latencyFingerprint === job.deviceFingerprint));
+    if (capable.length === 0) {
+      return job.deviceFingerprint
+        ? {
+            position: null,
+            waitingFor: `the latency probe of device ${job.deviceFingerprint.slice(0, 12)}… to come online`,
+            reason: `its latency device (${job.deviceFingerprint.slice(0, 12)}…) has no online probe; it stays queued until that device's worker connects`,
+          }
+        : {
+            position: null,
+            waitingFor: `a worker that offers ${job.kind}`,
+            reason: `no online worker runs ${job.kind} jobs; it stays queued until one connects (slimlab worker)`,
+          };
     }
-    const workerIds = [...new Set(capable.map((e) => e.workerId))];
-    const workers = await em.find(WorkerNode, { id: { $in: workerIds } });
-    const running = await em.find(Job, { state: JobState.RUNNING, workerId: { $in: workerIds } }, { fields: ['workerId'] });
-    const free = workers.some((w) => running.filter((j) => j.workerId === w.id).length < w.concurrency);
-    const ahead = await em.count(Job, { state: JobState.QUEUED, kind: job.kind, createdAt: { $lt: job.createdAt } });
-    if (free) return ahead > 0 ? `${ahead} ${job.kind} job(s) queued before it` : null;
-    return `all ${workers.length} worker(s) that run ${job.kind} jobs are busy; ${ahead} job(s) of its kind are queued before it`;
+    const workers = await em.find(WorkerNode, { id: { $in: [...new Set(capable.map((e) => e.workerId))] } });
+    const queued = await em.find(Job, { state: JobState.QUEUED }, { fields: ['id', 'kind', 'createdAt', 'deviceFingerprint'] });
+    const running = await em.find(Job, { state: JobState.RUNNING, workerId: { $in: workers.map((w) => w.id) } }, { fields: ['workerId'] });
+    const lines = workers.map((worker) => {
+      const executors = worker.plugins.flatMap((name) => online.filter((e) => e.workerId === worker.id && e.name === name));
+      return { ahead: jobsAhead(job, executors, queued) ?? [], free: running.filter((j) => j.workerId === worker.id).length < worker.concurrency };
+    });
+    const soonest = lines.reduce((best, line) => (line.ahead.length < best.ahead.length || (line.ahead.length === best.ahead.length && line.free) ? line : best));
+    const free = lines.some((line) => line.free);
+    const ahead = soonest.ahead.length > 0 ? `${describeJobs(soonest.ahead)} queued before it` : null;
+    const busy = `all ${workers.length} worker(s) that run ${job.kind} jobs are busy`;
+    const slot = workers.length === 1 ? `the worker that runs ${job.kind} jobs is busy` : `all ${workers.length} workers that run ${job.kind} jobs are busy`;
+    return {
+      position: soonest.ahead.length + 1,
+      waitingFor: ahead ?? (free ? null : `a free slot: ${slot}`),
+      reason: free ? ahead : `${busy}; ${ahead ?? 'no job is queued before it'}`,
+    };
   }
+}
+
+/** Where a QUEUED job stands in the line. */
+export interface QueuePlace {
+  /** 1 when it is next; null when no online worker runs it. */
+  readonly position: number | null;
+  /** What it waits for, a phrase that follows "waiting for"; null when a free worker is about to start it. */
+  readonly waitingFor: string | null;
+  /** The same as a sentence, for waitingReason. */
+  readonly reason: string | null;
 }

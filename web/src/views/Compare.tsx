@@ -1,4 +1,6 @@
+import { useMemo } from 'preact/hooks';
 import type { CandidateSource, ChannelUnit } from '../api/types';
+import { Chart, type ChartOption } from '../components/Chart';
 import { Await, Empty } from '../components/Status';
 import { compact, percent, shortHash } from '../format';
 import { useQuery } from '../hooks';
@@ -63,7 +65,7 @@ export function Compare({ spaceId, params }: Props) {
                       <option value="">choose…</option>
                       {candidates.edges.map(({ node }) => (
                         <option key={node.id} value={node.id}>
-                          {shortHash(node.configHash)} · {node.source.toLowerCase()} · {compact(node.macs)} MACs
+                          {node.id.slice(0, 8)} · {shortHash(node.configHash)} · {node.source.toLowerCase()} · {compact(node.macs)} MACs
                         </option>
                       ))}
                     </select>
@@ -85,9 +87,32 @@ export function Compare({ spaceId, params }: Props) {
   );
 }
 
+/** A candidate's short name on this page: the id prefix the CLI and the API accept. */
+const shortId = (id: string) => id.slice(0, 8);
+
+/** One figure of both candidates, and how B differs from A. */
+interface Metric {
+  readonly key: 'macs' | 'params' | 'searchAccuracy' | 'retrainedTop1Mean';
+  readonly label: string;
+  readonly show: (value: number) => string;
+  readonly difference: (a: number, b: number) => string;
+}
+
+const sign = (value: number) => (value > 0 ? '+' : value < 0 ? '−' : '±');
+
+/** Costs differ by an amount and a share of A's; accuracies by percentage points. */
+const costDifference = (a: number, b: number) => `${sign(b - a)}${compact(Math.abs(b - a))} (${sign(b - a)}${((Math.abs(b - a) / a) * 100).toFixed(1)}%)`;
+const accuracyDifference = (a: number, b: number) => `${sign(b - a)}${(Math.abs(b - a) * 100).toFixed(2)} pts`;
+
+const METRICS: readonly Metric[] = [
+  { key: 'macs', label: 'MACs', show: compact, difference: costDifference },
+  { key: 'params', label: 'Params', show: compact, difference: costDifference },
+  { key: 'searchAccuracy', label: 'Search accuracy (hold-out)', show: percent, difference: accuracyDifference },
+  { key: 'retrainedTop1Mean', label: 'Retrained top-1 (test, mean over seeds)', show: percent, difference: accuracyDifference },
+];
+
 function Pair({ a, b, units, spaceId }: { a: string; b: string; units: ChannelUnit[]; spaceId: string }) {
   const pair = useQuery<{ a: Side; b: Side }>(PAIR_QUERY, { a, b });
-  const unitAt = new Map(units.flatMap((u) => u.members.map((position) => [position, u] as const)));
   return (
     <Await
       state={pair.state}
@@ -96,48 +121,83 @@ function Pair({ a, b, units, spaceId }: { a: string; b: string; units: ChannelUn
         if (left.searchSpace.id !== spaceId || right.searchSpace.id !== spaceId) {
           return <Empty>Both candidates must belong to the selected search space.</Empty>;
         }
+        // A unit couples every layer whose output width it sets (the projections a residual adds up
+        // share one): one row per unit, its width read at its first member.
+        const covered = new Set(units.flatMap((u) => u.members));
+        const fixed = left.channels.length - covered.size;
         return (
-          <table class="grid compare-table">
-            <thead>
-              <tr>
-                <th>#</th>
-                <th>Unit</th>
-                <th>Layers</th>
-                <th class="num">A {shortHash(left.configHash)}</th>
-                <th class="num">B {shortHash(right.configHash)}</th>
-                <th class="num">B − A</th>
-              </tr>
-            </thead>
-            <tbody>
-              <tr class="summary">
-                <td colSpan={3}>MACs · params · search acc. · retrained top-1</td>
-                <td class="num">{summary(left)}</td>
-                <td class="num">{summary(right)}</td>
-                <td />
-              </tr>
-              {left.channels.map((width, position) => {
-                const other = right.channels[position]!;
-                const unit = unitAt.get(position);
-                const delta = other - width;
-                return (
-                  <tr key={position}>
-                    <td>{position}</td>
-                    <td>{unit?.name ?? 'fixed'}</td>
-                    <td class="layers">{unit?.layers.join(', ') ?? ''}</td>
-                    <td class="num">{width}</td>
-                    <td class="num">{other}</td>
-                    <td class={`num ${delta > 0 ? 'wider' : delta < 0 ? 'narrower' : ''}`}>{delta === 0 ? '' : delta > 0 ? `+${delta}` : delta}</td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
+          <>
+            <WidthBars units={units} left={left} right={right} />
+            <table class="grid compare-table">
+              <thead>
+                <tr>
+                  <th>#</th>
+                  <th>Unit</th>
+                  <th>Layers</th>
+                  <th class="num">
+                    A {shortId(left.id)} <span class="hint">{shortHash(left.configHash)}</span>
+                  </th>
+                  <th class="num">
+                    B {shortId(right.id)} <span class="hint">{shortHash(right.configHash)}</span>
+                  </th>
+                  <th class="num">B − A</th>
+                </tr>
+              </thead>
+              <tbody>
+                {METRICS.map((metric) => {
+                  const x = left[metric.key];
+                  const y = right[metric.key];
+                  return (
+                    <tr key={metric.key} class="summary" data-metric={metric.key}>
+                      <td colSpan={3}>{metric.label}</td>
+                      <td class="num">{x === null ? '—' : metric.show(x)}</td>
+                      <td class="num">{y === null ? '—' : metric.show(y)}</td>
+                      <td class={`num delta ${x !== null && y !== null ? (y > x ? 'wider' : y < x ? 'narrower' : '') : ''}`}>
+                        {x === null || y === null ? '—' : metric.difference(x, y)}
+                      </td>
+                    </tr>
+                  );
+                })}
+                {units.map((unit) => {
+                  const width = left.channels[unit.members[0]!]!;
+                  const other = right.channels[unit.members[0]!]!;
+                  const delta = other - width;
+                  return (
+                    <tr key={unit.index} class="unit">
+                      <td>{unit.index}</td>
+                      <td class="unit-name">{unit.name}</td>
+                      <td class="layers">{unit.layers.join(', ')}</td>
+                      <td class="num">{width}</td>
+                      <td class="num">{other}</td>
+                      <td class={`num delta ${delta > 0 ? 'wider' : delta < 0 ? 'narrower' : ''}`}>{delta === 0 ? '' : delta > 0 ? `+${delta}` : delta}</td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+            {fixed > 0 && <p class="hint">{fixed} layer output(s) outside every unit (e.g. the classifier's) are fixed, the same in both, and not listed.</p>}
+          </>
         );
       }}
     />
   );
 }
 
-function summary(side: Side): string {
-  return `${compact(side.macs)} · ${compact(side.params)} · ${percent(side.searchAccuracy)} · ${percent(side.retrainedTop1Mean)}`;
+function WidthBars({ units, left, right }: { units: ChannelUnit[]; left: Side; right: Side }) {
+  const option = useMemo(
+    (): ChartOption => ({
+      animation: false,
+      legend: { top: 0 },
+      grid: { left: 50, right: 20, top: 30, bottom: 90 },
+      tooltip: { trigger: 'axis' },
+      xAxis: { type: 'category', data: units.map((u) => u.name), axisLabel: { rotate: 60 } },
+      yAxis: { type: 'value', name: 'channels' },
+      series: [
+        { type: 'bar', name: `A ${shortId(left.id)}`, data: units.map((u) => left.channels[u.members[0]!]), itemStyle: { color: '#2563eb' } },
+        { type: 'bar', name: `B ${shortId(right.id)}`, data: units.map((u) => right.channels[u.members[0]!]), itemStyle: { color: '#f59e0b' } },
+      ],
+    }),
+    [units, left, right],
+  );
+  return <Chart option={option} height={300} label={`channels per unit, A ${shortId(left.id)} against B ${shortId(right.id)}`} />;
 }
