@@ -54,7 +54,7 @@ export async function bnModesBench(options: BnModesBenchOptions) {
   const space = resolveSearchSpace(spec);
   const weights = options.checkpoint ? decodeSafetensors(readFileSync(options.checkpoint)).tensors : randomWeights(buildGraph(ARCH, structure, OPTS), 7);
   const loadBefore = loadavg();
-  const cost = await proposalCost(space, weights, options);
+  const cost = options.runs > 0 ? await proposalCost(space, weights, options) : null;
   const loadAfter = loadavg();
   const walk = options.walkSteps > 0 ? await walkChoices(spec, weights, options) : null;
   return {
@@ -65,7 +65,7 @@ export async function bnModesBench(options: BnModesBenchOptions) {
     proposals_per_run: options.proposals,
     weights: options.checkpoint ?? 'random',
     load_average: { before: loadBefore.map((l) => round(l, 2)), after: loadAfter.map((l) => round(l, 2)) },
-    ...cost,
+    ...(cost ?? {}),
     ...(walk && { walk }),
   };
 }

@@ -10,7 +10,8 @@
  *   npm run bench:slim -- [--threads 2] [--repeats 7] [--trajectory-width 1.0] [--groups 4]
  *     [--screen-batch 256] [--screen-keep 3] [--plain-every 6] [--checkpoint supernet.safetensors]
  *     [--bn-runs 3] [--bn-proposals 3] [--calibration 128,256,512,1024] [--walk-steps 2]
- *   npm run bench:slim -- --quick    only the BN modes' cost per proposal (a few minutes)
+ *   npm run bench:slim -- --quick    only the BN modes' cost per proposal (a few minutes); with
+ *     --walk-steps N also the walk's first N choices in each mode; --bn-runs 0 skips the cost
  *
  * The last line printed is one JSON object with every number.
  */
@@ -153,7 +154,7 @@ async function main(): Promise<void> {
       'bn-runs': { type: 'string', default: '3' },
       'bn-proposals': { type: 'string', default: '3' },
       calibration: { type: 'string', default: '128,256,512,1024' },
-      'walk-steps': { type: 'string', default: '2' },
+      'walk-steps': { type: 'string' },
       quick: { type: 'boolean', default: false },
     },
   });
@@ -164,7 +165,7 @@ async function main(): Promise<void> {
     runs: Number(values['bn-runs']),
     proposals: Number(values['bn-proposals']),
     calibrationImages: values.calibration.split(',').map(Number),
-    walkSteps: values.quick ? 0 : Number(values['walk-steps']),
+    walkSteps: values['walk-steps'] !== undefined ? Number(values['walk-steps']) : values.quick ? 0 : 2,
     checkpoint: values.checkpoint ?? null,
   });
   if (values.quick) {
