@@ -24,7 +24,7 @@ import { ShrinkingSupernet } from './shrinking-supernet';
 
 export type BnMode = 'BATCH_STATS' | 'RECALIBRATED';
 
-/** Running-statistics BN treats images independently, so any batch size gives the same scores; this one keeps activations small. */
+/** Running-statistics BN treats images independently, so any batch size gives the same scores; at most this many per run. */
 const RUNNING_BATCH = 256;
 
 /**
@@ -32,6 +32,14 @@ const RUNNING_BATCH = 256;
  * large network (ResNet-50's proposals weigh ~100 MB each) is split over several sessions.
  */
 const JOINT_WEIGHT_BYTES = 256 * 2 ** 20;
+
+/**
+ * Bound on a joint run's activations, counted as every tensor of every member for every image of
+ * the run (ORT reuses buffers, so the resident peak measured ~0.25–0.4 of this): it sets the
+ * images per run, and members join a group only while a run can still hold MIN_JOINT_BATCH images.
+ */
+const JOINT_ACTIVATION_BYTES = 4 * 2 ** 30;
+const MIN_JOINT_BATCH = 64;
 
 /** Recalibrated statistics of this many recent configurations are kept, so screening and full evaluation share them. */
 const RECALIBRATED_KEPT = 256;
@@ -162,7 +170,7 @@ export class ConfigScoring {
     }
     const results: EvaluationResult[][] = [];
     for (const group of jointGroups(members)) {
-      results.push(...(await this.setup.evaluator.evaluateTogether(group, 'folded', batches.map((b) => b.images), RUNNING_BATCH, signal)));
+      results.push(...(await this.setup.evaluator.evaluateTogether(group.members, 'folded', batches.map((b) => b.images), group.batch, signal)));
     }
     return results;
   }
@@ -197,20 +205,33 @@ export class ConfigScoring {
   }
 }
 
-/** `members` in order, cut into consecutive groups within JOINT_WEIGHT_BYTES (one member may exceed it alone). */
-function jointGroups(members: readonly JointMember[]): JointMember[][] {
-  const groups: JointMember[][] = [];
-  let bytes = 0;
+interface JointGroup {
+  readonly members: JointMember[];
+  /** Images per run. */
+  readonly batch: number;
+}
+
+/**
+ * `members` in order, cut into consecutive groups within JOINT_WEIGHT_BYTES and
+ * JOINT_ACTIVATION_BYTES; a member too large for either still gets a group of its own.
+ */
+function jointGroups(members: readonly JointMember[]): JointGroup[] {
+  const groups: { members: JointMember[]; weightBytes: number; activationBytes: number }[] = [];
   for (const member of members) {
-    const size = 4 * profileGraph(member.graph).params;
+    const weightBytes = 4 * profileGraph(member.graph).params;
+    const activationBytes = 4 * member.graph.nodes.reduce((total, n) => total + n.outShape.channels * n.outShape.height * n.outShape.width, 0);
     const last = groups.at(-1);
-    if (last && bytes + size <= JOINT_WEIGHT_BYTES) {
-      last.push(member);
-      bytes += size;
+    if (
+      last &&
+      last.weightBytes + weightBytes <= JOINT_WEIGHT_BYTES &&
+      (last.activationBytes + activationBytes) * MIN_JOINT_BATCH <= JOINT_ACTIVATION_BYTES
+    ) {
+      last.members.push(member);
+      last.weightBytes += weightBytes;
+      last.activationBytes += activationBytes;
     } else {
-      groups.push([member]);
-      bytes = size;
+      groups.push({ members: [member], weightBytes, activationBytes });
     }
   }
-  return groups;
+  return groups.map((g) => ({ members: g.members, batch: Math.max(1, Math.min(RUNNING_BATCH, Math.floor(JOINT_ACTIVATION_BYTES / g.activationBytes))) }));
 }
