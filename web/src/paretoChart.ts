@@ -1,9 +1,8 @@
 /** The Pareto plot's ECharts option, built without ECharts so that what it promises can be tested. */
-import type { CandidatePoint } from './api/points';
-import type { CandidateSource } from './api/types';
+import type { CandidateSource, Interval } from './api/types';
 import { intervalBars, type Bar } from './errorBars';
 import { compact, percent, shortId } from './format';
-import { accuracyAxisBounds, accuracyOf, BASIS_LABEL, paretoFront, scoredPoints, type AccuracyBasis } from './pareto';
+import { accuracyAxisBounds, accuracyOf, BASIS_LABEL, paretoFront, scoredPoints, type AccuracyBasis, type AccuracySource } from './pareto';
 import { accuracyInterval } from './trust';
 
 export const MARKS: Record<CandidateSource, { name: string; symbol: string; color: string }> = {
@@ -18,6 +17,12 @@ export const FRONT = { name: 'Pareto front', color: '#16a34a' };
 /** Drawing order: bars under the front, the front under the markers, so no marker hides behind the line. */
 const Z = { bars: 1, front: 2, markers: 3 };
 
+/** What the plot needs of a candidate (the API's CandidatePoint has it). */
+export interface PlotPoint extends AccuracySource {
+  readonly source: CandidateSource;
+  readonly retrainedTop1: Interval | null;
+}
+
 export type ErrorBarSeries = (series: { name: string; color: string; bars: readonly Bar[] }) => Record<string, unknown>;
 
 export interface ParetoChart {
@@ -27,7 +32,7 @@ export interface ParetoChart {
 }
 
 /** Scatter per source, error bars over seeds for retrained top-1, and the front, on one padded accuracy axis. */
-export function paretoChart(points: readonly CandidatePoint[], basis: AccuracyBasis, errorBarSeries: ErrorBarSeries): ParetoChart {
+export function paretoChart(points: readonly PlotPoint[], basis: AccuracyBasis, errorBarSeries: ErrorBarSeries): ParetoChart {
   const byId = new Map(points.map((p) => [p.id, p]));
   const scored = scoredPoints(points, basis);
   const sources = Object.keys(MARKS) as CandidateSource[];
