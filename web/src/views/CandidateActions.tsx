@@ -100,6 +100,7 @@ function ExportForm({ candidateId, context }: { candidateId: string; context: Ca
   const [source, setSource] = useState(first);
   const [batchNorm, setBatchNorm] = useState<string>('FOLDED');
   const [job, setJob] = useState<FollowedJob | null>(null);
+  const [starting, setStarting] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
   if (!first) {
@@ -110,10 +111,13 @@ function ExportForm({ candidateId, context }: { candidateId: string; context: Ca
     const [kind, id] = source.split(':');
     const input = { candidateId, batchNorm, ...(kind === 'run' ? { runId: id } : { supernetId: id }) };
     setError(null);
-    gql<{ exportCandidate: FollowedJob }>(EXPORT, { input }).then(
-      ({ exportCandidate }) => setJob(exportCandidate),
-      (e: unknown) => setError(e instanceof Error ? e.message : String(e)),
-    );
+    setStarting(true);
+    gql<{ exportCandidate: FollowedJob }>(EXPORT, { input })
+      .then(
+        ({ exportCandidate }) => setJob(exportCandidate),
+        (e: unknown) => setError(e instanceof Error ? e.message : String(e)),
+      )
+      .finally(() => setStarting(false));
   };
   return (
     <form class="export-form" onSubmit={start}>
@@ -143,7 +147,7 @@ function ExportForm({ candidateId, context }: { candidateId: string; context: Ca
           ))}
         </select>
       </label>
-      <button type="submit" disabled={job !== null && !ended(job)}>
+      <button type="submit" disabled={starting}>
         Start export
       </button>
       {error && <ErrorBox message={error} />}
