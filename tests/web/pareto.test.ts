@@ -63,16 +63,18 @@ describe('which accuracy a ranking compares', () => {
 
 describe('the accuracy axis', () => {
   it('frames one point closely instead of spanning 20–120%', () => {
-    expect(accuracyAxisBounds([0.5])).toEqual({ min: 0.48, max: 0.52 });
+    expect(accuracyAxisBounds([0.5])).toEqual({ min: 0.48, max: 0.52, step: 0.01 });
   });
 
   it('never goes past 0% or 100%', () => {
-    expect(accuracyAxisBounds([0.99, 0.995])).toEqual({ min: 0.97, max: 1 });
-    expect(accuracyAxisBounds([0.005])).toEqual({ min: 0, max: 0.03 });
+    expect(accuracyAxisBounds([0.99, 0.995])).toEqual({ min: 0.97, max: 1, step: 0.01 });
+    expect(accuracyAxisBounds([0.005])).toEqual({ min: 0, max: 0.03, step: 0.01 });
+    expect(accuracyAxisBounds([0.1, 0.9])).toEqual({ min: 0, max: 1, step: 0.1 });
   });
 
-  it('pads a spread by a tenth of it', () => {
-    expect(accuracyAxisBounds([0.6, 0.8])).toEqual({ min: 0.58, max: 0.82 });
+  it('pads a spread by a tenth of it, out to a round tick step', () => {
+    expect(accuracyAxisBounds([0.6, 0.8])).toEqual({ min: 0.55, max: 0.85, step: 0.05 });
+    expect(accuracyAxisBounds([0.65, 0.725])).toEqual({ min: 0.62, max: 0.76, step: 0.02 });
   });
 });
 
@@ -102,7 +104,7 @@ describe('the Pareto chart', () => {
   });
 
   it('sets its accuracy axis to the padded bounds of the points', () => {
-    expect(bounds).toEqual({ min: 0.58, max: 0.82 });
-    expect(option.yAxis).toMatchObject({ min: 0.58, max: 0.82, name: 'retrained top-1' });
+    expect(bounds).toEqual({ min: 0.55, max: 0.85, step: 0.05 });
+    expect(option.yAxis).toMatchObject({ min: 0.55, max: 0.85, interval: 0.05, name: 'retrained top-1' });
   });
 });

@@ -250,7 +250,7 @@ describe('web app in a real browser', () => {
     const macsColumn = () => column('MACs');
     const ascending = await macsColumn();
     await page.getByRole('button', { name: /^MACs/ }).click();
-    await page.locator('table.candidates tbody tr:first-child td:nth-child(5)', { hasText: ascending.at(-1)! }).waitFor();
+    await page.locator('table.candidates tbody tr:first-child td:nth-child(6)', { hasText: ascending.at(-1)! }).waitFor();
     expect(await macsColumn()).toEqual([...ascending].reverse());
 
     await page.getByLabel('Max MACs (M)').fill('4');
@@ -270,11 +270,11 @@ describe('web app in a real browser', () => {
     await shoot('pareto');
     // Search accuracy: only the two AutoSlim candidates have one; the seven others are listed, not dropped.
     await page.getByLabel('search accuracy (2 of 9)').check();
-    await page.getByText(/^Plotted: search accuracy \(search hold-out split, .*\) against MACs, for 2 of 9 candidates/).waitFor();
+    await page.getByText(/^Plotted: search accuracy \(search hold-out split, supernet weights, BN from the batch\) against MACs, for 2 of 9 candidates/).waitFor();
     await page.getByRole('heading', { name: 'Not plotted: 7 candidates have no search accuracy' }).waitFor();
     expect(await page.locator('.unplotted tbody tr').count()).toBe(7);
     // The axis frames the two points (65% and 72.5%) rather than spanning 20–120%.
-    await page.getByRole('img', { name: /^search accuracy \(axis 63\.00% to 75\.00%\) versus MACs/ }).waitFor();
+    await page.getByRole('img', { name: /^search accuracy \(axis 62\.00% to 76\.00%\) versus MACs/ }).waitFor();
     await shoot('pareto-search');
 
     await visit('trajectory', { trajectory: trajectoryId });
@@ -409,6 +409,50 @@ describe('web app in a real browser', () => {
     expect(new Set(await rows.locator('td:nth-child(2)').allTextContents())).toEqual(new Set(['sampled', 'uniform width', 'AutoSlim']));
     for (const cell of await rows.locator('td:last-child').allTextContents()) expect(cell).toMatch(/ \(n=3\)$/);
     await shoot('ranking');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('keeps plotting the accuracy most candidates have when one retraining finishes, lists the others, and flags a single seed', async () => {
+    const { createSearchSpace: second } = await server.gql(
+      `mutation($p: ID!) { createSearchSpace(input: { projectId: $p, name: "mbv2 again", architecture: "mbv2-fmnist", maxWidth: 1.0 }) { id } }`,
+      { p: projectId },
+    );
+    const training = await trainSupernet(server, second.id, datasetId, 'second supernet');
+    const trainCtx = await plugin.whenStarted(training.id);
+    await trainCtx.report({ type: 'checkpoint', runId: training.payload.runId, step: 0, artifact: await trainCtx.artifacts.put('CHECKPOINT', 'supernet', Buffer.from('w')) });
+    plugin.finish(training.id);
+    const { startSlimming: slim } = await server.gql(
+      `mutation($s: ID!) { startSlimming(input: { supernetId: $s, targets: [7000000, 4000000], evalBatchSize: 16 }) { id subjectId } }`,
+      { s: training.payload.supernetId },
+    );
+    const slimCtx = await plugin.whenStarted(slim.id);
+    for (const [index, fraction] of [1, 0.75, 0.5].entries()) {
+      const channels = await reportStep(slimCtx, slim.subjectId, index, fraction);
+      const { macs } = await profileOf(channels);
+      const target = [4e6, 7e6].find((t) => macs <= t);
+      if (index > 0 && target !== undefined) {
+        await slimCtx.report({ type: 'candidate', trajectoryId: slim.subjectId, target, channels, searchAccuracy: 0.5 + 0.3 * fraction, step: index });
+      }
+    }
+    plugin.finish(slim.id);
+    await server.gql(`mutation($s: ID!) { createUniformCandidates(input: { searchSpaceId: $s, widths: [0.35, 0.5] }) { id } }`, { s: second.id });
+    const { candidates } = await server.gql(`query($s: ID!) { candidates(filter: { searchSpaceId: $s, source: AUTOSLIM }) { edges { node { id } } } }`, { s: second.id });
+    expect(candidates.edges).toHaveLength(2);
+    await retrain(candidates.edges[0].node.id, [0.7]);
+
+    await visit('pareto', { space: second.id });
+    // Before, one finished retraining switched the plot to retrained top-1 and showed "1 of 4 candidates".
+    await page.getByText(/^Plotted: search accuracy \(.*\) against MACs, for 2 of 4 candidates/).waitFor();
+    expect(await page.getByLabel('retrained top-1 (1 of 4)').isChecked()).toBe(false);
+    await page.getByRole('heading', { name: 'Not plotted: 2 candidates have no search accuracy' }).waitFor();
+    await shoot('pareto-one-retraining');
+    await page.getByLabel('retrained top-1 (1 of 4)').check();
+    await page.getByRole('heading', { name: 'Not plotted: 3 candidates have no retrained top-1' }).waitFor();
+    // One point at 70%: an axis of a few percent around it, not 20–120%.
+    await page.getByRole('img', { name: /^retrained top-1 \(axis 68\.00% to 72\.00%\) versus MACs/ }).waitFor();
+
+    await visit('leaderboard', { space: second.id });
+    await page.locator('table.candidates td', { hasText: '70.00% (n=1, one seed: no interval)' }).waitFor();
     expect(pageErrors).toEqual([]);
   });
 

@@ -33,7 +33,7 @@ export const BASIS_LABEL: Record<AccuracyBasis, string> = {
 
 /** Which split and which weights each accuracy is: said wherever one is shown. */
 export const BASIS_MEANING: Record<AccuracyBasis, string> = {
-  search: 'search hold-out split, supernet weights, BN as the trajectory scored them',
+  search: 'search hold-out split, supernet weights',
   retrained: 'test split, retrained from scratch, mean over seeds',
   exported: 'test split, the latest exported ONNX file',
   inherited: 'test split, weights inherited from the supernet with BN recalibrated, before any training',
@@ -80,17 +80,25 @@ export function scoredPoints(candidates: readonly AccuracySource[], basis: Accur
   });
 }
 
+/** Tick steps of an accuracy axis, as fractions: whole percents up to tens of percents. */
+const AXIS_STEPS = [0.01, 0.02, 0.05, 0.1];
+
 /**
- * An accuracy axis that frames the values (fractions, error bar ends included) with some room,
- * in whole percents, never past 0% or 100%: one point at 50% gets 48–52%, not 20–120%.
+ * An accuracy axis that frames the values (fractions, error bar ends included) with some room, on
+ * a round tick step, never past 0% or 100%: one point at 50% gets 48–52%, not 20–120%.
  */
-export function accuracyAxisBounds(values: readonly number[]): { min: number; max: number } {
-  if (values.length === 0) return { min: 0, max: 1 };
+export function accuracyAxisBounds(values: readonly number[]): { min: number; max: number; step: number } {
+  if (values.length === 0) return { min: 0, max: 1, step: 0.1 };
   const low = Math.min(...values);
   const high = Math.max(...values);
   const pad = Math.max(0.02, (high - low) * 0.1);
-  // The epsilon keeps float noise (0.52 * 100 = 52.000000000000004) from adding a whole percent.
-  return { min: Math.max(0, Math.floor((low - pad) * 100 + 1e-9) / 100), max: Math.min(1, Math.ceil((high + pad) * 100 - 1e-9) / 100) };
+  // About five to ten ticks over the padded span.
+  const step = AXIS_STEPS.find((s) => (high - low + 2 * pad) / s <= 10) ?? 0.1;
+  // The epsilon keeps float noise (0.52 / 0.01 = 52.00000000000001) from adding a whole step.
+  const min = Math.max(0, Math.floor((low - pad) / step + 1e-9) * step);
+  const max = Math.min(1, Math.ceil((high + pad) / step - 1e-9) * step);
+  // Whole percents, without the float tail of the multiplication.
+  return { min: Math.round(min * 100) / 100, max: Math.round(max * 100) / 100, step };
 }
 
 /**

@@ -27,7 +27,7 @@ export type ErrorBarSeries = (series: { name: string; color: string; bars: reado
 
 export interface ParetoChart {
   readonly option: Record<string, unknown>;
-  readonly bounds: { min: number; max: number };
+  readonly bounds: { min: number; max: number; step: number };
   readonly barCount: number;
 }
 
@@ -81,7 +81,7 @@ export function paretoChart(points: readonly PlotPoint[], basis: AccuracyBasis, 
       },
     },
     xAxis: { type: 'value', name: 'MACs', nameLocation: 'middle', nameGap: 30, scale: true, axisLabel: { formatter: compact } },
-    yAxis: { type: 'value', name: BASIS_LABEL[basis], min: bounds.min, max: bounds.max, axisLabel: { formatter: (v: number) => `${Math.round(v * 1000) / 10}%` } },
+    yAxis: { type: 'value', name: BASIS_LABEL[basis], min: bounds.min, max: bounds.max, interval: bounds.step, axisLabel: { formatter: (v: number) => `${Math.round(v * 1000) / 10}%` } },
     // The scatter series come first, so that the legend shows their marks rather than the bars'.
     series: [...markers, ...bars, front],
   };

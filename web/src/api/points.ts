@@ -1,5 +1,5 @@
 import { gql } from './client';
-import type { CandidateSource, Interval } from './types';
+import type { BnMode, CandidateSource, Interval } from './types';
 
 /** What the Pareto rank and plot need of every candidate of a search space. */
 export interface CandidatePoint {
@@ -11,6 +11,8 @@ export interface CandidatePoint {
   readonly retrainedTop1Mean: number | null;
   readonly retrainedTop1: Interval | null;
   readonly inheritedTop1: number | null;
+  /** AUTOSLIM: the trajectory that found it, whose BN mode its search accuracy was scored under. */
+  readonly trajectory: { readonly bnMode: BnMode } | null;
   /** Test top-1 of the candidate's latest exported ONNX file. */
   readonly exportedTop1: number | null;
 }
@@ -18,7 +20,7 @@ export interface CandidatePoint {
 const PAGE = `query Points($filter: CandidateFilter!, $after: String) {
   candidates(filter: $filter, first: 500, after: $after, orderBy: { field: MACS, direction: ASC }) {
     pageInfo { hasNextPage endCursor }
-    edges { node { id configHash source macs searchAccuracy inheritedTop1 retrainedTop1Mean retrainedTop1 { estimate low high n confidence } } }
+    edges { node { id configHash source macs searchAccuracy inheritedTop1 trajectory { bnMode } retrainedTop1Mean retrainedTop1 { estimate low high n confidence } } }
   }
 }`;
 

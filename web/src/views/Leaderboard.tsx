@@ -244,11 +244,11 @@ export function Leaderboard({ projectId, spaceId, params }: Props) {
                       <th />
                       <th title="The first 8 characters of the candidate's id: the CLI and the API accept them">ID</th>
                       <th>Config</th>
+                      <th>Actions</th>
                       {COLUMNS.map((column) => (
                         <SortHeader key={column.title} column={column} order={order} onSort={sortBy} />
                       ))}
                       <th title="1 = on the Pareto front">Pareto rank</th>
-                      <th>Actions</th>
                     </tr>
                   </thead>
                   <tbody>
@@ -266,12 +266,6 @@ export function Leaderboard({ projectId, spaceId, params }: Props) {
                             <td class="mono" title={node.configHash}>
                               {shortHash(node.configHash)}
                             </td>
-                            {COLUMNS.map((column) => (
-                              <td key={column.title} class={column.numeric ? 'num' : ''}>
-                                {column.cell(node, extras)}
-                              </td>
-                            ))}
-                            <td class="num">{ranking ? (ranking.ranks.get(node.id) ?? '—') : points.state.status === 'error' ? '—' : '…'}</td>
                             <td class="row-actions">
                               {(['export', 'retrain', 'runs'] as const).map((action) => (
                                 <button key={action} class={open?.id === node.id && open.action === action ? 'active' : ''} onClick={() => act(node.id, action)}>
@@ -279,6 +273,12 @@ export function Leaderboard({ projectId, spaceId, params }: Props) {
                                 </button>
                               ))}
                             </td>
+                            {COLUMNS.map((column) => (
+                              <td key={column.title} class={column.numeric ? 'num' : ''}>
+                                {column.cell(node, extras)}
+                              </td>
+                            ))}
+                            <td class="num">{ranking ? (ranking.ranks.get(node.id) ?? '—') : points.state.status === 'error' ? '—' : '…'}</td>
                           </tr>
                           {open?.id === node.id && (
                             <tr class="actions-row">

@@ -18,6 +18,7 @@ import {
 } from '../pareto';
 import { MARKS, paretoChart } from '../paretoChart';
 import { navigate } from '../route';
+import { BN_MODE_LABEL } from '../study';
 
 const JOB_DONE = `subscription ParetoJobs($projectId: ID!) { jobUpdated(projectId: $projectId) { id state } }`;
 
@@ -58,11 +59,13 @@ export function Pareto({ projectId, spaceId, params }: Props) {
           }
           const basis = parseBasis(params.accuracy) ?? defaultBasis(data);
           const plotted = scoredPoints(data, basis).length;
+          // Search accuracy is scored under its trajectory's BN mode: the plot says which.
+          const modes = basis === 'search' ? [...new Set(data.flatMap((p) => (p.searchAccuracy != null && p.trajectory ? [BN_MODE_LABEL[p.trajectory.bnMode]] : [])))] : [];
           return (
             <>
               <BasisPicker points={data} basis={basis} onChange={(accuracy) => navigate('pareto', { ...params, accuracy })} />
               <p class="hint plotted">
-                Plotted: <strong>{BASIS_LABEL[basis]}</strong> ({BASIS_MEANING[basis]}) against MACs, for {plotted} of {data.length} candidates; the line is
+                Plotted: <strong>{BASIS_LABEL[basis]}</strong> ({[BASIS_MEANING[basis], ...modes].join(', ')}) against MACs, for {plotted} of {data.length} candidates; the line is
                 the Pareto front.
                 {basis === 'retrained' && ' Bars span the 95% t-interval over retraining seeds; a candidate with one seed has none.'}
               </p>
