@@ -126,13 +126,13 @@ describe('acting on a leaderboard candidate in a real browser', () => {
   it('retrains from the page with the seeds given, and shows each run with its curves', async () => {
     const [cheap] = candidates;
     await row(cheap!.id).getByRole('button', { name: 'Retrain' }).click();
-    const form = page.locator('form.retrain-form');
-    await form.getByLabel('Seeds').fill('0, x');
-    await form.getByRole('button', { name: 'Queue retraining' }).click();
-    await form.getByText('Seeds must be whole numbers of zero or more, separated by commas, e.g. 0, 1, 2.').waitFor();
-    await form.getByLabel('Seeds').fill('0, 1');
-    await form.getByRole('button', { name: 'Queue retraining' }).click();
-    await eventually(async () => ((await form.locator('.job-progress[data-state=SUCCEEDED]').count()) === 2 ? true : undefined), 60_000);
+    const retrain = page.locator('form.retrain-form');
+    await retrain.getByLabel('Seeds').fill('0, x');
+    await retrain.getByRole('button', { name: 'Queue retraining' }).click();
+    await retrain.getByText('Seeds must be whole numbers of zero or more, separated by commas, e.g. 0, 1, 2.').waitFor();
+    await retrain.getByLabel('Seeds').fill('0, 1');
+    await retrain.getByRole('button', { name: 'Queue retraining' }).click();
+    await eventually(async () => ((await retrain.locator('.job-progress[data-state=SUCCEEDED]').count()) === 2 ? true : undefined), 60_000);
     await row(cheap!.id).locator('td', { hasText: /^50\.50% ± \d+\.\d\d \(n=2\)$/ }).waitFor();
 
     await row(cheap!.id).getByRole('button', { name: 'Runs' }).click();
@@ -144,6 +144,13 @@ describe('acting on a leaderboard candidate in a real browser', () => {
     await shoot('leaderboard-runs');
     // A finished run's curves are history: nothing on the page claims to be live.
     expect(await page.locator('.runs .live').count()).toBe(0);
+
+    // With a finished retraining, an export reads its weights unless told otherwise.
+    await row(cheap!.id).getByRole('button', { name: 'Export' }).click();
+    const form = page.locator('form.export-form');
+    expect(await form.getByLabel('Weights').locator('option:checked').textContent()).toBe('retrained from scratch, seed 1, test top-1 51.00%');
+    await form.getByRole('button', { name: 'Start export' }).click();
+    await form.locator('a.download', { hasText: /-folded\.onnx$/ }).waitFor();
     expect(pageErrors).toEqual([]);
   });
 
