@@ -167,4 +167,20 @@ describe('acting on a leaderboard candidate in a real browser', () => {
     await shoot('pareto-exported');
     expect(pageErrors).toEqual([]);
   });
+
+  it("fine-tunes from a supernet's weights from the page, counted apart from the retrainings from scratch", async () => {
+    const wide = candidates[1]!;
+    await visit('leaderboard');
+    await row(wide.id).getByRole('button', { name: 'Retrain' }).click();
+    const retrain = page.locator('form.retrain-form');
+    await retrain.getByLabel('Seeds').fill('3');
+    await retrain.getByLabel('Start from').selectOption('SUPERNET');
+    expect(await retrain.locator('select[name=supernet] option:checked').textContent()).toBe('tiny supernet');
+    await retrain.getByRole('button', { name: 'Queue retraining' }).click();
+    await retrain.locator('.job-progress[data-state=SUCCEEDED]').waitFor();
+    await row(wide.id).locator('td', { hasText: '53.00% (n=1, one seed: no interval)' }).waitFor();
+    const { candidate } = await server.gql(`query($id: ID!) { candidate(id: $id) { retrainedTop1 { n } fineTunedTop1 { n } runs { init } } }`, { id: wide.id });
+    expect(candidate).toEqual({ retrainedTop1: null, fineTunedTop1: { n: 1 }, runs: [{ init: 'SUPERNET' }] });
+    expect(pageErrors).toEqual([]);
+  });
 });

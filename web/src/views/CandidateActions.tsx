@@ -164,9 +164,11 @@ function parseSeeds(text: string): number[] | string {
 }
 
 function RetrainForm({ candidateId, context, onQueued }: { candidateId: string; context: CandidateContext; onQueued: () => void }) {
+  const sliceable = context.supernets.filter((s) => s.checkpoint);
   const own = context.supernets.find((s) => s.id === context.candidate.trajectory?.supernet.id) ?? context.supernets[0];
   const [seeds, setSeeds] = useState('0, 1, 2');
   const [init, setInit] = useState<Run['init']>('SCRATCH');
+  const [supernetId, setSupernetId] = useState((sliceable.find((s) => s.id === own?.id) ?? sliceable[0])?.id ?? '');
   const [datasetId, setDatasetId] = useState(own?.dataset.id ?? context.datasets[0]?.id ?? '');
   const [jobs, setJobs] = useState<FollowedJob[]>([]);
   const [error, setError] = useState<string | null>(null);
@@ -177,7 +179,8 @@ function RetrainForm({ candidateId, context, onQueued }: { candidateId: string; 
     const parsed = parseSeeds(seeds);
     if (typeof parsed === 'string') return setError(parsed);
     setError(null);
-    gql<{ retrainCandidate: FollowedJob[] }>(RETRAIN, { input: { candidateId, datasetId, seeds: parsed, init } }).then(
+    const input = { candidateId, datasetId, seeds: parsed, init, ...(init === 'SUPERNET' ? { supernetId } : {}) };
+    gql<{ retrainCandidate: FollowedJob[] }>(RETRAIN, { input }).then(
       ({ retrainCandidate }) => {
         setJobs(retrainCandidate);
         onQueued();
@@ -196,11 +199,23 @@ function RetrainForm({ candidateId, context, onQueued }: { candidateId: string; 
         Start from
         <select name="init" value={init} onChange={(e) => setInit(e.currentTarget.value as Run['init'])}>
           <option value="SCRATCH">scratch (random weights)</option>
-          <option value="SUPERNET" disabled={!own}>
-            the supernet's weights (fine-tune)
+          <option value="SUPERNET" disabled={sliceable.length === 0}>
+            a supernet's weights (fine-tune)
           </option>
         </select>
       </label>
+      {init === 'SUPERNET' && (
+        <label>
+          Supernet
+          <select name="supernet" value={supernetId} onChange={(e) => setSupernetId(e.currentTarget.value)}>
+            {sliceable.map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.name}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
       <label>
         Dataset
         <select name="dataset" value={datasetId} onChange={(e) => setDatasetId(e.currentTarget.value)}>
