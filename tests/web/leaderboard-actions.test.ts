@@ -102,12 +102,13 @@ describe('acting on a leaderboard candidate in a real browser', () => {
     await form.getByLabel('Weights').selectOption({ label: 'sliced from supernet tiny supernet (BN recalibrated on training images)' });
     await form.getByLabel('Batch norm').selectOption('RUNNING');
     await form.getByRole('button', { name: 'Start export' }).click();
-    const link = form.locator('a.download');
+    const link = form.locator('button.download');
     await link.waitFor();
     const stated = (await form.locator('.export-done').textContent())!.match(/test split: (\d+\.\d\d)%/)![1];
 
     await shoot('leaderboard-export');
     const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    expect(download.suggestedFilename()).toMatch(/^mbv2-fmnist-[0-9a-f]{12}-running\.onnx$/);
     const file = await readFile((await download.path())!);
     const session = await ort.InferenceSession.create(file, { executionProviders: ['cpu'], intraOpNumThreads: 1 });
     const test = syntheticImages(TINY, 'test', TINY.testSize);
@@ -150,7 +151,7 @@ describe('acting on a leaderboard candidate in a real browser', () => {
     const form = page.locator('form.export-form');
     expect(await form.getByLabel('Weights').locator('option:checked').textContent()).toBe('retrained from scratch, seed 1, test top-1 51.00%');
     await form.getByRole('button', { name: 'Start export' }).click();
-    await form.locator('a.download', { hasText: /-folded\.onnx$/ }).waitFor();
+    await form.locator('button.download', { hasText: /-folded\.onnx$/ }).waitFor();
     expect(pageErrors).toEqual([]);
   });
 

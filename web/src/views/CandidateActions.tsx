@@ -1,6 +1,6 @@
 /** What a user does with one leaderboard candidate: export it to ONNX, retrain it, read its runs. */
 import { useState } from 'preact/hooks';
-import { gql } from '../api/client';
+import { fetchFile, gql } from '../api/client';
 import type { Job } from '../api/types';
 import { RunCurves } from '../components/RunCurves';
 import { Await, ErrorBox } from '../components/Status';
@@ -292,18 +292,41 @@ function ExportedFile({ jobId }: { jobId: string }) {
   );
 }
 
+/** Hands a fetched file to the browser as a download under its own name. */
+function saveFile(blob: Blob, name: string): void {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name;
+  link.click();
+  // The click has started the download; the URL is not needed past this task.
+  setTimeout(() => URL.revokeObjectURL(url), 0);
+}
+
 function ExportDownload({ artifactId, testTop1 }: { artifactId: string; testTop1: number | null }) {
   const artifact = useQuery<{ artifact: { downloadUrl: string; name: string; bytes: number } }>(ARTIFACT, { id: artifactId });
+  const [failed, setFailed] = useState<string | null>(null);
   return (
     <Await
       state={artifact.state}
       what="the exported file"
       ready={({ artifact: file }) => (
         <span class="export-done">
-          <a class="download" href={file.downloadUrl} download={file.name}>
+          <button
+            type="button"
+            class="link download"
+            onClick={() => {
+              setFailed(null);
+              fetchFile(file.downloadUrl).then(
+                (blob) => saveFile(blob, file.name),
+                (e: unknown) => setFailed(e instanceof Error ? e.message : String(e)),
+              );
+            }}
+          >
             Download {file.name}
-          </a>{' '}
+          </button>{' '}
           ({bytesText(file.bytes)}) · the file's top-1 on the test split: {percent(testTop1)}
+          {failed && <ErrorBox message={`Could not download ${file.name}: ${failed}`} />}
         </span>
       )}
     />
