@@ -1,9 +1,8 @@
 /** The answer of a search, budget by budget: each AutoSlim pick next to the uniform width it must beat. */
-import { gql } from '../api/client';
 import type { BaselineComparison, CostConstraint, Interval } from '../api/types';
 import { Await } from '../components/Status';
 import { compact, shortId } from '../format';
-import { useLoad } from '../hooks';
+import { useQuery, useSubscription } from '../hooks';
 import { accuracyInterval, differenceInterval, VERDICT_LABEL, verdictExplanation, widthLabel } from '../trust';
 
 /** More picks than a summary can show: the leaderboard below lists them all. */
@@ -32,9 +31,14 @@ function budgetText(constraint: CostConstraint, budget: number): string {
   return constraint === 'LATENCY' ? `≤ ${budget} ms latency` : `≤ ${compact(budget)} ${UNIT[constraint]}`;
 }
 
-export function BudgetResults({ spaceId, generation }: { spaceId: string; generation: number }) {
-  // A new generation (a job finished) rereads the summary, keeping the old one on screen meanwhile.
-  const picks = useLoad(() => gql<{ candidates: { edges: { node: Pick }[] } }>(QUERY, { spaceId, first: MAX_PICKS }), `${spaceId}:${generation}`);
+const JOB_DONE = `subscription BudgetJobs($projectId: ID!) { jobUpdated(projectId: $projectId) { id state } }`;
+
+export function BudgetResults({ projectId, spaceId }: { projectId: string; spaceId: string }) {
+  const picks = useQuery<{ candidates: { edges: { node: Pick }[] } }>(QUERY, { spaceId, first: MAX_PICKS });
+  // A finished retraining changes the figures; the old summary stays on screen while they reload.
+  useSubscription<{ jobUpdated: { id: string; state: string } }>(JOB_DONE, { projectId }, ({ jobUpdated }) => {
+    if (jobUpdated.state === 'SUCCEEDED') picks.reload();
+  });
   return (
     <Await
       state={picks.state}

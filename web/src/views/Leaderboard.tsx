@@ -171,8 +171,6 @@ export function Leaderboard({ projectId, spaceId, params }: Props) {
   // Ranking reads every candidate of the space; it waits for the first page so that it does not
   // compete with what the user is waiting to see.
   const [rankingStarted, setRankingStarted] = useState(false);
-  // Counts finished jobs, so that the summary by budget rereads what they changed.
-  const [generation, setGeneration] = useState(0);
   useEffect(() => {
     if (page.state.status === 'ready') setRankingStarted(true);
   }, [page.state.status]);
@@ -181,7 +179,6 @@ export function Leaderboard({ projectId, spaceId, params }: Props) {
     if (jobUpdated.state !== 'SUCCEEDED') return;
     page.reload();
     points.reload();
-    setGeneration((g) => g + 1);
   });
 
   const ranking = useMemo(() => {
@@ -207,7 +204,7 @@ export function Leaderboard({ projectId, spaceId, params }: Props) {
   return (
     <section class="view leaderboard">
       <h2>Leaderboard</h2>
-      <BudgetResults spaceId={spaceId} generation={generation} />
+      <BudgetResults projectId={projectId} spaceId={spaceId} />
       <FilterBar spaceId={spaceId} filter={filter} onChange={refilter} />
       <div class="toolbar">
         <button

@@ -106,7 +106,8 @@ function SupernetDetailView({ id, projectId }: { id: string; projectId: string }
         <>
           <p class="hint">
             Run <span class="run-status">{supernet.run.status.toLowerCase()}</span> · backend {supernet.run.backend ?? 'not recorded yet'} · started{' '}
-            {timeOf(supernet.run.startedAt)} · finished {timeOf(supernet.run.finishedAt)} · checkpoint {supernet.checkpoint ? 'saved' : 'none yet'}
+            {timeOf(supernet.run.startedAt)}
+            {supernet.run.finishedAt && ` · ended ${timeOf(supernet.run.finishedAt)}`} · checkpoint {supernet.checkpoint ? 'saved' : 'none yet'}
           </p>
           <details>
             <summary>Recipe</summary>
