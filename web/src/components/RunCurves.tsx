@@ -22,17 +22,18 @@ type Point = { name: string; step: number; value: number };
  */
 export function RunCurves({ runId, running }: { runId: string; running: boolean }) {
   const history = useQuery<{ runHistory: MetricSeries[] }>(HISTORY_QUERY, { runId, maxPoints: MAX_POINTS });
+  const append = (points: Point[]) => {
+    history.update(({ runHistory }) => ({ runHistory: appendPoints(runHistory, points) }));
+    // Appended points are not downsampled: past twice the budget, ask the server again.
+    if (history.state.status === 'ready' && history.state.data.runHistory.some((s) => s.points.length > 2 * MAX_POINTS)) history.reload();
+  };
   return (
     <Await
       state={history.state}
       what="training curves"
       ready={({ runHistory }) => (
         <>
-          {running && <LiveCurves runId={runId} onPoints={(points) => {
-            history.update(({ runHistory: series }) => ({ runHistory: appendPoints(series, points) }));
-            // Appended points are not downsampled: past twice the budget, ask the server again.
-            if (history.state.status === 'ready' && history.state.data.runHistory.some((s) => s.points.length > 2 * MAX_POINTS)) history.reload();
-          }} />}
+          {running && <LiveCurves runId={runId} onPoints={append} />}
           {runHistory.length === 0 ? (
             <Empty>
               <p>{running ? 'No metric reported yet. Curves appear live as the trainer reports them.' : 'This run recorded no metric.'}</p>
