@@ -1,40 +1,19 @@
+import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Page } from 'playwright-core';
-import { buildGraph, parseChannelList } from '../../autoslim';
-import type { JobSpec } from '../../executors/contract';
 import { syntheticImages } from '../../executors/data/synthetic';
-import { OnnxExportPlugin, randomWeights } from '../../executors/onnx';
-import { resolveSearchSpace, type SearchSpaceSpec } from '../../executors/search-space';
-import { encodeSafetensors } from '../../executors/weights';
+import { OnnxExportPlugin } from '../../executors/onnx';
 import { seedTinySearch } from '../support/fixtures';
-import { ScriptedPlugin } from '../support/plugins';
 import { eventually, TestServer } from '../support/server';
 import { TEST_LOADER } from '../support/streamed';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { openBrowser, SCREENSHOTS } from './browser';
 import { ensureWebBuild } from './build';
+import { randomWeightsTrainer } from './random-weights-trainer';
 
 /** The synthetic dataset seedTinySearch registers (its default seed), so the test can rebuild its test split. */
 const TINY = { numClasses: 4, channels: 1, size: 8, seed: 0, testSize: 64 };
-
-/**
- * Trains nothing: saves seeded random weights of the job's network as its checkpoint, in the
- * trainer's file format, so that the real ONNX exporter has weights to export; a retraining
- * reports a test top-1 that depends on its seed.
- */
-const trainer = new ScriptedPlugin(['TRAIN_SUPERNET', 'RETRAIN'], async (job: JobSpec, ctx) => {
-  const { runId, searchSpace, channels, recipe } = job.payload as { runId: string; searchSpace: SearchSpaceSpec; channels?: number[]; recipe: { seed?: number } };
-  const space = resolveSearchSpace(searchSpace);
-  const network = channels ? parseChannelList(space.architecture, channels, space.options, space.structure) : space.structure;
-  const weights = randomWeights(buildGraph(space.architecture, network, space.options, space.structure), 3);
-  const artifact = await ctx.artifacts.put('CHECKPOINT', 'weights.safetensors', encodeSafetensors(weights, { architecture: space.architecture }));
-  await ctx.report({ type: 'metrics', runId, points: [0, 1, 2].map((step) => ({ name: 'loss', step, value: 1.5 - step / 4 })) });
-  await ctx.report({ type: 'checkpoint', runId, artifact, step: 2 });
-  if (job.kind === 'RETRAIN') await ctx.report({ type: 'runSummary', runId, summary: { top1: 0.5 + (recipe.seed ?? 0) / 100 } });
-  return {};
-});
 
 describe('acting on a leaderboard candidate in a real browser', () => {
   let server: TestServer;
@@ -58,7 +37,7 @@ describe('acting on a leaderboard candidate in a real browser', () => {
   beforeAll(async () => {
     ensureWebBuild();
     mkdirSync(SCREENSHOTS, { recursive: true });
-    server = await TestServer.start('sqlite', [trainer, new OnnxExportPlugin({ provider: 'cpu', threads: 1, data: TEST_LOADER })]);
+    server = await TestServer.start('sqlite', [randomWeightsTrainer(), new OnnxExportPlugin({ provider: 'cpu', threads: 1, data: TEST_LOADER })]);
     world = await seedTinySearch(server, 'actions');
     const { trainSupernet } = await server.gql(
       `mutation($s: ID!, $d: ID!) { trainSupernet(input: { name: "tiny supernet", searchSpaceId: $s, datasetId: $d, recipe: { epochs: 1 } }) { id } }`,
