@@ -101,6 +101,7 @@ describe('web app in a real browser', () => {
     const runId = training.payload.runId;
     await trainCtx.report({ type: 'metrics', runId, points: Array.from({ length: 40 }, (_, step) => ({ name: 'loss', step, value: 2.3 * Math.exp(-step / 15) })) });
     await trainCtx.report({ type: 'metrics', runId, points: Array.from({ length: 40 }, (_, step) => ({ name: 'top1', step, value: 0.1 + 0.6 * (1 - Math.exp(-step / 12)) })) });
+    await trainCtx.report({ type: 'metrics', runId, points: Array.from({ length: 40 }, (_, step) => ({ name: 'loss/narrowest', step, value: 2.3 * Math.exp(-step / 20) })) });
     await trainCtx.report({ type: 'checkpoint', runId, step: 39, artifact: await trainCtx.artifacts.put('CHECKPOINT', 'supernet', Buffer.from('w')) });
     plugin.finish(training.id);
 
@@ -378,6 +379,12 @@ describe('web app in a real browser', () => {
     await visit('supernet', { supernet: supernetId });
     // A finished run: its accuracy in percent, and nothing that claims to be live.
     await page.locator('figure[data-metric=top1] figcaption', { hasText: 'Top-1: 67.67% at step 39 · 40 points stored' }).waitFor();
+    // The widest and the narrowest config's loss share one chart.
+    expect(await page.locator('figure[data-metric=loss] .metric-last').allTextContents()).toEqual([
+      'Training loss, widest: 0.1708 at step 39 · 40 points stored',
+      'Training loss, narrowest: 0.3272 at step 39 · 40 points stored',
+    ]);
+    expect(await page.locator('figure.metric').count()).toBe(2);
     expect(await page.locator('.live').count()).toBe(0);
     const listed = page.locator(`tr[data-study="${study.id}"] a`, { hasText: `Ranking of ${configs} configs` });
     await listed.waitFor();
