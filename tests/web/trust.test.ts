@@ -17,7 +17,7 @@ describe('intervals as people read them', () => {
   });
 
   it('says when one seed gives no interval, and shows a dash before any', () => {
-    expect(accuracyInterval(interval(0.9, null, null, 1))).toBe('90.00% (n=1, no interval)');
+    expect(accuracyInterval(interval(0.9, null, null, 1))).toBe('90.00% (n=1, one seed: no interval)');
     expect(halfWidth(interval(0.9, null, null, 1))).toBeNull();
     expect(accuracyInterval(null)).toBe('—');
   });
@@ -25,7 +25,7 @@ describe('intervals as people read them', () => {
   it('signs a difference, with a true minus', () => {
     expect(differenceInterval(interval(0.011, 0.005, 0.017, 3))).toBe('+1.10 ± 0.60 pts (n=3)');
     expect(differenceInterval(interval(-0.002, -0.01, 0.006, 2))).toBe('−0.20 ± 0.80 pts (n=2)');
-    expect(differenceInterval(interval(0.004, null, null, 1))).toBe('+0.40 pts (n=1, no interval)');
+    expect(differenceInterval(interval(0.004, null, null, 1))).toBe('+0.40 pts (n=1, one seed: no interval)');
   });
 });
 

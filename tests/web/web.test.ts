@@ -101,6 +101,7 @@ describe('web app in a real browser', () => {
     const runId = training.payload.runId;
     await trainCtx.report({ type: 'metrics', runId, points: Array.from({ length: 40 }, (_, step) => ({ name: 'loss', step, value: 2.3 * Math.exp(-step / 15) })) });
     await trainCtx.report({ type: 'metrics', runId, points: Array.from({ length: 40 }, (_, step) => ({ name: 'top1', step, value: 0.1 + 0.6 * (1 - Math.exp(-step / 12)) })) });
+    await trainCtx.report({ type: 'metrics', runId, points: Array.from({ length: 40 }, (_, step) => ({ name: 'loss/narrowest', step, value: 2.3 * Math.exp(-step / 20) })) });
     await trainCtx.report({ type: 'checkpoint', runId, step: 39, artifact: await trainCtx.artifacts.put('CHECKPOINT', 'supernet', Buffer.from('w')) });
     plugin.finish(training.id);
 
@@ -163,10 +164,10 @@ describe('web app in a real browser', () => {
 
   /** The texts of one leaderboard column, found by its header. */
   async function column(title: string): Promise<string[]> {
-    const headers = await page.locator('table.grid thead th').allTextContents();
+    const headers = await page.locator('table.candidates thead th').allTextContents();
     const index = headers.findIndex((header) => header.trim().startsWith(title));
     if (index < 0) throw new Error(`no column ${title} among ${headers.join(', ')}`);
-    return page.locator(`table.grid tbody tr td:nth-child(${index + 1})`).allTextContents();
+    return page.locator(`table.candidates tbody tr[data-candidate] > td:nth-child(${index + 1})`).allTextContents();
   }
 
   function visit(view: string, params: Record<string, string> = {}): Promise<unknown> {
@@ -209,16 +210,31 @@ describe('web app in a real browser', () => {
   it('ranks, sorts, filters and pages the leaderboard on the server', async () => {
     await seedFinishedSearch();
     await visit('leaderboard');
-    const rows = page.locator('table.grid tbody tr');
+    const rows = page.locator('table.candidates tbody tr[data-candidate]');
     await rows.first().waitFor();
     expect(await rows.count()).toBe(9);
     await expect(page.locator('.pager span').textContent()).resolves.toBe('1–9 of 9');
     await page.getByText('Pareto rank over MACs vs retrained top-1').waitFor();
-    const ranks = await rows.locator('td:last-child').allTextContents();
+    const ranks = await column('Pareto rank');
     expect(new Set(ranks)).toEqual(new Set(['1', '2']));
+    // Every row has an id a user can paste: the first 8 characters of its UUID.
+    const ids = await page.locator('table.candidates tbody tr[data-candidate]').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-candidate')!.slice(0, 8)));
+    expect(await column('ID')).toEqual(ids.map((id) => `${id} copy`));
+    // Every accuracy column says which split and which weights it is.
+    expect(await page.locator('table.candidates th', { hasText: 'Retrained top-1' }).locator('.basis').textContent()).toBe('test · retrained from scratch');
+    expect(await page.locator('table.candidates th', { hasText: 'Search acc.' }).locator('.basis').textContent()).toBe('search hold-out · supernet weights');
+
+    // Each budget's AutoSlim pick, next to its uniform baseline and the difference.
+    const budgets = page.locator('table.budgets tbody tr');
+    expect(await budgets.count()).toBe(2);
+    expect(await budgets.locator('td:first-child').allTextContents()).toEqual(['≤ 4 M MACs', '≤ 7 M MACs']);
+    for (const text of await budgets.locator('td:nth-child(4)').allTextContents()) expect(text).toMatch(/^[0-9a-f]{8} · ×\d\.\d{3} uniform · [\d.]+ M MACs$/);
+    for (const text of await budgets.locator('td:last-child').allTextContents()) expect(text).toMatch(/^(better|not distinguishable) [+−]\d+\.\d\d ± \d+\.\d\d pts \(n=3\)$/);
 
     const sources = await column('Source');
     const autoslim = (cells: string[]) => cells.filter((_, i) => sources[i] === 'AutoSlim');
+    // The search accuracy says the BN mode the trajectory scored it under.
+    expect(autoslim(await column('Search acc.'))).toEqual([expect.stringMatching(/^\d+\.\d\d%BN from the batch$/), expect.stringMatching(/^\d+\.\d\d%BN from the batch$/)]);
     for (const cell of await column('Retrained top-1')) expect(cell).toMatch(/^\d+\.\d\d% ± \d\.\d\d \(n=3\)$/);
     // Slimming queued the evaluation of its candidates sliced from the supernet: only they have an inherited accuracy.
     expect(autoslim(await column('Inherited top-1'))).toEqual([expect.stringMatching(/^\d+\.\d\d%$/), expect.stringMatching(/^\d+\.\d\d%$/)]);
@@ -232,10 +248,10 @@ describe('web app in a real browser', () => {
     expect(await page.locator('th', { hasText: 'vs uniform width' }).getAttribute('title')).toContain('95% t-interval');
     await shoot('leaderboard');
 
-    const macsColumn = () => rows.locator('td:nth-child(4)').allTextContents();
+    const macsColumn = () => column('MACs');
     const ascending = await macsColumn();
     await page.getByRole('button', { name: /^MACs/ }).click();
-    await page.locator('table.grid tbody tr:first-child td:nth-child(4)', { hasText: ascending.at(-1)! }).waitFor();
+    await page.locator('table.candidates tbody tr:first-child td:nth-child(6)', { hasText: ascending.at(-1)! }).waitFor();
     expect(await macsColumn()).toEqual([...ascending].reverse());
 
     await page.getByLabel('Max MACs (M)').fill('4');
@@ -248,10 +264,19 @@ describe('web app in a real browser', () => {
 
   it('draws the Pareto plot, the trajectory, a unit chart and a layer-by-layer comparison', async () => {
     await visit('pareto');
-    await page.getByText('9 of 9 candidates, retrained top-1 vs MACs').waitFor();
+    await page.getByText(/^Plotted: retrained top-1 \(test split, retrained from scratch, mean over seeds\) against MACs, for 9 of 9 candidates/).waitFor();
     await page.locator('.chart canvas').first().waitFor();
     await page.getByRole('img', { name: /with the Pareto front and error bars over seeds for 9 candidates$/ }).waitFor();
+    expect(await page.locator('.unplotted').count()).toBe(0);
     await shoot('pareto');
+    // Search accuracy: only the two AutoSlim candidates have one; the seven others are listed, not dropped.
+    await page.getByLabel('search accuracy (2 of 9)').check();
+    await page.getByText(/^Plotted: search accuracy \(search hold-out split, supernet weights, BN from the batch\) against MACs, for 2 of 9 candidates/).waitFor();
+    await page.getByRole('heading', { name: 'Not plotted: 7 candidates have no search accuracy' }).waitFor();
+    expect(await page.locator('.unplotted tbody tr').count()).toBe(7);
+    // The axis frames the two points (65% and 72.5%) rather than spanning 20–120%.
+    await page.getByRole('img', { name: /^search accuracy \(axis 62\.00% to 76\.00%\) versus MACs/ }).waitFor();
+    await shoot('pareto-search');
 
     await visit('trajectory', { trajectory: trajectoryId });
     await page.locator('.step-count', { hasText: '5 steps' }).waitFor();
@@ -262,9 +287,9 @@ describe('web app in a real browser', () => {
     await shoot('trajectory');
 
     await visit('leaderboard');
-    await page.locator('table.grid tbody tr').first().waitFor();
-    await page.locator('table.grid tbody input[type=checkbox]').nth(0).check();
-    await page.locator('table.grid tbody input[type=checkbox]').nth(6).check();
+    await page.locator('table.candidates tbody tr').first().waitFor();
+    await page.locator('table.candidates tbody input[type=checkbox]').nth(0).check();
+    await page.locator('table.candidates tbody input[type=checkbox]').nth(6).check();
     await page.getByRole('button', { name: 'Compare selected (2/2)' }).click();
     await page.locator('.compare-table').waitFor();
     expect(await page.locator('.compare-table tbody tr.unit').count()).toBe(space.units.length);
@@ -280,9 +305,9 @@ describe('web app in a real browser', () => {
     await page.getByText('No metric reported yet.').waitFor();
     await page.locator('.live', { hasText: 'live' }).first().waitFor();
     await ctx.report({ type: 'metrics', runId, points: [0, 1, 2].map((step) => ({ name: 'loss', step, value: 2 - step / 4 })) });
-    await page.locator('figure[data-metric=loss] figcaption', { hasText: 'loss: 1.500 at step 2 · 3 points stored' }).waitFor();
+    await page.locator('figure[data-metric=loss] figcaption', { hasText: 'Training loss: 1.500 at step 2 · 3 points stored' }).waitFor();
     await ctx.report({ type: 'metrics', runId, points: [3, 4].map((step) => ({ name: 'loss', step, value: 2 - step / 4 })) });
-    await page.locator('figure[data-metric=loss] figcaption', { hasText: 'loss: 1.000 at step 4 · 5 points stored' }).waitFor();
+    await page.locator('figure[data-metric=loss] figcaption', { hasText: 'Training loss: 1.000 at step 4 · 5 points stored' }).waitFor();
     await shoot('supernet');
 
     const slim = await startSlimming();
@@ -305,6 +330,13 @@ describe('web app in a real browser', () => {
     await shoot('jobs');
     await row.getByRole('button', { name: 'Cancel' }).click();
     await page.locator(`tr[data-job="${training.id}"][data-state=CANCELLED]`).waitFor();
+    // The supernet page stops saying "live" once its run has ended.
+    await visit('supernet', { supernet: training.payload.supernetId });
+    await page.locator('.run-status', { hasText: 'cancelled' }).waitFor();
+    await page.locator('figure[data-metric=loss]').waitFor();
+    expect(await page.locator('.live').count()).toBe(0);
+    await visit('jobs');
+    await row.waitFor();
     await row.getByRole('button', { name: 'Retry' }).waitFor();
     await shoot('jobs-cancelled');
     expect(pageErrors).toEqual([]);
@@ -322,10 +354,10 @@ describe('web app in a real browser', () => {
     await visit('leaderboard');
     const pager = page.locator('.pager span');
     await pager.filter({ hasText: '1–50 of 59' }).waitFor();
-    expect(await page.locator('table.grid tbody tr').count()).toBe(50);
+    expect(await page.locator('table.candidates tbody tr').count()).toBe(50);
     await page.getByRole('button', { name: 'Next →' }).click();
     await pager.filter({ hasText: '51–59 of 59' }).waitFor();
-    expect(await page.locator('table.grid tbody tr').count()).toBe(9);
+    expect(await page.locator('table.candidates tbody tr').count()).toBe(9);
     expect(await page.getByRole('button', { name: 'Next →' }).isDisabled()).toBe(true);
     await page.getByRole('button', { name: '← Previous' }).click();
     await pager.filter({ hasText: '1–50 of 59' }).waitFor();
@@ -345,6 +377,15 @@ describe('web app in a real browser', () => {
     expect(jobs.length).toBe(3 * (study.configs as { origin: string }[]).filter((c) => c.origin === 'SAMPLED').length);
 
     await visit('supernet', { supernet: supernetId });
+    // A finished run: its accuracy in percent, and nothing that claims to be live.
+    await page.locator('figure[data-metric=top1] figcaption', { hasText: 'Top-1: 67.67% at step 39 · 40 points stored' }).waitFor();
+    // The widest and the narrowest config's loss share one chart.
+    expect(await page.locator('figure[data-metric=loss] .metric-last').allTextContents()).toEqual([
+      'Training loss, widest: 0.1708 at step 39 · 40 points stored',
+      'Training loss, narrowest: 0.3272 at step 39 · 40 points stored',
+    ]);
+    expect(await page.locator('figure.metric').count()).toBe(2);
+    expect(await page.locator('.live').count()).toBe(0);
     const listed = page.locator(`tr[data-study="${study.id}"] a`, { hasText: `Ranking of ${configs} configs` });
     await listed.waitFor();
     await shoot('supernet-studies');
@@ -375,6 +416,50 @@ describe('web app in a real browser', () => {
     expect(new Set(await rows.locator('td:nth-child(2)').allTextContents())).toEqual(new Set(['sampled', 'uniform width', 'AutoSlim']));
     for (const cell of await rows.locator('td:last-child').allTextContents()) expect(cell).toMatch(/ \(n=3\)$/);
     await shoot('ranking');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('keeps plotting the accuracy most candidates have when one retraining finishes, lists the others, and flags a single seed', async () => {
+    const { createSearchSpace: second } = await server.gql(
+      `mutation($p: ID!) { createSearchSpace(input: { projectId: $p, name: "mbv2 again", architecture: "mbv2-fmnist", maxWidth: 1.0 }) { id } }`,
+      { p: projectId },
+    );
+    const training = await trainSupernet(server, second.id, datasetId, 'second supernet');
+    const trainCtx = await plugin.whenStarted(training.id);
+    await trainCtx.report({ type: 'checkpoint', runId: training.payload.runId, step: 0, artifact: await trainCtx.artifacts.put('CHECKPOINT', 'supernet', Buffer.from('w')) });
+    plugin.finish(training.id);
+    const { startSlimming: slim } = await server.gql(
+      `mutation($s: ID!) { startSlimming(input: { supernetId: $s, targets: [7000000, 4000000], evalBatchSize: 16 }) { id subjectId } }`,
+      { s: training.payload.supernetId },
+    );
+    const slimCtx = await plugin.whenStarted(slim.id);
+    for (const [index, fraction] of [1, 0.75, 0.5].entries()) {
+      const channels = await reportStep(slimCtx, slim.subjectId, index, fraction);
+      const { macs } = await profileOf(channels);
+      const target = [4e6, 7e6].find((t) => macs <= t);
+      if (index > 0 && target !== undefined) {
+        await slimCtx.report({ type: 'candidate', trajectoryId: slim.subjectId, target, channels, searchAccuracy: 0.5 + 0.3 * fraction, step: index });
+      }
+    }
+    plugin.finish(slim.id);
+    await server.gql(`mutation($s: ID!) { createUniformCandidates(input: { searchSpaceId: $s, widths: [0.35, 0.5] }) { id } }`, { s: second.id });
+    const { candidates } = await server.gql(`query($s: ID!) { candidates(filter: { searchSpaceId: $s, source: AUTOSLIM }) { edges { node { id } } } }`, { s: second.id });
+    expect(candidates.edges).toHaveLength(2);
+    await retrain(candidates.edges[0].node.id, [0.7]);
+
+    await visit('pareto', { space: second.id });
+    // Before, one finished retraining switched the plot to retrained top-1 and showed "1 of 4 candidates".
+    await page.getByText(/^Plotted: search accuracy \(.*\) against MACs, for 2 of 4 candidates/).waitFor();
+    expect(await page.getByLabel('retrained top-1 (1 of 4)').isChecked()).toBe(false);
+    await page.getByRole('heading', { name: 'Not plotted: 2 candidates have no search accuracy' }).waitFor();
+    await shoot('pareto-one-retraining');
+    await page.getByLabel('retrained top-1 (1 of 4)').check();
+    await page.getByRole('heading', { name: 'Not plotted: 3 candidates have no retrained top-1' }).waitFor();
+    // One point at 70%: an axis of a few percent around it, not 20–120%.
+    await page.getByRole('img', { name: /^retrained top-1 \(axis 68\.00% to 72\.00%\) versus MACs/ }).waitFor();
+
+    await visit('leaderboard', { space: second.id });
+    await page.locator('table.candidates td', { hasText: '70.00% (n=1, one seed: no interval)' }).waitFor();
     expect(pageErrors).toEqual([]);
   });
 

@@ -172,7 +172,7 @@ function CurrentView({ view, params, projectId, spaceId, identity }: CurrentView
       </Empty>
     );
   }
-  if (view === 'pareto') return <Pareto key={spaceId} spaceId={spaceId} />;
+  if (view === 'pareto') return <Pareto key={spaceId} projectId={projectId} spaceId={spaceId} params={defined} />;
   if (view === 'compare') return <Compare key={spaceId} spaceId={spaceId} params={defined} />;
-  return <Leaderboard key={spaceId} projectId={projectId} spaceId={spaceId} />;
+  return <Leaderboard key={spaceId} projectId={projectId} spaceId={spaceId} params={defined} />;
 }

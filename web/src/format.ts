@@ -23,6 +23,11 @@ export function shortHash(hash: string): string {
   return hash.slice(0, 10);
 }
 
+/** The first 8 characters of a UUID: what a user pastes into the CLI, which accepts unique prefixes. */
+export function shortId(id: string): string {
+  return id.slice(0, 8);
+}
+
 export function timeOf(iso: string | null): string {
   return iso ? new Date(iso).toLocaleTimeString() : '—';
 }

@@ -11,29 +11,94 @@ export interface AccuracySource {
   readonly macs: number;
   readonly searchAccuracy: number | null;
   readonly retrainedTop1Mean: number | null;
-}
-
-/** Which accuracy a ranking compares: retrained top-1 once anything was retrained, else search accuracy. */
-export type AccuracyBasis = 'retrained' | 'search';
-
-export function accuracyBasis(candidates: readonly AccuracySource[]): AccuracyBasis {
-  return candidates.some((c) => c.retrainedTop1Mean != null) ? 'retrained' : 'search';
-}
-
-export function basisLabel(basis: AccuracyBasis): string {
-  return basis === 'retrained' ? 'retrained top-1' : 'search accuracy (nothing retrained yet)';
+  readonly exportedTop1: number | null;
+  readonly inheritedTop1: number | null;
 }
 
 /**
- * The points a ranking compares. Search and retrained accuracy are on different scales (supernet
- * weights versus a full training), so one ranking never mixes them: candidates without the basis's
- * accuracy are left out.
+ * Which accuracy a ranking compares. They are on different scales (supernet weights on the search
+ * hold-out, a full training on the test split, a file with folded BN), so one ranking never mixes them.
  */
+export type AccuracyBasis = 'search' | 'retrained' | 'exported' | 'inherited';
+
+/** In the order a tie in coverage is settled: the figure closest to what a user deploys first. */
+export const ACCURACY_BASES: readonly AccuracyBasis[] = ['retrained', 'exported', 'search', 'inherited'];
+
+export const BASIS_LABEL: Record<AccuracyBasis, string> = {
+  search: 'search accuracy',
+  retrained: 'retrained top-1',
+  exported: 'exported top-1',
+  inherited: 'inherited top-1',
+};
+
+/** Which split and which weights each accuracy is: said wherever one is shown. */
+export const BASIS_MEANING: Record<AccuracyBasis, string> = {
+  search: 'search hold-out split, supernet weights',
+  retrained: 'test split, retrained from scratch, mean over seeds',
+  exported: 'test split, the latest exported ONNX file',
+  inherited: 'test split, weights inherited from the supernet with BN recalibrated, before any training',
+};
+
+export function accuracyOf(candidate: AccuracySource, basis: AccuracyBasis): number | null {
+  switch (basis) {
+    case 'search':
+      return candidate.searchAccuracy;
+    case 'retrained':
+      return candidate.retrainedTop1Mean;
+    case 'exported':
+      return candidate.exportedTop1;
+    case 'inherited':
+      return candidate.inheritedTop1;
+  }
+}
+
+export function parseBasis(text: string | undefined): AccuracyBasis | null {
+  return (ACCURACY_BASES as readonly string[]).includes(text ?? '') ? (text as AccuracyBasis) : null;
+}
+
+/** How many candidates have each accuracy. */
+export function basisCoverage(candidates: readonly AccuracySource[]): Record<AccuracyBasis, number> {
+  const coverage = { search: 0, retrained: 0, exported: 0, inherited: 0 };
+  for (const c of candidates) for (const basis of ACCURACY_BASES) if (accuracyOf(c, basis) != null) coverage[basis]++;
+  return coverage;
+}
+
+/**
+ * The accuracy shown until the user picks one: the one most candidates have, so that one finished
+ * retraining does not turn a plot of six candidates into a plot of one.
+ */
+export function defaultBasis(candidates: readonly AccuracySource[]): AccuracyBasis {
+  const coverage = basisCoverage(candidates);
+  return ACCURACY_BASES.reduce((best, basis) => (coverage[basis] > coverage[best] ? basis : best));
+}
+
+/** The candidates that have the basis's accuracy, as points; the others are for the caller to list. */
 export function scoredPoints(candidates: readonly AccuracySource[], basis: AccuracyBasis): ScoredPoint[] {
   return candidates.flatMap((c) => {
-    const accuracy = basis === 'retrained' ? c.retrainedTop1Mean : c.searchAccuracy;
+    const accuracy = accuracyOf(c, basis);
     return accuracy == null ? [] : [{ id: c.id, cost: c.macs, accuracy }];
   });
+}
+
+/** Tick steps of an accuracy axis, as fractions: whole percents up to tens of percents. */
+const AXIS_STEPS = [0.01, 0.02, 0.05, 0.1];
+
+/**
+ * An accuracy axis that frames the values (fractions, error bar ends included) with some room, on
+ * a round tick step, never past 0% or 100%: one point at 50% gets 48–52%, not 20–120%.
+ */
+export function accuracyAxisBounds(values: readonly number[]): { min: number; max: number; step: number } {
+  if (values.length === 0) return { min: 0, max: 1, step: 0.1 };
+  const low = Math.min(...values);
+  const high = Math.max(...values);
+  const pad = Math.max(0.02, (high - low) * 0.1);
+  // About five to ten ticks over the padded span.
+  const step = AXIS_STEPS.find((s) => (high - low + 2 * pad) / s <= 10) ?? 0.1;
+  // The epsilon keeps float noise (0.52 / 0.01 = 52.00000000000001) from adding a whole step.
+  const min = Math.max(0, Math.floor((low - pad) / step + 1e-9) * step);
+  const max = Math.min(1, Math.ceil((high + pad) / step - 1e-9) * step);
+  // Whole percents, without the float tail of the multiplication.
+  return { min: Math.round(min * 100) / 100, max: Math.round(max * 100) / 100, step };
 }
 
 /**

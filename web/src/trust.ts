@@ -15,10 +15,11 @@ function points(fraction: number): string {
 }
 
 function seeds(interval: Interval): string {
-  return halfWidth(interval) === null ? `n=${interval.n}, no interval` : `n=${interval.n}`;
+  if (halfWidth(interval) !== null) return `n=${interval.n}`;
+  return interval.n === 1 ? 'n=1, one seed: no interval' : `n=${interval.n}, no interval`;
 }
 
-/** An accuracy over seeds: "91.20% ± 0.40 (n=3)", or "91.20% (n=1, no interval)"; "—" before any. */
+/** An accuracy over seeds: "91.20% ± 0.40 (n=3)", or "91.20% (n=1, one seed: no interval)"; "—" before any. */
 export function accuracyInterval(interval: Interval | null): string {
   if (!interval) return '—';
   const half = halfWidth(interval);

@@ -92,6 +92,21 @@ function describeError(error: ErrorShape): string {
   return field && !error.message.includes(field) ? `${field}: ${error.message}` : error.message;
 }
 
+/**
+ * A file the server serves to signed-in callers (an artifact). A plain link cannot send the
+ * session's CSRF token, which the server asks of every cookie-authenticated request.
+ */
+export async function fetchFile(path: string): Promise<Blob> {
+  const sent = generation;
+  const response = await send(path, { headers: credentials() });
+  if (response.status === 401) {
+    endSession(sent);
+    throw new ApiError(SESSION_ENDED);
+  }
+  if (!response.ok) throw new ApiError(`The server answered HTTP ${response.status} for the file.`);
+  return response.blob();
+}
+
 /** Who the browser's session cookie signs in, if anyone; also restores the CSRF token after a reload. */
 export async function loadSession(): Promise<Session> {
   const response = await send('/auth/session', { headers: { accept: 'application/json' } });

@@ -61,6 +61,8 @@ export interface CandidateRow {
   fineTunedTop1: Interval | null;
   inheritedTop1: number | null;
   comparison: BaselineComparison | null;
+  /** AUTOSLIM: the trajectory that found it, whose BN mode its search accuracy was scored under. */
+  trajectory: { bnMode: BnMode } | null;
 }
 
 export interface CandidatePage {

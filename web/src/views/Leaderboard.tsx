@@ -1,13 +1,17 @@
-import type { ComponentChildren } from 'preact';
+import { Fragment, type ComponentChildren } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { loadAllPoints } from '../api/points';
 import type { CandidateOrderField, CandidatePage, CandidateRow, CandidateSource, Job, SortDirection } from '../api/types';
 import { Await, ErrorBox, Empty } from '../components/Status';
-import { compact, milliseconds, percent, shortHash } from '../format';
+import { compact, milliseconds, percent, shortHash, shortId } from '../format';
 import { useLoad, useQuery, useSubscription } from '../hooks';
-import { accuracyBasis, basisLabel, paretoRanks, scoredPoints } from '../pareto';
+import { BASIS_LABEL, defaultBasis, paretoRanks, parseBasis, scoredPoints } from '../pareto';
 import { navigate } from '../route';
+import { BN_MODE_LABEL } from '../study';
 import { accuracyInterval, differenceInterval, VERDICT_LABEL, verdictExplanation, widthLabel } from '../trust';
+import { BudgetResults } from './BudgetResults';
+import { CandidateActions, type CandidateAction } from './CandidateActions';
+import { BasisPicker } from './Pareto';
 
 const PAGE_SIZE = 50;
 
@@ -15,7 +19,7 @@ const PAGE_QUERY = `query Leaderboard($filter: CandidateFilter!, $orderBy: Candi
   candidates(filter: $filter, orderBy: $orderBy, first: $first, after: $after) {
     totalCount
     pageInfo { hasNextPage endCursor }
-    edges { node { id configHash source macs params predictedLatencyMs measuredLatencyMs searchAccuracy
+    edges { node { id configHash source macs params predictedLatencyMs measuredLatencyMs searchAccuracy trajectory { bnMode }
       retrainedTop1 { ...interval } fineTunedTop1 { ...interval } inheritedTop1
       comparison { baseline { id configHash macs widthMultiplier } budget difference { ...interval } verdict } } }
   }
@@ -33,14 +37,22 @@ interface Order {
   readonly direction: SortDirection;
 }
 
+/** What a row shows beyond the page's own fields: figures read from every candidate of the space. */
+interface RowExtras {
+  /** Test top-1 of the latest exported file; undefined while those are loading. */
+  readonly exportedTop1: number | null | undefined;
+}
+
 interface Column {
   readonly title: string;
+  /** Which split and which weights an accuracy column is: shown under its title. */
+  readonly basis?: string;
   /** What the column means, for the header's tooltip. */
   readonly explained?: string;
   /** The server-side sort key; columns without one are not sortable. */
   readonly sort?: CandidateOrderField;
   readonly numeric?: boolean;
-  readonly cell: (row: CandidateRow) => ComponentChildren;
+  readonly cell: (row: CandidateRow, extras: RowExtras) => ComponentChildren;
 }
 
 const SOURCE_LABEL: Record<CandidateSource, string> = { AUTOSLIM: 'AutoSlim', UNIFORM: 'uniform', IMPORTED: 'imported', SAMPLED: 'sampled' };
@@ -53,28 +65,52 @@ const COLUMNS: readonly Column[] = [
   { title: 'Params', sort: 'PARAMS', numeric: true, cell: (r) => compact(r.params) },
   { title: 'Latency (pred.)', numeric: true, cell: (r) => milliseconds(r.predictedLatencyMs) },
   { title: 'Latency (meas.)', sort: 'MEASURED_LATENCY', numeric: true, cell: (r) => milliseconds(r.measuredLatencyMs) },
-  { title: 'Search acc.', sort: 'SEARCH_ACCURACY', numeric: true, cell: (r) => percent(r.searchAccuracy) },
+  {
+    title: 'Search acc.',
+    basis: 'search hold-out · supernet weights',
+    explained: "Top-1 on the search hold-out split with the supernet's weights, as slimming scored it, under the trajectory's BN mode",
+    sort: 'SEARCH_ACCURACY',
+    numeric: true,
+    cell: (r) =>
+      r.searchAccuracy == null ? '—' : (
+        <>
+          {percent(r.searchAccuracy)}
+          {r.trajectory && <span class="sub">{BN_MODE_LABEL[r.trajectory.bnMode]}</span>}
+        </>
+      ),
+  },
   {
     title: 'Inherited top-1',
+    basis: 'test · supernet weights',
     explained: 'Test top-1 of the weights sliced from the supernet, with batch norm recalibrated, before any training',
     numeric: true,
     cell: (r) => percent(r.inheritedTop1),
   },
   {
     title: 'Fine-tuned top-1',
+    basis: 'test · fine-tuned from supernet',
     explained: `Test top-1 after training from the supernet's weights: ${OVER_SEEDS}`,
     numeric: true,
     cell: (r) => accuracyInterval(r.fineTunedTop1),
   },
   {
     title: 'Retrained top-1',
+    basis: 'test · retrained from scratch',
     explained: `Test top-1 after training from scratch: ${OVER_SEEDS}`,
     sort: 'RETRAINED_TOP1',
     numeric: true,
     cell: (r) => accuracyInterval(r.retrainedTop1),
   },
   {
+    title: 'Exported top-1',
+    basis: 'test · exported ONNX file',
+    explained: 'Test top-1 of the latest exported ONNX file of the candidate, measured by the export',
+    numeric: true,
+    cell: (_, extras) => (extras.exportedTop1 === undefined ? '…' : percent(extras.exportedTop1)),
+  },
+  {
     title: 'vs uniform width',
+    basis: 'test · retrained from scratch',
     explained:
       'AutoSlim candidates against the widest uniform width within the same budget, both retrained from scratch with the same seeds: the difference in top-1, paired by seed, ± half its 95% t-interval',
     cell: (r) => <Comparison row={r} />,
@@ -111,12 +147,19 @@ interface Filter {
   readonly trajectoryId: string | null;
 }
 
-export function Leaderboard({ projectId, spaceId }: { projectId: string; spaceId: string }) {
+interface Props {
+  readonly projectId: string;
+  readonly spaceId: string;
+  readonly params: Readonly<Record<string, string>>;
+}
+
+export function Leaderboard({ projectId, spaceId, params }: Props) {
   const [order, setOrder] = useState<Order>({ field: 'MACS', direction: 'ASC' });
   const [filter, setFilter] = useState<Filter>({ maxMacs: null, source: null, trajectoryId: null });
   // Cursors of the pages before this one: keyset pagination can only go forward, so going back pops.
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const [selected, setSelected] = useState<string[]>([]);
+  const [open, setOpen] = useState<{ id: string; action: CandidateAction } | null>(null);
 
   const after = cursors.at(-1) ?? null;
   const page = useQuery<{ candidates: CandidatePage }>(PAGE_QUERY, {
@@ -131,7 +174,7 @@ export function Leaderboard({ projectId, spaceId }: { projectId: string; spaceId
   useEffect(() => {
     if (page.state.status === 'ready') setRankingStarted(true);
   }, [page.state.status]);
-  const points = useLoad(() => loadAllPoints(spaceId), rankingStarted ? spaceId : null);
+  const points = useLoad(() => loadAllPoints(projectId, spaceId), rankingStarted ? spaceId : null);
   useSubscription<{ jobUpdated: Pick<Job, 'id' | 'state'> }>(JOB_DONE, { projectId }, ({ jobUpdated }) => {
     if (jobUpdated.state !== 'SUCCEEDED') return;
     page.reload();
@@ -140,9 +183,11 @@ export function Leaderboard({ projectId, spaceId }: { projectId: string; spaceId
 
   const ranking = useMemo(() => {
     if (points.state.status !== 'ready') return null;
-    const basis = accuracyBasis(points.state.data);
-    return { basis, ranks: paretoRanks(scoredPoints(points.state.data, basis)) };
-  }, [points.state]);
+    const data = points.state.data;
+    const basis = parseBasis(params.accuracy) ?? defaultBasis(data);
+    return { data, basis, ranks: paretoRanks(scoredPoints(data, basis)), exported: new Map(data.map((p) => [p.id, p.exportedTop1])) };
+  }, [points.state, params.accuracy]);
+  const act = (id: string, action: CandidateAction) => setOpen(open?.id === id && open.action === action ? null : { id, action });
 
   const sortBy = (field: CandidateOrderField) => {
     const direction = order.field === field ? (order.direction === 'ASC' ? 'DESC' : 'ASC') : FIRST_DIRECTION[field];
@@ -159,6 +204,7 @@ export function Leaderboard({ projectId, spaceId }: { projectId: string; spaceId
   return (
     <section class="view leaderboard">
       <h2>Leaderboard</h2>
+      <BudgetResults projectId={projectId} spaceId={spaceId} />
       <FilterBar spaceId={spaceId} filter={filter} onChange={refilter} />
       <div class="toolbar">
         <button
@@ -167,7 +213,14 @@ export function Leaderboard({ projectId, spaceId }: { projectId: string; spaceId
         >
           Compare selected ({selected.length}/2)
         </button>
-        {ranking && <span class="hint">Pareto rank over MACs vs {basisLabel(ranking.basis)}, all candidates of this search space</span>}
+        {ranking && (
+          <>
+            <BasisPicker points={ranking.data} basis={ranking.basis} onChange={(accuracy) => navigate('leaderboard', { ...params, accuracy })} />
+            <span class="hint rank-basis">
+              Pareto rank over MACs vs {BASIS_LABEL[ranking.basis]}, all candidates of this search space; — for those without it
+            </span>
+          </>
+        )}
         {points.state.status === 'error' && <span class="hint error">Pareto ranks unavailable: {points.state.message}</span>}
       </div>
       <Await
@@ -186,7 +239,9 @@ export function Leaderboard({ projectId, spaceId }: { projectId: string; spaceId
                   <thead>
                     <tr>
                       <th />
+                      <th title="The first 8 characters of the candidate's id: the CLI and the API accept them">ID</th>
                       <th>Config</th>
+                      <th>Actions</th>
                       {COLUMNS.map((column) => (
                         <SortHeader key={column.title} column={column} order={order} onSort={sortBy} />
                       ))}
@@ -194,22 +249,44 @@ export function Leaderboard({ projectId, spaceId }: { projectId: string; spaceId
                     </tr>
                   </thead>
                   <tbody>
-                    {candidates.edges.map(({ node }) => (
-                      <tr key={node.id} data-candidate={node.id}>
-                        <td>
-                          <input type="checkbox" aria-label={`select ${shortHash(node.configHash)}`} checked={selected.includes(node.id)} onChange={() => toggle(node.id)} />
-                        </td>
-                        <td class="mono" title={node.configHash}>
-                          {shortHash(node.configHash)}
-                        </td>
-                        {COLUMNS.map((column) => (
-                          <td key={column.title} class={column.numeric ? 'num' : ''}>
-                            {column.cell(node)}
-                          </td>
-                        ))}
-                        <td class="num">{ranking ? (ranking.ranks.get(node.id) ?? '—') : points.state.status === 'error' ? '—' : '…'}</td>
-                      </tr>
-                    ))}
+                    {candidates.edges.map(({ node }) => {
+                      const extras: RowExtras = { exportedTop1: ranking ? (ranking.exported.get(node.id) ?? null) : undefined };
+                      return (
+                        <Fragment key={node.id}>
+                          <tr data-candidate={node.id}>
+                            <td>
+                              <input type="checkbox" aria-label={`select ${shortId(node.id)}`} checked={selected.includes(node.id)} onChange={() => toggle(node.id)} />
+                            </td>
+                            <td class="mono id">
+                              <code>{shortId(node.id)}</code> <CopyButton text={shortId(node.id)} />
+                            </td>
+                            <td class="mono" title={node.configHash}>
+                              {shortHash(node.configHash)}
+                            </td>
+                            <td class="row-actions">
+                              {(['export', 'retrain', 'runs'] as const).map((action) => (
+                                <button key={action} class={open?.id === node.id && open.action === action ? 'active' : ''} onClick={() => act(node.id, action)}>
+                                  {ACTION_LABEL[action]}
+                                </button>
+                              ))}
+                            </td>
+                            {COLUMNS.map((column) => (
+                              <td key={column.title} class={column.numeric ? 'num' : ''}>
+                                {column.cell(node, extras)}
+                              </td>
+                            ))}
+                            <td class="num">{ranking ? (ranking.ranks.get(node.id) ?? '—') : points.state.status === 'error' ? '—' : '…'}</td>
+                          </tr>
+                          {open?.id === node.id && (
+                            <tr class="actions-row">
+                              <td colSpan={COLUMNS.length + 5}>
+                                <CandidateActions key={open.action} action={open.action} candidateId={node.id} projectId={projectId} spaceId={spaceId} />
+                              </td>
+                            </tr>
+                          )}
+                        </Fragment>
+                      );
+                    })}
                   </tbody>
                 </table>
               </div>
@@ -232,15 +309,46 @@ export function Leaderboard({ projectId, spaceId }: { projectId: string; spaceId
   );
 }
 
+const ACTION_LABEL: Record<CandidateAction, string> = { export: 'Export', retrain: 'Retrain', runs: 'Runs' };
+
+/** Copies a short id for pasting into the CLI; says so for a moment. */
+function CopyButton({ text }: { text: string }) {
+  const [copied, setCopied] = useState<'yes' | 'failed' | null>(null);
+  const copy = () =>
+    navigator.clipboard.writeText(text).then(
+      () => setCopied('yes'),
+      () => setCopied('failed'),
+    );
+  useEffect(() => {
+    if (!copied) return;
+    const reset = setTimeout(() => setCopied(null), 1500);
+    return () => clearTimeout(reset);
+  }, [copied]);
+  return (
+    <button class="copy" title={`Copy ${text}`} aria-label={`copy id ${text}`} onClick={copy}>
+      {copied === 'yes' ? 'copied' : copied === 'failed' ? 'copy failed' : 'copy'}
+    </button>
+  );
+}
+
 function SortHeader({ column, order, onSort }: { column: Column; order: Order; onSort: (field: CandidateOrderField) => void }) {
   const { sort } = column;
-  if (!sort) return <th title={column.explained}>{column.title}</th>;
+  const basis = column.basis && <span class="basis">{column.basis}</span>;
+  if (!sort) {
+    return (
+      <th title={column.explained}>
+        {column.title}
+        {basis}
+      </th>
+    );
+  }
   const active = order.field === sort;
   return (
     <th class="sortable" title={column.explained} aria-sort={active ? (order.direction === 'ASC' ? 'ascending' : 'descending') : 'none'}>
       <button class="link" onClick={() => onSort(sort)}>
         {column.title} {active ? (order.direction === 'ASC' ? '▲' : '▼') : ''}
       </button>
+      {basis}
     </th>
   );
 }

@@ -1,23 +1,47 @@
 import { useMemo } from 'preact/hooks';
 import { loadAllPoints, type CandidatePoint } from '../api/points';
-import type { CandidateSource } from '../api/types';
-import { Chart, errorBarSeries, type ChartOption } from '../components/Chart';
+import type { Job } from '../api/types';
+import { Chart, errorBarSeries } from '../components/Chart';
 import { Await, Empty } from '../components/Status';
-import { intervalBars } from '../errorBars';
-import { compact, percent, shortHash } from '../format';
-import { useLoad } from '../hooks';
-import { accuracyBasis, basisLabel, paretoFront, scoredPoints, type AccuracyBasis } from '../pareto';
-import { accuracyInterval } from '../trust';
+import { compact, percent, shortId } from '../format';
+import { useLoad, useSubscription } from '../hooks';
+import {
+  accuracyOf,
+  ACCURACY_BASES,
+  basisCoverage,
+  BASIS_LABEL,
+  BASIS_MEANING,
+  defaultBasis,
+  parseBasis,
+  scoredPoints,
+  type AccuracyBasis,
+} from '../pareto';
+import { MARKS, paretoChart } from '../paretoChart';
+import { navigate } from '../route';
+import { BN_MODE_LABEL } from '../study';
 
-const MARKS: Record<CandidateSource, { name: string; symbol: string; color: string }> = {
-  AUTOSLIM: { name: 'AutoSlim', symbol: 'circle', color: '#2563eb' },
-  UNIFORM: { name: 'uniform width', symbol: 'triangle', color: '#ea580c' },
-  IMPORTED: { name: 'imported', symbol: 'diamond', color: '#7c3aed' },
-  SAMPLED: { name: 'sampled', symbol: 'rect', color: '#64748b' },
+const JOB_DONE = `subscription ParetoJobs($projectId: ID!) { jobUpdated(projectId: $projectId) { id state } }`;
+
+/** How a candidate comes to have each accuracy: said when none has the one chosen. */
+const HOW_TO_GET: Record<AccuracyBasis, string> = {
+  search: 'Slimming scores the candidates it picks; uniform, imported and sampled candidates have no search accuracy.',
+  retrained: 'Retrain a candidate from the leaderboard (Retrain) or with the retrainCandidate mutation.',
+  exported: 'Export a candidate from the leaderboard (Export): the export measures its file on the test split.',
+  inherited: 'Slimming measures it for the candidates it picks, with the weights sliced from the supernet.',
 };
 
-export function Pareto({ spaceId }: { spaceId: string }) {
-  const points = useLoad(() => loadAllPoints(spaceId), spaceId);
+interface Props {
+  readonly projectId: string;
+  readonly spaceId: string;
+  readonly params: Readonly<Record<string, string>>;
+}
+
+export function Pareto({ projectId, spaceId, params }: Props) {
+  const points = useLoad(() => loadAllPoints(projectId, spaceId), spaceId);
+  // A finished retraining or export changes what there is to plot.
+  useSubscription<{ jobUpdated: Pick<Job, 'id' | 'state'> }>(JOB_DONE, { projectId }, ({ jobUpdated }) => {
+    if (jobUpdated.state === 'SUCCEEDED') points.reload();
+  });
   return (
     <section class="view pareto">
       <h2>Pareto plot</h2>
@@ -25,20 +49,35 @@ export function Pareto({ spaceId }: { spaceId: string }) {
         state={points.state}
         what="candidates"
         ready={(data) => {
-          const basis = accuracyBasis(data);
+          if (data.length === 0) {
+            return (
+              <Empty>
+                <p>No candidate in this search space yet.</p>
+                <p>Candidates appear when a slimming job crosses a target, or when uniform baselines are created or a channel list is imported.</p>
+              </Empty>
+            );
+          }
+          const basis = parseBasis(params.accuracy) ?? defaultBasis(data);
           const plotted = scoredPoints(data, basis).length;
-          return plotted === 0 ? (
-            <Empty>
-              <p>No candidate of this search space has an accuracy yet.</p>
-              <p>Points appear once slimming scores candidates or retraining finishes.</p>
-            </Empty>
-          ) : (
+          // Search accuracy is scored under its trajectory's BN mode: the plot says which.
+          const modes = basis === 'search' ? [...new Set(data.flatMap((p) => (p.searchAccuracy != null && p.trajectory ? [BN_MODE_LABEL[p.trajectory.bnMode]] : [])))] : [];
+          return (
             <>
-              <p class="hint">
-                {plotted} of {data.length} candidates, {basisLabel(basis)} vs MACs; the line is the Pareto front.
-                {basis === 'retrained' && ' Bars span the 95% t-interval over retraining seeds (none with a single seed).'}
+              <BasisPicker points={data} basis={basis} onChange={(accuracy) => navigate('pareto', { ...params, accuracy })} />
+              <p class="hint plotted">
+                Plotted: <strong>{BASIS_LABEL[basis]}</strong> ({[BASIS_MEANING[basis], ...modes].join(', ')}) against MACs, for {plotted} of {data.length} candidates; the line is
+                the Pareto front.
+                {basis === 'retrained' && ' Bars span the 95% t-interval over retraining seeds; a candidate with one seed has none.'}
               </p>
-              <ParetoChart points={data} basis={basis} />
+              {plotted === 0 ? (
+                <Empty>
+                  <p>No candidate has {BASIS_LABEL[basis]} yet.</p>
+                  <p>{HOW_TO_GET[basis]}</p>
+                </Empty>
+              ) : (
+                <ParetoPlot points={data} basis={basis} />
+              )}
+              <Unplotted points={data} basis={basis} />
             </>
           );
         }}
@@ -47,53 +86,61 @@ export function Pareto({ spaceId }: { spaceId: string }) {
   );
 }
 
-function ParetoChart({ points, basis }: { points: readonly CandidatePoint[]; basis: AccuracyBasis }) {
-  const { option, barCount } = useMemo((): { option: ChartOption; barCount: number } => {
-    const byId = new Map(points.map((p) => [p.id, p]));
-    const scored = scoredPoints(points, basis);
-    const sources = Object.keys(MARKS) as CandidateSource[];
-    const series = sources.map((source) => ({
-      type: 'scatter',
-      name: MARKS[source].name,
-      symbol: MARKS[source].symbol,
-      // Thousands of candidates stay legible (and fast) with small marks drawn in large mode.
-      symbolSize: scored.length > 500 ? 5 : 10,
-      large: scored.length > 2000,
-      itemStyle: { color: MARKS[source].color },
-      data: scored.filter((p) => byId.get(p.id)!.source === source).map((p) => ({ value: [p.cost, p.accuracy], id: p.id })),
-    }));
-    // Bars belong to retrained accuracies only: search accuracy is one evaluation, with no seeds.
-    const barsBySource = sources.map((source) => ({
-      source,
-      bars: basis === 'retrained' ? intervalBars(points.filter((p) => p.source === source), (p) => p.macs, (p) => p.retrainedTop1) : [],
-    }));
-    const bars = barsBySource.map(({ source, bars }) => errorBarSeries({ name: MARKS[source].name, color: MARKS[source].color, bars }));
-    const front = paretoFront(scored).map((p) => [p.cost, p.accuracy]);
-    const option = {
-      animation: false,
-      legend: { top: 0 },
-      grid: { left: 70, right: 30, top: 40, bottom: 50 },
-      tooltip: {
-        trigger: 'item',
-        formatter: (item: { seriesName: string; data: { id?: string; value: number[] } | number[] }) => {
-          const value = Array.isArray(item.data) ? item.data : item.data.value;
-          const point = Array.isArray(item.data) ? undefined : byId.get(item.data.id ?? '');
-          const accuracy = point && basis === 'retrained' ? accuracyInterval(point.retrainedTop1) : percent(value[1]);
-          return `${item.seriesName}${point ? ` ${shortHash(point.configHash)}` : ''}<br>${compact(value[0]!)} MACs, ${accuracy}`;
-        },
-      },
-      xAxis: { type: 'value', name: 'MACs', nameLocation: 'middle', nameGap: 30, scale: true, axisLabel: { formatter: compact } },
-      yAxis: {
-        type: 'value',
-        name: basis === 'retrained' ? 'retrained top-1' : 'search accuracy',
-        scale: true,
-        axisLabel: { formatter: (v: number) => percent(v) },
-      },
-      // The scatter series come first, so that the legend shows their marks rather than the bars'.
-      series: [...series, ...bars, { type: 'line', name: 'Pareto front', step: 'end', data: front, symbol: 'none', lineStyle: { color: '#16a34a', width: 2 } }],
-    };
-    return { option, barCount: barsBySource.reduce((sum, s) => sum + s.bars.length, 0) };
-  }, [points, basis]);
-  const label = `accuracy versus MACs of every candidate, with the Pareto front${barCount ? ` and error bars over seeds for ${barCount} candidates` : ''}`;
-  return <Chart option={option} height={460} label={label} />;
+/** Which accuracy to plot, with how many candidates have each. */
+export function BasisPicker({ points, basis, onChange }: { points: readonly CandidatePoint[]; basis: AccuracyBasis; onChange: (basis: AccuracyBasis) => void }) {
+  const coverage = basisCoverage(points);
+  return (
+    <fieldset class="basis-picker">
+      <legend>Accuracy</legend>
+      {ACCURACY_BASES.map((b) => (
+        <label key={b} title={BASIS_MEANING[b]}>
+          <input type="radio" name="accuracy" value={b} checked={b === basis} onChange={() => onChange(b)} />
+          {BASIS_LABEL[b]} ({coverage[b]} of {points.length})
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+function ParetoPlot({ points, basis }: { points: readonly CandidatePoint[]; basis: AccuracyBasis }) {
+  const chart = useMemo(() => paretoChart(points, basis, errorBarSeries), [points, basis]);
+  const axis = `${percent(chart.bounds.min)} to ${percent(chart.bounds.max)}`;
+  const bars = chart.barCount ? ` and error bars over seeds for ${chart.barCount} candidates` : '';
+  return <Chart option={chart.option} height={460} label={`${BASIS_LABEL[basis]} (axis ${axis}) versus MACs, with the Pareto front${bars}`} />;
+}
+
+/** The candidates the plot cannot show, with the accuracies they do have: none is dropped silently. */
+function Unplotted({ points, basis }: { points: readonly CandidatePoint[]; basis: AccuracyBasis }) {
+  const missing = points.filter((p) => accuracyOf(p, basis) == null);
+  if (missing.length === 0) return null;
+  return (
+    <section class="unplotted">
+      <h3>
+        Not plotted: {missing.length} {missing.length === 1 ? 'candidate has' : 'candidates have'} no {BASIS_LABEL[basis]}
+      </h3>
+      <table class="grid">
+        <thead>
+          <tr>
+            <th>ID</th>
+            <th>Source</th>
+            <th class="num">MACs</th>
+            <th>Accuracies it has</th>
+          </tr>
+        </thead>
+        <tbody>
+          {missing.map((p) => {
+            const has = ACCURACY_BASES.filter((b) => accuracyOf(p, b) != null);
+            return (
+              <tr key={p.id} data-candidate={p.id}>
+                <td class="mono">{shortId(p.id)}</td>
+                <td>{MARKS[p.source].name}</td>
+                <td class="num">{compact(p.macs)}</td>
+                <td>{has.length === 0 ? 'none yet' : has.map((b) => `${BASIS_LABEL[b]} ${percent(accuracyOf(p, b))}`).join(' · ')}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </section>
+  );
 }

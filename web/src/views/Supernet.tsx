@@ -1,15 +1,11 @@
-import { useMemo } from 'preact/hooks';
-import type { MetricSeries, RankCorrelation } from '../api/types';
-import { Chart, type ChartOption } from '../components/Chart';
-import { Await, Empty, LiveBadge } from '../components/Status';
+import type { RankCorrelation } from '../api/types';
+import { RunCurves } from '../components/RunCurves';
+import { Await, Empty } from '../components/Status';
 import { dateOf, timeOf } from '../format';
 import { useQuery, useSubscription } from '../hooks';
 import { navigate, routeHref } from '../route';
 import { BN_MODE_LABEL, progressText, studyProgress, type ProgressOf } from '../study';
 import { tauText } from '../trust';
-
-/** The server downsamples each curve to this many points; live points are appended on top. */
-const MAX_POINTS = 500;
 
 const LIST_QUERY = `query SupernetList($projectId: ID!) {
   supernets(filter: { projectId: $projectId }) { id name searchSpace { name } dataset { name } }
@@ -27,11 +23,13 @@ const DETAIL_QUERY = `query Supernet($id: ID!) {
 }
 fragment interval on Interval { estimate low high n confidence }`;
 
-const HISTORY_QUERY = `query RunHistory($runId: ID!, $maxPoints: Int!) {
-  runHistory(runId: $runId, maxPoints: $maxPoints) { key totalPoints points { step value } }
-}`;
+/** A job of the project ended: the run it trained may be the one shown, whose status changed. */
+const JOB_ENDED = `subscription SupernetJobs($projectId: ID!) { jobUpdated(projectId: $projectId) { id state } }`;
 
-const PROGRESS = `subscription TrainingProgress($runId: ID!) { trainingProgress(runId: $runId) { points { name step value } } }`;
+const ENDED: readonly string[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
+
+/** Run statuses whose curves can still grow. */
+const RUNNING: readonly string[] = ['PENDING', 'RUNNING'];
 
 interface SupernetDetail {
   id: string;
@@ -97,6 +95,9 @@ export function Supernet({ projectId, params }: Props) {
 
 function SupernetDetailView({ id, projectId }: { id: string; projectId: string }) {
   const detail = useQuery<{ supernet: SupernetDetail }>(DETAIL_QUERY, { id });
+  useSubscription<{ jobUpdated: { id: string; state: string } }>(JOB_ENDED, { projectId }, ({ jobUpdated }) => {
+    if (ENDED.includes(jobUpdated.state)) detail.reload();
+  });
   return (
     <Await
       state={detail.state}
@@ -105,53 +106,15 @@ function SupernetDetailView({ id, projectId }: { id: string; projectId: string }
         <>
           <p class="hint">
             Run <span class="run-status">{supernet.run.status.toLowerCase()}</span> · backend {supernet.run.backend ?? 'not recorded yet'} · started{' '}
-            {timeOf(supernet.run.startedAt)} · finished {timeOf(supernet.run.finishedAt)} · checkpoint {supernet.checkpoint ? 'saved' : 'none yet'}
+            {timeOf(supernet.run.startedAt)}
+            {supernet.run.finishedAt && ` · ended ${timeOf(supernet.run.finishedAt)}`} · checkpoint {supernet.checkpoint ? 'saved' : 'none yet'}
           </p>
           <details>
             <summary>Recipe</summary>
             <pre>{JSON.stringify(supernet.recipe, null, 2)}</pre>
           </details>
-          <Curves runId={supernet.run.id} />
+          <RunCurves key={supernet.run.id} runId={supernet.run.id} running={RUNNING.includes(supernet.run.status)} />
           <RankingStudies studies={supernet.rankingStudies} projectId={projectId} />
-        </>
-      )}
-    />
-  );
-}
-
-function Curves({ runId }: { runId: string }) {
-  const history = useQuery<{ runHistory: MetricSeries[] }>(HISTORY_QUERY, { runId, maxPoints: MAX_POINTS });
-  const live = useSubscription<{ trainingProgress: { points: { name: string; step: number; value: number }[] } }>(
-    PROGRESS,
-    { runId },
-    ({ trainingProgress }) => {
-      history.update(({ runHistory }) => ({ runHistory: appendPoints(runHistory, trainingProgress.points) }));
-      // Appended points are not downsampled: past twice the budget, ask the server again.
-      if (history.state.status === 'ready' && history.state.data.runHistory.some((s) => s.points.length > 2 * MAX_POINTS)) history.reload();
-    },
-  );
-  return (
-    <Await
-      state={history.state}
-      what="training curves"
-      ready={({ runHistory }) => (
-        <>
-          <p class="hint">
-            <LiveBadge error={live} />
-          </p>
-          {runHistory.length === 0 ? (
-            <Empty>
-              <p>No metric reported yet. Curves appear live as the trainer reports them.</p>
-            </Empty>
-          ) : (
-            <div class="curves">
-              {[...runHistory]
-                .sort((a, b) => a.key.localeCompare(b.key))
-                .map((series) => (
-                  <MetricChart key={series.key} series={series} />
-                ))}
-            </div>
-          )}
         </>
       )}
     />
@@ -197,41 +160,5 @@ function RankingStudies({ studies, projectId }: { studies: StudySummary[]; proje
         </table>
       )}
     </section>
-  );
-}
-
-function appendPoints(series: MetricSeries[], points: { name: string; step: number; value: number }[]): MetricSeries[] {
-  const byKey = new Map(series.map((s) => [s.key, { ...s, points: [...s.points] }]));
-  for (const { name, step, value } of points) {
-    const target = byKey.get(name) ?? { key: name, totalPoints: 0, points: [] };
-    if (target.points.at(-1)?.step !== undefined && target.points.at(-1)!.step >= step) continue;
-    target.points.push({ step, value });
-    target.totalPoints += 1;
-    byKey.set(name, target);
-  }
-  return [...byKey.values()];
-}
-
-function MetricChart({ series }: { series: MetricSeries }) {
-  const option = useMemo(
-    (): ChartOption => ({
-      animation: false,
-      title: { text: series.key, left: 'center', textStyle: { fontSize: 13 } },
-      grid: { left: 60, right: 20, top: 35, bottom: 40 },
-      tooltip: { trigger: 'axis' },
-      xAxis: { type: 'value', name: 'step', nameLocation: 'middle', nameGap: 25, scale: true },
-      yAxis: { type: 'value', scale: true },
-      series: [{ type: 'line', name: series.key, showSymbol: false, data: series.points.map((p) => [p.step, p.value]) }],
-    }),
-    [series],
-  );
-  const last = series.points.at(-1);
-  return (
-    <figure class="metric" data-metric={series.key}>
-      <Chart option={option} height={240} label={`${series.key} by training step`} />
-      <figcaption>
-        {series.key}: {last ? `${last.value.toPrecision(4)} at step ${last.step}` : '—'} · {series.totalPoints} points stored
-      </figcaption>
-    </figure>
   );
 }
