@@ -1,6 +1,7 @@
 import type { Api } from '../api';
 import type { Io } from '../io';
-import { compact, formatTable, percent } from '../table';
+import { humanCount } from '../../autoslim';
+import { formatTable, percent } from '../table';
 
 interface Row {
   configHash: string;
@@ -25,8 +26,8 @@ export async function printLeaderboard(api: Api, io: Io, searchSpaceId: string):
   const rows = candidates.edges.map(({ node: c }) => [
     c.configHash.slice(0, 10),
     c.source.toLowerCase(),
-    compact(c.macs),
-    compact(c.params),
+    humanCount(c.macs),
+    humanCount(c.params),
     percent(c.searchAccuracy),
     c.retrainedTop1Mean == null
       ? '-'

@@ -1,6 +1,7 @@
 import type { Api } from '../api';
 import type { Io } from '../io';
-import { compact, formatTable, percent } from '../table';
+import { humanCount } from '../../autoslim';
+import { formatTable, percent } from '../table';
 
 interface Interval {
   estimate: number;
@@ -63,10 +64,10 @@ export async function printVerdicts(api: Api, io: Io, trajectoryIds: readonly st
       const baseline = c.comparison?.baseline ?? null;
       seedsSeen = Math.max(seedsSeen, c.retrainedTop1?.n ?? 0, baseline?.retrainedTop1?.n ?? 0);
       return [
-        compact(target),
-        `${compact(c.macs)} / ${compact(c.params)}`,
+        humanCount(target),
+        `${humanCount(c.macs)} / ${humanCount(c.params)}`,
         interval(c.retrainedTop1),
-        baseline ? `${baseline.widthMultiplier?.toFixed(3) ?? '?'}x ${compact(baseline.macs)} / ${compact(baseline.params)}` : 'none made',
+        baseline ? `${baseline.widthMultiplier?.toFixed(3) ?? '?'}x ${humanCount(baseline.macs)} / ${humanCount(baseline.params)}` : 'none made',
         interval(baseline?.retrainedTop1 ?? null),
         c.comparison ? points(c.comparison.difference) : '-',
         c.comparison ? (VERDICTS[c.comparison.verdict] ?? c.comparison.verdict) : 'no matched uniform baseline',
