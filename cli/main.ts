@@ -85,6 +85,11 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       await runWorker(workerRequest(values, io.env), io);
       return 0;
     }
+    if (command === 'profile') {
+      // Counted here by autoslim/: no server is needed.
+      printProfile(io, profileRequest(expectArguments(command, rest, 1)[0]!, values));
+      return 0;
+    }
     const server = serverUrl(values.server, io.env);
     if (command === 'login') {
       expectArguments(command, rest, 0);
@@ -95,10 +100,6 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     if (command === 'logout') {
       expectArguments(command, rest, 0);
       logout(server, io);
-      return 0;
-    }
-    if (command === 'profile') {
-      printProfile(io, profileRequest(expectArguments(command, rest, 1)[0]!, values));
       return 0;
     }
     api = new Api(server, findCredential(values.token, io.env, server));

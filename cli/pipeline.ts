@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse, YAMLParseError } from 'yaml';
+import { AutoSlimError, parseArchitecture } from '../autoslim';
 import { usageError } from './errors';
 import { boolean, integer, list, number, object, oneOf, optional, ShapeError, text, type Check } from './shape';
 
@@ -163,4 +164,20 @@ function withResolvedPaths(pipeline: Pipeline, base: string): Pipeline {
     throw new ShapeError('study.seeds and study.recipe are required when there is no retrain section to take them from');
   }
   return { ...pipeline, dataset: { ...data, path: data.path === undefined ? undefined : resolve(base, data.path) } };
+}
+
+/**
+ * What can be checked before the pipeline creates anything on the server, so that a typo leaves
+ * no empty project or dataset behind: the architecture, and that the dataset's files are there
+ * (the server reads them from the same path).
+ */
+export function checkBeforeCreating(pipeline: Pipeline, file: string): void {
+  try {
+    parseArchitecture(pipeline.searchSpace.architecture);
+  } catch (error) {
+    if (error instanceof AutoSlimError) throw usageError(`${file}: searchSpace.${error.message.replace(`${error.field}: ${error.rule}: `, `${error.field}: `)}`);
+    throw error;
+  }
+  const { path } = pipeline.dataset;
+  if (path !== undefined && !existsSync(path)) throw usageError(`${file}: dataset.path: nothing at ${path}`);
 }

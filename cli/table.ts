@@ -13,3 +13,8 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
 export function percent(fraction: number | null): string {
   return fraction == null ? '-' : `${(fraction * 100).toFixed(2)}%`;
 }
+
+/** The first 8 characters of a UUID: what a table shows, and what commands accept as the id. */
+export function shortId(id: string): string {
+  return id.slice(0, 8);
+}
