@@ -3,7 +3,7 @@ import { Api, serverUrl } from './api';
 import { runAdmin } from './commands/admin';
 import { uploadDataset, uploadRequest } from './commands/dataset';
 import { exportCandidate, exportRequest } from './commands/export';
-import { login, logout } from './commands/login';
+import { login, logout, whoami } from './commands/login';
 import { printProfile, profileRequest } from './commands/profile';
 import { runPipeline } from './commands/run';
 import { runWorker, workerRequest } from './commands/worker';
@@ -104,6 +104,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     }
     api = new Api(server, findCredential(values.token, io.env, server));
     switch (command) {
+      case 'whoami':
+        expectArguments(command, rest, 0);
+        await whoami(api, server, io);
+        return 0;
       case 'run':
         await runPipeline(api, io, expectArguments(command, rest, 1)[0]!);
         return 0;

@@ -32,6 +32,7 @@ export const COMMANDS: readonly CommandUsage[] = [
     options: [],
   },
   { name: 'logout', synopsis: ['logout'], summary: ['forget the token stored for the server'], options: [] },
+  { name: 'whoami', synopsis: ['whoami'], summary: ['who the server takes you for, with the token found as below'], options: [] },
   {
     name: 'run',
     synopsis: ['run <pipeline.yaml>'],

@@ -268,7 +268,7 @@ describe('slimlab CLI without a server', () => {
       const help = capture();
       expect(await main(argv, help.io)).toBe(0);
       expect(help.stdout()).toMatch(/^usage: slimlab <command> \[options\]\n/);
-      for (const command of ['serve', 'admin create-user', 'login', 'run <pipeline.yaml>', 'profile <architecture>', 'export <candidate>', 'dataset upload', 'worker']) {
+      for (const command of ['serve', 'admin create-user', 'login', 'whoami', 'run <pipeline.yaml>', 'profile <architecture>', 'export <candidate>', 'dataset upload', 'worker']) {
         expect(help.stdout()).toContain(`  slimlab ${command}`);
       }
     }
