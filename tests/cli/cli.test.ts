@@ -108,24 +108,25 @@ describe('slimlab CLI against a running server', () => {
     const run = capture({ SLIMLAB_URL: url });
     const fashion = PIPELINE.replace('cli-demo', 'cli-fashion')
       .replace('  name: synthetic\n  format: SYNTHETIC\n  synthetic: { numClasses: 10, trainSize: 400, testSize: 100, size: 28 }', '  name: fashion\n  format: IDX\n  path: /usr/share/datasets/fashion-mnist')
-      // Stops right after the dataset, at the search space.
-      .replace('maxWidth: 1.0', 'maxWidth: 9.0');
+      // Stops right after the dataset, at the supernet, which only the server checks.
+      .replace('epochs: 2, batchSize: 32', 'epochs: 2, batchSize: 32, randomConfigs: 99');
     expect(await main(['run', pipelineFile('fashion.yaml', fashion)], run.io)).toBe(1);
     expect(run.stderr()).toContain('registering "fashion": computing the normalization 10000/60000\n');
     expect(run.stderr()).toContain('registering "fashion": computing the normalization 60000/60000\n');
-    expect(run.stderr()).toContain('pipeline section searchSpace: input.maxWidth');
+    expect(run.stderr()).toContain('pipeline section supernet: input.recipe.randomConfigs');
   });
 
-  it('a pipeline that names a missing dataset folder or an unknown architecture creates nothing', async () => {
-    const cases: [string, string, string][] = [
-      ['cli-typo-path', "  name: fashion\n  format: IDX\n  path: ./fashoin-mnist", 'dataset.path: nothing at '],
-      ['cli-typo-arch', '  name: synthetic\n  format: SYNTHETIC', "searchSpace.architecture: unknown architecture 'mbv9'; the architectures are mobilenet-v1, "],
+  it('a pipeline with a missing dataset folder or a search space the server would refuse creates nothing', async () => {
+    const synthetic = '  name: synthetic\n  format: SYNTHETIC\n  synthetic: { numClasses: 10, trainSize: 400, testSize: 100, size: 28 }';
+    const cases: [string, [string, string], string][] = [
+      ['cli-typo-path', [synthetic, '  name: fashion\n  format: IDX\n  path: ./fashoin-mnist'], `dataset.path: nothing at ${join(scratch, 'fashoin-mnist')}`],
+      ['cli-typo-arch', ['architecture: mbv2-fmnist', 'architecture: mbv9'], "searchSpace.architecture: unknown architecture 'mbv9'; the architectures are mobilenet-v1, "],
+      ['cli-too-wide', ['maxWidth: 1.0', 'maxWidth: 9.0'], 'searchSpace.maxWidth: width multiplier 9 is outside [0.15, 1.5]'],
+      ['cli-tiny-input', ['maxWidth: 1.0', 'maxWidth: 1.0, inputSize: 2'], 'searchSpace.inputSize: 2 is below 8, the factor this network strides its input down by'],
     ];
-    for (const [project, dataset, message] of cases) {
+    for (const [project, [from, to], message] of cases) {
       const run = capture({ SLIMLAB_URL: url });
-      const yaml = PIPELINE.replace('cli-demo', project)
-        .replace('  name: synthetic\n  format: SYNTHETIC\n  synthetic: { numClasses: 10, trainSize: 400, testSize: 100, size: 28 }', dataset)
-        .replace('architecture: mbv2-fmnist', project === 'cli-typo-arch' ? 'architecture: mbv9' : 'architecture: mbv2-fmnist');
+      const yaml = PIPELINE.replace('cli-demo', project).replace(from, to);
       expect(await main(['run', pipelineFile(`${project}.yaml`, yaml)], run.io)).toBe(2);
       expect(run.stderr()).toContain(message);
       expect(run.stderr()).not.toContain('known: ');
@@ -149,6 +150,7 @@ describe('slimlab CLI against a running server', () => {
       ['missing.yaml', PIPELINE.replace(/supernet:\n  name: supernet\n  recipe: .*\n/, ''), 'supernet must be a mapping'],
       ['idx.yaml', PIPELINE.replace('format: SYNTHETIC', 'format: IDX'), 'dataset.path is required when dataset.format is IDX'],
       ['modes.yaml', PIPELINE.replace('evalBatchSize: 32', 'evalBatchSize: 32\n  bnMode: BATCH_STATS\n  bnModes: [RECALIBRATED]'), 'slimming.bnMode and slimming.bnModes: give one of them'],
+      ['groups.yaml', PIPELINE.replace('maxWidth: 1.0', 'maxWidth: 1.0, groups: 100'), 'searchSpace.groups must be an integer from 1 to 64 (got 100)'],
       ['uniform.yaml', PIPELINE.replace('uniform: [1.0, 0.5]', 'uniform: matched'), 'retrain.uniform must be a list of width multipliers, or match (got "matched")'],
       ['study.yaml', PIPELINE.replace(/retrain:\n(  .*\n)+/, 'study: { sampledConfigs: 4 }\n'), 'study.seeds and study.recipe are required when there is no retrain section'],
     ];
