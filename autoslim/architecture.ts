@@ -38,7 +38,7 @@ export interface ArchitectureInfo {
 export function parseArchitecture(name: string): ArchitectureName {
   const known = ARCHITECTURE_NAMES.find((n) => n === name);
   if (known === undefined) {
-    throw new AutoSlimError('architecture', 'known', `unknown architecture '${name}'; expected one of ${ARCHITECTURE_NAMES.join(', ')}`);
+    throw new AutoSlimError('architecture', 'choice', `unknown architecture '${name}'; the architectures are ${ARCHITECTURE_NAMES.join(', ')}`);
   }
   return known;
 }

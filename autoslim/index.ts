@@ -54,6 +54,8 @@ export { profileCost } from './cost';
 
 export { configHash } from './hash';
 
+export { humanCount } from './format';
+
 export type { Interval, Verdict, BootstrapOptions } from './statistics';
 export {
   CONFIDENCE,

@@ -53,14 +53,23 @@ export async function waitForJobs(api: Api, io: Io, projectId: string, jobIds: r
   }
 }
 
-/** A redrawn bar on a terminal; in a log, a line per tenth of progress or change of state. */
-class ProgressLine {
+/**
+ * A redrawn bar on a terminal; in a log, a line per tenth of progress or change of state. Each
+ * shows the stage's elapsed time and, once progress has moved, the time left at its rate so far.
+ */
+export class ProgressLine {
   private lastLogged = '';
+  private readonly started: number;
+  private first: { at: number; fraction: number } | null = null;
 
   constructor(
     private readonly io: Io,
     private readonly label: string,
-  ) {}
+    /** Milliseconds on a monotonic clock. */
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.started = now();
+  }
 
   draw(jobs: readonly JobStatus[], total: number): void {
     const done = jobs.filter((j) => FINAL.includes(j.state)).length;
@@ -70,7 +79,7 @@ class ProgressLine {
     const waiting = jobs.find((j) => j.state === 'QUEUED' && j.waitingReason);
     const detail = running?.progressMessage ?? (waiting ? `waiting: ${waiting.waitingReason}` : '');
     const counts = total > 1 ? ` ${done}/${total} done` : '';
-    const text = `${this.label} [${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${Math.round(fraction * 100)}%${counts}${detail ? ` ${detail}` : ''}`;
+    const text = `${this.label} [${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${Math.round(fraction * 100)}%${counts} ${this.timing(fraction)}${detail ? ` ${detail}` : ''}`;
     if (this.io.interactive) {
       this.io.err(`\r\x1b[2K${text}`);
       return;
@@ -83,4 +92,24 @@ class ProgressLine {
   end(): void {
     if (this.io.interactive) this.io.err('\n');
   }
+
+  /** "(1m12s elapsed, ~3m05s left)"; the time left only once there is a rate to take it from. */
+  private timing(fraction: number): string {
+    const now = this.now();
+    const elapsed = `${duration(now - this.started)} elapsed`;
+    // The first reading is where this bar found the work (a resumed job starts part done).
+    if (this.first === null) this.first = { at: now, fraction };
+    const rate = (fraction - this.first.fraction) / (now - this.first.at);
+    if (fraction >= 1 || !(rate > 0)) return `(${elapsed})`;
+    return `(${elapsed}, ~${duration((1 - fraction) / rate)} left)`;
+  }
+}
+
+/** 42s, 3m05s, 1h02m. */
+export function duration(milliseconds: number): string {
+  const seconds = Math.max(0, Math.round(milliseconds / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m${String(seconds % 60).padStart(2, '0')}s`;
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
 }

@@ -3,50 +3,16 @@ import { Api, serverUrl } from './api';
 import { runAdmin } from './commands/admin';
 import { uploadDataset, uploadRequest } from './commands/dataset';
 import { exportCandidate, exportRequest } from './commands/export';
-import { login, logout } from './commands/login';
+import { login, logout, whoami } from './commands/login';
 import { printProfile, profileRequest } from './commands/profile';
 import { runPipeline } from './commands/run';
 import { runWorker, workerRequest } from './commands/worker';
 import { findCredential } from './credentials';
 import { CliError, usageError } from './errors';
 import { processIo, type Io } from './io';
-
-const USAGE = `usage: slimlab <command> [options]
-
-commands:
-  serve                         start the server (configured by SLIMLAB_* variables, see server/config.ts)
-  admin create-user NAME [--admin] [--no-password]
-                                add a user to the server's database (SLIMLAB_DATABASE_URL); the
-                                password is read from stdin
-  admin create-token USER --scope read,write[,admin,worker] [--name N] [--expires-days N]
-                                print a new API token for USER (shown once)
-  admin add-member PROJECT USER --role viewer|editor|owner
-                                give USER a role in the project named PROJECT
-  login                         read an API token from stdin (no echo on a terminal), check it with the
-                                server and store it for that server in $XDG_CONFIG_HOME/slimlab/credentials.json
-  logout                        forget the token stored for the server
-  run <pipeline.yaml>           train a supernet, slim it, retrain the results, print the leaderboard
-  profile <architecture>        MACs and params per layer
-      [--channels 1,2,3] [--input-size N] [--convention reference|mmcv]
-  export <candidate> --onnx out.onnx
-      [--bn folded|running] [--run <retrain run id> | --supernet <id>] [--calibration-images N]
-                                the candidate as a standalone ONNX file with recalibrated BN
-  dataset upload <folder | .tar | .tar.gz> --project <name or id> --name <name>
-      [--search-fraction F] [--split-seed N] [--skip-corrupt]
-                                upload an IDX folder or an image folder (train/<class>/…) and
-                                register it; prints the dataset's id and shape
-  worker --server URL[,URL...] [--token T] [--plugins tfjs,onnx,latency] [--concurrency N]
-      [--work-dir DIR] [--dataset-root DIR]
-                                run executor plugins for a server reached over HTTP (token also
-                                from SLIMLAB_WORKER_TOKEN, else an API token with the worker scope
-                                found as below); SIGTERM hands running jobs back
-
-options:
-  --server URL                  the slimlab server (default: SLIMLAB_URL, else http://127.0.0.1:4000)
-  --token TOKEN                 the API token (default: SLIMLAB_TOKEN, else the one \`slimlab login\` stored
-                                for the server; a server in local mode needs none)
-  --help                        this text
-`;
+import { closest } from './suggest';
+import { COMMANDS, GLOBAL_OPTIONS, commandHelp, commandNamed, fullHelp, usageLine, type CommandUsage } from './usage';
+import { slimlabVersion } from './version';
 
 const OPTIONS = {
   server: { type: 'string' },
@@ -73,7 +39,8 @@ const OPTIONS = {
   scope: { type: 'string' },
   'expires-days': { type: 'string' },
   role: { type: 'string' },
-  help: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
 } as const;
 
 /** Runs one command line; returns the process exit code. */
@@ -82,10 +49,27 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   try {
     const { values, positionals } = parseCommandLine(argv);
     const [command, ...rest] = positionals;
-    if (values.help || command === undefined) {
-      io.out(USAGE);
-      return command === undefined && !values.help ? 2 : 0;
+    if (values.version) {
+      io.out(`slimlab ${slimlabVersion()}\n`);
+      return 0;
     }
+    if (command === 'help' || (values.help && command === undefined)) {
+      const asked = commandNamed(rest[0]);
+      if (rest[0] !== undefined && !asked) throw unknownCommand(rest[0]);
+      io.out(asked ? commandHelp(asked) : fullHelp());
+      return 0;
+    }
+    if (command === undefined) {
+      io.err(fullHelp());
+      return 2;
+    }
+    const usage = commandNamed(command);
+    if (!usage) throw unknownCommand(command);
+    if (values.help) {
+      io.out(commandHelp(usage));
+      return 0;
+    }
+    checkOptions(usage, values);
     if (command === 'serve') {
       expectArguments(command, rest, 0);
       // Loading server/main starts the server; it keeps the process alive until SIGINT or SIGTERM.
@@ -99,6 +83,11 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     if (command === 'worker') {
       expectArguments(command, rest, 0);
       await runWorker(workerRequest(values, io.env), io);
+      return 0;
+    }
+    if (command === 'profile') {
+      // Counted here by autoslim/: no server is needed.
+      printProfile(io, profileRequest(expectArguments(command, rest, 1)[0]!, values));
       return 0;
     }
     const server = serverUrl(values.server, io.env);
@@ -115,11 +104,12 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     }
     api = new Api(server, findCredential(values.token, io.env, server));
     switch (command) {
+      case 'whoami':
+        expectArguments(command, rest, 0);
+        await whoami(api, server, io);
+        return 0;
       case 'run':
         await runPipeline(api, io, expectArguments(command, rest, 1)[0]!);
-        return 0;
-      case 'profile':
-        await printProfile(api, io, profileRequest(expectArguments(command, rest, 1)[0]!, values));
         return 0;
       case 'export':
         await exportCandidate(api, io, exportRequest(expectArguments(command, rest, 1)[0]!, values));
@@ -131,7 +121,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         return 0;
       }
       default:
-        throw usageError(`unknown command "${command}"; run slimlab --help`);
+        throw new Error(`slimlab: command ${command} is listed in usage.ts but not run`);
     }
   } catch (error) {
     if (!(error instanceof CliError)) throw error;
@@ -143,15 +133,49 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
 }
 
 function parseCommandLine(argv: readonly string[]) {
-  try {
-    return parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw usageError((error as Error).message);
+  // Not strict: parseArgs' own messages name no command and suggest nothing; the tokens let
+  // checkOptions and this say what went wrong in the user's terms.
+  const parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: false, tokens: true });
+  const command = commandNamed(parsed.positionals[0]);
+  for (const token of parsed.tokens) {
+    if (token.kind !== 'option') continue;
+    const option = OPTIONS[token.name as keyof typeof OPTIONS] as { type: 'string' | 'boolean' } | undefined;
+    if (!option) {
+      const known = [...GLOBAL_OPTIONS, ...(command?.options ?? Object.keys(OPTIONS))];
+      const guess = closest(token.name, known);
+      throw optionError(command, `unknown option ${token.rawName}${guess ? `; did you mean --${guess}?` : ''}`);
+    }
+    if (option.type === 'string' && token.value === undefined) throw optionError(command, `${token.rawName} needs a value`);
+    if (option.type === 'boolean' && token.value !== undefined) throw optionError(command, `${token.rawName} takes no value (got "${token.value}")`);
+  }
+  return parsed as unknown as { values: Values; positionals: string[] };
+}
+
+type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'string' ? string : boolean };
+
+/** An option that exists, but not for this command (often a typo of one that does). */
+function checkOptions(command: CommandUsage, values: Values): void {
+  const allowed: readonly string[] = [...GLOBAL_OPTIONS, ...command.options];
+  for (const name of Object.keys(values)) {
+    if (allowed.includes(name)) continue;
+    const guess = closest(name, command.options);
+    throw optionError(command, `${command.name} takes no --${name}${guess ? `; did you mean --${guess}?` : ''}`);
   }
 }
 
+function optionError(command: CommandUsage | undefined, problem: string) {
+  return usageError(`${problem}\n${usageLine(command)}\nrun slimlab ${command ? `${command.name} ` : ''}--help for more`);
+}
+
+function unknownCommand(name: string) {
+  const guess = closest(name, COMMANDS.map((c) => c.name));
+  return usageError(`unknown command "${name}"${guess ? `; did you mean ${guess}?` : ''}\n${usageLine(undefined)}\nrun slimlab --help for the commands`);
+}
+
 function expectArguments(command: string, rest: readonly string[], count: number): readonly string[] {
-  if (rest.length !== count) throw usageError(`${command} takes ${count} argument${count === 1 ? '' : 's'} (got ${rest.length}); run slimlab --help`);
+  if (rest.length !== count) {
+    throw optionError(commandNamed(command), `${command} takes ${count} argument${count === 1 ? '' : 's'} (got ${rest.length})`);
+  }
   return rest;
 }
 

@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse, YAMLParseError } from 'yaml';
+import { AutoSlimError, DEFAULT_DIVISOR, DEFAULT_GROUPS, architectureInfo, defaultChannels, parseArchitecture } from '../autoslim';
+import { resolveSearchSpace } from '../executors/search-space';
 import { usageError } from './errors';
 import { boolean, integer, list, number, object, oneOf, optional, ShapeError, text, type Check } from './shape';
 
@@ -39,10 +41,11 @@ const searchSpace = object({
   name: text,
   architecture: text,
   maxWidth: optional(number(0)),
-  groups: optional(integer(1)),
-  divisor: optional(integer(1)),
+  // The server's limits, so that a pipeline it would refuse fails before anything is created.
+  groups: optional(integer(1, 64)),
+  divisor: optional(integer(1, 64)),
   inputSize: optional(integer(1)),
-  numClasses: optional(integer(2)),
+  numClasses: optional(integer(2, 100_000)),
 });
 
 const sharedRecipe = {
@@ -163,4 +166,43 @@ function withResolvedPaths(pipeline: Pipeline, base: string): Pipeline {
     throw new ShapeError('study.seeds and study.recipe are required when there is no retrain section to take them from');
   }
   return { ...pipeline, dataset: { ...data, path: data.path === undefined ? undefined : resolve(base, data.path) } };
+}
+
+/**
+ * What can be checked before the pipeline creates anything on the server, so that a typo leaves
+ * no empty project or dataset behind: the search space, derived as the server will derive it, and
+ * that the dataset's files are there (the server reads them from the same path).
+ */
+export function checkBeforeCreating(pipeline: Pipeline, file: string): void {
+  try {
+    resolvePipelineSpace(pipeline.searchSpace);
+  } catch (error) {
+    if (!(error instanceof AutoSlimError)) throw error;
+    const field = SPACE_FIELDS[error.field] ?? error.field;
+    throw usageError(`${file}: searchSpace.${field}: ${error.message.slice(`${error.field}: ${error.rule}: `.length)}`);
+  }
+  const { path } = pipeline.dataset;
+  if (path !== undefined && !existsSync(path)) throw usageError(`${file}: dataset.path: nothing at ${path}`);
+}
+
+/** autoslim/'s names for the fields of a search space section. */
+const SPACE_FIELDS: Record<string, string> = {
+  width: 'maxWidth',
+  'unitOptions.default.groups': 'groups',
+  'unitOptions.default.divisor': 'divisor',
+};
+
+function resolvePipelineSpace(space: Pipeline['searchSpace']): void {
+  const architecture = parseArchitecture(space.architecture);
+  const info = architectureInfo(architecture);
+  const options = { inputSize: space.inputSize ?? info.defaultInputSize, numClasses: space.numClasses ?? info.defaultNumClasses };
+  const maxChannels = defaultChannels(architecture, space.maxWidth ?? info.defaultStartWidth, options);
+  resolveSearchSpace({
+    architecture,
+    ...options,
+    maxChannels,
+    groups: space.groups ?? DEFAULT_GROUPS,
+    divisor: space.divisor ?? DEFAULT_DIVISOR,
+    unitOverrides: {},
+  });
 }

@@ -9,18 +9,12 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n') + '\n';
 }
 
-export function compact(value: number): string {
-  for (const [scale, prefix] of [
-    [1e9, 'G'],
-    [1e6, 'M'],
-    [1e3, 'k'],
-  ] as const) {
-    if (Math.abs(value) >= scale) return `${(value / scale).toFixed(2)}${prefix}`;
-  }
-  return String(value);
-}
-
 /** Accuracies are fractions in [0, 1]. */
 export function percent(fraction: number | null): string {
   return fraction == null ? '-' : `${(fraction * 100).toFixed(2)}%`;
+}
+
+/** The first 8 characters of a UUID: what a table shows, and what commands accept as the id. */
+export function shortId(id: string): string {
+  return id.slice(0, 8);
 }

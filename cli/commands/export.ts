@@ -3,6 +3,8 @@ import type { Api } from '../api';
 import { CliError, usageError } from '../errors';
 import type { Io } from '../io';
 import { waitForJobs } from '../jobs';
+import { shortId } from '../table';
+import { humanCount } from '../../autoslim';
 
 export interface ExportRequest {
   readonly candidateId: string;
@@ -50,6 +52,7 @@ interface ExportResult {
  * file it produced to `request.file`.
  */
 export async function exportCandidate(api: Api, io: Io, request: ExportRequest): Promise<void> {
+  if (request.runId === undefined && request.supernetId === undefined) await expectOwnSupernet(api, request.candidateId);
   const { exportCandidate: job } = await api.request<{ exportCandidate: ExportJob }>(
     `mutation($input: ExportCandidateInput!) { exportCandidate(input: $input) { id projectId } }`,
     {
@@ -76,8 +79,38 @@ export async function exportCandidate(api: Api, io: Io, request: ExportRequest):
   }
   const r = done.result;
   io.out(
-    `wrote ${request.file} (${bytes.length} bytes, sha256 ${artifact.sha256.slice(0, 12)}): ${r.macs} MACs, ${r.params} params, ` +
+    `wrote ${request.file} (${bytes.length} bytes, sha256 ${artifact.sha256.slice(0, 12)}): ${humanCount(r.macs)} MACs, ${humanCount(r.params)} params, ` +
       `test top-1 ${(100 * r.testTop1).toFixed(2)}% on ${r.testImages} images; ${r.weights} weights, BN recalibrated on ${r.calibrationImages} training images\n` +
       `input: NCHW float32 pixels in [0, 1] (the graph normalizes them); output: logits\n`,
   );
+}
+
+interface Unexported {
+  id: string;
+  source: string;
+  trajectory: { id: string } | null;
+  searchSpace: { id: string; name: string };
+}
+
+/**
+ * A candidate found by a trajectory takes its weights from that trajectory's supernet; a uniform
+ * or imported one has none of its own, so the user must choose: this lists the supernets that fit.
+ */
+async function expectOwnSupernet(api: Api, candidateId: string): Promise<void> {
+  const { candidate } = await api.request<{ candidate: Unexported }>(
+    `query($id: ID!) { candidate(id: $id) { id source trajectory { id } searchSpace { id name } } }`,
+    { id: candidateId },
+  );
+  if (candidate.trajectory) return;
+  const { supernets } = await api.request<{ supernets: { id: string; name: string; dataset: { name: string }; checkpoint: { id: string } | null }[] }>(
+    `query($s: ID!) { supernets(filter: { searchSpaceId: $s }) { id name dataset { name } checkpoint { id } } }`,
+    { s: candidate.searchSpace.id },
+  );
+  const what = `candidate ${shortId(candidate.id)} is a ${candidate.source.toLowerCase()} candidate: it has no supernet of its own`;
+  const space = `search space "${candidate.searchSpace.name}"`;
+  if (supernets.length === 0) {
+    throw usageError(`${what}, and ${space} has no supernet yet; train one, or export a retraining of it with --run <retrain run id>`);
+  }
+  const choices = supernets.map((s) => `  ${shortId(s.id)}  ${s.name} (dataset ${s.dataset.name}${s.checkpoint ? '' : ', no checkpoint yet'})`);
+  throw usageError(`${what}; pass --supernet <id> with one of the supernets of ${space}:\n${choices.join('\n')}\nor export a retraining of it with --run <retrain run id>`);
 }

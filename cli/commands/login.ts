@@ -30,3 +30,9 @@ export function logout(server: URL, io: Io): void {
   const key = serverKey(server);
   io.out(forgetToken(io.env, server) ? `signed out of ${key}\n` : `no token stored for ${key}\n`);
 }
+
+/** `slimlab whoami`: who the server takes the caller for, with the token the CLI would use. */
+export async function whoami(api: Api, server: URL, io: Io): Promise<void> {
+  const { viewer } = await api.request<{ viewer: Viewer }>('{ viewer { id name admin } }');
+  io.out(`${viewer.name}${viewer.admin ? ' (admin)' : ''} on ${serverKey(server)}\n`);
+}

@@ -1,4 +1,4 @@
-import type { Api } from '../api';
+import { AutoSlimError, architectureInfo, defaultChannels, humanCount, parseArchitecture, parseChannelList, profile } from '../../autoslim';
 import { usageError } from '../errors';
 import type { Io } from '../io';
 import { formatTable } from '../table';
@@ -28,21 +28,32 @@ function positiveInteger(option: string, raw: string): number {
   return value;
 }
 
-interface Profile {
-  macs: number;
-  params: number;
-  perLayer: { name: string; op: string; macs: number; params: number }[];
+/**
+ * MACs and params of a channel list (default: the 1.0x list), per layer, counted here by the same
+ * pure profiler the server uses: no server is needed.
+ */
+export function printProfile(io: Io, request: ProfileRequest): void {
+  const architecture = checked(() => parseArchitecture(request.architecture));
+  const info = architectureInfo(architecture);
+  const options = { inputSize: request.inputSize ?? info.defaultInputSize, numClasses: info.defaultNumClasses };
+  const cost = checked(() => {
+    const list = request.channels ? parseChannelList(architecture, request.channels, options) : defaultChannels(architecture, 1, options);
+    return profile(architecture, list, options, request.convention === 'MMCV' ? 'mmcv' : 'reference');
+  });
+  const rows = cost.perLayer.map((layer) => [layer.name, layer.op, humanCount(layer.macs), humanCount(layer.params)]);
+  io.out(formatTable(['layer', 'op', 'MACs', 'params'], rows, [false, false, true, true]));
+  io.out(
+    `\ntotal (${request.convention.toLowerCase()} convention): ${humanCount(cost.macs)} MACs (${cost.macs.toLocaleString('en-US')}), ` +
+      `${humanCount(cost.params)} params (${cost.params.toLocaleString('en-US')})\n`,
+  );
 }
 
-/** MACs and params of a channel list, per layer, as the server's profiler counts them. */
-export async function printProfile(api: Api, io: Io, request: ProfileRequest): Promise<void> {
-  const { profile } = await api.request<{ profile: Profile }>(
-    `query($architecture: String!, $channels: [Int!], $inputSize: Int, $convention: CostConvention!) {
-      profile(architecture: $architecture, channels: $channels, inputSize: $inputSize, convention: $convention) {
-        macs params perLayer { name op macs params } } }`,
-    { ...request },
-  );
-  const rows = profile.perLayer.map((layer) => [layer.name, layer.op, layer.macs.toLocaleString('en-US'), layer.params.toLocaleString('en-US')]);
-  io.out(formatTable(['layer', 'op', 'MACs', 'params'], rows, [false, false, true, true]));
-  io.out(`\ntotal (${request.convention.toLowerCase()} convention): ${profile.macs.toLocaleString('en-US')} MACs, ${profile.params.toLocaleString('en-US')} params\n`);
+/** autoslim/ names the field and the rule; on the command line the field is an option. */
+function checked<T>(work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    if (error instanceof AutoSlimError) throw usageError(error.message.replace(/^(channels|inputSize)\b/, (field) => (field === 'inputSize' ? '--input-size' : '--channels')));
+    throw error;
+  }
 }

@@ -2,7 +2,7 @@ import { ApiError, type Api } from '../api';
 import type { Io } from '../io';
 import { followRegistration } from './registration-progress';
 import { waitForJobs } from '../jobs';
-import { loadPipeline, type Pipeline } from '../pipeline';
+import { checkBeforeCreating, loadPipeline, type Pipeline } from '../pipeline';
 import { defined } from '../shape';
 import { printLeaderboard } from './leaderboard';
 import { printVerdicts } from './verdicts';
@@ -52,6 +52,7 @@ function minutes(seconds: number): string {
  */
 export async function runPipeline(api: Api, io: Io, file: string): Promise<void> {
   const pipeline = loadPipeline(file);
+  checkBeforeCreating(pipeline, file);
   const stages = new Stages();
   const projectId = await during('project', ensureProject(api, io, pipeline.project));
   const datasetId = await during('dataset', stages.time('register dataset', () => ensureDataset(api, io, projectId, pipeline.dataset)));

@@ -1,6 +1,7 @@
 import type { Api } from '../api';
 import type { Io } from '../io';
-import { compact, formatTable, percent } from '../table';
+import { humanCount } from '../../autoslim';
+import { formatTable, percent, shortId } from '../table';
 
 interface Interval {
   estimate: number;
@@ -10,6 +11,8 @@ interface Interval {
 }
 
 interface Side {
+  id: string;
+  configHash: string;
   macs: number;
   params: number;
   widthMultiplier: number | null;
@@ -35,7 +38,7 @@ interface Study {
   correlations: { bnMode: string; configs: number; kendallTau: Interval | null; spearmanRho: Interval | null }[];
 }
 
-const SIDE = 'macs params widthMultiplier retrainedTop1 { estimate low high n }';
+const SIDE = 'id configHash macs params widthMultiplier retrainedTop1 { estimate low high n }';
 const TRAJECTORY = `query($id: ID!) { trajectory(id: $id) { id bnMode constraint
   picks { target candidate { ${SIDE} comparison { difference { estimate low high n } verdict baseline { ${SIDE} } } } } } }`;
 const STUDY = `query($id: ID!) { rankingStudy(id: $id) { seeds complete configs { origin }
@@ -63,10 +66,11 @@ export async function printVerdicts(api: Api, io: Io, trajectoryIds: readonly st
       const baseline = c.comparison?.baseline ?? null;
       seedsSeen = Math.max(seedsSeen, c.retrainedTop1?.n ?? 0, baseline?.retrainedTop1?.n ?? 0);
       return [
-        compact(target),
-        `${compact(c.macs)} / ${compact(c.params)}`,
+        humanCount(target),
+        `${shortId(c.id)} ${c.configHash.slice(0, 10)}`,
+        `${humanCount(c.macs)} / ${humanCount(c.params)}`,
         interval(c.retrainedTop1),
-        baseline ? `${baseline.widthMultiplier?.toFixed(3) ?? '?'}x ${compact(baseline.macs)} / ${compact(baseline.params)}` : 'none made',
+        baseline ? `${shortId(baseline.id)} ${baseline.widthMultiplier?.toFixed(3) ?? '?'}x ${humanCount(baseline.macs)} / ${humanCount(baseline.params)}` : 'none made',
         interval(baseline?.retrainedTop1 ?? null),
         c.comparison ? points(c.comparison.difference) : '-',
         c.comparison ? (VERDICTS[c.comparison.verdict] ?? c.comparison.verdict) : 'no matched uniform baseline',
@@ -74,9 +78,9 @@ export async function printVerdicts(api: Api, io: Io, trajectoryIds: readonly st
     });
     io.out(
       formatTable(
-        ['budget', 'AutoSlim MACs / params', 'top-1 (95% CI)', 'uniform', 'top-1 (95% CI)', 'difference (paired)', 'verdict'],
+        ['budget', 'AutoSlim id / config', 'MACs / params', 'top-1 (95% CI)', 'uniform id / width', 'top-1 (95% CI)', 'difference (paired)', 'verdict'],
         rows,
-        [true, true, true, false, true, true, false],
+        [true, false, true, true, false, true, true, false],
       ),
     );
   }

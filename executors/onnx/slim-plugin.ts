@@ -7,6 +7,7 @@
  */
 import {
   buildGraph,
+  humanCount,
   profileCost,
   runGreedy,
   screenContenders,
@@ -194,7 +195,7 @@ export class OnnxSlimmingPlugin implements ExecutorPlugin {
         ctx.saveState(stats),
       ]);
       const done = (widestCost - record.cost) / Math.max(1, widestCost - smallestTarget);
-      await ctx.progress(Math.min(1, Math.max(0, done)), `step ${record.step}: ${record.unit?.name ?? 'widest'} → ${record.cost.toExponential(3)} at ${(100 * record.accuracy).toFixed(2)}%`);
+      await ctx.progress(Math.min(1, Math.max(0, done)), `step ${record.step}: ${record.unit?.name ?? 'widest'} → ${costText(payload.constraint, record.cost)} at ${(100 * record.accuracy).toFixed(2)}%`);
     };
 
     let finished;
@@ -250,4 +251,9 @@ function stepReport(record: StepRecord, macsOf: CostFn, paramsOf: CostFn, latenc
 
 function sumOf<T>(items: readonly T[], pick: (item: T) => number): number {
   return items.reduce((total, item) => total + pick(item), 0);
+}
+
+/** A step's cost as the progress message shows it: 7.52M MACs, 312k params, 4.10 ms. */
+function costText(constraint: SlimPayload['constraint'], cost: number): string {
+  return constraint === 'LATENCY' ? `${cost.toFixed(2)} ms` : `${humanCount(cost)} ${constraint === 'MACS' ? 'MACs' : 'params'}`;
 }

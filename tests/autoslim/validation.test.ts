@@ -9,7 +9,13 @@ const with_ = (list: readonly number[], index: number, value: number) => list.ma
 
 test('unknown architecture', () => {
   expect(parseArchitecture('resnet-50')).toBe('resnet-50');
-  expectAutoSlimError(() => parseArchitecture('vgg-16'), 'architecture', 'known');
+  expectAutoSlimError(() => parseArchitecture('vgg-16'), 'architecture', 'choice');
+});
+
+test('an unknown architecture is named once, with the list of known ones once', () => {
+  expect(() => parseArchitecture('vgg-16')).toThrow(
+    "architecture: choice: unknown architecture 'vgg-16'; the architectures are mobilenet-v1, mobilenet-v2, mnasnet, resnet-50, mbv2-fmnist, resnet-cifar",
+  );
 });
 
 test('wrong list length', () => {

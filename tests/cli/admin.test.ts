@@ -46,8 +46,8 @@ describe('slimlab admin', () => {
       expect(await ada.gql('{ projects { name myRole } }')).toEqual({ projects: [{ name: 'lab', myRole: 'VIEWER' }] });
 
       // The CLI's own commands reach the server with the token, and say how to give one without it.
-      expect(await slimlab(['profile', 'mbv2-fmnist', '--server', server.url, '--token', ada.token])).toMatchObject({ code: 0 });
-      expect(await slimlab(['profile', 'mbv2-fmnist', '--server', server.url])).toMatchObject({ code: 2, stderr: expect.stringContaining('the server needs a token') });
+      expect(await slimlab(['whoami', '--server', server.url, '--token', ada.token])).toMatchObject({ code: 0 });
+      expect(await slimlab(['whoami', '--server', server.url])).toMatchObject({ code: 2, stderr: expect.stringContaining('the server needs a token') });
     } finally {
       await server.stop({ keepData: true });
     }

@@ -16,7 +16,6 @@ const TOKENS = {
 };
 
 const VIEWER = () => ({ id: 'u1', name: 'Ada', admin: false });
-const PROFILE = () => ({ macs: 1, params: 1, perLayer: [] });
 
 let config: string;
 beforeEach(() => {
@@ -59,8 +58,8 @@ describe('slimlab CLI credentials', () => {
   let other: AuthStub;
 
   beforeAll(async () => {
-    stub = await AuthStub.start({ fields: { viewer: VIEWER, profile: PROFILE }, tokens: [TOKENS.stored, TOKENS.env, TOKENS.flag] });
-    other = await AuthStub.start({ fields: { viewer: VIEWER, profile: PROFILE } });
+    stub = await AuthStub.start({ fields: { viewer: VIEWER }, tokens: [TOKENS.stored, TOKENS.env, TOKENS.flag] });
+    other = await AuthStub.start({ fields: { viewer: VIEWER } });
   });
   afterAll(async () => {
     await stub.stop();
@@ -72,21 +71,21 @@ describe('slimlab CLI credentials', () => {
   it('takes --token, else SLIMLAB_TOKEN, else the token stored for that server', async () => {
     expect((await slimlab(['login', '--server', stub.url], { stdin: `${TOKENS.stored}\n` })).code).toBe(0);
 
-    expect((await slimlab(['profile', 'mbv2-fmnist', '--server', stub.url])).code).toBe(0);
+    expect((await slimlab(['whoami', '--server', stub.url])).code).toBe(0);
     expect(lastAuthorization(stub)).toBe(`Bearer ${TOKENS.stored}`);
     // The stored entry is the server's, however its URL is written.
-    expect((await slimlab(['profile', 'mbv2-fmnist'], { env: { SLIMLAB_URL: `${stub.url}/` } })).code).toBe(0);
+    expect((await slimlab(['whoami'], { env: { SLIMLAB_URL: `${stub.url}/` } })).code).toBe(0);
     expect(lastAuthorization(stub)).toBe(`Bearer ${TOKENS.stored}`);
 
-    expect((await slimlab(['profile', 'mbv2-fmnist', '--server', stub.url], { env: { SLIMLAB_TOKEN: TOKENS.env } })).code).toBe(0);
+    expect((await slimlab(['whoami', '--server', stub.url], { env: { SLIMLAB_TOKEN: TOKENS.env } })).code).toBe(0);
     expect(lastAuthorization(stub)).toBe(`Bearer ${TOKENS.env}`);
 
-    expect((await slimlab(['profile', 'mbv2-fmnist', '--server', stub.url, '--token', TOKENS.flag], { env: { SLIMLAB_TOKEN: TOKENS.env } })).code).toBe(0);
+    expect((await slimlab(['whoami', '--server', stub.url, '--token', TOKENS.flag], { env: { SLIMLAB_TOKEN: TOKENS.env } })).code).toBe(0);
     expect(lastAuthorization(stub)).toBe(`Bearer ${TOKENS.flag}`);
 
     // Another server gets no token stored for the first one; a server in local mode needs none.
-    expect((await slimlab(['profile', 'mbv2-fmnist', '--server', other.url])).code).toBe(0);
-    expect(other.seen.at(-1)).toEqual({ via: 'http', path: '/graphql', field: 'profile', authorization: undefined });
+    expect((await slimlab(['whoami', '--server', other.url])).code).toBe(0);
+    expect(other.seen.at(-1)).toEqual({ via: 'http', path: '/graphql', field: 'viewer', authorization: undefined });
   });
 
   it('login checks the token with the viewer query, then stores it owner-only; logout forgets it', async () => {
@@ -127,7 +126,7 @@ describe('slimlab CLI credentials', () => {
   });
 
   it('login says so when the server predates API tokens', async () => {
-    const old = await AuthStub.start({ fields: { profile: PROFILE } });
+    const old = await AuthStub.start({ fields: {} });
     try {
       const login = await slimlab(['login', '--server', old.url], { stdin: TOKENS.stored });
       expect(login.code).toBe(1);
@@ -139,15 +138,15 @@ describe('slimlab CLI credentials', () => {
   });
 
   it('a server that needs a token says how to give one, with the exit code of a usage error', async () => {
-    const none = await slimlab(['profile', 'mbv2-fmnist', '--server', stub.url]);
+    const none = await slimlab(['whoami', '--server', stub.url]);
     expect(none).toEqual({ code: 2, stdout: '', stderr: 'slimlab: the server needs a token: run `slimlab login` or set SLIMLAB_TOKEN\n' });
 
-    const unknown = await slimlab(['profile', 'mbv2-fmnist', '--server', stub.url], { env: { SLIMLAB_TOKEN: TOKENS.unknown } });
+    const unknown = await slimlab(['whoami', '--server', stub.url], { env: { SLIMLAB_TOKEN: TOKENS.unknown } });
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toBe('slimlab: the server refused the token from SLIMLAB_TOKEN (the token is invalid or expired): run `slimlab login` or set SLIMLAB_TOKEN\n');
 
     const sent = stub.seen.length;
-    const malformed = await slimlab(['profile', 'mbv2-fmnist', '--server', stub.url, '--token', 'hunter2']);
+    const malformed = await slimlab(['whoami', '--server', stub.url, '--token', 'hunter2']);
     expect(malformed.code).toBe(2);
     expect(malformed.stderr).toContain('the token from --token is not a slimlab API token');
     expect(malformed.stderr).not.toContain('hunter2');
@@ -157,7 +156,7 @@ describe('slimlab CLI credentials', () => {
   it('names a credentials file it cannot use, without quoting it', async () => {
     await slimlab(['login', '--server', stub.url], { stdin: TOKENS.stored });
     writeFileSync(credentialsFile(), `["${TOKENS.stored}"]`);
-    const broken = await slimlab(['profile', 'mbv2-fmnist', '--server', stub.url]);
+    const broken = await slimlab(['whoami', '--server', stub.url]);
     expect(broken.code).toBe(2);
     expect(broken.stderr).toContain(`${credentialsFile()} is not a JSON object of server URLs and tokens`);
   });
@@ -169,6 +168,7 @@ describe('slimlab CLI credentials', () => {
     const server = await AuthStub.start({
       tokens: [TOKENS.flag],
       fields: {
+        candidate: () => ({ id: 'c1', source: 'AUTOSLIM', trajectory: { id: 't1' }, searchSpace: { id: 's1', name: 'mbv2' } }),
         exportCandidate: () => ({ id: 'j1', projectId: 'p1' }),
         job: () => ({ ...job, result }),
         artifact: () => ({ downloadUrl: '/artifacts/a1', bytes: onnx.length, sha256: 'f'.repeat(64) }),
@@ -178,11 +178,11 @@ describe('slimlab CLI credentials', () => {
     try {
       const file = join(config, 'c.onnx');
       const exported = await slimlab(['export', 'c1', '--onnx', file, '--server', server.url, '--token', TOKENS.flag]);
-      expect(exported.stderr).toBe('export [########################] 100%\n');
+      expect(exported.stderr).toMatch(/^export \[#{24}\] 100% \(\d+s elapsed\)\n$/);
       expect(exported.code).toBe(0);
       expect(readFileSync(file)).toEqual(onnx);
       expect(server.seen.map((s) => `${s.via} ${s.path} ${s.field ?? ''}`.trim())).toEqual(
-        expect.arrayContaining(['http /graphql exportCandidate', 'websocket /graphql', 'http /graphql job', 'http /graphql artifact', 'http /artifacts/a1']),
+        expect.arrayContaining(['http /graphql candidate', 'http /graphql exportCandidate', 'websocket /graphql', 'http /graphql job', 'http /graphql artifact', 'http /artifacts/a1']),
       );
       for (const request of server.seen) expect(request.authorization).toBe(`Bearer ${TOKENS.flag}`);
     } finally {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,38 +63,14 @@ describe('slimlab CLI against a running server', () => {
   });
   afterAll(() => server.stop());
 
-  it('profiles an architecture in both conventions, per layer', async () => {
-    const reference = capture({ SLIMLAB_URL: url });
-    expect(await main(['profile', 'mbv2-fmnist'], reference.io)).toBe(0);
-    expect(reference.stdout()).toContain('total (reference convention): 9,105,872 MACs');
-    expect(reference.stdout()).toMatch(/^layer\s+op\s+MACs\s+params$/m);
-
-    const mmcv = capture();
-    expect(await main(['profile', 'mbv2-fmnist', '--convention', 'mmcv', '--server', url], mmcv.io)).toBe(0);
-    expect(mmcv.stdout()).toMatch(/total \(mmcv convention\): [\d,]+ MACs/);
-    expect(mmcv.stdout()).not.toContain('9,105,872 MACs');
-  });
-
-  it('names the option or the field a profile request gets wrong', async () => {
-    const badOption = capture();
-    expect(await main(['profile', 'mbv2-fmnist', '--channels', '16,x', '--server', url], badOption.io)).toBe(2);
-    expect(badOption.stderr()).toContain('--channels entry 2 must be a positive integer (got "x")');
-
-    const badList = capture();
-    expect(await main(['profile', 'mbv2-fmnist', '--channels', '16,16', '--server', url], badList.io)).toBe(1);
-    expect(badList.stderr()).toMatch(/^slimlab: channels/);
-
-    const unknown = capture();
-    expect(await main(['profile', 'resnet-9000', '--server', url], unknown.io)).toBe(1);
-    expect(unknown.stderr()).toContain('architecture');
-  });
-
   it('runs a pipeline end to end and prints the leaderboard', async () => {
     const run = capture({ SLIMLAB_URL: url });
     // Both walks pick the same configurations: the scripted executor ignores the BN mode.
     const twoModes = PIPELINE.replace('evalBatchSize: 32', 'evalBatchSize: 32\n  bnModes: [BATCH_STATS, RECALIBRATED]\n  calibrationImages: 64');
     const code = await main(['run', pipelineFile('pipeline.yaml', twoModes)], run.io);
-    expect(run.stderr()).toMatch(/train supernet \[#+\] 100%/);
+    expect(run.stderr()).toMatch(/train supernet \[#+\] 100% \(\w+ elapsed\)/);
+    // Slimming reports its cost as people read it, never 7.522e+6.
+    expect(run.stderr()).not.toMatch(/\de\+\d/);
     expect(run.stderr()).toMatch(/retrain \[#+\] 100% 8\/8 done/);
     expect(code).toBe(0);
     const [leaderboard, ...summary] = run.stdout().split('\n\n');
@@ -103,12 +79,20 @@ describe('slimlab CLI against a running server', () => {
     expect(rows.filter((r) => / autoslim /.test(r))).toHaveLength(2);
     expect(rows.filter((r) => / uniform /.test(r))).toHaveLength(2);
     for (const row of rows) expect(row).toMatch(/\d+\.\d\d% ± \d+\.\d\d \(n=2\)$/);
+    // Each row starts with the id `slimlab export` takes, next to the config hash.
+    const { candidates } = await server.gql(`{ candidates(first: 50) { edges { node { id configHash } } } }`);
+    const ids: { id: string; configHash: string }[] = candidates.edges.map((e: { node: unknown }) => e.node);
+    for (const row of rows) {
+      const [shortId, hash] = row.split(/\s+/);
+      expect(ids.find((c) => c.id.startsWith(shortId!))?.configHash.slice(0, 10)).toBe(hash);
+      expect(shortId).toHaveLength(8);
+    }
     // Per BN mode, each budget against the widest uniform width within it, paired over the two
     // seeds: the second walk lists the configurations the first found too.
     const verdicts = summary.join('\n\n');
     for (const bnMode of ['BATCH_STATS', 'RECALIBRATED']) {
       const table = verdicts.match(new RegExp(`AutoSlim against uniform width, trajectory \\w+ \\(MACS, BN ${bnMode}\\):\n(.*\n){2}((.*\n){2})`));
-      expect(table?.[2]).toMatch(/^ 7\.00M .* 0\.500x 3\.17M .* pt \[.*\] +AutoSlim (better|worse)\n 4\.00M .* 0\.500x 3\.17M /);
+      expect(table?.[2]).toMatch(/^ 7\.00M  [0-9a-f]{8} [0-9a-f]{10} .* [0-9a-f]{8} 0\.500x 3\.17M .* pt \[.*\] +AutoSlim (better|worse)\n 4\.00M .* 0\.500x 3\.17M /);
     }
     expect(verdicts).toContain('No ranking study ran');
     expect(verdicts).toMatch(/train supernet +\d+ s/);
@@ -124,12 +108,31 @@ describe('slimlab CLI against a running server', () => {
     const run = capture({ SLIMLAB_URL: url });
     const fashion = PIPELINE.replace('cli-demo', 'cli-fashion')
       .replace('  name: synthetic\n  format: SYNTHETIC\n  synthetic: { numClasses: 10, trainSize: 400, testSize: 100, size: 28 }', '  name: fashion\n  format: IDX\n  path: /usr/share/datasets/fashion-mnist')
-      // Stops right after the dataset, at the search space.
-      .replace('architecture: mbv2-fmnist', 'architecture: mbv9');
+      // Stops right after the dataset, at the supernet, which only the server checks.
+      .replace('epochs: 2, batchSize: 32', 'epochs: 2, batchSize: 32, randomConfigs: 99');
     expect(await main(['run', pipelineFile('fashion.yaml', fashion)], run.io)).toBe(1);
     expect(run.stderr()).toContain('registering "fashion": computing the normalization 10000/60000\n');
     expect(run.stderr()).toContain('registering "fashion": computing the normalization 60000/60000\n');
-    expect(run.stderr()).toMatch(/unknown architecture/);
+    expect(run.stderr()).toContain('pipeline section supernet: input.recipe.randomConfigs');
+  });
+
+  it('a pipeline with a missing dataset folder or a search space the server would refuse creates nothing', async () => {
+    const synthetic = '  name: synthetic\n  format: SYNTHETIC\n  synthetic: { numClasses: 10, trainSize: 400, testSize: 100, size: 28 }';
+    const cases: [string, [string, string], string][] = [
+      ['cli-typo-path', [synthetic, '  name: fashion\n  format: IDX\n  path: ./fashoin-mnist'], `dataset.path: nothing at ${join(scratch, 'fashoin-mnist')}`],
+      ['cli-typo-arch', ['architecture: mbv2-fmnist', 'architecture: mbv9'], "searchSpace.architecture: unknown architecture 'mbv9'; the architectures are mobilenet-v1, "],
+      ['cli-too-wide', ['maxWidth: 1.0', 'maxWidth: 9.0'], 'searchSpace.maxWidth: width multiplier 9 is outside [0.15, 1.5]'],
+      ['cli-tiny-input', ['maxWidth: 1.0', 'maxWidth: 1.0, inputSize: 2'], 'searchSpace.inputSize: 2 is below 8, the factor this network strides its input down by'],
+    ];
+    for (const [project, [from, to], message] of cases) {
+      const run = capture({ SLIMLAB_URL: url });
+      const yaml = PIPELINE.replace('cli-demo', project).replace(from, to);
+      expect(await main(['run', pipelineFile(`${project}.yaml`, yaml)], run.io)).toBe(2);
+      expect(run.stderr()).toContain(message);
+      expect(run.stderr()).not.toContain('known: ');
+      const { projects } = await server.gql(`{ projects { name } }`);
+      expect(projects.map((p: { name: string }) => p.name)).not.toContain(project);
+    }
   });
 
   it('stops at a failed job and says which one and why', async () => {
@@ -147,6 +150,7 @@ describe('slimlab CLI against a running server', () => {
       ['missing.yaml', PIPELINE.replace(/supernet:\n  name: supernet\n  recipe: .*\n/, ''), 'supernet must be a mapping'],
       ['idx.yaml', PIPELINE.replace('format: SYNTHETIC', 'format: IDX'), 'dataset.path is required when dataset.format is IDX'],
       ['modes.yaml', PIPELINE.replace('evalBatchSize: 32', 'evalBatchSize: 32\n  bnMode: BATCH_STATS\n  bnModes: [RECALIBRATED]'), 'slimming.bnMode and slimming.bnModes: give one of them'],
+      ['groups.yaml', PIPELINE.replace('maxWidth: 1.0', 'maxWidth: 1.0, groups: 100'), 'searchSpace.groups must be an integer from 1 to 64 (got 100)'],
       ['uniform.yaml', PIPELINE.replace('uniform: [1.0, 0.5]', 'uniform: matched'), 'retrain.uniform must be a list of width multipliers, or match (got "matched")'],
       ['study.yaml', PIPELINE.replace(/retrain:\n(  .*\n)+/, 'study: { sampledConfigs: 4 }\n'), 'study.seeds and study.recipe are required when there is no retrain section'],
     ];
@@ -160,6 +164,17 @@ describe('slimlab CLI against a running server', () => {
     const absent = capture();
     expect(await main(['run', join(scratch, 'absent.yaml'), '--server', url], absent.io)).toBe(2);
     expect(absent.stderr()).toContain('cannot read pipeline');
+  });
+
+  it('export: a uniform candidate has no supernet of its own; the error lists those that fit', async () => {
+    const { projects } = await server.gql(`{ projects { name supernets { id name } } }`);
+    const demo = projects.find((p: { name: string }) => p.name === 'cli-demo');
+    const { candidates } = await server.gql(`{ candidates(filter: { source: UNIFORM }, first: 1) { edges { node { id } } } }`);
+    const uniform = candidates.edges[0].node.id;
+    const run = capture({ SLIMLAB_URL: url });
+    expect(await main(['export', uniform, '--onnx', join(scratch, 'uniform.onnx')], run.io)).toBe(2);
+    expect(run.stderr()).toContain(`candidate ${uniform.slice(0, 8)} is a uniform candidate: it has no supernet of its own; pass --supernet <id>`);
+    expect(run.stderr()).toContain(`  ${demo.supernets[0].id.slice(0, 8)}  supernet (dataset synthetic)`);
   });
 
   it('export: reports an unknown id, and bad options before contacting the server', async () => {
@@ -209,15 +224,88 @@ describe('slimlab CLI without a server', () => {
   it('says which server it could not reach and how to fix it', async () => {
     const server = `http://127.0.0.1:${await closedPort()}`;
     const run = capture({ SLIMLAB_URL: server });
-    expect(await main(['profile', 'mbv2-fmnist'], run.io)).toBe(1);
+    expect(await main(['export', 'c1', '--onnx', join(scratch, 'c1.onnx')], run.io)).toBe(1);
     expect(run.stderr()).toContain(`cannot reach the slimlab server at ${server} (ECONNREFUSED)`);
     expect(run.stderr()).toContain('slimlab serve');
   });
 
   it('rejects a server address that is not an http URL', async () => {
     const run = capture();
-    expect(await main(['profile', 'mbv2-fmnist', '--server', 'ftp://host'], run.io)).toBe(2);
+    expect(await main(['export', 'c1', '--onnx', 'o.onnx', '--server', 'ftp://host'], run.io)).toBe(2);
     expect(run.stderr()).toContain('--server must be an http:// or https:// URL');
+  });
+
+  it('profiles an architecture in both conventions, per layer, with no server to ask', async () => {
+    const nowhere = { SLIMLAB_URL: `http://127.0.0.1:${await closedPort()}` };
+    const reference = capture(nowhere);
+    expect(await main(['profile', 'mbv2-fmnist'], reference.io)).toBe(0);
+    expect(reference.stdout()).toContain('total (reference convention): 9.11M MACs (9,105,872), ');
+    expect(reference.stdout()).toMatch(/^layer\s+op\s+MACs\s+params$/m);
+    expect(reference.stdout()).not.toMatch(/\de\+\d/);
+
+    const mmcv = capture(nowhere);
+    expect(await main(['profile', 'mbv2-fmnist', '--convention', 'mmcv'], mmcv.io)).toBe(0);
+    expect(mmcv.stdout()).toMatch(/total \(mmcv convention\): [\d.]+[kMG]? MACs \([\d,]+\)/);
+    expect(mmcv.stdout()).not.toContain('9,105,872');
+  });
+
+  it('names the option a profile request gets wrong, and lists the architectures once', async () => {
+    const badOption = capture();
+    expect(await main(['profile', 'mbv2-fmnist', '--channels', '16,x'], badOption.io)).toBe(2);
+    expect(badOption.stderr()).toContain('--channels entry 2 must be a positive integer (got "x")');
+
+    const badList = capture();
+    expect(await main(['profile', 'mbv2-fmnist', '--channels', '16,16'], badList.io)).toBe(2);
+    expect(badList.stderr()).toMatch(/^slimlab: --channels: length: mbv2-fmnist takes \d+ entries, got 2/);
+
+    const unknown = capture();
+    expect(await main(['profile', 'resnet-9000'], unknown.io)).toBe(2);
+    expect(unknown.stderr()).toBe(
+      "slimlab: architecture: choice: unknown architecture 'resnet-9000'; the architectures are mobilenet-v1, mobilenet-v2, mnasnet, resnet-50, mbv2-fmnist, resnet-cifar\n",
+    );
+  });
+
+  it('prints help for all commands or one, and the version', async () => {
+    for (const argv of [['--help'], ['-h'], ['help']]) {
+      const help = capture();
+      expect(await main(argv, help.io)).toBe(0);
+      expect(help.stdout()).toMatch(/^usage: slimlab <command> \[options\]\n/);
+      for (const command of ['serve', 'admin create-user', 'login', 'whoami', 'run <pipeline.yaml>', 'profile <architecture>', 'export <candidate>', 'dataset upload', 'worker']) {
+        expect(help.stdout()).toContain(`  slimlab ${command}`);
+      }
+    }
+    for (const argv of [['export', '--help'], ['export', '-h'], ['help', 'export']]) {
+      const help = capture();
+      expect(await main(argv, help.io)).toBe(0);
+      expect(help.stdout()).toContain('  slimlab export <candidate> --onnx out.onnx');
+      expect(help.stdout()).not.toContain('slimlab profile');
+    }
+    const version = capture();
+    expect(await main(['--version'], version.io)).toBe(0);
+    expect(version.stdout()).toBe(`slimlab ${JSON.parse(readFileSync('package.json', 'utf8')).version}\n`);
+
+    const bare = capture();
+    expect(await main([], bare.io)).toBe(2);
+    expect(bare.stderr()).toContain('usage: slimlab <command> [options]');
+  });
+
+  it('answers a mistyped command or option with a usage line and a suggestion', async () => {
+    const cases: [string[], string][] = [
+      [['expotr', 'c1'], 'slimlab: unknown command "expotr"; did you mean export?\nusage: slimlab <command> [options]\nrun slimlab --help for the commands\n'],
+      [['export', 'c1', '--onxx', 'o.onnx'], 'slimlab: unknown option --onxx; did you mean --onnx?\nusage: slimlab export <candidate> --onnx out.onnx [--bn folded|running]\nrun slimlab export --help for more\n'],
+      [['profile', 'mbv2-fmnist', '--chanels', '8'], 'slimlab: unknown option --chanels; did you mean --channels?\n'],
+      [['profile', 'mbv2-fmnist', '--onnx', 'o.onnx'], 'slimlab: profile takes no --onnx\nusage: slimlab profile <architecture>'],
+      [['profile', 'mbv2-fmnist', '--convention'], 'slimlab: --convention needs a value\n'],
+      [['run', '-x', 'p.yaml'], 'slimlab: unknown option -x\nusage: slimlab run <pipeline.yaml>\n'],
+      [['deploy'], 'slimlab: unknown command "deploy"\nusage: slimlab <command> [options]\n'],
+      [['help', 'expotr'], 'slimlab: unknown command "expotr"; did you mean export?\n'],
+    ];
+    for (const [argv, message] of cases) {
+      const bad = capture();
+      expect(await main(argv, bad.io)).toBe(2);
+      expect(bad.stderr()).toContain(message);
+      expect(bad.stderr()).not.toContain('To specify a positional argument');
+    }
   });
 
   it('checks the worker command line before starting anything', async () => {

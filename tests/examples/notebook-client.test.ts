@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { defaultChannels, profile } from '../../autoslim';
 import { AuthStub } from '../support/auth-stub';
@@ -11,7 +11,8 @@ import { TestServer, eventually } from '../support/server';
 import { TokenClient, userWithToken } from '../support/auth';
 import { TokenScope } from '../../schema/enums';
 
-const CLIENT = join(__dirname, '..', '..', 'examples', 'notebook_client.py');
+const PACKAGE = join(__dirname, '..', '..', 'clients', 'python');
+const CLIENT = join(PACKAGE, 'slimlab_client.py');
 
 interface RunOptions {
   /** Called with each stdout line as it comes. */
@@ -46,7 +47,7 @@ function runClient(args: string[], options: RunOptions = {}) {
 }
 
 // Against a server with authentication on, as a team runs it: every request and the socket carry the token.
-describe('the notebook client (examples/notebook_client.py)', () => {
+describe('the notebook client (clients/python/slimlab_client.py)', () => {
   let server: TestServer;
   let client: TokenClient;
   let env: NodeJS.ProcessEnv;
@@ -125,7 +126,8 @@ describe('the notebook client (examples/notebook_client.py)', () => {
     const { startSlimming } = await client.gql(`mutation($s: ID!) { startSlimming(input: { supernetId: $s, targets: [5e6], evalBatchSize: 32 }) { payload } }`, {
       s: job.payload.supernetId,
     });
-    const follow = runClient(['--server', server.url, 'follow', '--trajectory', startSlimming.payload.trajectoryId, '--steps', '3'], {
+    // No --steps: it returns when the slimming job has finished.
+    const follow = runClient(['--server', server.url, 'follow', '--trajectory', startSlimming.payload.trajectoryId], {
       env,
       onLine: (line) => {
         if (line === 'subscribed') release();
@@ -137,10 +139,17 @@ describe('the notebook client (examples/notebook_client.py)', () => {
     expect(steps.map((s) => s.index)).toEqual([0, 1, 2]);
     expect(steps[0].macs).toBe(9105872);
 
+    // Followed after it finished, the trajectory replays every step made, then returns.
+    const replay = await runClient(['--server', server.url, 'follow', '--trajectory', startSlimming.payload.trajectoryId], { env });
+    expect(replay.code).toBe(0);
+    expect(replay.lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line).index)).toEqual([0, 1, 2]);
+
     const board = await runClient(['--server', server.url, 'leaderboard', '--project', projectId], { env });
     expect(board.code).toBe(0);
     const rows = board.lines.map((line) => JSON.parse(line));
     expect(rows.map((r) => r.source)).toEqual(['AUTOSLIM', 'AUTOSLIM']);
+    // The id an export takes is in every row.
+    for (const row of rows) expect(row.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(rows[0].macs).toBeLessThan(rows[1].macs);
   });
 
@@ -151,6 +160,25 @@ describe('the notebook client (examples/notebook_client.py)', () => {
     const unknown = await runClient(['--server', server.url, 'leaderboard', '--project', 'not-an-id'], { env });
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/slimlab: filter.projectId: must be an id/);
+  });
+
+  it('raises NotFound for a trajectory id that names nothing', async () => {
+    const missing = '00000000-0000-4000-8000-000000000000';
+    const followed = await runClient(['--server', server.url, 'follow', '--trajectory', missing], { env });
+    expect(followed.code).toBe(1);
+    expect(followed.stderr).toContain(`slimlab: id: no trajectory with id "${missing}"`);
+    const script = [
+      'import asyncio, sys',
+      `sys.path.insert(0, ${JSON.stringify(PACKAGE)})`,
+      'from slimlab_client import NotFound, Slimlab',
+      'async def follow():',
+      '    async for step in Slimlab(sys.argv[1]).follow_trajectory(sys.argv[2]): pass',
+      'try:',
+      '    asyncio.run(follow())',
+      'except NotFound as error:',
+      '    print(error.code)',
+    ].join('\n');
+    expect(await runPython(['-B', '-c', script, server.url, missing], { env })).toMatchObject({ code: 0, lines: ['NOT_FOUND'] });
   });
 });
 
@@ -167,6 +195,9 @@ describe('the notebook client with API tokens', () => {
       fields: {
         candidates: () => ({ totalCount: 1, pageInfo: { hasNextPage: false, endCursor: null }, edges: [{ node: row }] }),
         viewer: () => ({ id: 'u1', name: 'Ada', admin: false }),
+        trajectory: () => ({ supernet: { searchSpace: { projectId: 'p1' } }, steps: [] }),
+        jobs: () => [{ id: 'j1', subjectId: 't1', state: 'RUNNING', error: null }],
+        job: () => ({ id: 'j1', state: 'RUNNING', error: null }),
       },
       subscriptions: { slimmingProgress: () => [step] },
     });
@@ -180,15 +211,60 @@ describe('the notebook client with API tokens', () => {
     const follow = await runClient(['--server', stub.url, 'follow', '--trajectory', 't1', '--steps', '1'], { env: { SLIMLAB_TOKEN: token } });
     expect(follow.code).toBe(0);
     expect(follow.lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line))).toEqual([step]);
-    expect(stub.seen.map((s) => s.via)).toEqual(['http', 'websocket']);
+    expect(stub.seen.map((s) => s.field ?? s.via)).toEqual(['candidates', 'trajectory', 'jobs', 'websocket', 'job', 'trajectory']);
     for (const request of stub.seen) expect(request.authorization).toBe(`Bearer ${token}`);
   });
 
   it('takes token= before SLIMLAB_TOKEN', async () => {
-    const script = `import sys; sys.path.insert(0, ${JSON.stringify(dirname(CLIENT))}); from notebook_client import Slimlab; print(Slimlab(sys.argv[1], token=sys.argv[2]).query("{ viewer { name } }")["viewer"]["name"])`;
+    const script = `import sys; sys.path.insert(0, ${JSON.stringify(PACKAGE)}); from slimlab_client import Slimlab; print(Slimlab(sys.argv[1], token=sys.argv[2]).query("{ viewer { name } }")["viewer"]["name"])`;
     const run = await runPython(['-B', '-c', script, stub.url, token], { env: { SLIMLAB_TOKEN: wrong } });
     expect(run).toMatchObject({ code: 0, lines: ['Ada'] });
     expect(stub.seen.at(-1)?.authorization).toBe(`Bearer ${token}`);
+  });
+
+  it('runs queries without websockets installed, and says what subscribing needs', async () => {
+    const script = [
+      'import asyncio, sys',
+      "sys.modules['websockets'] = None  # as if it were not installed",
+      `sys.path.insert(0, ${JSON.stringify(PACKAGE)})`,
+      'from slimlab_client import Slimlab',
+      'client = Slimlab(sys.argv[1], token=sys.argv[2])',
+      'print(len(client.leaderboard("p1")))',
+      'async def follow():',
+      '    async for step in client.follow_trajectory("t1"): pass',
+      'try:',
+      '    asyncio.run(follow())',
+      'except ImportError as error:',
+      '    print(error)',
+    ].join('\n');
+    const run = await runPython(['-B', '-c', script, stub.url, token]);
+    expect(run).toMatchObject({ code: 0, lines: ['1', 'slimlab subscriptions need the websockets package (Debian: apt install python3-websockets)'] });
+  });
+
+  it('installs with pip from the repository folder, as a module and a command', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'slimlab-client-pip-'));
+    try {
+      // A copy: building in place would leave build/ and egg-info in the checkout.
+      cpSync(PACKAGE, join(work, 'source'), { recursive: true });
+      const target = join(work, 'site');
+      const pip = spawnSync('/usr/bin/python3', ['-m', 'pip', 'install', '--no-build-isolation', '--no-deps', '--no-index', '--target', target, join(work, 'source')], { encoding: 'utf8' });
+      expect(pip.stderr).not.toMatch(/error/i);
+      expect(pip.status).toBe(0);
+      expect(existsSync(join(target, 'bin', 'slimlab-client'))).toBe(true);
+      const undocumented = [
+        'import inspect, slimlab_client',
+        'public = [getattr(slimlab_client, name) for name in slimlab_client.__all__]',
+        'public += [m for n, m in inspect.getmembers(slimlab_client.Slimlab) if not n.startswith("_") and callable(m)]',
+        'print([f.__name__ for f in public if not inspect.getdoc(f)])',
+      ].join('\n');
+      const site = { PYTHONPATH: target, PYTHONNOUSERSITE: '1' };
+      expect(await runPython(['-B', '-c', undocumented], { env: site })).toMatchObject({ code: 0, lines: ['[]'] });
+      const board = await runPython(['-B', '-m', 'slimlab_client', '--server', stub.url, 'leaderboard', '--project', 'p1'], { env: { ...site, SLIMLAB_TOKEN: token } });
+      expect(board.code).toBe(0);
+      expect(board.lines.map((line) => JSON.parse(line))).toEqual([row]);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 
   it('raises a clear error when the server wants a token, over HTTP and on the socket', async () => {
@@ -198,7 +274,18 @@ describe('the notebook client with API tokens', () => {
     const refused = await runClient(['--server', stub.url, 'leaderboard', '--project', 'p1'], { env: { SLIMLAB_TOKEN: wrong } });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toBe('slimlab: the server refused the token (the token is invalid or expired): pass token= or set SLIMLAB_TOKEN\n');
-    const socket = await runClient(['--server', stub.url, 'follow', '--trajectory', 't1'], { env: { SLIMLAB_TOKEN: wrong } });
+    const subscribe = [
+      'import asyncio, sys',
+      `sys.path.insert(0, ${JSON.stringify(PACKAGE)})`,
+      'from slimlab_client import GraphQLError, Slimlab',
+      'async def listen():',
+      '    async for event in Slimlab(sys.argv[1]).subscribe("subscription { slimmingProgress(trajectoryId: \\"t1\\") { index } }"): pass',
+      'try:',
+      '    asyncio.run(listen())',
+      'except GraphQLError as error:',
+      '    sys.exit(f"slimlab: {error}")',
+    ].join('\n');
+    const socket = await runPython(['-B', '-c', subscribe, stub.url], { env: { SLIMLAB_TOKEN: wrong } });
     expect(socket.code).toBe(1);
     expect(socket.stderr).toBe('slimlab: the server refused the token (Forbidden): pass token= or set SLIMLAB_TOKEN\n');
   });

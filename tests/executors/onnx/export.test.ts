@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { buildGraph, defaultChannels } from '../../../autoslim';
+import { buildGraph, defaultChannels, humanCount } from '../../../autoslim';
 import { main } from '../../../cli/main';
 import { searchSplit } from '../../../executors/data/split';
 import { syntheticImages } from '../../../executors/data/synthetic';
@@ -179,7 +179,7 @@ describe('exporting a candidate as a standalone ONNX file, through GraphQL', () 
     expect(await main(argv, io)).toBe(0);
     const bytes = readFileSync(file);
     expect(out.join('')).toContain(`wrote ${file} (${bytes.length} bytes, sha256 ${createHash('sha256').update(bytes).digest('hex').slice(0, 12)})`);
-    expect(out.join('')).toContain(`${uniform.macs} MACs`);
+    expect(out.join('')).toContain(`${humanCount(uniform.macs)} MACs, ${humanCount(uniform.params)} params`);
     const session = await ort.InferenceSession.create(bytes);
     expect(session.inputNames).toEqual(['input']);
     expect(session.outputNames).toEqual(['logits']);

@@ -25,7 +25,7 @@ import { all, TEST_LOADER } from '../../support/streamed';
 
 async function succeeded(server: TestServer, jobId: string) {
   return eventually(async () => {
-    const { job } = await server.gql(`query($id: ID!) { job(id: $id) { state error result backend provider } }`, { id: jobId });
+    const { job } = await server.gql(`query($id: ID!) { job(id: $id) { state error result backend provider progressMessage } }`, { id: jobId });
     if (job.state === 'FAILED') throw new Error(job.error);
     return job.state === 'SUCCEEDED' ? job : undefined;
   }, 240_000);
@@ -63,6 +63,8 @@ describe('greedy slimming with the ONNX Runtime evaluator, through GraphQL', () 
     );
     const done = await succeeded(server, job.id);
     expect(done).toMatchObject({ backend: 'onnxruntime-cpu', provider: 'cpu' });
+    // The last step's cost as people read it (7.52M MACs), never 7.522e+6.
+    expect(done.progressMessage).toMatch(/^step \d+: .+ → \d+(\.\d+)?[kMG]? MACs at \d+\.\d\d%$/);
     const { trajectory } = await server.gql(
       `query($t: ID!) { trajectory(id: $t) { evaluations cacheHits evalSeconds steps { index unitName macs params accuracy accuracyDrop proposals { unitIndex } channels }
           candidates { target macs searchAccuracy channels source } } }`,
