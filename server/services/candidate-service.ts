@@ -16,7 +16,7 @@ import type { JobView } from '../jobs/job-view';
 import * as check from '../validation';
 import { checked } from './autoslim-input';
 import type { JobService } from './job-service';
-import { findInProject, inReadableProjects } from './lookup';
+import { filterId, findInProject, inReadableProjects } from './lookup';
 import type { Caller } from '../auth/caller';
 import { CandidateFigures, type BaselineComparison } from './candidate-figures';
 import { candidateSupernet, type CandidateSupernet } from './candidate-supernet';
@@ -64,7 +64,7 @@ export class CandidateService {
     const column = COLUMNS[order.field];
     const ascending = order.direction === SortDirection.ASC;
     const em = this.orm.em.fork();
-    const where = { ...(await inReadableProjects(caller, 'filter.projectId', filter.projectId)), ...(await filterQuery(em, filter)) } as FilterQuery<Candidate>;
+    const where = { ...(await inReadableProjects(caller, 'filter.projectId', filter.projectId)), ...(await filterQuery(em, caller, filter)) } as FilterQuery<Candidate>;
     const totalCount = await em.count(Candidate, where);
     const page = after ? { $and: [where, afterCursor(column, ascending, decodeCursor(after))] } : where;
     const rows = await em.find(Candidate, page as FilterQuery<Candidate>, {
@@ -286,10 +286,13 @@ async function matchedWidths(em: EntityManager, caller: Caller, space: SearchSpa
   });
 }
 
-async function filterQuery(em: EntityManager, filter: CandidateFilter): Promise<Record<string, unknown>> {
+async function filterQuery(em: EntityManager, caller: Caller, filter: CandidateFilter): Promise<Record<string, unknown>> {
   const where: Record<string, unknown> = {};
-  if (filter.searchSpaceId) where.searchSpace = check.uuid('filter.searchSpaceId', filter.searchSpaceId);
-  if (filter.trajectoryId) where.id = { $in: await pickedBy(em, check.uuid('filter.trajectoryId', filter.trajectoryId)) };
+  if (filter.searchSpaceId) where.searchSpace = (await filterId(em, caller, SearchSpace, 'search space', 'filter.searchSpaceId', filter.searchSpaceId)) ?? { $in: [] };
+  if (filter.trajectoryId) {
+    const trajectoryId = await filterId(em, caller, SlimmingTrajectory, 'trajectory', 'filter.trajectoryId', filter.trajectoryId);
+    where.id = { $in: trajectoryId ? await pickedBy(em, trajectoryId) : [] };
+  }
   if (filter.source) where.source = filter.source;
   if (filter.maxMacs != null) where.macs = { $lte: check.finite('filter.maxMacs', filter.maxMacs, 0, Number.MAX_VALUE) };
   if (filter.maxParams != null) where.params = { $lte: check.finite('filter.maxParams', filter.maxParams, 0, Number.MAX_VALUE) };

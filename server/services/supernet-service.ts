@@ -8,7 +8,7 @@ import type { JobView } from '../jobs/job-view';
 import * as check from '../validation';
 import type { JobService } from './job-service';
 import { datasetSpec } from './dataset-service';
-import { findInProject, inReadableProjects } from './lookup';
+import { filterId, findInProject, inReadableProjects } from './lookup';
 import type { Caller } from '../auth/caller';
 import { networkOf, searchSpaceSpec } from './search-space-service';
 
@@ -102,9 +102,10 @@ export class SupernetService {
 
   async list(caller: Caller, filter: { projectId?: string | null; searchSpaceId?: string | null; datasetId?: string | null }): Promise<Supernet[]> {
     const where = await inReadableProjects(caller, 'filter.projectId', filter.projectId);
-    if (filter.searchSpaceId) where.searchSpace = check.uuid('filter.searchSpaceId', filter.searchSpaceId);
-    if (filter.datasetId) where.dataset = check.uuid('filter.datasetId', filter.datasetId);
-    return this.orm.em.fork().find(Supernet, where, { orderBy: { createdAt: 'asc', id: 'asc' } });
+    const em = this.orm.em.fork();
+    if (filter.searchSpaceId) where.searchSpace = (await filterId(em, caller, SearchSpace, 'search space', 'filter.searchSpaceId', filter.searchSpaceId)) ?? { $in: [] };
+    if (filter.datasetId) where.dataset = (await filterId(em, caller, Dataset, 'dataset', 'filter.datasetId', filter.datasetId)) ?? { $in: [] };
+    return em.find(Supernet, where, { orderBy: { createdAt: 'asc', id: 'asc' } });
   }
 
   get(caller: Caller, id: string): Promise<Supernet> {
