@@ -15,7 +15,7 @@ import { badInput } from '../errors';
 import type { JobView } from '../jobs/job-view';
 import * as check from '../validation';
 import { checked } from './autoslim-input';
-import type { JobService } from './job-service';
+import type { JobCreator, JobService } from './job-service';
 import { filterId, findInProject, inReadableProjects } from './lookup';
 import type { Caller } from '../auth/caller';
 import { CandidateFigures, type BaselineComparison } from './candidate-figures';
@@ -185,7 +185,7 @@ export function checkSeeds(field: string, seeds: readonly number[]): void {
  */
 export async function queueRetraining(
   em: EntityManager,
-  jobs: JobService,
+  jobs: JobCreator,
   candidate: Candidate,
   dataset: Dataset,
   recipe: Record<string, unknown>,
@@ -250,7 +250,7 @@ export async function upsertCandidate(
 }
 
 /** A configuration to make a uniform candidate of, and its width multiplier. */
-interface UniformPick {
+export interface UniformPick {
   readonly width: number;
   readonly channels: ChannelList;
 }
@@ -272,6 +272,11 @@ async function matchedWidths(em: EntityManager, caller: Caller, space: SearchSpa
   const trajectory = await findInProject(em, caller, ProjectRole.EDITOR, SlimmingTrajectory, 'trajectory', field, trajectoryId);
   await em.populate(trajectory, ['supernet']);
   if (trajectory.supernet.searchSpace.id !== space.id) throw badInput(field, 'is a trajectory of another search space than input.searchSpaceId');
+  return uniformMatching(space, trajectory, field);
+}
+
+/** One pick per target of `trajectory`, a walk of a supernet of `space`; errors name `field`. */
+export function uniformMatching(space: SearchSpace, trajectory: SlimmingTrajectory, field: string): UniformPick[] {
   if (trajectory.constraint === CostConstraint.LATENCY) {
     throw badInput(field, 'is a LATENCY trajectory: uniform baselines match MACS or PARAMS budgets, and a width has no latency without a measurement');
   }

@@ -28,6 +28,9 @@ export interface WorkerView {
   readonly online: boolean;
 }
 
+/** What queues a job in a caller's transaction: the JobService, or the ledger's queue when a job's success queues the next. */
+export type JobCreator = Pick<JobService, 'create'>;
+
 export class JobService {
   constructor(
     private readonly orm: Orm,
