@@ -12,6 +12,7 @@ import { Migration20261130171158 as SqliteTrajectoryScoring } from './sqlite/Mig
 import { Migration20261130173504 as SqliteRunDataset } from './sqlite/Migration20261130173504';
 import { Migration20261130174019 as SqliteTrajectoryPicks } from './sqlite/Migration20261130174019';
 import { Migration20261130200451 as SqliteDemoPipelines } from './sqlite/Migration20261130200451';
+import { Migration20261130201500 as SqliteRunBackends } from './sqlite/Migration20261130201500';
 import { Migration20261128062452 as PostgresqlInitial } from './postgresql/Migration20261128062452';
 import { Migration20261128070041 as PostgresqlExportJobs } from './postgresql/Migration20261128070041';
 import { Migration20261128071832 as PostgresqlLatency } from './postgresql/Migration20261128071832';
@@ -25,6 +26,7 @@ import { Migration20261130171158 as PostgresqlTrajectoryScoring } from './postgr
 import { Migration20261130173504 as PostgresqlRunDataset } from './postgresql/Migration20261130173504';
 import { Migration20261130174019 as PostgresqlTrajectoryPicks } from './postgresql/Migration20261130174019';
 import { Migration20261130200451 as PostgresqlDemoPipelines } from './postgresql/Migration20261130200451';
+import { Migration20261130201500 as PostgresqlRunBackends } from './postgresql/Migration20261130201500';
 
 /** Listed explicitly so migrations load the same way from TypeScript sources and compiled JS. */
 export const SQLITE_MIGRATIONS: MigrationObject[] = [
@@ -41,6 +43,7 @@ export const SQLITE_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261130173504', class: SqliteRunDataset },
   { name: 'Migration20261130174019', class: SqliteTrajectoryPicks },
   { name: 'Migration20261130200451', class: SqliteDemoPipelines },
+  { name: 'Migration20261130201500', class: SqliteRunBackends },
 ];
 
 export const POSTGRESQL_MIGRATIONS: MigrationObject[] = [
@@ -57,4 +60,5 @@ export const POSTGRESQL_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261130173504', class: PostgresqlRunDataset },
   { name: 'Migration20261130174019', class: PostgresqlTrajectoryPicks },
   { name: 'Migration20261130200451', class: PostgresqlDemoPipelines },
+  { name: 'Migration20261130201500', class: PostgresqlRunBackends },
 ];
