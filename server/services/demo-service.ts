@@ -8,7 +8,7 @@
 import type { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import { parseChannelList, profile } from '../../autoslim';
-import { CandidateSource, DatasetFormat, JobKind, JobState, ProjectRole } from '../../schema/enums';
+import { CandidateSource, DatasetFormat, JobKind, JobState } from '../../schema/enums';
 import {
   CreateSearchSpaceInput,
   RegisterDatasetInput,
@@ -23,7 +23,6 @@ import { Candidate, Dataset, DemoPipeline, DemoStage, Job, Project, SearchSpace,
 import { queueRetraining, uniformMatching, upsertCandidate } from './candidate-service';
 import type { DatasetService } from './dataset-service';
 import type { JobCreator, JobService } from './job-service';
-import { findProject } from './lookup';
 import type { ProjectService } from './project-service';
 import type { SearchSpaceService } from './search-space-service';
 import { networkOf } from './search-space-service';
@@ -69,9 +68,8 @@ export class DemoService {
     const space = await this.searchSpaces.create(caller, Object.assign(new CreateSearchSpaceInput(), { projectId: project.id, name: 'mbv2-small', ...DEMO.space }));
     const recipe = checkSupernetRecipe('demo.recipe', Object.assign(new SupernetRecipeInput(), { epochs: DEMO.supernetEpochs }));
     const job = await this.orm.em.fork().transactional(async (em) => {
-      const owned = await findProject(em, caller, ProjectRole.EDITOR, 'demo', project.id);
       const queued = await queueSupernetTraining(em, this.jobs, await em.findOneOrFail(SearchSpace, space.id), await em.findOneOrFail(Dataset, dataset.id), 'demo supernet', recipe);
-      em.create(DemoPipeline, { project: owned, supernet: queued.supernet });
+      em.create(DemoPipeline, { project: queued.supernet.project, supernet: queued.supernet });
       return queued.job;
     });
     this.jobs.announce(job);
