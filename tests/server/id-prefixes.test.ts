@@ -72,6 +72,16 @@ describe.each(DATABASES)('ids given as unique prefixes on %s', (kind) => {
     });
   });
 
+  it('filters lists by a prefix as by the whole id', async () => {
+    const spaceId: string = seeded.space.id;
+    const byPrefix = await alice.gql(`query($s: ID!) { candidates(filter: { searchSpaceId: $s }) { totalCount } latencyTables(searchSpaceId: $s) { version } }`, {
+      s: spaceId.slice(0, 8),
+    });
+    const byId = await alice.gql(`query($s: ID!) { candidates(filter: { searchSpaceId: $s }) { totalCount } latencyTables(searchSpaceId: $s) { version } }`, { s: spaceId });
+    expect(byPrefix).toEqual(byId);
+    expect(byPrefix.candidates.totalCount).toBe(1);
+  });
+
   it('takes prefixes in mutation inputs and stores whole ids', async () => {
     const { retrainCandidate: jobs } = await alice.gql(
       `mutation($c: ID!, $d: ID!) { retrainCandidate(input: { candidateId: $c, datasetId: $d, recipe: { epochs: 1 } }) { id payload } }`,
