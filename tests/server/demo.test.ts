@@ -54,11 +54,21 @@ const slimmer = new ScriptedPlugin(
   'scripted-slim',
 );
 
+/** Scores every configuration the same, as an EVALUATE result must: once per config and BN mode. */
+const scorer = new ScriptedPlugin(
+  ['EVALUATE'],
+  async (job: JobSpec) => {
+    const { configs, bnModes } = job.payload as { configs: { key: string }[]; bnModes: string[] };
+    return { results: configs.flatMap(({ key }) => bnModes.map((bnMode) => ({ key, bnMode, top1: 0.4, loss: 1.2, images: 32 }))), provider: 'cpu', evalSeconds: 0 };
+  },
+  'scripted-evaluate',
+);
+
 describe.each(DATABASES)('the one-click demo on %s', (kind) => {
   let server: TestServer;
 
   beforeAll(async () => {
-    server = await TestServer.start(kind, [trainer, slimmer]);
+    server = await TestServer.start(kind, [trainer, slimmer, scorer]);
   });
 
   afterAll(async () => {
@@ -80,6 +90,7 @@ describe.each(DATABASES)('the one-click demo on %s', (kind) => {
     expect(byKind('TRAIN_SUPERNET')).toEqual(['SUCCEEDED']);
     expect(byKind('SLIM')).toEqual(['SUCCEEDED']);
     expect(byKind('RETRAIN')).toEqual(Array(2 * DEMO.budgets.length).fill('SUCCEEDED'));
+    expect(byKind('EVALUATE')).toEqual(['SUCCEEDED']);
     const { candidates } = await server.gql(`query($p: ID!) { candidates(filter: { projectId: $p }) { edges { node { source retrainedTop1 { estimate } } } } }`, { p: project.id });
     const nodes = candidates.edges.map((e: { node: { source: string; retrainedTop1: unknown } }) => e.node);
     expect(nodes.map((c: { source: string }) => c.source).sort()).toEqual(['AUTOSLIM', 'AUTOSLIM', 'UNIFORM', 'UNIFORM']);
