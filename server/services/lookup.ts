@@ -61,7 +61,9 @@ export async function inReadableProjects(caller: Caller, field: string, projectI
   const readable = await caller.readableProjects();
   if (!projectId) return readable === null ? {} : { project: { $in: readable } };
   const asked = await filterId(caller.reader(), caller, Project, 'project', field, projectId);
-  return { project: asked ?? { $in: [] } };
+  // resolveId returns a whole id as given: one of a project the caller cannot read filters to nothing.
+  const visible = asked !== null && (readable === null || readable.includes(asked));
+  return { project: visible ? asked : { $in: [] } };
 }
 
 /** Loads a project the caller has `need` in; one it cannot see answers as a missing one. */

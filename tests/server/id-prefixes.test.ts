@@ -106,6 +106,11 @@ describe.each(DATABASES)('ids given as unique prefixes on %s', (kind) => {
     expect(hidden.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'id' });
     expect(await alice.error(`query { project(id: "abcdef01") { id } }`)).toMatchObject({ extensions: { code: 'NOT_FOUND', field: 'id' } });
     expect(await alice.gql(`query { candidates(filter: { projectId: "abcdef01" }) { totalCount } }`)).toEqual({ candidates: { totalCount: 0 } });
+    const otherProject = { p: seeded.projectId, q: seeded.projectId.slice(0, 8) };
+    expect(await bob.gql(`query($p: ID!, $q: ID!) { whole: supernets(filter: { projectId: $p }) { id } prefix: supernets(filter: { projectId: $q }) { id } }`, otherProject)).toEqual({
+      whole: [],
+      prefix: [],
+    });
   });
 
   it('refuses a prefix too short or not hex, naming the rule', async () => {
