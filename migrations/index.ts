@@ -11,6 +11,8 @@ import { Migration20261130164927 as SqliteRankingStudies } from './sqlite/Migrat
 import { Migration20261130171158 as SqliteTrajectoryScoring } from './sqlite/Migration20261130171158';
 import { Migration20261130173504 as SqliteRunDataset } from './sqlite/Migration20261130173504';
 import { Migration20261130174019 as SqliteTrajectoryPicks } from './sqlite/Migration20261130174019';
+import { Migration20261130200451 as SqliteDemoPipelines } from './sqlite/Migration20261130200451';
+import { Migration20261130201500 as SqliteRunBackends } from './sqlite/Migration20261130201500';
 import { Migration20261128062452 as PostgresqlInitial } from './postgresql/Migration20261128062452';
 import { Migration20261128070041 as PostgresqlExportJobs } from './postgresql/Migration20261128070041';
 import { Migration20261128071832 as PostgresqlLatency } from './postgresql/Migration20261128071832';
@@ -23,6 +25,8 @@ import { Migration20261130164928 as PostgresqlRankingStudies } from './postgresq
 import { Migration20261130171158 as PostgresqlTrajectoryScoring } from './postgresql/Migration20261130171158';
 import { Migration20261130173504 as PostgresqlRunDataset } from './postgresql/Migration20261130173504';
 import { Migration20261130174019 as PostgresqlTrajectoryPicks } from './postgresql/Migration20261130174019';
+import { Migration20261130200451 as PostgresqlDemoPipelines } from './postgresql/Migration20261130200451';
+import { Migration20261130201500 as PostgresqlRunBackends } from './postgresql/Migration20261130201500';
 
 /** Listed explicitly so migrations load the same way from TypeScript sources and compiled JS. */
 export const SQLITE_MIGRATIONS: MigrationObject[] = [
@@ -38,6 +42,8 @@ export const SQLITE_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261130171158', class: SqliteTrajectoryScoring },
   { name: 'Migration20261130173504', class: SqliteRunDataset },
   { name: 'Migration20261130174019', class: SqliteTrajectoryPicks },
+  { name: 'Migration20261130200451', class: SqliteDemoPipelines },
+  { name: 'Migration20261130201500', class: SqliteRunBackends },
 ];
 
 export const POSTGRESQL_MIGRATIONS: MigrationObject[] = [
@@ -53,4 +59,6 @@ export const POSTGRESQL_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261130171158', class: PostgresqlTrajectoryScoring },
   { name: 'Migration20261130173504', class: PostgresqlRunDataset },
   { name: 'Migration20261130174019', class: PostgresqlTrajectoryPicks },
+  { name: 'Migration20261130200451', class: PostgresqlDemoPipelines },
+  { name: 'Migration20261130201500', class: PostgresqlRunBackends },
 ];

@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import { PROVIDER_CHOICES, type ProviderChoice } from '../executors/onnx/session';
 
 export type DatabaseTarget =
   | { readonly kind: 'sqlite'; readonly file: string }
@@ -20,8 +21,8 @@ export interface ServerConfig {
   readonly maxUploadMb: number;
   /** A job lease lasts this long unless its worker heartbeats; then the job is requeued. */
   readonly leaseSeconds: number;
-  /** ONNX Runtime execution provider to try first; 'cuda' falls back to 'cpu' when it cannot load. */
-  readonly ortProvider: 'cuda' | 'cpu';
+  /** ONNX Runtime execution provider: 'auto' takes CUDA when it loads, else the CPU; 'cuda' falls back to 'cpu' with a note on every job. */
+  readonly ortProvider: ProviderChoice;
   readonly ortThreads: number;
   /** Intra-op threads of latency measurements; part of the device a latency table belongs to. */
   readonly latencyThreads: number;
@@ -74,7 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     workerToken: token(env, 'SLIMLAB_WORKER_TOKEN'),
     maxUploadMb: integer(env, 'SLIMLAB_MAX_UPLOAD_MB', 4096, 1, 1024 * 1024),
     leaseSeconds: integer(env, 'SLIMLAB_LEASE_SECONDS', 120, 2, 86400),
-    ortProvider: oneOf(env, 'SLIMLAB_ORT_PROVIDER', ['cuda', 'cpu'] as const, 'cuda'),
+    ortProvider: oneOf(env, 'SLIMLAB_ORT_PROVIDER', PROVIDER_CHOICES, 'auto'),
     ortThreads: integer(env, 'SLIMLAB_ORT_THREADS', 2, 1, 256),
     latencyThreads: integer(env, 'SLIMLAB_LATENCY_THREADS', 1, 1, 256),
     datasetRoots: absolutePaths(env, 'SLIMLAB_DATASET_ROOTS', [resolve(dataDir, 'datasets'), '/usr/share/datasets']),

@@ -3,6 +3,7 @@ import type { ExecutorPlugin, Logger } from '../../executors/contract';
 import { LatencyProbePlugin } from '../../executors/latency/plugin';
 import { OnnxEvaluatePlugin } from '../../executors/onnx/evaluate-plugin';
 import { OnnxExportPlugin } from '../../executors/onnx/export-plugin';
+import { PROVIDER_CHOICES, describeProvider, type ProviderChoice } from '../../executors/onnx/session';
 import { OnnxSlimmingPlugin } from '../../executors/onnx/slim-plugin';
 import { ExecutorRegistry } from '../../executors/registry';
 import { createWorkerTransfer } from '../../executors/remote/transfer';
@@ -65,7 +66,7 @@ export function workerRequest(flags: WorkerFlags, env: NodeJS.ProcessEnv): Worke
 
 /** Builds the requested plugins with the machine's settings (ORT provider and threads from SLIMLAB_* variables). */
 function pluginsFor(request: WorkerRequest, env: NodeJS.ProcessEnv, log: Logger): ExecutorPlugin[] {
-  const provider = env.SLIMLAB_ORT_PROVIDER === 'cpu' ? 'cpu' : 'cuda';
+  const provider = providerChoice(env);
   const threads = positive(env.SLIMLAB_ORT_THREADS, 2);
   const plugins: ExecutorPlugin[] = [];
   if (request.plugins.includes('tfjs')) plugins.push(new TfjsTrainingPlugin());
@@ -79,6 +80,13 @@ function pluginsFor(request: WorkerRequest, env: NodeJS.ProcessEnv, log: Logger)
   return plugins;
 }
 
+function providerChoice(env: NodeJS.ProcessEnv): ProviderChoice {
+  const raw = env.SLIMLAB_ORT_PROVIDER || 'auto';
+  const choice = PROVIDER_CHOICES.find((c) => c === raw);
+  if (!choice) throw usageError(`SLIMLAB_ORT_PROVIDER must be one of ${PROVIDER_CHOICES.join(', ')} (got "${raw}")`);
+  return choice;
+}
+
 /**
  * `slimlab worker`: runs executor plugins for a server it reaches over HTTP, until SIGTERM or
  * SIGINT (running jobs go back to the queue) or, for the embedded worker, until its parent exits.
@@ -86,7 +94,9 @@ function pluginsFor(request: WorkerRequest, env: NodeJS.ProcessEnv, log: Logger)
 export async function runWorker(request: WorkerRequest, io: Io): Promise<void> {
   const log: Logger = { info: (m) => io.err(`[worker] ${m}\n`), warn: (m) => io.err(`[worker] ${m}\n`) };
   const registry = new ExecutorRegistry();
-  for (const plugin of pluginsFor(request, io.env, log)) await registry.register(plugin);
+  const plugins = pluginsFor(request, io.env, log);
+  if (request.plugins.includes('onnx') || request.plugins.includes('latency')) log.info(await describeProvider(providerChoice(io.env)));
+  for (const plugin of plugins) await registry.register(plugin);
   const worker = new Worker(registry, {
     servers: request.servers,
     token: request.token,

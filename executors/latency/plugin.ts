@@ -4,7 +4,7 @@
  */
 import { parseChannelList } from '../../autoslim';
 import type { BlobRef, DeviceProfile, ExecutorCapabilities, ExecutorPlugin, JobContext, JobKind, JobSpec, LatencyTableSummary } from '../contract';
-import { resolveProvider, type ProviderName } from '../onnx/session';
+import { resolveProvider, type ProviderChoice } from '../onnx/session';
 import { resolveSearchSpace, type SearchSpaceSpec } from '../search-space';
 import { buildLatencyTable, type BuildState } from './build-table';
 import { describeDevice } from './device';
@@ -43,8 +43,8 @@ export type LatencyPayload =
 export interface LatencyPluginOptions {
   /** Executor name; a second probe in one process (another provider or thread count) needs its own. */
   readonly name: string;
-  /** Preferred provider; 'cuda' falls back to 'cpu' (and the device says so). */
-  readonly provider: ProviderName;
+  /** Preferred provider; 'cuda' falls back to 'cpu' (and the device says so), as 'auto' does quietly. */
+  readonly provider: ProviderChoice;
   /** Intra-op threads of every measurement: 1 by default, as nn-Meter measures. */
   readonly threads: number;
   /** Re-measurement: at most this many measurements while p90 / p10 exceeds spreadLimit. */

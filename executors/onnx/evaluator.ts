@@ -20,11 +20,11 @@ import type { BatchNormMode } from './batch-norm';
 import { CALIBRATION_BATCH } from './evaluation-data';
 import { buildJointMetricsModel, buildModel, buildStatisticsModel, channelMasks, type JointMember } from './model';
 import { recalibrateWith, type CalibrationBatch } from './recalibrate';
-import { MetricsSession, openSession, resolveProvider, type EvaluationResult, type LabelledImages, type ProviderName } from './session';
+import { MetricsSession, openSession, resolveProvider, type EvaluationResult, type LabelledImages, type ProviderChoice, type ProviderName } from './session';
 
 export interface EvaluatorOptions {
-  /** Preferred provider; 'cuda' falls back to 'cpu' when the CUDA provider cannot load. */
-  readonly provider: ProviderName;
+  /** Preferred provider; 'auto' and 'cuda' fall back to 'cpu' when the CUDA provider cannot load ('cuda' with a note). */
+  readonly provider: ProviderChoice;
   readonly threads: number;
 }
 

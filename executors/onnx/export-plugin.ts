@@ -15,6 +15,7 @@ import { DEFAULT_TRANSFORMS, loaderSettings, openDataset, type LoaderSettings, t
 import type { ImageShape, Normalization } from '../data/sample';
 import type { RegisteredDatasetSpec } from '../data/source';
 import { resolveSearchSpace, type SearchSpaceSpec } from '../search-space';
+import { SLIMLAB_VERSION } from '../version';
 import { decodeSafetensors, type WeightMap } from '../weights';
 import { calibrationImages } from './evaluation-data';
 import { exportStandalone } from './model';
@@ -30,6 +31,8 @@ export interface ExportPayload {
   readonly channels: readonly number[];
   /** 'supernet': slices of a supernet checkpoint; 'retrained': a retraining run's own weights. */
   readonly weights: 'supernet' | 'retrained';
+  /** The supernet or training run `weights` names; payloads queued before it was sent lack it. */
+  readonly sourceId?: string;
   readonly checkpoint: { readonly uri: string; readonly sha256: string };
   /** Where the calibration and test images come from. */
   readonly dataset: RegisteredDatasetSpec;
@@ -120,7 +123,7 @@ export class OnnxExportPlugin implements ExecutorPlugin {
 
     await ctx.progress(0.6, 'exporting and checking the model');
     const mode = payload.batchNorm === 'FOLDED' ? 'folded' : 'running';
-    const bytes = exportStandalone(graph, calibrated, mode, norm);
+    const bytes = exportStandalone(graph, calibrated, mode, norm, exportMetadata(payload, graph));
     const recounted = recountCost(bytes);
     if (recounted.macs !== payload.macs || recounted.params !== payload.params) {
       throw new Error(
@@ -149,6 +152,28 @@ export class OnnxExportPlugin implements ExecutorPlugin {
       transforms: { ...data.transforms, normalization: norm },
     };
   }
+}
+
+/**
+ * What the file says about itself in its metadata_props, so a file found on a disk can be traced
+ * back to its candidate and weights (Netron, Python's onnx.load and ORT's get_modelmeta show them).
+ */
+export function exportMetadata(payload: ExportPayload, graph: NetworkGraph): Record<string, string> {
+  const { channels, height, width } = graph.input;
+  const source = payload.weights === 'supernet' ? 'supernet' : 'training run';
+  return {
+    'slimlab.candidate_id': payload.candidateId,
+    'slimlab.config_hash': payload.configHash,
+    'slimlab.architecture': payload.searchSpace.architecture,
+    'slimlab.input': `float32 [batch, ${channels}, ${height}, ${width}], pixels in [0, 1]`,
+    'slimlab.num_classes': String(payload.searchSpace.numClasses),
+    'slimlab.channels': payload.channels.join(','),
+    'slimlab.macs': String(payload.macs),
+    'slimlab.params': String(payload.params),
+    'slimlab.bn_mode': payload.batchNorm,
+    'slimlab.source': payload.sourceId ? `${source} ${payload.sourceId}` : source,
+    'slimlab.version': SLIMLAB_VERSION,
+  };
 }
 
 type OpenDataset = (spec: RegisteredDatasetSpec, needs?: { readonly train: boolean; readonly test: boolean }) => Promise<StreamedDataset>;

@@ -7,5 +7,5 @@ export { OnnxExportPlugin, type ExportPayload, type ExportResult } from './expor
 export { recalibrateBatchNorm, type CalibrationBatch } from './recalibrate';
 export { maskInputName } from './network';
 export { recountCost, type ModelCost } from './recount';
-export { labelledImages, type EvaluationResult, type LabelledImages, type ProviderName } from './session';
+export { labelledImages, type EvaluationResult, type LabelledImages, type ProviderChoice, type ProviderName, PROVIDER_CHOICES, describeProvider } from './session';
 export { randomWeights } from './random-weights';

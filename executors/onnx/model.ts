@@ -81,6 +81,7 @@ export function exportStandalone(
   weights: WeightMap,
   batchNorm: 'running' | 'folded',
   normalization?: InputNormalization,
+  metadata: Readonly<Record<string, string>> = {},
 ): Uint8Array {
   const b = new OnnxGraphBuilder();
   const { channels, height, width } = graph.input;
@@ -95,7 +96,7 @@ export function exportStandalone(
   const logits = emitNetwork(b, graph, weights, input, { batchNorm, masked: false });
   b.alias(logits, 'logits');
   b.output({ name: 'logits', type: 'float32', dims: ['batch', graph.nodes[graph.nodes.length - 1].outShape.channels] });
-  return b.encode(graph.architecture);
+  return b.encode(graph.architecture, metadata);
 }
 
 /** Output names of the statistics model for the BN of conv `node`. */

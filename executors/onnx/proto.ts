@@ -90,10 +90,12 @@ export class OnnxGraphBuilder {
     this.nodes.push({ opType: 'Identity', name: this.name(`node_${name}`), input: [tensor], output: [name] });
   }
 
-  encode(graphName: string): Uint8Array {
+  /** `metadata` becomes the model's metadata_props, key by key. */
+  encode(graphName: string, metadata: Readonly<Record<string, string>> = {}): Uint8Array {
     const model: onnx.IModelProto = {
       irVersion: IR_VERSION,
       producerName: 'slimlab',
+      metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
       opsetImport: [{ domain: '', version: OPSET }],
       graph: {
         name: graphName,

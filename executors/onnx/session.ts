@@ -1,14 +1,20 @@
 /**
  * ONNX Runtime sessions for evaluation graphs, and the choice of execution provider.
  * Creating a session with the CUDA provider throws when its libraries are missing (ORT does not
- * fall back by itself), so the provider is probed once and the fallback is recorded.
+ * fall back by itself), so CUDA is probed once per process and the outcome is recorded.
  */
 import * as ort from 'onnxruntime-node';
 import type { TensorShape } from '../../autoslim/graph';
 import { METRIC_OUTPUTS, metricOutputName } from './metrics-head';
 import { OnnxGraphBuilder } from './proto';
 
+/** A provider sessions run on. */
 export type ProviderName = 'cuda' | 'cpu';
+
+/** What the operator asks for: 'auto' takes CUDA when it loads, else the CPU, and says nothing more. */
+export type ProviderChoice = 'auto' | ProviderName;
+
+export const PROVIDER_CHOICES: readonly ProviderChoice[] = ['auto', 'cuda', 'cpu'];
 
 export interface SessionSettings {
   readonly provider: ProviderName;
@@ -49,17 +55,39 @@ export function labelledImages(images: Float32Array, labels: ArrayLike<number>, 
 }
 
 /** Which provider this machine runs, and why not the requested one if it fell back. */
-export async function resolveProvider(
-  requested: ProviderName,
-): Promise<{ readonly provider: ProviderName; readonly note?: string }> {
+export async function resolveProvider(requested: ProviderChoice): Promise<{ readonly provider: ProviderName; readonly note?: string }> {
   if (requested === 'cpu') return { provider: 'cpu' };
-  try {
-    const probe = await ort.InferenceSession.create(probeModel(), { executionProviders: ['cuda'], logSeverityLevel: 4 });
-    await probe.release();
-    return { provider: 'cuda' };
-  } catch (error) {
-    return { provider: 'cpu', note: `CUDA execution provider unavailable, ran on CPU: ${firstLine(error)}` };
-  }
+  const failure = await cudaFailure();
+  if (failure === null) return { provider: 'cuda' };
+  if (requested === 'auto') return { provider: 'cpu' };
+  return { provider: 'cpu', note: `CUDA execution provider unavailable, ran on CPU: ${failure}` };
+}
+
+/** One line for the operator: the provider chosen, and why CUDA was not when it was asked for. */
+export async function describeProvider(requested: ProviderChoice): Promise<string> {
+  const failure = requested === 'cpu' ? null : await cudaFailure();
+  const chosen = requested !== 'cpu' && failure === null ? 'CUDA' : 'the CPU';
+  return `ONNX Runtime runs on ${chosen} (SLIMLAB_ORT_PROVIDER=${requested}${failure === null ? '' : `; CUDA did not load: ${failure}`})`;
+}
+
+let cudaProbe: Promise<string | null> | null = null;
+
+/** Why the CUDA provider cannot open a session here, or null when it can; probed once per process. */
+function cudaFailure(): Promise<string | null> {
+  cudaProbe ??= (async () => {
+    // A missing CUDA library is ORT's most common "error": it prints it in red on every attempt,
+    // through its process-wide logger, which only this level silences. The probe's outcome is
+    // reported instead; sessions keep their own error logging (logSeverityLevel below).
+    ort.env.logLevel = 'fatal';
+    try {
+      const probe = await ort.InferenceSession.create(probeModel(), { executionProviders: ['cuda'], logSeverityLevel: 4 });
+      await probe.release();
+      return null;
+    } catch (error) {
+      return firstLine(error);
+    }
+  })();
+  return cudaProbe;
 }
 
 /** An ORT session on the settings' provider and threads, fully optimized, logging only errors. */

@@ -30,7 +30,7 @@ import { EvaluationCache } from './evaluation-cache';
 import { calibrationImages, holdOutBatches, leadingImages, readScoringImages, type ScoringBatch } from './evaluation-data';
 import { createEvaluator, type OnnxEvaluator } from './evaluator';
 import { envelopeOf } from './shrinking-supernet';
-import type { ProviderName } from './session';
+import type { ProviderChoice } from './session';
 
 /** What payloads queued before these settings existed are run with (the GraphQL defaults). */
 export const SLIM_DEFAULTS = { calibrationImages: 1024, calibrationSeed: 0, evalBatches: 1, minWidthFraction: 0 } as const;
@@ -73,7 +73,7 @@ interface SlimState {
 }
 
 export interface SlimPluginOptions {
-  readonly provider: ProviderName;
+  readonly provider: ProviderChoice;
   readonly threads: number;
   /** JSON-lines file of the evaluation cache; null keeps it in memory only. */
   readonly cacheFile: string | null;

@@ -100,7 +100,7 @@ export class Caller {
    * any: services look entities up inside their transaction, and a read on another connection would
    * wait for the one the transaction holds (SQLite has only one), which waits for the read.
    */
-  private reader() {
+  reader() {
     return this.orm.em.fork({ keepTransactionContext: true });
   }
 }

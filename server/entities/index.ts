@@ -1,6 +1,7 @@
 import { Artifact } from './artifact';
 import { Candidate } from './candidate';
 import { Dataset } from './dataset';
+import { DemoPipeline } from './demo-pipeline';
 import { Device } from './device';
 import { Executor } from './executor';
 import { Job } from './job';
@@ -20,6 +21,7 @@ import { WorkerNode } from './worker-node';
 export * from './artifact';
 export * from './candidate';
 export * from './dataset';
+export * from './demo-pipeline';
 export * from './device';
 export * from './executor';
 export * from './job';
@@ -61,4 +63,5 @@ export const ENTITIES = [
   ApiToken,
   WebSession,
   ProjectMember,
+  DemoPipeline,
 ];

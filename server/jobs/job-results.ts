@@ -1,9 +1,12 @@
+import type { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import type { BlobRef } from '../../executors/contract';
 import { BnMode, CandidateSource, JobKind } from '../../schema/enums';
 import { Candidate, type Job, RankingStudy, RankingStudyConfig, SlimmingTrajectory, Supernet, type SupernetScore } from '../entities';
 import type { EvaluatePayload, EvaluateResult } from '../../executors/onnx/evaluate-plugin';
+import { advanceDemo } from '../services/demo-service';
 import { queueInheritedAccuracy } from '../services/evaluation-jobs';
+import { queueJob } from './new-job';
 import type { JobQueue } from './queue';
 
 /**
@@ -19,20 +22,22 @@ export function refusal(job: Job, result: unknown): string | null {
 /**
  * What a job's success changes beyond the job, in the transaction that records it: a finished
  * SLIM queues the evaluation of its candidates' inherited accuracy; an EVALUATE result (one that
- * `refusal` let through) is stored on the candidates or the ranking study it scored. Answers the
- * jobs it queued, to publish.
+ * `refusal` let through) is stored on the candidates or the ranking study it scored; a stage of a
+ * demo queues the next stage. Answers the jobs it queued, to publish.
  */
-export async function settleResult(em: EntityManager, queue: JobQueue, job: Job): Promise<Job[]> {
+export async function settleResult(em: EntityManager, queue: JobQueue, job: Job, rowLock: { lockMode?: LockMode }): Promise<Job[]> {
+  const queued: Job[] = [];
   if (job.kind === JobKind.SLIM && job.subjectType === SlimmingTrajectory.name && job.subjectId) {
-    const queued = await queueTrajectoryEvaluation(em, queue, job.subjectId, (job.payload as { checkpoint: BlobRef }).checkpoint);
-    return queued ? [queued] : [];
+    const evaluation = await queueTrajectoryEvaluation(em, queue, job.subjectId, (job.payload as { checkpoint: BlobRef }).checkpoint);
+    if (evaluation) queued.push(evaluation);
   }
   if (job.kind === JobKind.EVALUATE) {
     const scores = (job.result as unknown as EvaluateResult).results;
     if (job.subjectType === RankingStudy.name) await saveStudyScores(em, job.subjectId!, scores);
     if (job.subjectType === Supernet.name) await saveInheritedAccuracy(em, job, job.subjectId!, scores);
   }
-  return [];
+  queued.push(...(await advanceDemo(em, { create: (tx, spec) => queueJob(tx, queue, spec) }, job, rowLock)));
+  return queued;
 }
 
 /** The trajectory's AutoSlim candidates, sliced from the checkpoint the walk itself used. */

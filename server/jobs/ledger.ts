@@ -246,7 +246,7 @@ export class JobLedger {
         case 'succeeded':
           Object.assign(job, { state: JobState.SUCCEEDED, result: outcome.result, progress: 1, finishedAt: now });
           transition = 'succeeded';
-          for (const queued of await settleResult(em, this.queue, job)) {
+          for (const queued of await settleResult(em, this.queue, job, this.options.rowLock)) {
             effects.publish(jobEvent(jobView(queued)));
             effects.then(() => this.wake(queued.id));
           }

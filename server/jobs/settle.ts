@@ -11,14 +11,16 @@ const RUN_STATUS: Record<JobState, RunStatus> = {
   [JobState.CANCELLED]: RunStatus.CANCELLED,
 };
 
-/** Keeps a job's training run in step with the job, in the caller's transaction, in one statement. */
+/** Keeps a job's training run (status, times, backend) in step with the job, in the caller's transaction. */
 export async function syncRunStatus(em: EntityManager, job: Job): Promise<void> {
   if (job.subjectType !== TrainingRun.name || !job.subjectId) return;
   const status = RUN_STATUS[job.state as JobState];
   const finishedAt = job.finishedAt;
-  await em.nativeUpdate(TrainingRun, { id: job.subjectId }, { status, finishedAt });
+  const running = job.state === JobState.RUNNING;
+  // The run records what its latest attempt's executor trains on.
+  await em.nativeUpdate(TrainingRun, { id: job.subjectId }, running ? { status, finishedAt, backend: job.backend } : { status, finishedAt });
   // A run's start is its first attempt's: later attempts keep it.
-  if (job.state === JobState.RUNNING) await em.nativeUpdate(TrainingRun, { id: job.subjectId, startedAt: null }, { startedAt: job.startedAt });
+  if (running) await em.nativeUpdate(TrainingRun, { id: job.subjectId, startedAt: null }, { startedAt: job.startedAt });
 }
 
 /**

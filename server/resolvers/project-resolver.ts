@@ -27,6 +27,15 @@ export class ProjectResolver {
   }
 
   @Access('WRITE')
+  @Mutation(() => Project, {
+    description:
+      'A demo project on synthetic images, and its pipeline run on the server: supernet training, slimming under two MACs budgets, matched uniform baselines, and a retraining of each; a few minutes on a 2-core CPU. The caller becomes its owner; it is named demo (demo-2, … when taken).',
+  })
+  startDemo(@Ctx() { services, caller }: GraphQLContext) {
+    return services.demo.start(caller);
+  }
+
+  @Access('WRITE')
   @Mutation(() => ProjectMember, { description: 'Adds a member or changes their role; needs OWNER. A project keeps at least one owner.' })
   setProjectMember(@Arg('input', () => SetProjectMemberInput) input: SetProjectMemberInput, @Ctx() { services, caller }: GraphQLContext) {
     return services.projects.setMember(caller, input.projectId, input.user, input.role);

@@ -15,8 +15,8 @@ import { badInput } from '../errors';
 import type { JobView } from '../jobs/job-view';
 import * as check from '../validation';
 import { checked } from './autoslim-input';
-import type { JobService } from './job-service';
-import { findInProject, inReadableProjects } from './lookup';
+import type { JobCreator, JobService } from './job-service';
+import { filterId, findInProject, inReadableProjects } from './lookup';
 import type { Caller } from '../auth/caller';
 import { CandidateFigures, type BaselineComparison } from './candidate-figures';
 import { candidateSupernet, type CandidateSupernet } from './candidate-supernet';
@@ -64,7 +64,7 @@ export class CandidateService {
     const column = COLUMNS[order.field];
     const ascending = order.direction === SortDirection.ASC;
     const em = this.orm.em.fork();
-    const where = { ...(await inReadableProjects(caller, 'filter.projectId', filter.projectId)), ...(await filterQuery(em, filter)) } as FilterQuery<Candidate>;
+    const where = { ...(await inReadableProjects(caller, 'filter.projectId', filter.projectId)), ...(await filterQuery(em, caller, filter)) } as FilterQuery<Candidate>;
     const totalCount = await em.count(Candidate, where);
     const page = after ? { $and: [where, afterCursor(column, ascending, decodeCursor(after))] } : where;
     const rows = await em.find(Candidate, page as FilterQuery<Candidate>, {
@@ -185,7 +185,7 @@ export function checkSeeds(field: string, seeds: readonly number[]): void {
  */
 export async function queueRetraining(
   em: EntityManager,
-  jobs: JobService,
+  jobs: JobCreator,
   candidate: Candidate,
   dataset: Dataset,
   recipe: Record<string, unknown>,
@@ -250,7 +250,7 @@ export async function upsertCandidate(
 }
 
 /** A configuration to make a uniform candidate of, and its width multiplier. */
-interface UniformPick {
+export interface UniformPick {
   readonly width: number;
   readonly channels: ChannelList;
 }
@@ -272,6 +272,11 @@ async function matchedWidths(em: EntityManager, caller: Caller, space: SearchSpa
   const trajectory = await findInProject(em, caller, ProjectRole.EDITOR, SlimmingTrajectory, 'trajectory', field, trajectoryId);
   await em.populate(trajectory, ['supernet']);
   if (trajectory.supernet.searchSpace.id !== space.id) throw badInput(field, 'is a trajectory of another search space than input.searchSpaceId');
+  return uniformMatching(space, trajectory, field);
+}
+
+/** One pick per target of `trajectory`, a walk of a supernet of `space`; errors name `field`. */
+export function uniformMatching(space: SearchSpace, trajectory: SlimmingTrajectory, field: string): UniformPick[] {
   if (trajectory.constraint === CostConstraint.LATENCY) {
     throw badInput(field, 'is a LATENCY trajectory: uniform baselines match MACS or PARAMS budgets, and a width has no latency without a measurement');
   }
@@ -286,10 +291,13 @@ async function matchedWidths(em: EntityManager, caller: Caller, space: SearchSpa
   });
 }
 
-async function filterQuery(em: EntityManager, filter: CandidateFilter): Promise<Record<string, unknown>> {
+async function filterQuery(em: EntityManager, caller: Caller, filter: CandidateFilter): Promise<Record<string, unknown>> {
   const where: Record<string, unknown> = {};
-  if (filter.searchSpaceId) where.searchSpace = check.uuid('filter.searchSpaceId', filter.searchSpaceId);
-  if (filter.trajectoryId) where.id = { $in: await pickedBy(em, check.uuid('filter.trajectoryId', filter.trajectoryId)) };
+  if (filter.searchSpaceId) where.searchSpace = (await filterId(em, caller, SearchSpace, 'search space', 'filter.searchSpaceId', filter.searchSpaceId)) ?? { $in: [] };
+  if (filter.trajectoryId) {
+    const trajectoryId = await filterId(em, caller, SlimmingTrajectory, 'trajectory', 'filter.trajectoryId', filter.trajectoryId);
+    where.id = { $in: trajectoryId ? await pickedBy(em, trajectoryId) : [] };
+  }
   if (filter.source) where.source = filter.source;
   if (filter.maxMacs != null) where.macs = { $lte: check.finite('filter.maxMacs', filter.maxMacs, 0, Number.MAX_VALUE) };
   if (filter.maxParams != null) where.params = { $lte: check.finite('filter.maxParams', filter.maxParams, 0, Number.MAX_VALUE) };

@@ -161,10 +161,11 @@ export class DatasetService {
 
   /** Validates the terms, reads the shape with `shapeOf`, and stores the dataset in one transaction. */
   private async create(caller: Caller, terms: DatasetTerms, fields: FieldNames, shapeOf: (terms: CheckedTerms) => Promise<DatasetShape>): Promise<Dataset> {
-    const checked = { ...this.checkTerms(terms, fields), projectId: terms.projectId, skipCorrupt: terms.skipCorrupt ?? false };
-    const { name, searchFraction, splitSeed } = checked;
+    const { name, searchFraction, splitSeed } = this.checkTerms(terms, fields);
     // The caller's role first: someone who may not add datasets to the project learns nothing of the server's files.
-    await this.checkVacant(this.orm.em.fork(), caller, terms.projectId, name, fields);
+    const { id: projectId } = await this.checkVacant(this.orm.em.fork(), caller, terms.projectId, name, fields);
+    // Progress is published under the whole id, which subscribers give, whatever prefix the input gave.
+    const checked = { name, searchFraction, splitSeed, projectId, skipCorrupt: terms.skipCorrupt ?? false };
     const { files, ...shape } = await shapeOf(checked);
     if (terms.classNames && terms.classNames.length !== shape.numClasses) {
       throw badInput(fields('classNames'), `must name all ${shape.numClasses} classes (got ${terms.classNames.length})`);
@@ -173,7 +174,7 @@ export class DatasetService {
     const split = searchSplit(shape.trainSize, searchFraction, splitSeed);
     const stored = files ? await this.storeManifest(files.manifest) : null;
     return this.orm.em.fork().transactional(async (em) => {
-      const project = await this.checkVacant(em, caller, terms.projectId, name, fields);
+      const project = await this.checkVacant(em, caller, projectId, name, fields);
       const manifest = stored
         ? em.create(Artifact, { project, kind: ArtifactKind.DATASET_MANIFEST, name: `${name}.manifest.json`, uri: stored.uri, bytes: stored.bytes, sha256: stored.sha256 })
         : null;

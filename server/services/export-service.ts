@@ -20,6 +20,8 @@ export const MAX_CALIBRATION_IMAGES = 65_536;
 /** Where an export's weights come from, resolved and checked. */
 interface WeightsSource {
   readonly weights: 'supernet' | 'retrained';
+  /** The supernet or training run the weights come from. */
+  readonly sourceId: string;
   readonly checkpoint: Artifact;
   readonly dataset: Dataset;
   /** The recipe the weights were trained with: its evaluation transform is the export's. */
@@ -56,6 +58,7 @@ export class ExportService {
           searchSpace: searchSpaceSpec(candidate.searchSpace),
           channels: candidate.channels,
           weights: source.weights,
+          sourceId: source.sourceId,
           checkpoint: { uri: source.checkpoint.uri, sha256: source.checkpoint.sha256 },
           dataset: await datasetSpec(em, dataset),
           trainingDataset: await datasetSpec(em, source.dataset),
@@ -89,12 +92,12 @@ async function retrainedWeights(em: EntityManager, caller: Caller, candidate: Ca
   const datasetId = (job?.payload as { datasetId?: string } | undefined)?.datasetId;
   const dataset = datasetId ? await em.findOne(Dataset, datasetId) : null;
   if (!dataset) throw userError('FAILED_PRECONDITION', 'input.datasetId', 'the dataset the run trained on is unknown; give datasetId');
-  return { weights: 'retrained', checkpoint: run.checkpoint, dataset, recipe: run.recipe };
+  return { weights: 'retrained', sourceId: run.id, checkpoint: run.checkpoint, dataset, recipe: run.recipe };
 }
 
 async function supernetWeights(em: EntityManager, caller: Caller, candidate: Candidate, supernetId: string | null | undefined): Promise<WeightsSource> {
   const { supernet, checkpoint } = await candidateSupernet(em, caller, candidate, supernetId, 'input.supernetId', 'give supernetId or runId');
-  return { weights: 'supernet', checkpoint, dataset: supernet.dataset, recipe: supernet.run.recipe };
+  return { weights: 'supernet', sourceId: supernet.id, checkpoint, dataset: supernet.dataset, recipe: supernet.run.recipe };
 }
 
 /** The evaluation crop of a recipe; recipes recorded before it was one used the default. */

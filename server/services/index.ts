@@ -6,6 +6,7 @@ import type { JobLedger } from '../jobs/ledger';
 import type { JobQueue } from '../jobs/queue';
 import { CandidateService } from './candidate-service';
 import { DatasetService, type DatasetPolicy } from './dataset-service';
+import { DemoService } from './demo-service';
 import { ExportService } from './export-service';
 import { HistoryService } from './history-service';
 import { JobService } from './job-service';
@@ -31,6 +32,7 @@ export class Services {
   readonly history: HistoryService;
   readonly latency: LatencyService;
   readonly users: UserService;
+  readonly demo: DemoService;
 
   constructor(
     readonly orm: Orm,
@@ -52,6 +54,7 @@ export class Services {
     this.history = new HistoryService(orm);
     this.latency = new LatencyService(orm, this.jobs);
     this.users = new UserService(orm);
+    this.demo = new DemoService(orm, this.projects, this.datasets, this.searchSpaces, this.jobs);
   }
 }
 

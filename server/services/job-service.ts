@@ -29,6 +29,9 @@ export interface WorkerView {
   readonly online: boolean;
 }
 
+/** What queues a job in a caller's transaction: the JobService, or the ledger's queue when a job's success queues the next. */
+export type JobCreator = Pick<JobService, 'create'>;
+
 export class JobService {
   private readonly places = new WeakMap<JobView, Promise<QueuePlace | null>>();
 

@@ -13,7 +13,7 @@ import type { JobQueue } from '../jobs/queue';
 import * as check from '../validation';
 import { checked } from './autoslim-input';
 import type { JobService } from './job-service';
-import { findInProject, findOrReject, inReadableProjects } from './lookup';
+import { filterId, findInProject, findOrReject, inReadableProjects } from './lookup';
 import type { Caller } from '../auth/caller';
 import { networkOf, searchSpaceSpec, userConfig } from './search-space-service';
 
@@ -57,8 +57,12 @@ export class LatencyService {
     const readable = await inReadableProjects(caller, 'projectId', null);
     const where: Record<string, unknown> = { searchSpace: readable.project === undefined ? {} : { project: readable.project } };
     if (deviceId) where.device = check.uuid('deviceId', deviceId);
-    if (searchSpaceId) where.searchSpace = { ...(where.searchSpace as object), id: check.uuid('searchSpaceId', searchSpaceId) };
-    return this.orm.em.fork().find(LatencyTable, where, { orderBy: { createdAt: 'asc', id: 'asc' } });
+    const em = this.orm.em.fork();
+    if (searchSpaceId) {
+      const id = await filterId(em, caller, SearchSpace, 'search space', 'searchSpaceId', searchSpaceId);
+      where.searchSpace = { ...(where.searchSpace as object), id: id ?? { $in: [] } };
+    }
+    return em.find(LatencyTable, where, { orderBy: { createdAt: 'asc', id: 'asc' } });
   }
 
   measurements(candidateId: string): Promise<LatencyMeasurement[]> {

@@ -36,8 +36,8 @@ export class ProjectService {
   }
 
   async members(caller: Caller, projectId: string): Promise<ProjectMember[]> {
-    await this.get(caller, projectId);
-    return this.orm.em.fork().find(ProjectMember, { project: projectId }, { populate: ['user'], orderBy: { createdAt: 'asc', id: 'asc' } });
+    const project = await this.get(caller, projectId);
+    return this.orm.em.fork().find(ProjectMember, { project: project.id }, { populate: ['user'], orderBy: { createdAt: 'asc', id: 'asc' } });
   }
 
   /** Adds a member or changes their role; owners only. A project always keeps one owner. */

@@ -1,12 +1,13 @@
 import { evalCropRatioOf, MAX_CALIBRATION_IMAGES } from './export-service';
 import { BnMode, CostConstraint, JobKind, ProjectRole, Scoring } from '../../schema/enums';
 import type { StartSlimmingInput } from '../../schema/inputs';
+import type { EntityManager } from '@mikro-orm/knex';
 import type { Orm } from '../db/orm';
-import { type Candidate, type Dataset, SlimmingStep, SlimmingTrajectory, Supernet, TrajectoryPick } from '../entities';
+import { type Candidate, type Dataset, type Job, SlimmingStep, SlimmingTrajectory, Supernet, TrajectoryPick } from '../entities';
 import { badInput, userError } from '../errors';
 import type { JobView } from '../jobs/job-view';
 import * as check from '../validation';
-import type { JobService } from './job-service';
+import type { JobCreator, JobService } from './job-service';
 import { datasetSpec } from './dataset-service';
 import { tableForSlimming } from './latency-service';
 import { findInProject } from './lookup';
@@ -30,54 +31,10 @@ export class SlimmingService {
 
   /** Creates the trajectory and its SLIM job in one transaction. */
   async start(caller: Caller, input: StartSlimmingInput): Promise<JobView> {
-    check.list('input.targets', input.targets, 1, MAX_TARGETS);
-    input.targets.forEach((t, i) => check.finite(`input.targets[${i}]`, t, 0, Number.MAX_SAFE_INTEGER, true));
-    const targets = [...new Set(input.targets)].sort((a, b) => b - a);
-    const evalBatchSize = check.integer('input.evalBatchSize', input.evalBatchSize, 1, 65_536);
-    const evalSeed = check.integer('input.evalSeed', input.evalSeed, 0, 0xffffffff);
-    const evalBatches = check.integer('input.evalBatches', input.evalBatches, 1, MAX_EVAL_BATCHES);
-    const minWidthFraction = checkedMinWidthFraction(input.minWidthFraction);
-    const calibrationImages = check.integer('input.calibrationImages', input.calibrationImages, 2, MAX_CALIBRATION_IMAGES);
-    const calibrationSeed = check.integer('input.calibrationSeed', input.calibrationSeed, 0, 0xffffffff);
-    const recalibrated = input.bnMode === BnMode.RECALIBRATED;
-    const screening = checkedScreening(input, evalBatchSize);
-    const latency = input.constraint === CostConstraint.LATENCY;
-    if (latency && !input.deviceId) throw badInput('input.deviceId', 'latency budgets need the device whose latency table gives the cost');
-    if (!latency && input.deviceId) throw badInput('input.deviceId', 'only a LATENCY constraint uses a device');
+    const settings = checkSlimming(input);
     const job = await this.orm.em.fork().transactional(async (em) => {
       const supernet = await findInProject(em, caller, ProjectRole.EDITOR, Supernet, 'supernet', 'input.supernetId', input.supernetId);
-      await em.populate(supernet, ['run.checkpoint', 'dataset', 'searchSpace']);
-      const checkpoint = supernet.run.checkpoint;
-      if (!checkpoint) {
-        throw userError('FAILED_PRECONDITION', 'input.supernetId', 'the supernet has no checkpoint yet; wait for its training to save one');
-      }
-      if (evalBatchSize > supernet.dataset.searchSize!) {
-        throw badInput('input.evalBatchSize', `the search hold-out has only ${supernet.dataset.searchSize} images`);
-      }
-      if (recalibrated) checkCalibrationFits('input.calibrationImages', calibrationImages, supernet.dataset);
-      const settings = { constraint: input.constraint, targets, evalBatchSize, evalSeed, evalBatches, bnMode: input.bnMode, minWidthFraction, scoring: input.scoring };
-      // Only a recalibrating walk reads calibration images; under BATCH_STATS the trajectory records none.
-      const calibration = recalibrated ? { calibrationImages, calibrationSeed } : null;
-      const latencyTable = latency ? await tableForSlimming(em, 'input.deviceId', input.deviceId!, supernet.searchSpace) : null;
-      const trajectory = em.create(SlimmingTrajectory, { project: supernet.project, supernet, latencyTable, ...settings, ...calibration });
-      return this.jobs.create(em, {
-        project: supernet.project,
-        kind: JobKind.SLIM,
-        payload: {
-          trajectoryId: trajectory.id,
-          supernetId: supernet.id,
-          searchSpace: searchSpaceSpec(supernet.searchSpace),
-          dataset: await datasetSpec(em, supernet.dataset),
-          evalCropRatio: evalCropRatioOf(supernet.run.recipe),
-          checkpoint: { uri: checkpoint.uri, sha256: checkpoint.sha256 },
-          ...settings,
-          ...calibration,
-          screening,
-          latencyTable: latencyTable && { uri: latencyTable.artifact.uri, sha256: latencyTable.artifact.sha256 },
-        },
-        subjectType: SlimmingTrajectory.name,
-        subjectId: trajectory.id,
-      });
+      return queueSlimming(em, this.jobs, supernet, settings);
     });
     return this.jobs.announce(job);
   }
@@ -108,6 +65,77 @@ export class SlimmingService {
   step(id: string): Promise<SlimmingStep | null> {
     return this.orm.em.fork().findOne(SlimmingStep, id);
   }
+}
+
+/** A slimming request's settings, checked before anything is read or queued. */
+export interface SlimmingSettings {
+  readonly input: StartSlimmingInput;
+  readonly targets: number[];
+  readonly evalBatchSize: number;
+  readonly evalSeed: number;
+  readonly evalBatches: number;
+  readonly minWidthFraction: number;
+  readonly calibrationImages: number;
+  readonly calibrationSeed: number;
+  readonly screening: { batch: number; keep: number } | null;
+}
+
+export function checkSlimming(input: StartSlimmingInput): SlimmingSettings {
+  check.list('input.targets', input.targets, 1, MAX_TARGETS);
+  input.targets.forEach((t, i) => check.finite(`input.targets[${i}]`, t, 0, Number.MAX_SAFE_INTEGER, true));
+  const evalBatchSize = check.integer('input.evalBatchSize', input.evalBatchSize, 1, 65_536);
+  const latency = input.constraint === CostConstraint.LATENCY;
+  if (latency && !input.deviceId) throw badInput('input.deviceId', 'latency budgets need the device whose latency table gives the cost');
+  if (!latency && input.deviceId) throw badInput('input.deviceId', 'only a LATENCY constraint uses a device');
+  return {
+    input,
+    targets: [...new Set(input.targets)].sort((a, b) => b - a),
+    evalBatchSize,
+    evalSeed: check.integer('input.evalSeed', input.evalSeed, 0, 0xffffffff),
+    evalBatches: check.integer('input.evalBatches', input.evalBatches, 1, MAX_EVAL_BATCHES),
+    minWidthFraction: checkedMinWidthFraction(input.minWidthFraction),
+    calibrationImages: check.integer('input.calibrationImages', input.calibrationImages, 2, MAX_CALIBRATION_IMAGES),
+    calibrationSeed: check.integer('input.calibrationSeed', input.calibrationSeed, 0, 0xffffffff),
+    screening: checkedScreening(input, evalBatchSize),
+  };
+}
+
+/** The trajectory of `supernet` and its SLIM job, in the caller's transaction; the supernet must have a checkpoint. */
+export async function queueSlimming(em: EntityManager, jobs: JobCreator, supernet: Supernet, checked: SlimmingSettings): Promise<Job> {
+  const { input, targets, evalBatchSize, evalSeed, evalBatches, minWidthFraction, calibrationImages, calibrationSeed, screening } = checked;
+  await em.populate(supernet, ['run.checkpoint', 'dataset', 'searchSpace']);
+  const checkpoint = supernet.run.checkpoint;
+  if (!checkpoint) {
+    throw userError('FAILED_PRECONDITION', 'input.supernetId', 'the supernet has no checkpoint yet; wait for its training to save one');
+  }
+  if (evalBatchSize > supernet.dataset.searchSize!) {
+    throw badInput('input.evalBatchSize', `the search hold-out has only ${supernet.dataset.searchSize} images`);
+  }
+  const recalibrated = input.bnMode === BnMode.RECALIBRATED;
+  if (recalibrated) checkCalibrationFits('input.calibrationImages', calibrationImages, supernet.dataset);
+  const settings = { constraint: input.constraint, targets, evalBatchSize, evalSeed, evalBatches, bnMode: input.bnMode, minWidthFraction, scoring: input.scoring };
+  // Only a recalibrating walk reads calibration images; under BATCH_STATS the trajectory records none.
+  const calibration = recalibrated ? { calibrationImages, calibrationSeed } : null;
+  const latencyTable = input.constraint === CostConstraint.LATENCY ? await tableForSlimming(em, 'input.deviceId', input.deviceId!, supernet.searchSpace) : null;
+  const trajectory = em.create(SlimmingTrajectory, { project: supernet.project, supernet, latencyTable, ...settings, ...calibration });
+  return jobs.create(em, {
+    project: supernet.project,
+    kind: JobKind.SLIM,
+    payload: {
+      trajectoryId: trajectory.id,
+      supernetId: supernet.id,
+      searchSpace: searchSpaceSpec(supernet.searchSpace),
+      dataset: await datasetSpec(em, supernet.dataset),
+      evalCropRatio: evalCropRatioOf(supernet.run.recipe),
+      checkpoint: { uri: checkpoint.uri, sha256: checkpoint.sha256 },
+      ...settings,
+      ...calibration,
+      screening,
+      latencyTable: latencyTable && { uri: latencyTable.artifact.uri, sha256: latencyTable.artifact.sha256 },
+    },
+    subjectType: SlimmingTrajectory.name,
+    subjectId: trajectory.id,
+  });
 }
 
 /** autoslim/greedy.ts's rule, checked before anything is queued. */

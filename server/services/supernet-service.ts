@@ -1,14 +1,15 @@
 import { architectureInfo } from '../../autoslim';
-import type { TrainingRecipeInput, TrainSupernetInput } from '../../schema/inputs';
+import type { EntityManager } from '@mikro-orm/knex';
+import type { SupernetRecipeInput, TrainingRecipeInput, TrainSupernetInput } from '../../schema/inputs';
 import { DatasetFormat, JobKind, ProjectRole, RunKind } from '../../schema/enums';
 import type { Orm } from '../db/orm';
-import { Dataset, SearchSpace, Supernet, TrainingRun } from '../entities';
+import { Dataset, type Job, SearchSpace, Supernet, TrainingRun } from '../entities';
 import { badInput } from '../errors';
 import type { JobView } from '../jobs/job-view';
 import * as check from '../validation';
-import type { JobService } from './job-service';
+import type { JobCreator, JobService } from './job-service';
 import { datasetSpec } from './dataset-service';
-import { findInProject, inReadableProjects } from './lookup';
+import { filterId, findInProject, inReadableProjects } from './lookup';
 import type { Caller } from '../auth/caller';
 import { networkOf, searchSpaceSpec } from './search-space-service';
 
@@ -61,6 +62,43 @@ export function checkImagesFit(field: string, dataset: Dataset, space: SearchSpa
   }
 }
 
+export function checkSupernetRecipe(field: string, recipe: SupernetRecipeInput): SupernetRecipeInput {
+  const checked = checkTrainingRecipe(field, recipe);
+  check.integer(`${field}.randomConfigs`, checked.randomConfigs, 0, 16);
+  check.integer(`${field}.seed`, checked.seed, 0, 0xffffffff);
+  if (!DISTILLATION.includes(checked.distillation)) {
+    throw badInput(`${field}.distillation`, `must be one of ${DISTILLATION.join(', ')} (got "${checked.distillation}")`);
+  }
+  return checked;
+}
+
+/**
+ * A supernet of `space` trained on `dataset` (both of one project, checked to fit), its training
+ * run and its TRAIN_SUPERNET job, in the caller's transaction; `checked` is a checked recipe.
+ */
+export async function queueSupernetTraining(
+  em: EntityManager,
+  jobs: JobCreator,
+  space: SearchSpace,
+  dataset: Dataset,
+  name: string,
+  checked: SupernetRecipeInput,
+): Promise<{ supernet: Supernet; job: Job }> {
+  const recipe = recipeFor(checked, dataset);
+  checkBatchFits('input.recipe.batchSize', recipe.batchSize, dataset);
+  const run = em.create(TrainingRun, { project: space.project, kind: RunKind.SUPERNET, seed: recipe.seed, recipe: { ...recipe }, datasetId: dataset.id });
+  const supernet = em.create(Supernet, { project: space.project, name, searchSpace: space, dataset, recipe: { ...recipe }, run });
+  run.supernetId = supernet.id;
+  const job = await jobs.create(em, {
+    project: space.project,
+    kind: JobKind.TRAIN_SUPERNET,
+    payload: { supernetId: supernet.id, runId: run.id, searchSpace: searchSpaceSpec(space), dataset: await datasetSpec(em, dataset), recipe: { ...recipe } },
+    subjectType: TrainingRun.name,
+    subjectId: run.id,
+  });
+  return { supernet, job };
+}
+
 export class SupernetService {
   constructor(
     private readonly orm: Orm,
@@ -70,12 +108,7 @@ export class SupernetService {
   /** Creates the supernet, its training run and its TRAIN_SUPERNET job in one transaction. */
   async train(caller: Caller, input: TrainSupernetInput): Promise<JobView> {
     const name = check.name('input.name', input.name);
-    const checked = checkTrainingRecipe('input.recipe', { ...input.recipe });
-    check.integer('input.recipe.randomConfigs', checked.randomConfigs, 0, 16);
-    check.integer('input.recipe.seed', checked.seed, 0, 0xffffffff);
-    if (!DISTILLATION.includes(checked.distillation)) {
-      throw badInput('input.recipe.distillation', `must be one of ${DISTILLATION.join(', ')} (got "${checked.distillation}")`);
-    }
+    const checked = checkSupernetRecipe('input.recipe', { ...input.recipe });
     const job = await this.orm.em.fork().transactional(async (em) => {
       const space = await findInProject(em, caller, ProjectRole.EDITOR, SearchSpace, 'search space', 'input.searchSpaceId', input.searchSpaceId);
       const dataset = await findInProject(em, caller, ProjectRole.VIEWER, Dataset, 'dataset', 'input.datasetId', input.datasetId);
@@ -84,27 +117,17 @@ export class SupernetService {
       if (dataset.numClasses !== space.numClasses) {
         throw badInput('input.datasetId', `dataset has ${dataset.numClasses} classes, the search space ${space.numClasses}`);
       }
-      const recipe = recipeFor(checked, dataset);
-      checkBatchFits('input.recipe.batchSize', recipe.batchSize, dataset);
-      const run = em.create(TrainingRun, { project: space.project, kind: RunKind.SUPERNET, seed: recipe.seed, recipe: { ...recipe }, datasetId: dataset.id });
-      const supernet = em.create(Supernet, { project: space.project, name, searchSpace: space, dataset, recipe: { ...recipe }, run });
-      run.supernetId = supernet.id;
-      return this.jobs.create(em, {
-        project: space.project,
-        kind: JobKind.TRAIN_SUPERNET,
-        payload: { supernetId: supernet.id, runId: run.id, searchSpace: searchSpaceSpec(space), dataset: await datasetSpec(em, dataset), recipe: { ...recipe } },
-        subjectType: TrainingRun.name,
-        subjectId: run.id,
-      });
+      return (await queueSupernetTraining(em, this.jobs, space, dataset, name, checked)).job;
     });
     return this.jobs.announce(job);
   }
 
   async list(caller: Caller, filter: { projectId?: string | null; searchSpaceId?: string | null; datasetId?: string | null }): Promise<Supernet[]> {
     const where = await inReadableProjects(caller, 'filter.projectId', filter.projectId);
-    if (filter.searchSpaceId) where.searchSpace = check.uuid('filter.searchSpaceId', filter.searchSpaceId);
-    if (filter.datasetId) where.dataset = check.uuid('filter.datasetId', filter.datasetId);
-    return this.orm.em.fork().find(Supernet, where, { orderBy: { createdAt: 'asc', id: 'asc' } });
+    const em = this.orm.em.fork();
+    if (filter.searchSpaceId) where.searchSpace = (await filterId(em, caller, SearchSpace, 'search space', 'filter.searchSpaceId', filter.searchSpaceId)) ?? { $in: [] };
+    if (filter.datasetId) where.dataset = (await filterId(em, caller, Dataset, 'dataset', 'filter.datasetId', filter.datasetId)) ?? { $in: [] };
+    return em.find(Supernet, where, { orderBy: { createdAt: 'asc', id: 'asc' } });
   }
 
   get(caller: Caller, id: string): Promise<Supernet> {

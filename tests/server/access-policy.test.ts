@@ -96,6 +96,7 @@ const TABLE: Record<RootType, Record<string, Row>> = {
       variables: { p: ID },
     },
     setUserDisabled: { query: 'mutation { setUserDisabled(user: "nobody", disabled: true) { __typename } }' },
+    startDemo: { query: 'mutation { startDemo { __typename } }' },
     startSlimming: { query: 'mutation($s: ID!) { startSlimming(input: { supernetId: $s, targets: [1e6] }) { __typename } }', variables: { s: ID } },
     studyRanking: {
       query: 'mutation($s: ID!) { studyRanking(input: { supernetId: $s, seeds: [0], recipe: {} }) { __typename } }',

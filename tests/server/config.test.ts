@@ -42,7 +42,7 @@ describe('configuration from the environment', () => {
     expect(() => loadConfig({ SLIMLAB_PORT: 'eighty' })).toThrow(new ConfigError('SLIMLAB_PORT must be an integer between 0 and 65535 (got "eighty")'));
     expect(() => loadConfig({ SLIMLAB_DATABASE_URL: 'mysql://x' })).toThrow(/SLIMLAB_DATABASE_URL must start with postgres:\/\//);
     expect(() => loadConfig({ SLIMLAB_WORKER_CONCURRENCY: '0' })).toThrow(/SLIMLAB_WORKER_CONCURRENCY/);
-    expect(() => loadConfig({ SLIMLAB_ORT_PROVIDER: 'tpu' })).toThrow('SLIMLAB_ORT_PROVIDER must be one of cuda, cpu (got "tpu")');
+    expect(() => loadConfig({ SLIMLAB_ORT_PROVIDER: 'tpu' })).toThrow('SLIMLAB_ORT_PROVIDER must be one of auto, cuda, cpu (got "tpu")');
   });
 
   it('reads the dataset roots as colon-separated absolute paths, defaulting to the data dir and /usr/share/datasets', () => {

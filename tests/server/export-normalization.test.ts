@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import { buildGraph, parseChannelList } from '../../autoslim';
 import type { JobSpec } from '../../executors/contract';
@@ -35,7 +37,7 @@ describe('the input normalization of an exported file', () => {
   let server: TestServer;
   let supernetId: string;
   let runId: string;
-  let candidate: { id: string; channels: number[] };
+  let candidate: { id: string; configHash: string; channels: number[]; macs: number; params: number };
   let datasets: { supernet: string; other: string };
 
   async function succeeded(jobId: string) {
@@ -64,10 +66,14 @@ describe('the input normalization of an exported file', () => {
     const { artifact } = await server.gql(`query($id: ID!) { artifact(id: $id) { downloadUrl } }`, { id: result.artifact.id });
     const file = Buffer.from(await (await fetch(`${server.url}${artifact.downloadUrl}`)).arrayBuffer());
     const initializers = new Map<string, Float32Array>();
-    for (const t of onnx.ModelProto.decode(file).graph!.initializer as onnx.TensorProto[]) {
+    const model = onnx.ModelProto.decode(file);
+    for (const t of model.graph!.initializer as onnx.TensorProto[]) {
       if (t.dataType === onnx.TensorProto.DataType.FLOAT) initializers.set(t.name, new Float32Array(Uint8Array.from(t.rawData).buffer));
     }
-    return { result, initializers };
+    const metadata = Object.fromEntries(model.metadataProps.map((p) => [p.key, p.value]));
+    // The metadata must leave the file loadable as it was.
+    await (await ort.InferenceSession.create(file)).release();
+    return { result, initializers, metadata };
   }
 
   beforeAll(async () => {
@@ -85,7 +91,7 @@ describe('the input normalization of an exported file', () => {
     );
     await succeeded(trainSupernet.id);
     supernetId = trainSupernet.payload.supernetId;
-    ({ createUniformCandidates: [candidate] } = await server.gql(`mutation($s: ID!) { createUniformCandidates(input: { searchSpaceId: $s, widths: [0.25] }) { id channels } }`, {
+    ({ createUniformCandidates: [candidate] } = await server.gql(`mutation($s: ID!) { createUniformCandidates(input: { searchSpaceId: $s, widths: [0.25] }) { id configHash channels macs params } }`, {
       s: seeded.spaceId,
     }));
     const { retrainCandidate } = await server.gql(`mutation($c: ID!, $d: ID!) { retrainCandidate(input: { candidateId: $c, datasetId: $d, recipe: { epochs: 1 } }) { id subjectId } }`, {
@@ -107,8 +113,21 @@ describe('the input normalization of an exported file', () => {
 
   it("comes from the supernet's dataset when its weights are recalibrated on another, and BN is recalibrated on images normalized that way", async () => {
     const trained = await normalizationOf(datasets.supernet);
-    const { result, initializers } = await exportOn(`supernetId: "${supernetId}"`, datasets.other);
+    const { result, initializers, metadata } = await exportOn(`supernetId: "${supernetId}"`, datasets.other);
     expect(result.weights).toBe('supernet');
+    expect(metadata).toEqual({
+      'slimlab.candidate_id': candidate.id,
+      'slimlab.config_hash': candidate.configHash,
+      'slimlab.architecture': 'mbv2-fmnist',
+      'slimlab.input': 'float32 [batch, 1, 8, 8], pixels in [0, 1]',
+      'slimlab.num_classes': '4',
+      'slimlab.channels': candidate.channels.join(','),
+      'slimlab.macs': String(candidate.macs),
+      'slimlab.params': String(candidate.params),
+      'slimlab.bn_mode': 'RUNNING',
+      'slimlab.source': `supernet ${supernetId}`,
+      'slimlab.version': JSON.parse(await readFile(join(__dirname, '..', '..', 'package.json'), 'utf8')).version,
+    });
     expect(Array.from(initializers.get('input.mean')!)).toEqual(Array.from(Float32Array.from(trained.mean)));
     expect(Array.from(initializers.get('input.std')!)).toEqual(Array.from(Float32Array.from(trained.std)));
     expect(result.transforms.normalization).toEqual(trained);
@@ -132,8 +151,9 @@ describe('the input normalization of an exported file', () => {
 
   it("comes from the retraining run's dataset when its weights are recalibrated on another", async () => {
     const trained = await normalizationOf(datasets.other);
-    const { result, initializers } = await exportOn(`runId: "${runId}"`, datasets.supernet);
+    const { result, initializers, metadata } = await exportOn(`runId: "${runId}"`, datasets.supernet);
     expect(result.weights).toBe('retrained');
+    expect(metadata).toMatchObject({ 'slimlab.candidate_id': candidate.id, 'slimlab.source': `training run ${runId}`, 'slimlab.bn_mode': 'RUNNING' });
     expect(Array.from(initializers.get('input.mean')!)).toEqual(Array.from(Float32Array.from(trained.mean)));
     expect(Array.from(initializers.get('input.std')!)).toEqual(Array.from(Float32Array.from(trained.std)));
   });

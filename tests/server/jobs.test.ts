@@ -62,8 +62,8 @@ describe.each(DATABASES)('jobs, executors and live updates on %s', (kind) => {
     const { job: done } = await server.gql(`query($id: ID!) { job(id: $id) { state progress attempts result executorName backend provider device startedAt finishedAt waitingReason } }`, { id: job.id });
     expect(done).toMatchObject({ state: 'SUCCEEDED', progress: 1, attempts: 1, result: { top1: 0.91 }, executorName: 'scripted', backend: 'test', provider: 'cpu', waitingReason: null });
     expect(Date.parse(done.finishedAt)).toBeGreaterThanOrEqual(Date.parse(done.startedAt));
-    const { supernet } = await server.gql(`query($id: ID!) { supernet(id: $id) { run { status startedAt finishedAt } } }`, { id: job.payload.supernetId });
-    expect(supernet.run.status).toBe('FINISHED');
+    const { supernet } = await server.gql(`query($id: ID!) { supernet(id: $id) { run { status backend startedAt finishedAt } } }`, { id: job.payload.supernetId });
+    expect(supernet.run).toMatchObject({ status: 'FINISHED', backend: 'test' });
     const { executors } = await server.gql(`{ executors { name kinds backend provider device online versions note } }`);
     expect(executors).toEqual(
       expect.arrayContaining([

@@ -231,6 +231,40 @@ describe.each(DATABASES)('migrations on %s', (kind) => {
       await scratch.drop();
     }
   });
+
+  it('give existing training runs the backend their job ran on', async () => {
+    const scratch = await scratchDatabase(kind);
+    const ids = { project: randomUUID(), ran: randomUUID(), queued: randomUUID(), job: randomUUID(), waiting: randomUUID() };
+    const now = new Date().toISOString();
+    const early = await initOrm(scratch.target);
+    try {
+      await early.getMigrator().up({ to: 'Migration20261130200451' });
+      const sql = early.em.getConnection();
+      await sql.execute('insert into project (id, created_at, name) values (?, ?, ?)', [ids.project, now, 'p']);
+      for (const id of [ids.ran, ids.queued]) {
+        await sql.execute("insert into training_run (id, created_at, project_id, kind, seed, recipe) values (?, ?, ?, 'RETRAIN', 0, '{}')", [id, now, ids.project]);
+      }
+      for (const [job, run, backend] of [[ids.job, ids.ran, 'tfjs-wasm'], [ids.waiting, ids.queued, null]]) {
+        await sql.execute("insert into job (id, created_at, project_id, kind, payload, subject_type, subject_id, backend) values (?, ?, ?, 'RETRAIN', '{}', 'TrainingRun', ?, ?)", [
+          job,
+          now,
+          ids.project,
+          run,
+          backend,
+        ]);
+      }
+    } finally {
+      await early.close(true);
+    }
+    const { orm } = await openDatabase(scratch.target);
+    try {
+      const rows = await orm.em.getConnection().execute<{ id: string; backend: string | null }[]>('select id, backend from training_run');
+      expect(Object.fromEntries(rows.map((r) => [r.id, r.backend]))).toEqual({ [ids.ran]: 'tfjs-wasm', [ids.queued]: null });
+    } finally {
+      await orm.close(true);
+      await scratch.drop();
+    }
+  });
 });
 
 /** The last migration before trajectory picks, per dialect. */

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { loadSession, onSessionEnded, SESSION_ENDED, type Session } from './api/client';
 import type { ProjectSummary } from './api/types';
 import { Account } from './components/Account';
+import { DemoStart } from './components/DemoStart';
 import { Await, Empty, ErrorBox, Loading } from './components/Status';
 import { useQuery } from './hooks';
 import { navigate, routeHref, useRoute, type View } from './route';
@@ -94,8 +95,9 @@ function Shell({ projects, identity, account }: { projects: ProjectSummary[]; id
         ) : (
           <Empty>
             <p>No project yet.</p>
+            <DemoStart />
             <p>
-              Run a pipeline with <code>slimlab run pipeline.yaml</code>, or call the <code>createProject</code> mutation at <code>/graphql</code>.
+              Or run your own pipeline with <code>slimlab run pipeline.yaml</code>, or call the <code>createProject</code> mutation at <code>/graphql</code>.
             </p>
           </Empty>
         )}
