@@ -178,7 +178,7 @@ async function walkChoices(spec: SearchSpaceSpec, weights: WeightMap, options: B
     { name: 'BATCH_STATS', settings: { bnMode: 'BATCH_STATS' } },
     ...[...options.calibrationImages].sort((a, b) => b - a).map((n) => ({ name: `RECALIBRATED on ${n}`, settings: { bnMode: 'RECALIBRATED' as const, calibrationImages: n } })),
   ];
-  const walks: Record<string, { units: (number | null)[]; seconds_per_evaluation: number; evaluations: number }> = {};
+  const walks: Record<string, { units: (number | null)[]; margins_pts: number[]; seconds_per_evaluation: number; evaluations: number }> = {};
   for (const { name, settings } of modes) {
     const steps: SlimmingStepReport[] = [];
     const plugin = new OnnxSlimmingPlugin({ provider: 'cpu', threads: options.threads, cacheFile: null });
@@ -200,10 +200,11 @@ async function walkChoices(spec: SearchSpaceSpec, weights: WeightMap, options: B
     )) as { evaluations: number; evalSeconds: number };
     walks[name] = {
       units: steps.slice(1).map((s) => s.unitIndex),
+      margins_pts: steps.slice(1).map(margin),
       evaluations: result.evaluations,
       seconds_per_evaluation: round(result.evalSeconds / Math.max(1, result.evaluations), 3),
     };
-    console.log(`walk, ${name}: units ${walks[name]!.units.join(' → ')}`);
+    console.log(`walk, ${name}: units ${walks[name]!.units.join(' → ')}; lead over the runner-up ${walks[name]!.margins_pts.join(', ')} pts`);
   }
   const referenceUnits = walks[`RECALIBRATED on ${reference}`]!.units;
   const agreement = Object.fromEntries(
@@ -219,6 +220,17 @@ async function walkChoices(spec: SearchSpaceSpec, weights: WeightMap, options: B
     walks,
     agreement_with_reference: agreement,
   };
+}
+
+/**
+ * How far the step's choice led the best other proposal, in accuracy points: a walk that leaves
+ * another at a step of a small lead is reordering near-ties, not choosing differently.
+ */
+function margin(step: SlimmingStepReport): number {
+  const chosen = step.proposals.find((p) => p.unitIndex === step.unitIndex);
+  const others = step.proposals.filter((p) => p !== chosen && !p.screenedOut).map((p) => p.accuracy);
+  if (!chosen || others.length === 0) return Number.NaN;
+  return round(100 * (chosen.accuracy - Math.max(...others)), 2);
 }
 
 class StopWalk extends Error {
