@@ -1,15 +1,18 @@
 /**
  * The latency lookup table as stored (an artifact of kind LATENCY_TABLE), and predictions from it.
  * Every fused block of the search space has a grid of measured latencies over the widths of the
- * units that set its input and output channels; a configuration's latency is interpolated per block
- * and summed, then calibrated: overheadMs + scale × sum.
+ * units that set its input and output channels; a configuration's latency is interpolated per block,
+ * summed per kind of block, and calibrated by the table's model (fit.ts). Tables of format 1 have
+ * no model: overheadMs + scale × sum.
  */
 import { buildGraph, unitWidthsOf, type ChannelList } from '../../autoslim';
 import type { DeviceProfile, LatencyTableSummary } from '../contract';
 import { resolveSearchSpace, type SearchSpaceSpec } from '../search-space';
 import { fusedBlocks } from './blocks';
+import { BLOCK_KINDS, blockKind, predictWith, type LatencyModel } from './fit';
 
-export const TABLE_FORMAT = 'slimlab.latency-table/1';
+export const TABLE_FORMAT = 'slimlab.latency-table/2';
+const READABLE_FORMATS: readonly string[] = ['slimlab.latency-table/1', TABLE_FORMAT];
 
 /** One axis of a block's grid: a unit whose width sets the block's input or output channels. */
 export interface GridAxis {
@@ -27,15 +30,18 @@ export interface BlockEntry {
 }
 
 export interface LatencyTableFile extends LatencyTableSummary {
-  readonly format: typeof TABLE_FORMAT;
+  readonly format: string;
   readonly device: DeviceProfile;
   readonly searchSpace: SearchSpaceSpec;
   readonly blockTable: readonly BlockEntry[];
+  /** How block sums become a model's latency, and the measured models it was fit on; absent from format 1. */
+  readonly model?: LatencyModel;
+  readonly calibrationRows?: readonly { readonly channels: readonly number[]; readonly measuredMs: number }[];
 }
 
 export function parseTable(bytes: Buffer): LatencyTableFile {
   const table = JSON.parse(bytes.toString('utf8')) as LatencyTableFile;
-  if (table.format !== TABLE_FORMAT) throw new Error(`latency table: format ${String(table.format)}, expected ${TABLE_FORMAT}`);
+  if (!READABLE_FORMATS.includes(table.format)) throw new Error(`latency table: format ${String(table.format)}, expected ${TABLE_FORMAT}`);
   return table;
 }
 
@@ -44,25 +50,29 @@ export interface Calibration {
   readonly scale: number;
 }
 
-/** Sum of the interpolated block latencies of a configuration, before calibration. */
-export type BlockSum = (channels: ChannelList) => number;
+/** Interpolated block latencies of a configuration summed per kind of block (BLOCK_KINDS order), before calibration. */
+export type KindSums = (channels: ChannelList) => number[];
 
-export function blockSum(searchSpace: SearchSpaceSpec, entries: readonly BlockEntry[]): BlockSum {
+export function kindSums(searchSpace: SearchSpaceSpec, entries: readonly BlockEntry[]): KindSums {
   const { table: units, architecture, options, structure } = resolveSearchSpace(searchSpace);
   const byName = new Map(entries.map((e) => [e.name, e]));
   // Every configuration of a search space has the same blocks; only their widths change.
-  const names = fusedBlocks(buildGraph(architecture, structure, options, structure)).map((b) => b.name);
-  for (const name of names) if (!byName.has(name)) throw new Error(`latency table: no entry for block ${name}`);
+  const blocks = fusedBlocks(buildGraph(architecture, structure, options, structure)).map((b) => ({ name: b.name, kind: BLOCK_KINDS.indexOf(blockKind(b.nodes)) }));
+  for (const { name } of blocks) if (!byName.has(name)) throw new Error(`latency table: no entry for block ${name}`);
   return (channels) => {
     const widths = unitWidthsOf(units, channels);
-    return names.reduce((sum, name) => sum + interpolate(byName.get(name)!, widths), 0);
+    const sums = BLOCK_KINDS.map(() => 0);
+    for (const { name, kind } of blocks) sums[kind] += interpolate(byName.get(name)!, widths);
+    return sums;
   };
 }
 
 /** Predicted latency in ms of configurations of the table's search space. Deterministic. */
 export function latencyPredictor(table: LatencyTableFile): (channels: ChannelList) => number {
-  const sum = blockSum(table.searchSpace, table.blockTable);
-  return (channels) => calibrated(table, sum(channels));
+  const sums = kindSums(table.searchSpace, table.blockTable);
+  const { model } = table;
+  if (model) return (channels) => predictWith(model, sums(channels));
+  return (channels) => calibrated(table, sums(channels).reduce((s, v) => s + v, 0));
 }
 
 export function calibrated(calibration: Calibration, blockSumMs: number): number {

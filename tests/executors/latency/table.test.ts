@@ -1,8 +1,17 @@
-import { buildGraph, defaultChannels } from '../../../autoslim';
+import { buildGraph, defaultChannels, unitWidthsOf } from '../../../autoslim';
+import { accuracy } from '../../../executors/latency/accuracy';
 import { fusedBlocks } from '../../../executors/latency/blocks';
-import { fitCalibration, gridWidths } from '../../../executors/latency/build-table';
+import { effectiveScale, gridWidths, spreadConfigs } from '../../../executors/latency/build-table';
+import { blockLevelFigures, joined } from '../../../executors/latency/error-sources';
+import { BLOCK_KINDS, blockKind, fitAt, fitLatencyModel, weightedLeastSquares } from '../../../executors/latency/fit';
 import { summarize } from '../../../executors/latency/stats';
 import { interpolate, type BlockEntry } from '../../../executors/latency/table';
+import { Rng } from '../../../executors/rng';
+import { resolveSearchSpace } from '../../../executors/search-space';
+
+const OPTS = { inputSize: 28, numClasses: 10 };
+/** Summed block latency per kind, in BLOCK_KINDS order: pointwise, depthwise, conv, other. */
+const sums = (pointwise: number, depthwise: number, conv = 0, other = 0) => [pointwise, depthwise, conv, other];
 
 describe('latency lookup tables', () => {
   it('fuse blocks as ORT runs them: a project conv without activation takes its residual add', () => {
@@ -37,16 +46,138 @@ describe('latency lookup tables', () => {
     expect(gridWidths(choices, 20)).toEqual(choices);
   });
 
-  it('calibrate to an exact linear relation, never to one that predicts no time for the narrowest config', () => {
-    const rows = [0.2, 0.5, 0.9].map((x) => ({ blockSumMs: x, measuredMs: 0.05 + 1.2 * x }));
-    const fit = fitCalibration(rows, 0.1);
-    expect(fit.scale).toBeCloseTo(1.2, 10);
-    expect(fit.overheadMs).toBeCloseTo(0.05, 10);
-    // This line would cross zero at 0.1: a scale alone fits instead.
-    const steep = [0.2, 0.5, 0.9].map((x) => ({ blockSumMs: x, measuredMs: 2 * x - 0.2 }));
-    expect(fitCalibration(steep, 0.2)).toEqual({ overheadMs: expect.closeTo(-0.2, 10), scale: expect.closeTo(2, 10) });
-    expect(fitCalibration(steep, 0.05)).toEqual({ overheadMs: 0, scale: expect.any(Number) });
-    expect(fitCalibration([{ blockSumMs: 0.3, measuredMs: 0.4 }, { blockSumMs: 0.3, measuredMs: 0.4 }], 0.1)).toEqual({ scale: 1, overheadMs: expect.closeTo(0.1, 10) });
+  it('solve weighted least squares exactly, and refuse a singular system', () => {
+    // y = 2 + 3x through four points; the weights do not matter for an exact fit.
+    const design = [0, 1, 2, 4].map((x) => [1, x]);
+    expect(weightedLeastSquares(design, [2, 5, 8, 14], [1, 4, 0.5, 2])).toEqual([expect.closeTo(2, 10), expect.closeTo(3, 10)]);
+    // A constant fit to 2 (weight 1) and 3 (weight 3): their weighted mean.
+    expect(weightedLeastSquares([[1], [1]], [2, 3], [1, 3])).toEqual([expect.closeTo(2.75, 10)]);
+    expect(weightedLeastSquares([[1, 2], [2, 4]], [1, 2], [1, 1])).toBeNull();
+  });
+
+  it('sort blocks into kinds by their first kernel', () => {
+    const blocks = fusedBlocks(buildGraph('mbv2-fmnist', defaultChannels('mbv2-fmnist', 1, OPTS), OPTS));
+    const kindOf = (name: string) => blockKind(blocks.find((b) => b.name === name)!.nodes);
+    expect(kindOf('blocks.2.expand')).toBe('pointwise');
+    expect(kindOf('blocks.2.dw')).toBe('depthwise');
+    expect(kindOf('blocks.2.project')).toBe('pointwise');
+    expect(kindOf('pool')).toBe('other');
+    expect(kindOf(blocks[0].name)).toBe('conv');
+  });
+
+  it('fit one scale and an intercept to an exact linear relation of the summed blocks', () => {
+    const rows = [0.2, 0.5, 0.9].map((x) => ({ kindSumsMs: sums(x / 2, x / 2), measuredMs: 0.05 + 1.2 * x }));
+    const fit = fitAt(rows, Infinity);
+    expect(fit.interceptMs).toBeCloseTo(0.05, 10);
+    expect(fit.coefficients).toEqual(BLOCK_KINDS.map(() => expect.closeTo(1.2, 10)));
+  });
+
+  it('fit a coefficient per kind where the kinds differ, and pick it by leave-one-out error', () => {
+    // Measured = 0.01 + 1.0 × pointwise + 0.5 × depthwise: no common scale fits this.
+    const points = [
+      [0.1, 0.1],
+      [0.3, 0.1],
+      [0.2, 0.4],
+      [0.5, 0.3],
+      [0.4, 0.6],
+      [0.7, 0.2],
+    ];
+    const rows = points.map(([p, d]) => ({ kindSumsMs: sums(p, d), measuredMs: 0.01 + p + 0.5 * d }));
+    const model = fitLatencyModel(rows, sums(0.05, 0.05));
+    expect(model.ridge).toBe(1e-4);
+    expect(model.looMape).toBeLessThan(0.01);
+    expect(model.interceptMs).toBeCloseTo(0.01, 2);
+    expect(model.coefficients[0]).toBeCloseTo(1, 1);
+    expect(model.coefficients[1]).toBeCloseTo(0.5, 1);
+    // Kinds no calibration model has keep the common scale.
+    expect(model.coefficients[2]).toBe(fitAt(rows, Infinity).coefficients[0]);
+    // The common scale alone leaves a larger leave-one-out error.
+    const looCommon = rows.map((r, i) => {
+      const rest = fitAt(rows.filter((_, j) => j !== i), Infinity);
+      return Math.abs((rest.interceptMs + rest.coefficients[0] * (r.kindSumsMs[0] + r.kindSumsMs[1])) / r.measuredMs - 1);
+    });
+    expect(looCommon.reduce((s, e) => s + e, 0) / rows.length).toBeGreaterThan(10 * model.looMape);
+  });
+
+  it('never choose a fit that predicts no time for the narrowest configuration: the plain sum plus the mean difference instead', () => {
+    // 2x − 0.2 crosses zero at 0.1; the narrowest configuration sums to 0.05.
+    const rows = [0.2, 0.5, 0.9].map((x) => ({ kindSumsMs: sums(x, 0), measuredMs: 2 * x - 0.2 }));
+    const model = fitLatencyModel(rows, sums(0.05, 0));
+    // Differences 0, 0.3 and 0.7: their mean is the intercept, every coefficient 1.
+    expect(model.interceptMs).toBeCloseTo(1 / 3, 10);
+    expect(model.coefficients).toEqual([1, 1, 1, 1]);
+    expect(model.ridge).toBe(Infinity);
+    expect(() => fitLatencyModel(rows.slice(0, 1), sums(0.05, 0))).toThrow(/at least 2 calibration models/);
+  });
+
+  it('quote one scale: the coefficients weighted by the widest configuration\'s blocks', () => {
+    const model = { interceptMs: 0.1, coefficients: [1, 0.5, 2, 1], ridge: 1, looMape: 0 };
+    // (1 × 3 + 0.5 × 2 + 2 × 0 + 1 × 1) / 6 = 5 / 6.
+    expect(effectiveScale(model, sums(3, 2, 0, 1))).toBeCloseTo(5 / 6, 12);
+  });
+
+  it('judge predictions by MAPE, shares within ±5% and ±10%, and Kendall τ', () => {
+    // Errors 3%, 7%, 12.5% and 0%.
+    expect(accuracy([1.03, 2.14, 3.5, 5], [1, 2, 4, 5])).toEqual({ configs: 4, mape: expect.closeTo(0.05625, 12), within5: 0.5, within10: 0.75, kendallTau: 1 });
+    // One discordant pair of six: τ = (5 − 1) / 6.
+    expect(accuracy([1.03, 2.14, 5.1, 5], [1, 2, 4, 5]).kendallTau).toBeCloseTo(4 / 6, 12);
+    expect(accuracy([1], [1]).kendallTau).toBeNull();
+  });
+
+  it('spread calibration and validation configurations over the whole width range, distinct and outside the excluded set', () => {
+    const space = resolveSearchSpace({ architecture: 'mbv2-fmnist', ...OPTS, maxChannels: defaultChannels('mbv2-fmnist', 1.5, OPTS), groups: 12, divisor: 8, unitOverrides: {} });
+    const first = spreadConfigs(space, new Rng(7), 10, new Set());
+    const excluded = new Set(first.slice(0, 5).map((c) => c.join(',')));
+    const configs = spreadConfigs(space, new Rng(7), 10, excluded);
+    expect(configs).toHaveLength(10);
+    expect(new Set(configs.map((c) => c.join(','))).size).toBe(10);
+    for (const c of configs) expect(excluded.has(c.join(','))).toBe(false);
+    // The mean position of a configuration's units among their choices: the i-th of 10 near (i + ½) / 10.
+    const position = (c: (typeof configs)[number]) => {
+      const widths = unitWidthsOf(space.table, c);
+      const units = space.table.units.filter((u) => u.choices.length > 1);
+      return units.reduce((s, u) => s + u.choices.indexOf(widths[u.index]) / (u.choices.length - 1), 0) / units.length;
+    };
+    const positions = first.map(position);
+    expect(Math.min(...positions)).toBeLessThan(0.2);
+    expect(Math.max(...positions)).toBeGreaterThan(0.8);
+    positions.forEach((p, i) => expect(Math.abs(p - (i + 0.5) / 10)).toBeLessThan(0.25));
+  });
+
+  it('join adjacent blocks into one, the first one\'s output kept inside', () => {
+    const blocks = fusedBlocks(buildGraph('mbv2-fmnist', defaultChannels('mbv2-fmnist', 1, OPTS), OPTS));
+    const dw = blocks.find((b) => b.name === 'blocks.2.dw')!;
+    const project = blocks.find((b) => b.name === 'blocks.2.project')!;
+    const pair = joined(dw, project);
+    expect(pair.nodes.map((n) => n.name)).toEqual(['blocks.2.dw', 'blocks.2.project', ...project.nodes.slice(1).map((n) => n.name)]);
+    // The depthwise conv's input and the residual the project conv adds; not the depthwise output.
+    expect(pair.inputs.map((i) => i.tensor)).toEqual(['blocks.2.expand', 'blocks.1.project']);
+    expect(pair.outputDims).toEqual(project.outputDims);
+  });
+
+  it('sum up the block-level error sources', () => {
+    const figures = blockLevelFigures([
+      {
+        channels: [],
+        modelMs: 10,
+        blocks: [
+          { name: 'a', exactMs: 2, interpolatedMs: 2, onGrid: true },
+          { name: 'b', exactMs: 4, interpolatedMs: 4.4, onGrid: false },
+          { name: 'c', exactMs: 2, interpolatedMs: 1.8, onGrid: false },
+        ],
+        pairs: [
+          { first: 'a', second: 'b', aloneMs: 6, togetherMs: 5.4 },
+          { first: 'b', second: 'c', aloneMs: 6, togetherMs: 6.6 },
+        ],
+      },
+    ]);
+    // Sums 8.2 against 8; off-grid blocks 10% and 10% off; pairs −10% and +10%, only the first is disjoint: −0.6 of 10 ms.
+    expect(figures.interpolationSumMape).toBeCloseTo(0.025, 12);
+    expect(figures.interpolationBlockMape).toBeCloseTo(0.1, 12);
+    expect(figures.offGridBlocks).toBe(2);
+    expect(figures.pairGapMean).toBeCloseTo(0, 12);
+    expect(figures.pairGapShareOfModel).toBeCloseTo(-0.06, 12);
+    expect(figures.blockSumShareOfModel).toBeCloseTo(0.8, 12);
   });
 
   it('summarize timings by median, p10, p90, mean and std', () => {
