@@ -176,7 +176,7 @@ function printRun(scale: string, f: RunFigures): void {
   console.log(
     `  error sources: repeatability MAPE ${pct(f.repeatability.mape)}, within ±5% ${pct(f.repeatability.within5)}, τ ${num(f.repeatability.kendallTau)}; ` +
       `empty model ${num(f.emptyModelMs, 4)} ms, intercept ${num(f.model.interceptMs, 4)} ms; ` +
-      `interpolation: sum ${pct(b.interpolationSumMape)}, off-grid blocks ${pct(b.interpolationBlockMape)} (${b.offGridBlocks}); ` +
+      `interpolation: sum ${pct(b.interpolationSumMape)}, off-grid blocks ${pct(b.interpolationBlockMape)} (${b.offGridBlocks}), on-grid blocks timed twice ${pct(b.onGridBlockMape)}; ` +
       `adjacent pairs: together − alone ${pct(b.pairGapMean)} of the pair, ${pct(b.pairGapShareOfModel)} of the model; sum of blocks ${pct(b.blockSumShareOfModel)} of the model`,
   );
 }
@@ -204,6 +204,7 @@ const SUMMARY: readonly [string, (f: RunFigures) => number | null, (v: number | 
   ['fit intercept (ms)', (f) => f.model.interceptMs, (v) => num(v, 4)],
   ['interpolation: sum error', (f) => f.blockLevel.interpolationSumMape, pct],
   ['interpolation: off-grid block error', (f) => f.blockLevel.interpolationBlockMape, pct],
+  ['on-grid block timed twice: error', (f) => f.blockLevel.onGridBlockMape, pct],
   ['adjacent pairs: gap / pair', (f) => f.blockLevel.pairGapMean, pct],
   ['adjacent pairs: gap / model', (f) => f.blockLevel.pairGapShareOfModel, pct],
   ['sum of blocks / model', (f) => f.blockLevel.blockSumShareOfModel, pct],

@@ -101,6 +101,8 @@ export interface BlockLevelFigures {
   /** |interpolated / exact − 1| of blocks whose widths fall between grid points; null when every width is on the grid. */
   readonly interpolationBlockMape: number | null;
   readonly offGridBlocks: number;
+  /** The same for blocks on grid points, where the table holds a measurement: how far two timings of one block differ. */
+  readonly onGridBlockMape: number | null;
   /** (together − sum alone) / sum alone, over every adjacent pair. */
   readonly pairGapMean: number;
   /** What the sum of blocks misses per model: the gaps of disjoint adjacent pairs over the model's latency. */
@@ -113,10 +115,12 @@ export function blockLevelFigures(rows: readonly BlockLevelRow[]): BlockLevelFig
   const mean = (values: readonly number[]) => (values.length ? values.reduce((s, v) => s + v, 0) / values.length : 0);
   const sum = (values: readonly number[]) => values.reduce((s, v) => s + v, 0);
   const offGrid = rows.flatMap((r) => r.blocks.filter((b) => !b.onGrid && b.exactMs > 0));
+  const onGrid = rows.flatMap((r) => r.blocks.filter((b) => b.onGrid && b.exactMs > 0));
   return {
     interpolationSumMape: mean(rows.map((r) => Math.abs(sum(r.blocks.map((b) => b.interpolatedMs)) / sum(r.blocks.map((b) => b.exactMs)) - 1))),
     interpolationBlockMape: offGrid.length ? mean(offGrid.map((b) => Math.abs(b.interpolatedMs / b.exactMs - 1))) : null,
     offGridBlocks: offGrid.length,
+    onGridBlockMape: onGrid.length ? mean(onGrid.map((b) => Math.abs(b.interpolatedMs / b.exactMs - 1))) : null,
     pairGapMean: mean(rows.flatMap((r) => r.pairs.map((p) => (p.togetherMs - p.aloneMs) / p.aloneMs))),
     pairGapShareOfModel: mean(rows.map((r) => sum(disjoint(r.pairs).map((p) => p.togetherMs - p.aloneMs)) / r.modelMs)),
     blockSumShareOfModel: mean(rows.map((r) => sum(r.blocks.map((b) => b.exactMs)) / r.modelMs)),

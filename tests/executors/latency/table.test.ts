@@ -175,6 +175,7 @@ describe('latency lookup tables', () => {
     expect(figures.interpolationSumMape).toBeCloseTo(0.025, 12);
     expect(figures.interpolationBlockMape).toBeCloseTo(0.1, 12);
     expect(figures.offGridBlocks).toBe(2);
+    expect(figures.onGridBlockMape).toBe(0);
     expect(figures.pairGapMean).toBeCloseTo(0, 12);
     expect(figures.pairGapShareOfModel).toBeCloseTo(-0.06, 12);
     expect(figures.blockSumShareOfModel).toBeCloseTo(0.8, 12);
