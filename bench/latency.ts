@@ -72,6 +72,7 @@ interface RunFigures extends PredictionAccuracy {
   readonly buildSeconds: number;
   readonly benchSeconds: number;
   readonly blockShapes: number;
+  readonly retimedShapes: number;
   readonly uncalibratedMape: number;
   /** The same calibration rows fit with one scale for every kind of block, on the same validation. */
   readonly singleScale: PredictionAccuracy;
@@ -135,7 +136,7 @@ async function runOnce(scaleName: string, scale: Scale, run: number): Promise<Ru
   const count = Math.min(Number(values['block-configs']), byCost.length);
   const picked = Array.from({ length: count }, (_, i) => byCost[Math.round((i * (byCost.length - 1)) / Math.max(1, count - 1))]);
   await progress('blocks')(0, `timing every block and adjacent pair of ${count} validation models`);
-  const blocks = await blockLevel(setup, table.blockTable, picked.map((r) => parse(r.channels)));
+  const blocks = await blockLevel(setup, table.blockTable, picked.map((r) => parse(r.channels)), rounds);
   process.stderr.write('\n');
 
   const model = table.model!;
@@ -146,6 +147,7 @@ async function runOnce(scaleName: string, scale: Scale, run: number): Promise<Ru
     buildSeconds: table.buildSeconds,
     benchSeconds: (performance.now() - started) / 1000,
     blockShapes: table.measurements,
+    retimedShapes: table.retimedShapes!,
     uncalibratedMape: table.validation.uncalibratedMape,
     singleScale,
     model: { interceptMs: model.interceptMs, coefficients: model.coefficients, ridge: model.ridge === Infinity ? 'common scale' : model.ridge, looMape: model.looMape },
@@ -165,7 +167,7 @@ function printRun(scale: string, f: RunFigures): void {
   console.log(
     `${scale} run ${f.run} (seed ${f.seed}): ${f.configs} validation models ${num(f.measuredMinMs)}–${num(f.measuredMaxMs)} ms; ` +
       `MAPE ${pct(f.mape)}, within ±5% ${pct(f.within5)}, within ±10% ${pct(f.within10)}, τ ${num(f.kendallTau)}; ` +
-      `built in ${f.buildSeconds.toFixed(0)} s (${f.blockShapes} block shapes), bench ${f.benchSeconds.toFixed(0)} s, load ${f.loadAverage.map((l) => l.toFixed(1)).join(' ')}`,
+      `built in ${f.buildSeconds.toFixed(0)} s (${f.blockShapes} block shapes, ${f.retimedShapes} timed again), bench ${f.benchSeconds.toFixed(0)} s, load ${f.loadAverage.map((l) => l.toFixed(1)).join(' ')}`,
   );
   console.log(
     `  single scale + overhead on the same data: MAPE ${pct(f.singleScale.mape)}, within ±5% ${pct(f.singleScale.within5)}, τ ${num(f.singleScale.kendallTau)}; ` +

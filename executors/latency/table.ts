@@ -37,6 +37,8 @@ export interface LatencyTableFile extends LatencyTableSummary {
   /** How block sums become a model's latency, and the measured models it was fit on; absent from format 1. */
   readonly model?: LatencyModel;
   readonly calibrationRows?: readonly { readonly channels: readonly number[]; readonly measuredMs: number }[];
+  /** Block shapes timed beyond `rounds` because their rounds disagreed. */
+  readonly retimedShapes?: number;
 }
 
 export function parseTable(bytes: Buffer): LatencyTableFile {

@@ -1,7 +1,7 @@
 import { buildGraph, defaultChannels, unitWidthsOf } from '../../../autoslim';
 import { accuracy } from '../../../executors/latency/accuracy';
 import { fusedBlocks } from '../../../executors/latency/blocks';
-import { effectiveScale, gridWidths, spreadConfigs } from '../../../executors/latency/build-table';
+import { effectiveScale, gridWidths, spreadConfigs, unsettled } from '../../../executors/latency/build-table';
 import { blockLevelFigures, joined } from '../../../executors/latency/error-sources';
 import { BLOCK_KINDS, blockKind, fitAt, fitLatencyModel, weightedLeastSquares } from '../../../executors/latency/fit';
 import { summarize } from '../../../executors/latency/stats';
@@ -179,6 +179,15 @@ describe('latency lookup tables', () => {
     expect(figures.pairGapMean).toBeCloseTo(0, 12);
     expect(figures.pairGapShareOfModel).toBeCloseTo(-0.06, 12);
     expect(figures.blockSumShareOfModel).toBeCloseTo(0.8, 12);
+  });
+
+  it('time a block again while its two quickest rounds disagree by more than 5% (or 1 µs)', () => {
+    expect(unsettled([0.2])).toBe(false);
+    expect(unsettled([0.25, 0.2, 0.209])).toBe(false);
+    expect(unsettled([0.25, 0.2, 0.211])).toBe(true);
+    // 5% of 0.004 ms is below a microsecond: a microsecond apart still agrees.
+    expect(unsettled([0.004, 0.0049])).toBe(false);
+    expect(unsettled([0.004, 0.0051])).toBe(true);
   });
 
   it('summarize timings by median, p10, p90, mean and std', () => {
