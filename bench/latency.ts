@@ -6,7 +6,7 @@
  *                            [--grid N] [--rounds N] [--block-configs 3] [--threads 1] [--batch 1] [--seed 0]
  *
  * Scales: `small` is mbv2-fmnist 1.5x at 28×28 (0.1–0.5 ms a model, every width measured);
- * `mobilenet` is MobileNetV2 1.0x at 224×224 with 1000 classes (milliseconds a model, 3 widths
+ * `mobilenet` is MobileNetV2 1.0x at 224×224 with 1000 classes (milliseconds a model, 4 widths
  * per unit axis, interpolated between). Run r uses seed + r − 1, so each run draws its own
  * calibration and validation configurations. Per run it prints predicted against measured
  * latency (MAPE, within ±5% / ±10%, Kendall τ), the build time, and the error sources:
@@ -42,7 +42,7 @@ interface Scale {
 
 const SCALES: Record<'small' | 'mobilenet', Scale> = {
   small: { architecture: 'mbv2-fmnist', inputSize: 28, numClasses: 10, width: 1.5, gridPoints: null, rounds: 3, calibration: 20 },
-  mobilenet: { architecture: 'mobilenet-v2', inputSize: 224, numClasses: 1000, width: 1, gridPoints: 3, rounds: 2, calibration: 20 },
+  mobilenet: { architecture: 'mobilenet-v2', inputSize: 224, numClasses: 1000, width: 1, gridPoints: 4, rounds: 3, calibration: 20 },
 };
 
 const { values } = parseArgs({
