@@ -311,7 +311,7 @@ export abstract class LatencyTimingInput {
 export class BuildLatencyTableInput extends LatencyTimingInput {
   @Field(() => ID) deviceId!: string;
   @Field(() => ID) searchSpaceId!: string;
-  @Field(() => Int, { nullable: true, description: 'Widths measured per unit axis (at least 2, both ends included), the rest interpolated; null measures every width.' })
+  @Field(() => Int, { nullable: true, description: 'Widths measured per unit axis of each kind, multiples of 16 and the others (at least 2, both ends included), the rest interpolated among their kind; null measures every width.' })
   gridPoints?: number | null;
   @Field(() => Int, {
     description: 'Whole models timed to fit the overhead and the per-kind coefficients: the narrowest, the widest, and configs spread over the cost range.',

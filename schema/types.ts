@@ -489,7 +489,7 @@ export class LatencyTable {
   @Field(() => Int, { description: 'Counts up per device and search space.' }) version!: number;
   @Field(() => Int) batchSize!: number;
   @Field(() => Int) threads!: number;
-  @Field(() => Int, { nullable: true, description: 'Widths measured per unit axis; null: every width.' }) gridPoints!: number | null;
+  @Field(() => Int, { nullable: true, description: 'Widths measured per unit axis of each kind (multiples of 16 and the others); null: every width.' }) gridPoints!: number | null;
   @Field(() => Int, { description: 'Passes over every block and model; each keeps its quietest (fastest) pass.' }) rounds!: number;
   @Field(() => Int) blocks!: number;
   @Field(() => Int, { description: 'Distinct block shapes timed.' }) measurements!: number;

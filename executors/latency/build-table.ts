@@ -13,7 +13,7 @@ import { BlockTimer } from './block-timer';
 import { blockSignature, fusedBlocks, type FusedBlock } from './blocks';
 import { fitLatencyModel, predictWith, type LatencyModel } from './fit';
 import { measureLatency, type MeasurePolicy } from './measure';
-import { kindSums, TABLE_FORMAT, type BlockEntry, type GridAxis, type LatencyTableFile } from './table';
+import { kindSums, LAYOUT_BLOCK, TABLE_FORMAT, type BlockEntry, type GridAxis, type LatencyTableFile } from './table';
 import { TimedSession, type ProbeSettings } from './timed-session';
 import { measureConfig } from './whole-model';
 
@@ -191,7 +191,7 @@ function blockGrid(space: ResolvedSearchSpace, gridPoints: number | null): Block
       if (other.outputDims[1] !== block.outputDims[1]) outUnit.set(name, unit.index);
     }
   }
-  const axisOf = (unit: number): GridAxis => ({ unit, widths: gridWidths(table.units[unit].choices, gridPoints) });
+  const axisOf = (unit: number): GridAxis => ({ unit, widths: gridWidths(table.units[unit].choices, gridPoints), alignment: LAYOUT_BLOCK });
   return [...reference.keys()].map((name) => {
     const units = [...new Set([inUnit.get(name), outUnit.get(name)].filter((u): u is number => u !== undefined))];
     const axes = units.map(axisOf);
@@ -204,10 +204,19 @@ function blockGrid(space: ResolvedSearchSpace, gridPoints: number | null): Block
   });
 }
 
-/** `count` of the choices, evenly spread by index, both ends included; all of them for null. */
+/**
+ * `count` widths of each kind (multiples of LAYOUT_BLOCK and the others), evenly spread by index
+ * over that kind's choices with both ends; every choice for null or where a kind has no more.
+ */
 export function gridWidths(choices: readonly number[], count: number | null): number[] {
-  if (count === null || count >= choices.length) return [...choices];
-  if (count < 2) throw new Error(`gridPoints: needs at least 2 widths per axis, got ${count}`);
+  if (count !== null && count < 2) throw new Error(`gridPoints: needs at least 2 widths per axis, got ${count}`);
+  if (count === null) return [...choices];
+  const kinds = [choices.filter((c) => c % LAYOUT_BLOCK === 0), choices.filter((c) => c % LAYOUT_BLOCK !== 0)];
+  return kinds.flatMap((kind) => spreadOver(kind, count)).sort((a, b) => a - b);
+}
+
+function spreadOver(choices: readonly number[], count: number): number[] {
+  if (count >= choices.length) return [...choices];
   return [...new Set(Array.from({ length: count }, (_, i) => choices[Math.round((i * (choices.length - 1)) / (count - 1))]))];
 }
 

@@ -19,7 +19,21 @@ export interface GridAxis {
   readonly unit: number;
   /** Measured widths, ascending: a subset of the unit's choices that includes both ends. */
   readonly widths: readonly number[];
+  /**
+   * Widths that are multiples of this and widths that are not interpolate each among their own
+   * kind (see LAYOUT_BLOCK); absent from format 1, whose axes interpolate across all widths.
+   */
+  readonly alignment?: number;
 }
+
+/**
+ * ONNX Runtime runs a conv in its blocked NCHWc layout only when its channels are a multiple of the
+ * block (16 floats with AVX-512, 8 with AVX2), and otherwise in plain NCHW with layout conversions
+ * around it: a depthwise conv of 72 channels took 2–3× one of 64 or 96 at 56×56 here. Latency is
+ * nearly linear in width within each kind of width and jumps between them, so a grid measures both
+ * kinds and interpolates each among its own. 16 covers both block sizes.
+ */
+export const LAYOUT_BLOCK = 16;
 
 export interface BlockEntry {
   readonly name: string;
@@ -89,21 +103,31 @@ export function interpolate(entry: BlockEntry, unitWidths: readonly number[]): n
     let weight = 1;
     let index = 0;
     entry.axes.forEach((axis, a) => {
-      const { below, fraction } = bracket(axis.widths, unitWidths[axis.unit]);
+      const { below, above, fraction } = bracket(axis, unitWidths[axis.unit]);
       const upper = (corner >> a) & 1;
       weight *= upper ? fraction : 1 - fraction;
-      index = index * axis.widths.length + Math.min(axis.widths.length - 1, below + upper);
+      index = index * axis.widths.length + (upper ? above : below);
     });
     if (weight > 0) total += weight * entry.latencyMs[index];
   }
   return total;
 }
 
-/** The grid cell holding `width`: index of its lower end and the position inside, in [0, 1]. */
-function bracket(widths: readonly number[], width: number): { below: number; fraction: number } {
-  if (width <= widths[0]) return { below: 0, fraction: 0 };
-  for (let i = 0; i < widths.length - 1; i++) {
-    if (width <= widths[i + 1]) return { below: i, fraction: (width - widths[i]) / (widths[i + 1] - widths[i]) };
+/**
+ * The grid widths around `width` among those of its kind (all of them when the axis has no
+ * alignment, or none of its kind): indices of the two ends and the position between, in [0, 1].
+ * Outside the measured range the nearest end stands for it.
+ */
+function bracket(axis: GridAxis, width: number): { below: number; above: number; fraction: number } {
+  const aligned = (w: number) => axis.alignment !== undefined && w % axis.alignment === 0;
+  const sameKind = axis.widths.map((_, i) => i).filter((i) => aligned(axis.widths[i]) === aligned(width));
+  const candidates = axis.alignment !== undefined && sameKind.length > 0 ? sameKind : axis.widths.map((_, i) => i);
+  const first = candidates[0];
+  const last = candidates[candidates.length - 1];
+  if (width <= axis.widths[first]) return { below: first, above: first, fraction: 0 };
+  for (let k = 0; k < candidates.length - 1; k++) {
+    const [i, j] = [candidates[k], candidates[k + 1]];
+    if (width <= axis.widths[j]) return { below: i, above: j, fraction: (width - axis.widths[i]) / (axis.widths[j] - axis.widths[i]) };
   }
-  return { below: widths.length - 1, fraction: 0 };
+  return { below: last, above: last, fraction: 0 };
 }

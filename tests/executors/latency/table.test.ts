@@ -38,12 +38,26 @@ describe('latency lookup tables', () => {
     expect(interpolate({ name: 'fixed', axes: [], latencyMs: [0.7] }, [8])).toBe(0.7);
   });
 
-  it('grid every width, or N of them with both ends', () => {
+  it('grid every width, or N of each kind (multiples of 16 and the others) with both ends', () => {
     const choices = [8, 16, 24, 32, 40, 48, 56];
     expect(gridWidths(choices, null)).toEqual(choices);
-    expect(gridWidths(choices, 3)).toEqual([8, 32, 56]);
-    expect(gridWidths(choices, 2)).toEqual([8, 56]);
+    // 16, 32, 48 are every multiple of 16; 3 of 8, 24, 40, 56 spread by index are 8, 40, 56.
+    expect(gridWidths(choices, 3)).toEqual([8, 16, 32, 40, 48, 56]);
+    expect(gridWidths(choices, 2)).toEqual([8, 16, 48, 56]);
     expect(gridWidths(choices, 20)).toEqual(choices);
+    expect(() => gridWidths(choices, 1)).toThrow(/at least 2 widths/);
+  });
+
+  it('interpolate among widths of the same kind: multiples of 16 run in another layout than the rest', () => {
+    const entry: BlockEntry = { name: 'b', axes: [{ unit: 0, widths: [8, 16, 40, 48], alignment: 16 }], latencyMs: [1, 1, 5, 2] };
+    // 24 lies between 8 and 40: 1 + (16 / 32) × 4.
+    expect(interpolate(entry, [24])).toBeCloseTo(3, 12);
+    // 32 lies between 16 and 48: 1 + (16 / 32) × 1, not between 16 and 40 as a plain grid would have it.
+    expect(interpolate(entry, [32])).toBeCloseTo(1.5, 12);
+    expect(interpolate({ ...entry, axes: [{ unit: 0, widths: [8, 16, 40, 48] }] }, [32])).toBeCloseTo(1 + (16 / 24) * 4, 12);
+    // Beyond the last of its kind, that one stands for it.
+    expect(interpolate(entry, [56])).toBe(5);
+    expect(interpolate(entry, [64])).toBe(2);
   });
 
   it('solve weighted least squares exactly, and refuse a singular system', () => {
