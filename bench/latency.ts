@@ -27,7 +27,7 @@ import { describeDevice } from '../executors/latency/device';
 import { blockLevel, blockLevelFigures, remeasure, type BlockLevelFigures } from '../executors/latency/error-sources';
 import { fitAt, predictWith } from '../executors/latency/fit';
 import { DEFAULT_POLICY, MIN_TIMED_RUNS } from '../executors/latency/measure';
-import { kindSums } from '../executors/latency/table';
+import { blockFeatures } from '../executors/latency/table';
 import { resolveSearchSpace, type SearchSpaceSpec } from '../executors/search-space';
 
 interface Scale {
@@ -74,9 +74,15 @@ interface RunFigures extends PredictionAccuracy {
   readonly blockShapes: number;
   readonly retimedShapes: number;
   readonly uncalibratedMape: number;
-  /** The same calibration rows fit with one scale for every kind of block, on the same validation. */
+  /** The same calibration rows fit with one scale for every kind of block and no layout term, on the same validation. */
   readonly singleScale: PredictionAccuracy;
-  readonly model: { readonly interceptMs: number; readonly coefficients: readonly number[]; readonly ridge: number | 'common scale'; readonly looMape: number };
+  readonly model: {
+    readonly interceptMs: number;
+    readonly coefficients: readonly number[];
+    readonly layoutMsPerMelem: number;
+    readonly ridge: number | 'common scale';
+    readonly looMape: number;
+  };
   readonly measuredMinMs: number;
   readonly measuredMaxMs: number;
   readonly emptyModelMs: number;
@@ -122,12 +128,12 @@ async function runOnce(scaleName: string, scale: Scale, run: number): Promise<Ru
   const measured = rows.map((r) => r.measuredMs);
 
   // The fit of earlier tables (one scale, one intercept) on the same calibration and validation.
-  const sums = kindSums(spec, table.blockTable);
+  const features = blockFeatures(spec, table.blockTable);
   const single = fitAt(
-    table.calibrationRows!.map((r) => ({ kindSumsMs: sums(parse(r.channels)), measuredMs: r.measuredMs })),
+    table.calibrationRows!.map((r) => ({ ...features(parse(r.channels)), measuredMs: r.measuredMs })),
     Infinity,
   );
-  const singleScale = accuracy(rows.map((r) => predictWith(single, sums(parse(r.channels)))), measured);
+  const singleScale = accuracy(rows.map((r) => predictWith(single, features(parse(r.channels)))), measured);
 
   const setup = { space, settings, batchSize, policy };
   await progress('repeat')(0, `measuring ${rows.length} validation models again`);
@@ -150,7 +156,13 @@ async function runOnce(scaleName: string, scale: Scale, run: number): Promise<Ru
     retimedShapes: table.retimedShapes!,
     uncalibratedMape: table.validation.uncalibratedMape,
     singleScale,
-    model: { interceptMs: model.interceptMs, coefficients: model.coefficients, ridge: model.ridge === Infinity ? 'common scale' : model.ridge, looMape: model.looMape },
+    model: {
+      interceptMs: model.interceptMs,
+      coefficients: model.coefficients,
+      layoutMsPerMelem: model.layoutMsPerMelem,
+      ridge: model.ridge === Infinity ? 'common scale' : model.ridge,
+      looMape: model.looMape,
+    },
     measuredMinMs: Math.min(...measured),
     measuredMaxMs: Math.max(...measured),
     emptyModelMs: table.emptyModelMs,
@@ -172,7 +184,7 @@ function printRun(scale: string, f: RunFigures): void {
   console.log(
     `  single scale + overhead on the same data: MAPE ${pct(f.singleScale.mape)}, within ±5% ${pct(f.singleScale.within5)}, τ ${num(f.singleScale.kendallTau)}; ` +
       `uncalibrated sum + empty model: MAPE ${pct(f.uncalibratedMape)}; fit: ${num(f.model.interceptMs, 4)} ms + [${f.model.coefficients.map((c) => c.toFixed(3)).join(', ')}] ` +
-      `× (pointwise, depthwise, conv, other), ridge ${f.model.ridge}, leave-one-out MAPE ${pct(f.model.looMape)}`,
+      `× (pointwise, depthwise, conv, other) + ${num(f.model.layoutMsPerMelem, 3)} ms per million values converted between layouts, ridge ${f.model.ridge}, leave-one-out MAPE ${pct(f.model.looMape)}`,
   );
   const b = f.blockLevel;
   console.log(
@@ -204,6 +216,7 @@ const SUMMARY: readonly [string, (f: RunFigures) => number | null, (v: number | 
   ['repeatability: within ±5%', (f) => f.repeatability.within5, pct],
   ['empty model (ms)', (f) => f.emptyModelMs, (v) => num(v, 4)],
   ['fit intercept (ms)', (f) => f.model.interceptMs, (v) => num(v, 4)],
+  ['fit: ms per million values converted between layouts', (f) => f.model.layoutMsPerMelem, (v) => num(v, 3)],
   ['interpolation: sum error', (f) => f.blockLevel.interpolationSumMape, pct],
   ['interpolation: off-grid block error', (f) => f.blockLevel.interpolationBlockMape, pct],
   ['on-grid block timed twice: error', (f) => f.blockLevel.onGridBlockMape, pct],

@@ -10,10 +10,10 @@ import { resolveSearchSpace, type ResolvedSearchSpace, type SearchSpaceSpec } fr
 import { accuracy } from './accuracy';
 import { emptyModel } from './block-model';
 import { BlockTimer } from './block-timer';
-import { blockSignature, fusedBlocks, type FusedBlock } from './blocks';
+import { blockSignature, fusedBlocks, LAYOUT_BLOCK, type FusedBlock } from './blocks';
 import { fitLatencyModel, predictWith, type LatencyModel } from './fit';
 import { measureLatency, type MeasurePolicy } from './measure';
-import { kindSums, LAYOUT_BLOCK, TABLE_FORMAT, type BlockEntry, type GridAxis, type LatencyTableFile } from './table';
+import { blockFeatures, TABLE_FORMAT, type BlockEntry, type BlockFeatures, type GridAxis, type LatencyTableFile } from './table';
 import { TimedSession, type ProbeSettings } from './timed-session';
 import { measureConfig } from './whole-model';
 
@@ -114,15 +114,15 @@ export async function buildLatencyTable(options: TableOptions, hooks: BuildHooks
   // model's latency. Medians of rounds, tried first, left validation errors of 10–35% under load.
   const measured = Object.fromEntries(Object.entries(state.blocks).map(([s, values]) => [s, Math.min(...values)]));
   const blockTable: BlockEntry[] = grid.map((g) => ({ name: g.name, axes: g.axes, latencyMs: g.points.map((p) => measured[p.signature]) }));
-  const sums = kindSums(options.searchSpace, blockTable);
+  const features = blockFeatures(options.searchSpace, blockTable);
   const emptyModelMs = Math.min(...state.empty);
 
-  const rows = all.map((channels, i) => ({ channels, kindSumsMs: sums(channels), measuredMs: Math.min(...state.models[i]) }));
+  const rows = all.map((channels, i) => ({ channels, ...features(channels), measuredMs: Math.min(...state.models[i]) }));
   const calibrationRows = rows.slice(0, configs.calibration.length);
-  const widest = sums(uniformConfig(space.table, 1));
-  const model = fitLatencyModel(calibrationRows, sums(uniformConfig(space.table, 0)));
+  const widest = features(uniformConfig(space.table, 1));
+  const model = fitLatencyModel(calibrationRows, features(uniformConfig(space.table, 0)));
 
-  const predict = (channels: ChannelList) => predictWith(model, sums(channels));
+  const predict = (channels: ChannelList) => predictWith(model, features(channels));
   return {
     format: TABLE_FORMAT,
     device: options.device,
@@ -158,10 +158,10 @@ export function unsettled(timings: readonly number[]): boolean {
   return next - quickest > Math.max(AGREEMENT.relative * quickest, AGREEMENT.absoluteMs);
 }
 
-/** The model's coefficients averaged with the widest configuration's block latencies as weights: one scale to quote. */
-export function effectiveScale(model: LatencyModel, kindSumsMs: readonly number[]): number {
+/** The model's block coefficients averaged with the widest configuration's block latencies as weights: one scale to quote. */
+export function effectiveScale(model: LatencyModel, { kindSumsMs }: BlockFeatures): number {
   const total = kindSumsMs.reduce((s, v) => s + v, 0);
-  return total > 0 ? (predictWith(model, kindSumsMs) - model.interceptMs) / total : 1;
+  return total > 0 ? (predictWith(model, { kindSumsMs, layoutMelems: 0 }) - model.interceptMs) / total : 1;
 }
 
 interface BlockGrid {
@@ -269,12 +269,12 @@ function configKey(channels: ChannelList): string {
 }
 
 function validate(
-  rows: readonly { channels: ChannelList; kindSumsMs: readonly number[]; measuredMs: number }[],
+  rows: readonly (BlockFeatures & { channels: ChannelList; measuredMs: number })[],
   model: LatencyModel,
   emptyModelMs: number,
 ): LatencyValidation {
   const sum = (values: readonly number[]) => values.reduce((s, v) => s + v, 0);
-  const predicted = rows.map((r) => predictWith(model, r.kindSumsMs));
+  const predicted = rows.map((r) => predictWith(model, r));
   return {
     ...accuracy(predicted, rows.map((r) => r.measuredMs)),
     uncalibratedMape: mean(rows.map((r) => Math.abs((emptyModelMs + sum(r.kindSumsMs)) / r.measuredMs - 1))),

@@ -8,7 +8,7 @@
 import { buildGraph, unitWidthsOf, type ChannelList } from '../../autoslim';
 import type { DeviceProfile, LatencyTableSummary } from '../contract';
 import { resolveSearchSpace, type SearchSpaceSpec } from '../search-space';
-import { fusedBlocks } from './blocks';
+import { fusedBlocks, layoutConversions } from './blocks';
 import { BLOCK_KINDS, blockKind, predictWith, type LatencyModel } from './fit';
 
 export const TABLE_FORMAT = 'slimlab.latency-table/2';
@@ -26,14 +26,6 @@ export interface GridAxis {
   readonly alignment?: number;
 }
 
-/**
- * ONNX Runtime runs a conv in its blocked NCHWc layout only when its channels are a multiple of the
- * block (16 floats with AVX-512, 8 with AVX2), and otherwise in plain NCHW with layout conversions
- * around it: a depthwise conv of 72 channels took 2–3× one of 64 or 96 at 56×56 here. Latency is
- * nearly linear in width within each kind of width and jumps between them, so a grid measures both
- * kinds and interpolates each among its own. 16 covers both block sizes.
- */
-export const LAYOUT_BLOCK = 16;
 
 export interface BlockEntry {
   readonly name: string;
@@ -66,10 +58,15 @@ export interface Calibration {
   readonly scale: number;
 }
 
-/** Interpolated block latencies of a configuration summed per kind of block (BLOCK_KINDS order), before calibration. */
-export type KindSums = (channels: ChannelList) => number[];
+/** What a configuration's latency is predicted from (fit.ts). */
+export interface BlockFeatures {
+  /** Interpolated block latencies summed per kind of block (BLOCK_KINDS order). */
+  readonly kindSumsMs: number[];
+  /** Millions of values converted between layouts where the network changes layout (blocks.ts). */
+  readonly layoutMelems: number;
+}
 
-export function kindSums(searchSpace: SearchSpaceSpec, entries: readonly BlockEntry[]): KindSums {
+export function blockFeatures(searchSpace: SearchSpaceSpec, entries: readonly BlockEntry[]): (channels: ChannelList) => BlockFeatures {
   const { table: units, architecture, options, structure } = resolveSearchSpace(searchSpace);
   const byName = new Map(entries.map((e) => [e.name, e]));
   // Every configuration of a search space has the same blocks; only their widths change.
@@ -77,18 +74,18 @@ export function kindSums(searchSpace: SearchSpaceSpec, entries: readonly BlockEn
   for (const { name } of blocks) if (!byName.has(name)) throw new Error(`latency table: no entry for block ${name}`);
   return (channels) => {
     const widths = unitWidthsOf(units, channels);
-    const sums = BLOCK_KINDS.map(() => 0);
-    for (const { name, kind } of blocks) sums[kind] += interpolate(byName.get(name)!, widths);
-    return sums;
+    const kindSumsMs = BLOCK_KINDS.map(() => 0);
+    for (const { name, kind } of blocks) kindSumsMs[kind] += interpolate(byName.get(name)!, widths);
+    return { kindSumsMs, layoutMelems: layoutConversions(buildGraph(architecture, channels, options, structure)) / 1e6 };
   };
 }
 
 /** Predicted latency in ms of configurations of the table's search space. Deterministic. */
 export function latencyPredictor(table: LatencyTableFile): (channels: ChannelList) => number {
-  const sums = kindSums(table.searchSpace, table.blockTable);
+  const features = blockFeatures(table.searchSpace, table.blockTable);
   const { model } = table;
-  if (model) return (channels) => predictWith(model, sums(channels));
-  return (channels) => calibrated(table, sums(channels).reduce((s, v) => s + v, 0));
+  if (model) return (channels) => predictWith(model, features(channels));
+  return (channels) => calibrated(table, features(channels).kindSumsMs.reduce((s, v) => s + v, 0));
 }
 
 export function calibrated(calibration: Calibration, blockSumMs: number): number {

@@ -1,6 +1,7 @@
 import { buildGraph, defaultChannels, unitWidthsOf } from '../../../autoslim';
+import type { GraphNode, NetworkGraph } from '../../../autoslim/graph';
 import { accuracy } from '../../../executors/latency/accuracy';
-import { fusedBlocks } from '../../../executors/latency/blocks';
+import { fusedBlocks, layoutConversions } from '../../../executors/latency/blocks';
 import { effectiveScale, gridWidths, spreadConfigs, unsettled } from '../../../executors/latency/build-table';
 import { blockLevelFigures, joined } from '../../../executors/latency/error-sources';
 import { BLOCK_KINDS, blockKind, fitAt, fitLatencyModel, weightedLeastSquares } from '../../../executors/latency/fit';
@@ -10,8 +11,8 @@ import { Rng } from '../../../executors/rng';
 import { resolveSearchSpace } from '../../../executors/search-space';
 
 const OPTS = { inputSize: 28, numClasses: 10 };
-/** Summed block latency per kind, in BLOCK_KINDS order: pointwise, depthwise, conv, other. */
-const sums = (pointwise: number, depthwise: number, conv = 0, other = 0) => [pointwise, depthwise, conv, other];
+/** Features: summed block latency per kind, in BLOCK_KINDS order (pointwise, depthwise, conv, other), and layout conversions. */
+const sums = (pointwise: number, depthwise: number, conv = 0, other = 0, layoutMelems = 0) => ({ kindSumsMs: [pointwise, depthwise, conv, other], layoutMelems });
 
 describe('latency lookup tables', () => {
   it('fuse blocks as ORT runs them: a project conv without activation takes its residual add', () => {
@@ -48,6 +49,32 @@ describe('latency lookup tables', () => {
     expect(() => gridWidths(choices, 1)).toThrow(/at least 2 widths/);
   });
 
+  it('count the values converted where a network changes between the NCHWc and the plain layout', () => {
+    const conv = (name: string, input: string, inChannels: number, outChannels: number, size: number): GraphNode => ({
+      name,
+      op: 'conv',
+      inputs: [input],
+      inShape: { channels: inChannels, height: size, width: size },
+      outShape: { channels: outChannels, height: size, width: size },
+      inChannels,
+      outChannels,
+      kernel: 1,
+      stride: 1,
+      padding: 0,
+      groups: 1,
+      batchNorm: true,
+      activation: 'relu',
+    });
+    const graph: NetworkGraph = {
+      architecture: 'test',
+      input: { channels: 3, height: 4, width: 4 },
+      // a is blocked (the image's 3 channels do not count), b and c are not (24 channels), d is.
+      nodes: [conv('a', 'input', 3, 16, 4), conv('b', 'a', 16, 24, 4), conv('c', 'b', 24, 32, 2), conv('d', 'c', 32, 32, 2)],
+    };
+    // a → b converts 16 × 4 × 4, c → d converts 32 × 2 × 2.
+    expect(layoutConversions(graph)).toBe(256 + 128);
+  });
+
   it('interpolate among widths of the same kind: multiples of 16 run in another layout than the rest', () => {
     const entry: BlockEntry = { name: 'b', axes: [{ unit: 0, widths: [8, 16, 40, 48], alignment: 16 }], latencyMs: [1, 1, 5, 2] };
     // 24 lies between 8 and 40: 1 + (16 / 32) × 4.
@@ -80,7 +107,7 @@ describe('latency lookup tables', () => {
   });
 
   it('fit one scale and an intercept to an exact linear relation of the summed blocks', () => {
-    const rows = [0.2, 0.5, 0.9].map((x) => ({ kindSumsMs: sums(x / 2, x / 2), measuredMs: 0.05 + 1.2 * x }));
+    const rows = [0.2, 0.5, 0.9].map((x) => ({ ...sums(x / 2, x / 2), measuredMs: 0.05 + 1.2 * x }));
     const fit = fitAt(rows, Infinity);
     expect(fit.interceptMs).toBeCloseTo(0.05, 10);
     expect(fit.coefficients).toEqual(BLOCK_KINDS.map(() => expect.closeTo(1.2, 10)));
@@ -96,7 +123,7 @@ describe('latency lookup tables', () => {
       [0.4, 0.6],
       [0.7, 0.2],
     ];
-    const rows = points.map(([p, d]) => ({ kindSumsMs: sums(p, d), measuredMs: 0.01 + p + 0.5 * d }));
+    const rows = points.map(([p, d]) => ({ ...sums(p, d), measuredMs: 0.01 + p + 0.5 * d }));
     const model = fitLatencyModel(rows, sums(0.05, 0.05));
     expect(model.ridge).toBe(1e-4);
     expect(model.looMape).toBeLessThan(0.01);
@@ -113,21 +140,43 @@ describe('latency lookup tables', () => {
     expect(looCommon.reduce((s, e) => s + e, 0) / rows.length).toBeGreaterThan(10 * model.looMape);
   });
 
+  it('fit the cost of layout conversions when the models that convert more take longer than their blocks say', () => {
+    // Measured = 0.02 + 1.1 × blocks + 0.8 ms per million values converted.
+    const points = [
+      [0.1, 0.05, 0],
+      [0.3, 0.1, 0.2],
+      [0.2, 0.2, 0.05],
+      [0.5, 0.3, 0.4],
+      [0.4, 0.3, 0.1],
+      [0.7, 0.4, 0.3],
+    ];
+    const rows = points.map(([p, d, l]) => ({ ...sums(p, d, 0, 0, l), measuredMs: 0.02 + 1.1 * (p + d) + 0.8 * l }));
+    const exact = fitAt(rows, Infinity, true);
+    expect(exact.interceptMs).toBeCloseTo(0.02, 10);
+    expect(exact.coefficients).toEqual(BLOCK_KINDS.map(() => expect.closeTo(1.1, 10)));
+    expect(exact.layoutMsPerMelem).toBeCloseTo(0.8, 10);
+    const model = fitLatencyModel(rows, sums(0.05, 0.05));
+    expect(model.looMape).toBeLessThan(1e-6);
+    expect(model.layoutMsPerMelem).toBeCloseTo(0.8, 3);
+    expect(fitAt(rows, Infinity).layoutMsPerMelem).toBe(0);
+  });
+
   it('never choose a fit that predicts no time for the narrowest configuration: the plain sum plus the mean difference instead', () => {
     // 2x − 0.2 crosses zero at 0.1; the narrowest configuration sums to 0.05.
-    const rows = [0.2, 0.5, 0.9].map((x) => ({ kindSumsMs: sums(x, 0), measuredMs: 2 * x - 0.2 }));
+    const rows = [0.2, 0.5, 0.9].map((x) => ({ ...sums(x, 0), measuredMs: 2 * x - 0.2 }));
     const model = fitLatencyModel(rows, sums(0.05, 0));
     // Differences 0, 0.3 and 0.7: their mean is the intercept, every coefficient 1.
     expect(model.interceptMs).toBeCloseTo(1 / 3, 10);
     expect(model.coefficients).toEqual([1, 1, 1, 1]);
+    expect(model.layoutMsPerMelem).toBe(0);
     expect(model.ridge).toBe(Infinity);
     expect(() => fitLatencyModel(rows.slice(0, 1), sums(0.05, 0))).toThrow(/at least 2 calibration models/);
   });
 
   it('quote one scale: the coefficients weighted by the widest configuration\'s blocks', () => {
-    const model = { interceptMs: 0.1, coefficients: [1, 0.5, 2, 1], ridge: 1, looMape: 0 };
-    // (1 × 3 + 0.5 × 2 + 2 × 0 + 1 × 1) / 6 = 5 / 6.
-    expect(effectiveScale(model, sums(3, 2, 0, 1))).toBeCloseTo(5 / 6, 12);
+    const model = { interceptMs: 0.1, coefficients: [1, 0.5, 2, 1], layoutMsPerMelem: 3, ridge: 1, looMape: 0 };
+    // (1 × 3 + 0.5 × 2 + 2 × 0 + 1 × 1) / 6 = 5 / 6; layout conversions are no block's.
+    expect(effectiveScale(model, sums(3, 2, 0, 1, 0.5))).toBeCloseTo(5 / 6, 12);
   });
 
   it('judge predictions by MAPE, shares within ±5% and ±10%, and Kendall τ', () => {
