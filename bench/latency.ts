@@ -160,7 +160,7 @@ async function runOnce(scaleName: string, scale: Scale, run: number): Promise<Ru
       interceptMs: model.interceptMs,
       coefficients: model.coefficients,
       layoutMsPerMelem: model.layoutMsPerMelem,
-      ridge: model.ridge === Infinity ? 'common scale' : model.ridge,
+      ridge: model.ridge ?? 'common scale',
       looMape: model.looMape,
     },
     measuredMinMs: Math.min(...measured),

@@ -45,8 +45,8 @@ export interface LatencyModel {
   readonly interceptMs: number;
   readonly coefficients: readonly number[];
   readonly layoutMsPerMelem: number;
-  /** Ridge strength the cross-validation chose; Infinity: one common scale for every kind. */
-  readonly ridge: number;
+  /** Ridge strength the cross-validation chose; null: one common scale for every kind (JSON has no Infinity). */
+  readonly ridge: number | null;
   /** Mean absolute relative error of leave-one-out predictions on the calibration models. */
   readonly looMape: number;
 }
@@ -61,8 +61,8 @@ export function predictWith(model: Fit, features: Features): number {
 const RIDGES = [1e-4, 1e-3, 1e-2, 1e-1, 1, Infinity];
 
 /**
- * The model of least leave-one-out error among the ridge strengths; `floorKindSumsMs` is the
- * narrowest configuration's, and a model that predicts no time for it is never chosen.
+ * The model of least leave-one-out error among the ridge strengths, with and without the layout
+ * term; `floor` is the narrowest configuration's, and a model that predicts no time for it is never chosen.
  */
 export function fitLatencyModel(rows: readonly CalibrationRow[], floor: Features): LatencyModel {
   if (rows.length < 2) throw new Error(`latency calibration: needs at least 2 calibration models, got ${rows.length}`);
@@ -73,10 +73,10 @@ export function fitLatencyModel(rows: readonly CalibrationRow[], floor: Features
       const model = fitAt(rows, ridge, layout);
       if (!plausible(model, floor)) continue;
       const looMape = leaveOneOut(rows, ridge, layout, floor);
-      if (best === null || looMape < best.looMape) best = { ...model, ridge, looMape };
+      if (best === null || looMape < best.looMape) best = { ...model, ridge: ridge === Infinity ? null : ridge, looMape };
     }
   }
-  return best ?? { ...plainSum(rows), ridge: Infinity, looMape: leaveOneOut(rows, Infinity, false, floor) };
+  return best ?? { ...plainSum(rows), ridge: null, looMape: leaveOneOut(rows, Infinity, false, floor) };
 }
 
 function leaveOneOut(rows: readonly CalibrationRow[], ridge: number, layout: boolean, floor: Features): number {
