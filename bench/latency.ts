@@ -25,7 +25,7 @@ import { accuracy, type PredictionAccuracy } from '../executors/latency/accuracy
 import { buildLatencyTable } from '../executors/latency/build-table';
 import { describeDevice } from '../executors/latency/device';
 import { blockLevel, blockLevelFigures, remeasure, type BlockLevelFigures } from '../executors/latency/error-sources';
-import { fitAt, predictWith } from '../executors/latency/fit';
+import { BLOCK_KINDS, fitAt, predictWith } from '../executors/latency/fit';
 import { DEFAULT_POLICY, MIN_TIMED_RUNS } from '../executors/latency/measure';
 import { blockFeatures } from '../executors/latency/table';
 import { resolveSearchSpace, type SearchSpaceSpec } from '../executors/search-space';
@@ -183,8 +183,9 @@ function printRun(scale: string, f: RunFigures): void {
   );
   console.log(
     `  single scale + overhead on the same data: MAPE ${pct(f.singleScale.mape)}, within ±5% ${pct(f.singleScale.within5)}, τ ${num(f.singleScale.kendallTau)}; ` +
-      `uncalibrated sum + empty model: MAPE ${pct(f.uncalibratedMape)}; fit: ${num(f.model.interceptMs, 4)} ms + [${f.model.coefficients.map((c) => c.toFixed(3)).join(', ')}] ` +
-      `× (pointwise, depthwise, conv, other) + ${num(f.model.layoutMsPerMelem, 3)} ms per million values converted between layouts, ridge ${f.model.ridge}, leave-one-out MAPE ${pct(f.model.looMape)}`,
+      `uncalibrated sum + empty model: MAPE ${pct(f.uncalibratedMape)}; fit: ${num(f.model.interceptMs, 4)} ms + ` +
+      `${f.model.coefficients.map((c, k) => `${c.toFixed(3)} × ${BLOCK_KINDS[k]}`).join(' + ')} + ${num(f.model.layoutMsPerMelem, 3)} ms per million values converted between layouts, ` +
+      `ridge ${f.model.ridge}, leave-one-out MAPE ${pct(f.model.looMape)}`,
   );
   const b = f.blockLevel;
   console.log(

@@ -482,7 +482,7 @@ export class LatencyValidation {
 }
 
 @ObjectType({
-  description: 'Per-block latencies of a search space on a device; predicted latency = overheadMs + a coefficient per kind of block (pointwise, depthwise, other conv, other) × that kind\'s summed block latency, fit on calibration models.',
+  description: 'Per-block latencies of a search space on a device; predicted latency = overheadMs + a coefficient per kind of block (pointwise, depthwise, other conv, other; each in NCHWc or plain NCHW) × that kind\'s summed block latency + a cost per value converted between layouts, fit on calibration models.',
 })
 export class LatencyTable {
   @Field(() => ID) id!: string;

@@ -55,21 +55,23 @@ export function blockSignature(block: FusedBlock): string {
  */
 export const LAYOUT_BLOCK = 16;
 
+/** Whether ORT runs the node in NCHWc: every channel count a multiple of LAYOUT_BLOCK, the image's excepted. */
+export function runsBlocked(node: GraphNode): boolean {
+  return node.op !== 'linear' && node.outShape.channels % LAYOUT_BLOCK === 0 && (node.inputs.includes('input') || node.inShape.channels % LAYOUT_BLOCK === 0);
+}
+
 /**
  * Values ORT converts between layouts in a network: the elements of every tensor whose producer
- * and consumer run in different layouts (NCHWc when every channel count of a node is a multiple
- * of LAYOUT_BLOCK; the first conv is judged by its output, as ORT reorders the image itself). A
- * block timed alone never pays for these: its neighbours are not there.
+ * and consumer run in different layouts (runsBlocked). A block timed alone never pays for these:
+ * its neighbours are not there.
  */
 export function layoutConversions(graph: NetworkGraph): number {
   const producer = new Map(graph.nodes.map((n) => [n.name, n]));
-  const blocked = (node: GraphNode) =>
-    node.op !== 'linear' && node.outShape.channels % LAYOUT_BLOCK === 0 && (node.inputs.includes('input') || node.inShape.channels % LAYOUT_BLOCK === 0);
   let elements = 0;
   for (const node of graph.nodes) {
     for (const input of node.inputs) {
       const from = producer.get(input);
-      if (from && blocked(from) !== blocked(node)) elements += from.outShape.channels * from.outShape.height * from.outShape.width;
+      if (from && runsBlocked(from) !== runsBlocked(node)) elements += from.outShape.channels * from.outShape.height * from.outShape.width;
     }
   }
   return elements;

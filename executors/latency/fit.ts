@@ -13,16 +13,29 @@
  * pays for, earns its place.
  */
 import type { GraphNode } from '../../autoslim/graph';
+import { runsBlocked } from './blocks';
 
-/** What a block's kernels do, as far as their cost per millisecond timed alone is concerned. */
-export const BLOCK_KINDS = ['pointwise', 'depthwise', 'conv', 'other'] as const;
+/**
+ * What a block's kernels do, as far as their cost per millisecond timed alone is concerned: the
+ * operation, and the layout ORT runs it in (blocks.ts): in NCHW, between neighbours in NCHWc, a
+ * block costs the network other than it costs alone.
+ */
+export const BLOCK_KINDS = [
+  'pointwise',
+  'pointwise/nchw',
+  'depthwise',
+  'depthwise/nchw',
+  'conv',
+  'conv/nchw',
+  'other',
+  'other/nchw',
+] as const;
 export type BlockKind = (typeof BLOCK_KINDS)[number];
 
 export function blockKind(nodes: readonly GraphNode[]): BlockKind {
   const head = nodes[0];
-  if (head.op !== 'conv') return 'other';
-  if (head.groups > 1 && head.groups === head.inChannels) return 'depthwise';
-  return head.kernel === 1 ? 'pointwise' : 'conv';
+  const operation = head.op !== 'conv' ? 'other' : head.groups > 1 && head.groups === head.inChannels ? 'depthwise' : head.kernel === 1 ? 'pointwise' : 'conv';
+  return runsBlocked(head) ? operation : `${operation}/nchw`;
 }
 
 /** What a model is predicted from: its summed block latency per kind (BLOCK_KINDS order), its layout conversions. */

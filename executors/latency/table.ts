@@ -69,14 +69,16 @@ export interface BlockFeatures {
 export function blockFeatures(searchSpace: SearchSpaceSpec, entries: readonly BlockEntry[]): (channels: ChannelList) => BlockFeatures {
   const { table: units, architecture, options, structure } = resolveSearchSpace(searchSpace);
   const byName = new Map(entries.map((e) => [e.name, e]));
-  // Every configuration of a search space has the same blocks; only their widths change.
-  const blocks = fusedBlocks(buildGraph(architecture, structure, options, structure)).map((b) => ({ name: b.name, kind: BLOCK_KINDS.indexOf(blockKind(b.nodes)) }));
-  for (const { name } of blocks) if (!byName.has(name)) throw new Error(`latency table: no entry for block ${name}`);
+  // Every configuration of a search space has the same blocks; only their widths (and so their layouts) change.
+  for (const { name } of fusedBlocks(buildGraph(architecture, structure, options, structure))) {
+    if (!byName.has(name)) throw new Error(`latency table: no entry for block ${name}`);
+  }
   return (channels) => {
     const widths = unitWidthsOf(units, channels);
+    const graph = buildGraph(architecture, channels, options, structure);
     const kindSumsMs = BLOCK_KINDS.map(() => 0);
-    for (const { name, kind } of blocks) kindSumsMs[kind] += interpolate(byName.get(name)!, widths);
-    return { kindSumsMs, layoutMelems: layoutConversions(buildGraph(architecture, channels, options, structure)) / 1e6 };
+    for (const block of fusedBlocks(graph)) kindSumsMs[BLOCK_KINDS.indexOf(blockKind(block.nodes))] += interpolate(byName.get(block.name)!, widths);
+    return { kindSumsMs, layoutMelems: layoutConversions(graph) / 1e6 };
   };
 }
 

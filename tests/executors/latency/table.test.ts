@@ -11,8 +11,13 @@ import { Rng } from '../../../executors/rng';
 import { resolveSearchSpace } from '../../../executors/search-space';
 
 const OPTS = { inputSize: 28, numClasses: 10 };
-/** Features: summed block latency per kind, in BLOCK_KINDS order (pointwise, depthwise, conv, other), and layout conversions. */
-const sums = (pointwise: number, depthwise: number, conv = 0, other = 0, layoutMelems = 0) => ({ kindSumsMs: [pointwise, depthwise, conv, other], layoutMelems });
+/** Features: summed block latency of NCHWc pointwise, depthwise, conv and other blocks (no NCHW ones), and layout conversions. */
+const sums = (pointwise: number, depthwise: number, conv = 0, other = 0, layoutMelems = 0) => ({
+  kindSumsMs: BLOCK_KINDS.map((kind) => ({ pointwise, depthwise, conv, other })[kind as 'pointwise'] ?? 0),
+  layoutMelems,
+});
+const POINTWISE = BLOCK_KINDS.indexOf('pointwise');
+const DEPTHWISE = BLOCK_KINDS.indexOf('depthwise');
 
 describe('latency lookup tables', () => {
   it('fuse blocks as ORT runs them: a project conv without activation takes its residual add', () => {
@@ -96,12 +101,15 @@ describe('latency lookup tables', () => {
     expect(weightedLeastSquares([[1, 2], [2, 4]], [1, 2], [1, 1])).toBeNull();
   });
 
-  it('sort blocks into kinds by their first kernel', () => {
+  it('sort blocks into kinds by their first kernel and the layout it runs in', () => {
+    // At 1.0x block 2 reads and writes 24 channels (plain NCHW) and expands to 144 (NCHWc); the stem writes 16.
     const blocks = fusedBlocks(buildGraph('mbv2-fmnist', defaultChannels('mbv2-fmnist', 1, OPTS), OPTS));
     const kindOf = (name: string) => blockKind(blocks.find((b) => b.name === name)!.nodes);
-    expect(kindOf('blocks.2.expand')).toBe('pointwise');
+    const node = (name: string) => blocks.find((b) => b.name === name)!.nodes[0] as { inChannels: number; outChannels: number };
+    expect([node('blocks.2.expand').inChannels, node('blocks.2.expand').outChannels]).toEqual([24, 144]);
+    expect(kindOf('blocks.2.expand')).toBe('pointwise/nchw');
     expect(kindOf('blocks.2.dw')).toBe('depthwise');
-    expect(kindOf('blocks.2.project')).toBe('pointwise');
+    expect(kindOf('blocks.2.project')).toBe('pointwise/nchw');
     expect(kindOf('pool')).toBe('other');
     expect(kindOf(blocks[0].name)).toBe('conv');
   });
@@ -128,14 +136,14 @@ describe('latency lookup tables', () => {
     expect(model.ridge).toBe(1e-4);
     expect(model.looMape).toBeLessThan(0.01);
     expect(model.interceptMs).toBeCloseTo(0.01, 2);
-    expect(model.coefficients[0]).toBeCloseTo(1, 1);
-    expect(model.coefficients[1]).toBeCloseTo(0.5, 1);
+    expect(model.coefficients[POINTWISE]).toBeCloseTo(1, 1);
+    expect(model.coefficients[DEPTHWISE]).toBeCloseTo(0.5, 1);
     // Kinds no calibration model has keep the common scale.
-    expect(model.coefficients[2]).toBe(fitAt(rows, Infinity).coefficients[0]);
+    expect(model.coefficients[BLOCK_KINDS.indexOf('conv/nchw')]).toBe(fitAt(rows, Infinity).coefficients[0]);
     // The common scale alone leaves a larger leave-one-out error.
     const looCommon = rows.map((r, i) => {
       const rest = fitAt(rows.filter((_, j) => j !== i), Infinity);
-      return Math.abs((rest.interceptMs + rest.coefficients[0] * (r.kindSumsMs[0] + r.kindSumsMs[1])) / r.measuredMs - 1);
+      return Math.abs((rest.interceptMs + rest.coefficients[0] * (r.kindSumsMs[POINTWISE] + r.kindSumsMs[DEPTHWISE])) / r.measuredMs - 1);
     });
     expect(looCommon.reduce((s, e) => s + e, 0) / rows.length).toBeGreaterThan(10 * model.looMape);
   });
@@ -167,14 +175,15 @@ describe('latency lookup tables', () => {
     const model = fitLatencyModel(rows, sums(0.05, 0));
     // Differences 0, 0.3 and 0.7: their mean is the intercept, every coefficient 1.
     expect(model.interceptMs).toBeCloseTo(1 / 3, 10);
-    expect(model.coefficients).toEqual([1, 1, 1, 1]);
+    expect(model.coefficients).toEqual(BLOCK_KINDS.map(() => 1));
     expect(model.layoutMsPerMelem).toBe(0);
     expect(model.ridge).toBeNull();
     expect(() => fitLatencyModel(rows.slice(0, 1), sums(0.05, 0))).toThrow(/at least 2 calibration models/);
   });
 
   it('quote one scale: the coefficients weighted by the widest configuration\'s blocks', () => {
-    const model = { interceptMs: 0.1, coefficients: [1, 0.5, 2, 1], layoutMsPerMelem: 3, ridge: 1, looMape: 0 };
+    const coefficients = BLOCK_KINDS.map((kind) => ({ pointwise: 1, depthwise: 0.5, conv: 2, other: 1 })[kind as 'pointwise'] ?? 7);
+    const model = { interceptMs: 0.1, coefficients, layoutMsPerMelem: 3, ridge: 1, looMape: 0 };
     // (1 × 3 + 0.5 × 2 + 2 × 0 + 1 × 1) / 6 = 5 / 6; layout conversions are no block's.
     expect(effectiveScale(model, sums(3, 2, 0, 1, 0.5))).toBeCloseTo(5 / 6, 12);
   });
