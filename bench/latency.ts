@@ -192,7 +192,7 @@ function printRun(scale: string, f: RunFigures): void {
     `  error sources: repeatability MAPE ${pct(f.repeatability.mape)}, within ±5% ${pct(f.repeatability.within5)}, τ ${num(f.repeatability.kendallTau)}; ` +
       `empty model ${num(f.emptyModelMs, 4)} ms, intercept ${num(f.model.interceptMs, 4)} ms; ` +
       `interpolation: sum ${pct(b.interpolationSumMape)}, off-grid blocks ${pct(b.interpolationBlockMape)} (${b.offGridBlocks}), on-grid blocks timed twice ${pct(b.onGridBlockMape)}; ` +
-      `adjacent pairs: together − alone ${pct(b.pairGapMean)} of the pair, ${pct(b.pairGapShareOfModel)} of the model; sum of blocks ${pct(b.blockSumShareOfModel)} of the model`,
+      `adjacent pairs: together − alone ${pct(b.pairGapMean)} of the pairs' sum, ${pct(b.pairGapShareOfModel)} of the model; sum of blocks ${pct(b.blockSumShareOfModel)} of the model`,
   );
 }
 
@@ -221,7 +221,7 @@ const SUMMARY: readonly [string, (f: RunFigures) => number | null, (v: number | 
   ['interpolation: sum error', (f) => f.blockLevel.interpolationSumMape, pct],
   ['interpolation: off-grid block error', (f) => f.blockLevel.interpolationBlockMape, pct],
   ['on-grid block timed twice: error', (f) => f.blockLevel.onGridBlockMape, pct],
-  ['adjacent pairs: gap / pair', (f) => f.blockLevel.pairGapMean, pct],
+  ['adjacent pairs: gap / their sum alone', (f) => f.blockLevel.pairGapMean, pct],
   ['adjacent pairs: gap / model', (f) => f.blockLevel.pairGapShareOfModel, pct],
   ['sum of blocks / model', (f) => f.blockLevel.blockSumShareOfModel, pct],
 ];

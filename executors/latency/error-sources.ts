@@ -108,7 +108,7 @@ export interface BlockLevelFigures {
   readonly offGridBlocks: number;
   /** The same for blocks on grid points, where the table holds a measurement: how far two timings of one block differ. */
   readonly onGridBlockMape: number | null;
-  /** (together − sum alone) / sum alone, over every adjacent pair. */
+  /** Σ (together − sum alone) / Σ sum alone over every adjacent pair: a ratio of sums, as a pair of tiny blocks may sum to about nothing. */
   readonly pairGapMean: number;
   /** What the sum of blocks misses per model: the gaps of disjoint adjacent pairs over the model's latency. */
   readonly pairGapShareOfModel: number;
@@ -126,7 +126,7 @@ export function blockLevelFigures(rows: readonly BlockLevelRow[]): BlockLevelFig
     interpolationBlockMape: offGrid.length ? mean(offGrid.map((b) => Math.abs(b.interpolatedMs / b.exactMs - 1))) : null,
     offGridBlocks: offGrid.length,
     onGridBlockMape: onGrid.length ? mean(onGrid.map((b) => Math.abs(b.interpolatedMs / b.exactMs - 1))) : null,
-    pairGapMean: mean(rows.flatMap((r) => r.pairs.map((p) => (p.togetherMs - p.aloneMs) / p.aloneMs))),
+    pairGapMean: sum(rows.flatMap((r) => r.pairs.map((p) => p.togetherMs - p.aloneMs))) / sum(rows.flatMap((r) => r.pairs.map((p) => p.aloneMs))),
     pairGapShareOfModel: mean(rows.map((r) => sum(disjoint(r.pairs).map((p) => p.togetherMs - p.aloneMs)) / r.modelMs)),
     blockSumShareOfModel: mean(rows.map((r) => sum(r.blocks.map((b) => b.exactMs)) / r.modelMs)),
   };

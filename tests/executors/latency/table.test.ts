@@ -239,16 +239,16 @@ describe('latency lookup tables', () => {
         ],
         pairs: [
           { first: 'a', second: 'b', aloneMs: 6, togetherMs: 5.4 },
-          { first: 'b', second: 'c', aloneMs: 6, togetherMs: 6.6 },
+          { first: 'b', second: 'c', aloneMs: 6, togetherMs: 6.9 },
         ],
       },
     ]);
-    // Sums 8.2 against 8; off-grid blocks 10% and 10% off; pairs −10% and +10%, only the first is disjoint: −0.6 of 10 ms.
+    // Sums 8.2 against 8; off-grid blocks 10% and 10% off; pairs −0.6 and +0.9 ms of 12 together, only the first is disjoint: −0.6 of 10 ms.
     expect(figures.interpolationSumMape).toBeCloseTo(0.025, 12);
     expect(figures.interpolationBlockMape).toBeCloseTo(0.1, 12);
     expect(figures.offGridBlocks).toBe(2);
     expect(figures.onGridBlockMape).toBe(0);
-    expect(figures.pairGapMean).toBeCloseTo(0, 12);
+    expect(figures.pairGapMean).toBeCloseTo(0.3 / 12, 12);
     expect(figures.pairGapShareOfModel).toBeCloseTo(-0.06, 12);
     expect(figures.blockSumShareOfModel).toBeCloseTo(0.8, 12);
   });
