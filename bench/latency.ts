@@ -127,7 +127,7 @@ async function runOnce(scaleName: string, scale: Scale, run: number): Promise<Ru
   const rows = table.validation.rows;
   const measured = rows.map((r) => r.measuredMs);
 
-  // The fit of earlier tables (one scale, one intercept) on the same calibration and validation.
+  // The fit of earlier tables (one scale, one intercept) on the same blocks, calibration and validation: what the per-kind fit adds.
   const features = blockFeatures(spec, table.blockTable);
   const single = fitAt(
     table.calibrationRows!.map((r) => ({ ...features(parse(r.channels)), measuredMs: r.measuredMs })),
