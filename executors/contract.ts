@@ -167,13 +167,15 @@ export interface LatencyMeasurementReport {
   readonly predictedMs: number | null;
 }
 
-/** Predicted against measured latency over random configs the table was not calibrated on. */
+/** Predicted against measured latency over configs the table was not calibrated on. */
 export interface LatencyValidation {
   readonly configs: number;
   /** Mean absolute percentage error, as a fraction. */
   readonly mape: number;
   readonly within5: number;
   readonly within10: number;
+  /** Kendall's τ-b of predicted and measured; null when it is undefined (fewer than two configs, or ties only). */
+  readonly kendallTau: number | null;
   /** The same MAPE for the plain sum of blocks plus the empty model, before calibration. */
   readonly uncalibratedMape: number;
   readonly rows: readonly { readonly channels: readonly number[]; readonly predictedMs: number; readonly measuredMs: number }[];
@@ -192,7 +194,10 @@ export interface LatencyTableSummary {
   readonly measurements: number;
   /** Latency of a model that only reads the input: what any inference costs. */
   readonly emptyModelMs: number;
-  /** Calibrated prediction = overheadMs + scale × (sum of block latencies). */
+  /**
+   * The calibration's intercept, and its scale on the sum of block latencies (with one coefficient
+   * per kind of block, their mean weighted by the widest configuration's blocks).
+   */
   readonly overheadMs: number;
   readonly scale: number;
   readonly calibrationConfigs: number;

@@ -311,11 +311,13 @@ export abstract class LatencyTimingInput {
 export class BuildLatencyTableInput extends LatencyTimingInput {
   @Field(() => ID) deviceId!: string;
   @Field(() => ID) searchSpaceId!: string;
-  @Field(() => Int, { nullable: true, description: 'Widths measured per unit axis (at least 2, both ends included), the rest interpolated; null measures every width.' })
+  @Field(() => Int, { nullable: true, description: 'Widths measured per unit axis of each kind, multiples of 16 and the others (at least 2, both ends included), the rest interpolated among their kind; null measures every width.' })
   gridPoints?: number | null;
-  @Field(() => Int, { description: 'Whole models timed to fit the overhead and scale.' })
-  calibrationConfigs: number = 12;
-  @Field(() => Int, { description: 'Random configs, none used for calibration, predicted against measured.' })
+  @Field(() => Int, {
+    description: 'Whole models timed to fit the overhead and the per-kind coefficients: the narrowest, the widest, and configs spread over the cost range.',
+  })
+  calibrationConfigs: number = 30;
+  @Field(() => Int, { description: 'Configs spread over the cost range, none used for calibration, predicted against measured.' })
   validationConfigs: number = 30;
   @Field(() => Int, { description: 'Passes over every block and model; each keeps its quietest (fastest) pass.' })
   rounds: number = 3;

@@ -469,29 +469,34 @@ export class LatencyValidationRow {
   @Field(() => Float, { description: 'predicted / measured − 1.' }) error!: number;
 }
 
-@ObjectType({ description: 'Predicted against measured latency on random configs the calibration did not use.' })
+@ObjectType({ description: 'Predicted against measured latency on configs spread over the cost range that the calibration did not use.' })
 export class LatencyValidation {
   @Field(() => Int) configs!: number;
   @Field(() => Float, { description: 'Mean absolute percentage error, as a fraction.' }) mape!: number;
   @Field(() => Float, { description: 'Share of configs predicted within ±5%.' }) within5!: number;
   @Field(() => Float, { description: 'Share of configs predicted within ±10%.' }) within10!: number;
+  @Field(() => Float, { nullable: true, description: "Kendall's τ-b between predicted and measured latency: how well the table orders configurations. Null below two configs." })
+  kendallTau!: number | null;
   @Field(() => Float, { description: 'MAPE of the plain sum of blocks plus the empty model.' }) uncalibratedMape!: number;
   @Field(() => [LatencyValidationRow]) rows!: LatencyValidationRow[];
 }
 
-@ObjectType({ description: 'Per-block latencies of a search space on a device; predicted latency = overheadMs + scale × sum of blocks.' })
+@ObjectType({
+  description: 'Per-block latencies of a search space on a device; predicted latency = overheadMs + a coefficient per kind of block (pointwise, depthwise, other conv, other; each in NCHWc or plain NCHW) × that kind\'s summed block latency + a cost per value converted between layouts, fit on calibration models.',
+})
 export class LatencyTable {
   @Field(() => ID) id!: string;
   @Field(() => Int, { description: 'Counts up per device and search space.' }) version!: number;
   @Field(() => Int) batchSize!: number;
   @Field(() => Int) threads!: number;
-  @Field(() => Int, { nullable: true, description: 'Widths measured per unit axis; null: every width.' }) gridPoints!: number | null;
+  @Field(() => Int, { nullable: true, description: 'Widths measured per unit axis of each kind (multiples of 16 and the others); null: every width.' }) gridPoints!: number | null;
   @Field(() => Int, { description: 'Passes over every block and model; each keeps its quietest (fastest) pass.' }) rounds!: number;
   @Field(() => Int) blocks!: number;
   @Field(() => Int, { description: 'Distinct block shapes timed.' }) measurements!: number;
   @Field(() => Float, { description: 'Latency of a model that only reads the input.' }) emptyModelMs!: number;
-  @Field(() => Float, { description: 'Fixed per-inference overhead, fit on calibration models.' }) overheadMs!: number;
-  @Field(() => Float) scale!: number;
+  @Field(() => Float, { description: 'Fixed per-inference overhead: the intercept of the fit on calibration models.' }) overheadMs!: number;
+  @Field(() => Float, { description: "The fit's scale on the sum of block latencies: its per-kind coefficients averaged, weighted by the widest config's blocks." })
+  scale!: number;
   @Field(() => Int) calibrationConfigs!: number;
   @Field(() => Float) buildSeconds!: number;
   @Field(() => Float, { description: 'Predicted latency of the narrowest config.' }) predictedMinMs!: number;

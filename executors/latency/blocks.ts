@@ -46,6 +46,37 @@ export function blockSignature(block: FusedBlock): string {
   return createHash('sha256').update(JSON.stringify(shapes)).digest('hex').slice(0, 32);
 }
 
+/**
+ * ONNX Runtime runs a conv in its blocked NCHWc layout only when its channels are a multiple of the
+ * block (16 floats with AVX-512, 8 with AVX2), and otherwise in plain NCHW with layout conversions
+ * around it: a depthwise conv of 72 channels took 2–3× one of 64 or 96 at 56×56 here. Latency is
+ * nearly linear in width within each kind of width and jumps between them, so a grid measures both
+ * kinds and interpolates each among its own. 16 covers both block sizes.
+ */
+export const LAYOUT_BLOCK = 16;
+
+/** Whether ORT runs the node in NCHWc: every channel count a multiple of LAYOUT_BLOCK, the image's excepted. */
+export function runsBlocked(node: GraphNode): boolean {
+  return node.op !== 'linear' && node.outShape.channels % LAYOUT_BLOCK === 0 && (node.inputs.includes('input') || node.inShape.channels % LAYOUT_BLOCK === 0);
+}
+
+/**
+ * Values ORT converts between layouts in a network: the elements of every tensor whose producer
+ * and consumer run in different layouts (runsBlocked). A block timed alone never pays for these:
+ * its neighbours are not there.
+ */
+export function layoutConversions(graph: NetworkGraph): number {
+  const producer = new Map(graph.nodes.map((n) => [n.name, n]));
+  let elements = 0;
+  for (const node of graph.nodes) {
+    for (const input of node.inputs) {
+      const from = producer.get(input);
+      if (from && runsBlocked(from) !== runsBlocked(node)) elements += from.outShape.channels * from.outShape.height * from.outShape.width;
+    }
+  }
+  return elements;
+}
+
 export function blockInputs(block: FusedBlock, batch: number): InputSpec[] {
   return block.inputs.map((i) => ({ name: i.tensor, dims: [batch, ...i.dims.slice(1)] }));
 }

@@ -18,6 +18,7 @@ import {
   type SlimmingTrajectory as TrajectoryEntity,
 } from '../entities';
 import { Access } from '../auth/policy';
+import { LATENCY_GOAL, validationOf, validationWarning } from '../services/latency-service';
 import type { GraphQLContext } from '../services';
 
 @Resolver(() => Device)
@@ -88,10 +89,7 @@ export class LatencyResolver {
   @FieldResolver(() => LatencyValidation)
   validation(@Root() table: TableEntity): LatencyValidation {
     return {
-      configs: table.validationConfigs,
-      mape: table.mape,
-      within5: table.within5,
-      within10: table.within10,
+      ...validationOf(table),
       uncalibratedMape: table.uncalibratedMape,
       rows: table.validationRows.map((r) => ({ ...r, error: r.predictedMs / r.measuredMs - 1 })),
     };
@@ -117,6 +115,15 @@ export class CandidateLatencyResolver {
   latencyMeasurements(@Root() candidate: CandidateEntity, @Ctx() { services }: GraphQLContext) {
     return services.latency.measurements(candidate.id);
   }
+
+  @FieldResolver(() => LatencyTable, {
+    nullable: true,
+    description:
+      "The table behind predictedLatencyMs, whose validation says how far to trust it: the trajectory's under a latency budget, otherwise the measuring device's latest table when the prediction was made.",
+  })
+  predictedLatencyTable(@Root() candidate: CandidateEntity, @Ctx() { services }: GraphQLContext) {
+    return services.latency.tableOfPrediction(candidate);
+  }
 }
 
 @Resolver(() => SlimmingTrajectory)
@@ -124,5 +131,14 @@ export class TrajectoryLatencyResolver {
   @FieldResolver(() => LatencyTable, { nullable: true, description: 'Under a latency budget: the table whose predictions were the cost.' })
   latencyTable(@Root() trajectory: TrajectoryEntity, @Ctx() { services }: GraphQLContext) {
     return trajectory.latencyTable ? services.orm.em.fork().findOneOrFail(TableEntity, trajectory.latencyTable.id) : null;
+  }
+
+  @FieldResolver(() => String, {
+    nullable: true,
+    description: `Under a latency budget, when the table's validation is weaker than the goal (≥ ${100 * LATENCY_GOAL.within5}% within ±5%, Kendall τ ≥ ${LATENCY_GOAL.kendallTau}): why its predicted latencies may not hold. Null otherwise.`,
+  })
+  async latencyWarning(@Root() trajectory: TrajectoryEntity, @Ctx() { services }: GraphQLContext): Promise<string | null> {
+    if (!trajectory.latencyTable) return null;
+    return validationWarning(await services.orm.em.fork().findOneOrFail(TableEntity, trajectory.latencyTable.id));
   }
 }

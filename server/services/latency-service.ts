@@ -2,10 +2,11 @@ import type { EntityManager } from '@mikro-orm/knex';
 import { configHash, parseChannelList, type ChannelList } from '../../autoslim';
 import type { LatencyPayload } from '../../executors/latency/plugin';
 import { MIN_TIMED_RUNS, MIN_WARMUP_RUNS } from '../../executors/latency/measure';
-import { JobKind, ProjectRole } from '../../schema/enums';
+import { accuracy, type PredictionAccuracy } from '../../executors/latency/accuracy';
+import { CostConstraint, JobKind, ProjectRole } from '../../schema/enums';
 import type { BuildLatencyTableInput, MeasureLatencyInput } from '../../schema/inputs';
 import type { Orm } from '../db/orm';
-import { Candidate, Device, type Job, LatencyMeasurement, LatencyTable, SearchSpace } from '../entities';
+import { Candidate, Device, type Job, LatencyMeasurement, LatencyTable, SearchSpace, SlimmingTrajectory } from '../entities';
 import { badInput, userError } from '../errors';
 import type { JobView } from '../jobs/job-view';
 import { queueJob } from '../jobs/new-job';
@@ -69,6 +70,27 @@ export class LatencyService {
     return this.orm.em.fork().find(LatencyMeasurement, { candidate: candidateId }, { orderBy: { createdAt: 'asc', id: 'asc' } });
   }
 
+  /**
+   * The table behind a candidate's predicted latency: its trajectory's under a latency budget (the
+   * prediction the search went by); otherwise the latest table of the device of its latest
+   * measurement with a prediction, as it stood when that measurement was filed.
+   */
+  async tableOfPrediction(candidate: Candidate): Promise<LatencyTable | null> {
+    if (candidate.predictedLatencyMs === null) return null;
+    const em = this.orm.em.fork();
+    const trajectory = candidate.trajectory ? await em.findOne(SlimmingTrajectory, candidate.trajectory.id) : null;
+    if (trajectory?.constraint === CostConstraint.LATENCY && trajectory.latencyTable && candidate.target !== null) {
+      return em.findOne(LatencyTable, trajectory.latencyTable.id);
+    }
+    const measured = await em.findOne(LatencyMeasurement, { candidate: candidate.id, predictedMs: { $ne: null } }, { orderBy: { createdAt: 'desc', id: 'desc' } });
+    if (!measured) return null;
+    return em.findOne(
+      LatencyTable,
+      { device: measured.device, searchSpace: measured.searchSpace, createdAt: { $lte: measured.createdAt } },
+      { orderBy: { version: 'desc' } },
+    );
+  }
+
   async buildTable(caller: Caller, input: BuildLatencyTableInput): Promise<JobView> {
     const timing = checkedTiming(input);
     const gridPoints = input.gridPoints == null ? null : check.integer('input.gridPoints', input.gridPoints, 2, MAX_GRID_POINTS);
@@ -116,6 +138,38 @@ export class LatencyService {
     });
     return this.jobs.announce(job);
   }
+}
+
+/** What a table's validation must reach for its predictions to be relied on (issue #16's goal). */
+export const LATENCY_GOAL = { within5: 0.95, kendallTau: 0.95 } as const;
+
+/** A table's validation figures, Kendall's τ computed from its stored rows. */
+export function validationOf(table: LatencyTable): PredictionAccuracy {
+  const { kendallTau } = accuracy(
+    table.validationRows.map((r) => r.predictedMs),
+    table.validationRows.map((r) => r.measuredMs),
+  );
+  return { configs: table.validationConfigs, mape: table.mape, within5: table.within5, within10: table.within10, kendallTau };
+}
+
+/** Why predictions of a table cannot be relied on, when its validation falls short of LATENCY_GOAL; null when it meets it. */
+export function validationWarning(table: LatencyTable): string | null {
+  const v = validationOf(table);
+  const shortfalls = [
+    ...(v.within5 < LATENCY_GOAL.within5 ? [`${percent(v.within5)} of validation configurations within ±5% (goal ≥ ${percent(LATENCY_GOAL.within5)})`] : []),
+    ...(v.kendallTau === null || v.kendallTau < LATENCY_GOAL.kendallTau
+      ? [`Kendall τ ${v.kendallTau === null ? 'undefined' : v.kendallTau.toFixed(2)} (goal ≥ ${LATENCY_GOAL.kendallTau})`]
+      : []),
+  ];
+  if (!shortfalls.length) return null;
+  return (
+    `latency table v${table.version} is weaker than the goal: ${shortfalls.join(', ')}; MAPE ${percent(v.mape)} over ${v.configs} configurations. ` +
+    'Predicted latencies may miss their budgets: check the measured latency of every candidate'
+  );
+}
+
+function percent(fraction: number): string {
+  return `${(100 * fraction).toFixed(0)}%`;
 }
 
 /** The latest table of a device for a search space. */

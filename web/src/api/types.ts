@@ -48,6 +48,15 @@ export interface ChannelUnit {
   layers: string[];
 }
 
+/** A latency table's validation: predicted against measured latency on configurations it was not calibrated on. */
+export interface TableValidation {
+  configs: number;
+  mape: number;
+  within5: number;
+  within10: number;
+  kendallTau: number | null;
+}
+
 export interface CandidateRow {
   id: string;
   configHash: string;
@@ -55,6 +64,7 @@ export interface CandidateRow {
   macs: number;
   params: number;
   predictedLatencyMs: number | null;
+  predictedLatencyTable: { version: number; validation: TableValidation } | null;
   measuredLatencyMs: number | null;
   searchAccuracy: number | null;
   retrainedTop1: Interval | null;

@@ -2,6 +2,7 @@ import { Fragment, type ComponentChildren } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { loadAllPoints } from '../api/points';
 import type { CandidateOrderField, CandidatePage, CandidateRow, CandidateSource, Job, SortDirection } from '../api/types';
+import { PredictedLatency, VALIDATION_FIELDS } from '../components/LatencyValidation';
 import { Await, ErrorBox, Empty } from '../components/Status';
 import { compact, milliseconds, percent, shortHash, shortId } from '../format';
 import { useLoad, useQuery, useSubscription } from '../hooks';
@@ -19,7 +20,7 @@ const PAGE_QUERY = `query Leaderboard($filter: CandidateFilter!, $orderBy: Candi
   candidates(filter: $filter, orderBy: $orderBy, first: $first, after: $after) {
     totalCount
     pageInfo { hasNextPage endCursor }
-    edges { node { id configHash source macs params predictedLatencyMs measuredLatencyMs searchAccuracy trajectory { bnMode }
+    edges { node { id configHash source macs params predictedLatencyMs predictedLatencyTable { ${VALIDATION_FIELDS} } measuredLatencyMs searchAccuracy trajectory { bnMode }
       retrainedTop1 { ...interval } fineTunedTop1 { ...interval } inheritedTop1
       comparison { baseline { id configHash macs widthMultiplier } budget difference { ...interval } verdict } } }
   }
@@ -63,7 +64,12 @@ const COLUMNS: readonly Column[] = [
   { title: 'Source', cell: (r) => SOURCE_LABEL[r.source] },
   { title: 'MACs', sort: 'MACS', numeric: true, cell: (r) => compact(r.macs) },
   { title: 'Params', sort: 'PARAMS', numeric: true, cell: (r) => compact(r.params) },
-  { title: 'Latency (pred.)', numeric: true, cell: (r) => milliseconds(r.predictedLatencyMs) },
+  {
+    title: 'Latency (pred.)',
+    explained: "Predicted by a latency table; ± its validation MAPE, and every validation figure in the cell's tooltip",
+    numeric: true,
+    cell: (r) => <PredictedLatency ms={r.predictedLatencyMs} table={r.predictedLatencyTable} />,
+  },
   { title: 'Latency (meas.)', sort: 'MEASURED_LATENCY', numeric: true, cell: (r) => milliseconds(r.measuredLatencyMs) },
   {
     title: 'Search acc.',

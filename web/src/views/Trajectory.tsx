@@ -1,6 +1,7 @@
 import { useMemo } from 'preact/hooks';
-import type { ChannelUnit, CostConstraint, JobState, SlimmingStep } from '../api/types';
+import type { ChannelUnit, CostConstraint, JobState, SlimmingStep, TableValidation } from '../api/types';
 import { Chart, type ChartOption } from '../components/Chart';
+import { VALIDATION_FIELDS, validationSummary } from '../components/LatencyValidation';
 import { Await, Empty, LiveBadge } from '../components/Status';
 import { compact, percent, timeOf } from '../format';
 import { useQuery, useSubscription } from '../hooks';
@@ -15,6 +16,7 @@ const LIST_QUERY = `query TrajectoryList($projectId: ID!) {
 const DETAIL_QUERY = `query Trajectory($id: ID!) {
   trajectory(id: $id) {
     id constraint targets bnMode scoring evalBatchSize evaluations cacheHits
+    latencyWarning latencyTable { ${VALIDATION_FIELDS} }
     steps { ${STEP_FIELDS} }
     picks { target step searchAccuracy candidate { id } }
     supernet { name searchSpace { units { index name max members layers } } }
@@ -61,6 +63,8 @@ interface TrajectoryDetail {
   evalBatchSize: number;
   evaluations: number;
   cacheHits: number;
+  latencyWarning: string | null;
+  latencyTable: { version: number; validation: TableValidation } | null;
   steps: Step[];
   picks: Pick[];
   supernet: { name: string; searchSpace: { units: ChannelUnit[] } };
@@ -159,6 +163,14 @@ function TrajectoryDetailView({ id, projectId, params }: { id: string; projectId
               {last &&
                 ` · ${{ running: 'now at', ended: 'ended at', unknown: 'last step at' }[walk]} ${compact(costOf(trajectory.constraint, last))} ${unitOf(trajectory.constraint)}, ${percent(last.accuracy)}`}
             </p>
+            {trajectory.latencyTable && (
+              <p class="hint latency-table">Predicted latencies come from the {validationSummary(trajectory.latencyTable.version, trajectory.latencyTable.validation)}.</p>
+            )}
+            {trajectory.latencyWarning && (
+              <p class="hint error latency-warning" role="alert">
+                {trajectory.latencyWarning}
+              </p>
+            )}
             {trajectory.steps.length === 0 ? (
               <Empty>
                 <p>

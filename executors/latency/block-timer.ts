@@ -1,0 +1,42 @@
+import { baselineModel, blockModel } from './block-model';
+import { blockInputs, type FusedBlock } from './blocks';
+import { measureDifference, type MeasurePolicy } from './measure';
+import { TimedSession, type ProbeSettings } from './timed-session';
+
+/**
+ * Times fused blocks in context (block-model.ts): each against the baseline of its input shapes,
+ * one baseline session kept open per distinct set of inputs. Release it when done.
+ */
+export class BlockTimer {
+  private readonly baselines = new Map<string, Promise<TimedSession>>();
+
+  constructor(
+    private readonly settings: ProbeSettings,
+    private readonly batchSize: number,
+    private readonly policy: MeasurePolicy,
+  ) {}
+
+  /** Milliseconds the block adds over its baseline (median of paired differences). */
+  async time(block: FusedBlock, signal?: AbortSignal): Promise<number> {
+    signal?.throwIfAborted();
+    const inputs = blockInputs(block, this.batchSize);
+    const key = JSON.stringify(inputs);
+    let baseline = this.baselines.get(key);
+    if (!baseline) {
+      baseline = TimedSession.open(baselineModel(block), inputs, this.settings);
+      this.baselines.set(key, baseline);
+    }
+    const subject = await TimedSession.open(blockModel(block), inputs, this.settings);
+    try {
+      return await measureDifference(subject, await baseline, this.policy, signal);
+    } finally {
+      await subject.release();
+    }
+  }
+
+  async release(): Promise<void> {
+    const sessions = await Promise.allSettled(this.baselines.values());
+    this.baselines.clear();
+    await Promise.all(sessions.map((s) => (s.status === 'fulfilled' ? s.value.release() : undefined)));
+  }
+}
