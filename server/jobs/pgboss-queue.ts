@@ -58,6 +58,14 @@ const PEEK_SQL = `
   LIMIT 1
   FOR UPDATE SKIP LOCKED`;
 
+/** PEEK_SQL's order over every queue: the order pg-boss's `fetch` takes within each. */
+const LINE_SQL = `
+  SELECT j.id
+  FROM ${SCHEMA}.job b
+  JOIN job j ON j.id = (b.data->>'jobId')::uuid
+  WHERE b.state < 'active' AND j.state = '${JobState.QUEUED}' AND j.queue_ref = b.id::text
+  ORDER BY b.created_on, b.id`;
+
 /**
  * The PostgreSQL queue: pg-boss, in the same database and the caller's transactions. One queue
  * per kind and one per (kind, device) route jobs to the executors that may run them. The `Job`
@@ -92,6 +100,13 @@ export class PgBossQueue implements JobQueue {
 
   async enqueue(em: EntityManager, job: Job): Promise<void> {
     await this.send(transactionDb(em), job);
+  }
+
+  async lineOrder(em: EntityManager): Promise<string[]> {
+    // Jobs queued in one transaction share pg-boss's created_on, and its own ids (random) order
+    // them, not their rows: a place counted from the rows would be wrong for them.
+    const { rows } = await transactionDb(em).executeSql(LINE_SQL, []);
+    return (rows as { id: string }[]).map((row) => row.id);
   }
 
   async reserve(em: EntityManager, kinds: readonly JobKind[], devices: readonly string[]): Promise<string | null> {

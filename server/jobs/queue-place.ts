@@ -4,8 +4,9 @@ import type { JobKind } from '../../executors/contract';
 export interface WaitingJob {
   readonly id: string;
   readonly kind: JobKind;
-  readonly createdAt: Date;
   readonly deviceFingerprint: string | null;
+  /** Its place in the order the queue hands jobs out (JobQueue.lineOrder), 0 first. */
+  readonly turn: number;
 }
 
 /** An executor of a worker, as far as claiming needs it. */
@@ -18,22 +19,17 @@ function claims(executor: ClaimingExecutor, job: WaitingJob): boolean {
   return executor.kinds.includes(job.kind) && (job.deviceFingerprint === null || job.deviceFingerprint === executor.latencyFingerprint);
 }
 
-function olderThan(a: WaitingJob, b: WaitingJob): boolean {
-  const at = a.createdAt.getTime();
-  const bt = b.createdAt.getTime();
-  return at < bt || (at === bt && a.id < b.id);
-}
 
 /**
  * The queued jobs one worker would start before `job`, or null when none of its executors runs it.
- * A worker asks its executors in preference order (ledger.claim) and each takes its oldest job, so
+ * A worker asks its executors in preference order (ledger.claim) and each takes the job whose turn comes first, so
  * everything an earlier executor runs goes first, then the older jobs of `job`'s executor.
  */
 export function jobsAhead(job: WaitingJob, executors: readonly ClaimingExecutor[], queued: readonly WaitingJob[]): WaitingJob[] | null {
   const own = executors.findIndex((e) => claims(e, job));
   if (own < 0) return null;
   const earlier = executors.slice(0, own);
-  return queued.filter((other) => other.id !== job.id && (earlier.some((e) => claims(e, other)) || (claims(executors[own]!, other) && olderThan(other, job))));
+  return queued.filter((other) => other.id !== job.id && (earlier.some((e) => claims(e, other)) || (claims(executors[own]!, other) && other.turn < job.turn)));
 }
 
 /** "2 RETRAIN jobs and 1 EVALUATE job": the kinds ahead, most numerous first. */

@@ -33,6 +33,11 @@ export interface JobQueue {
    * to one of `devices`. The caller moves its row QUEUED → RUNNING in the same transaction.
    */
   reserve(em: EntityManager, kinds: readonly JobKind[], devices: readonly string[]): Promise<string | null>;
+  /**
+   * The ids of the queued jobs in the order `reserve` hands them out to an executor that may run
+   * them all, first first: what a job's place in line is counted in.
+   */
+  lineOrder(em: EntityManager): Promise<string[]>;
   /** Mirrors a transition the ledger made to `job` (already changed, not yet committed). */
   settle(em: EntityManager, job: Job, transition: QueueTransition): Promise<void>;
   /** Called once at start-up and shut-down. */

@@ -21,6 +21,11 @@ export class TableQueue implements JobQueue {
     return next?.id ?? null;
   }
 
+  async lineOrder(em: EntityManager): Promise<string[]> {
+    const queued = await em.find(Job, { state: JobState.QUEUED }, { orderBy: { createdAt: 'asc', id: 'asc' }, fields: ['id'] });
+    return queued.map((job) => job.id);
+  }
+
   async settle(): Promise<void> {}
 
   async start(): Promise<void> {}

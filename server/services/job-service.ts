@@ -149,11 +149,16 @@ export class JobService {
           };
     }
     const workers = await em.find(WorkerNode, { id: { $in: [...new Set(capable.map((e) => e.workerId))] } });
-    const queued = await em.find(Job, { state: JobState.QUEUED }, { fields: ['id', 'kind', 'createdAt', 'deviceFingerprint'] });
+    const order = await em.transactional((tx) => this.queue.lineOrder(tx));
+    const turns = new Map(order.map((id, turn) => [id, turn]));
+    const rows = await em.find(Job, { state: JobState.QUEUED }, { fields: ['id', 'kind', 'deviceFingerprint'] });
+    // A row the queue does not list (the two drifted apart; the claim follows the row and warns) comes last.
+    const queued = rows.map((row) => ({ id: row.id, kind: row.kind, deviceFingerprint: row.deviceFingerprint ?? null, turn: turns.get(row.id) ?? order.length }));
+    const own = queued.find((other) => other.id === job.id) ?? { id: job.id, kind: job.kind, deviceFingerprint: job.deviceFingerprint ?? null, turn: order.length };
     const running = await em.find(Job, { state: JobState.RUNNING, workerId: { $in: workers.map((w) => w.id) } }, { fields: ['workerId'] });
     const lines = workers.map((worker) => {
       const executors = worker.plugins.flatMap((name) => online.filter((e) => e.workerId === worker.id && e.name === name));
-      return { ahead: jobsAhead(job, executors, queued) ?? [], free: running.filter((j) => j.workerId === worker.id).length < worker.concurrency };
+      return { ahead: jobsAhead(own, executors, queued) ?? [], free: running.filter((j) => j.workerId === worker.id).length < worker.concurrency };
     });
     const soonest = lines.reduce((best, line) => (line.ahead.length < best.ahead.length || (line.ahead.length === best.ahead.length && line.free) ? line : best));
     const free = lines.some((line) => line.free);

@@ -52,6 +52,10 @@ describe.each(DATABASES)('a queued job says where it stands in the line on %s', 
       s: first.payload.supernetId,
     });
 
+    // The two retrainings are queued in one transaction; the line orders them by their rows, and
+    // the worker must start them in the order the line shows.
+    const lineOf = async (id: string) => (await place(id)).queuePosition;
+    const retrainsInLine = (await lineOf(retrains[0].id)) === 1 ? retrains : [retrains[1], retrains[0]];
     // Queued before the retrainings, the export still waits for them: the trainer is asked first.
     expect(await place(exportJob.id)).toEqual({
       state: 'QUEUED',
@@ -59,18 +63,18 @@ describe.each(DATABASES)('a queued job says where it stands in the line on %s', 
       waitingFor: '2 RETRAIN jobs queued before it',
       waitingReason: 'all 1 worker(s) that run EXPORT jobs are busy; 2 RETRAIN jobs queued before it',
     });
-    expect(await place(retrains[0].id)).toMatchObject({ queuePosition: 1, waitingFor: 'a free slot: the worker that runs RETRAIN jobs is busy' });
-    expect(await place(retrains[1].id)).toMatchObject({ queuePosition: 2, waitingFor: '1 RETRAIN job queued before it' });
+    expect(await place(retrainsInLine[0].id)).toMatchObject({ queuePosition: 1, waitingFor: 'a free slot: the worker that runs RETRAIN jobs is busy' });
+    expect(await place(retrainsInLine[1].id)).toMatchObject({ queuePosition: 2, waitingFor: '1 RETRAIN job queued before it' });
     expect(await place(slim.id)).toMatchObject({ queuePosition: null, waitingFor: 'a worker that offers SLIM', waitingReason: expect.stringMatching(/^no online worker runs SLIM jobs/) });
     expect(await place(blocking.id)).toEqual({ state: 'RUNNING', queuePosition: null, waitingFor: null, waitingReason: null });
 
     trainer.finish(blocking.id);
-    await trainer.whenStarted(retrains[0].id);
+    await trainer.whenStarted(retrainsInLine[0].id);
     expect(await place(exportJob.id)).toMatchObject({ queuePosition: 2, waitingFor: '1 RETRAIN job queued before it' });
-    trainer.finish(retrains[0].id);
-    await trainer.whenStarted(retrains[1].id);
+    trainer.finish(retrainsInLine[0].id);
+    await trainer.whenStarted(retrainsInLine[1].id);
     expect(await place(exportJob.id)).toMatchObject({ queuePosition: 1, waitingFor: 'a free slot: the worker that runs EXPORT jobs is busy' });
-    trainer.finish(retrains[1].id);
+    trainer.finish(retrainsInLine[1].id);
     await exporter.whenStarted(exportJob.id);
     exporter.finish(exportJob.id);
     await eventually(async () => ((await place(exportJob.id)).state === 'SUCCEEDED' ? true : undefined));
