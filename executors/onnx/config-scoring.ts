@@ -159,8 +159,8 @@ export class ConfigScoring {
 
   /**
    * Each configuration's own graph with its recalibrated statistics folded in, as EXPORT exports
-   * it; configurations share one joint session (buildJointMetricsModel) as far as
-   * JOINT_WEIGHT_BYTES allows.
+   * it; configurations share joint sessions (buildJointMetricsModel) within the bounds of
+   * jointGroups.
    */
   private async evaluateRecalibrated(configs: readonly ChannelList[], batches: readonly ScoringBatch[], signal: AbortSignal): Promise<EvaluationResult[][]> {
     const { architecture, options, structure } = this.setup.space;
