@@ -1,6 +1,7 @@
 import { useMemo } from 'preact/hooks';
 import type { CandidateSource, ChannelUnit } from '../api/types';
-import { Chart, type ChartOption } from '../components/Chart';
+import { Chart } from '../components/Chart';
+import { unitWidthChart, widthsOf } from '../unitWidths';
 import { Await, Empty } from '../components/Status';
 import { compact, percent, shortHash } from '../format';
 import { useQuery } from '../hooks';
@@ -185,18 +186,11 @@ function Pair({ a, b, units, spaceId }: { a: string; b: string; units: ChannelUn
 
 function WidthBars({ units, left, right }: { units: ChannelUnit[]; left: Side; right: Side }) {
   const option = useMemo(
-    (): ChartOption => ({
-      animation: false,
-      legend: { top: 0 },
-      grid: { left: 50, right: 20, top: 30, bottom: 90 },
-      tooltip: { trigger: 'axis' },
-      xAxis: { type: 'category', data: units.map((u) => u.name), axisLabel: { rotate: 60 } },
-      yAxis: { type: 'value', name: 'channels' },
-      series: [
-        { type: 'bar', name: `A ${shortId(left.id)}`, data: units.map((u) => left.channels[u.members[0]!]), itemStyle: { color: '#2563eb' } },
-        { type: 'bar', name: `B ${shortId(right.id)}`, data: units.map((u) => right.channels[u.members[0]!]), itemStyle: { color: '#f59e0b' } },
-      ],
-    }),
+    () =>
+      unitWidthChart(units, [
+        { name: `A ${shortId(left.id)}`, widths: widthsOf(units, left.channels), color: '#2563eb' },
+        { name: `B ${shortId(right.id)}`, widths: widthsOf(units, right.channels), color: '#f59e0b' },
+      ]),
     [units, left, right],
   );
   return <Chart option={option} height={300} label={`channels per unit, A ${shortId(left.id)} against B ${shortId(right.id)}`} />;

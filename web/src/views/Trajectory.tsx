@@ -1,6 +1,7 @@
 import { useMemo } from 'preact/hooks';
 import type { ChannelUnit, CostConstraint, JobState, SlimmingStep, TableValidation } from '../api/types';
 import { Chart, type ChartOption } from '../components/Chart';
+import { unitWidthChart, widthsOf } from '../unitWidths';
 import { VALIDATION_FIELDS, validationSummary } from '../components/LatencyValidation';
 import { Await, Empty, LiveBadge } from '../components/Status';
 import { compact, percent, timeOf } from '../format';
@@ -373,18 +374,11 @@ function PathChart({ trajectory, selected, onSelect }: { trajectory: TrajectoryD
 
 function WidthChart({ units, step }: { units: ChannelUnit[]; step: SlimmingStep }) {
   const option = useMemo(
-    (): ChartOption => ({
-      animation: false,
-      legend: { top: 0 },
-      grid: { left: 50, right: 20, top: 30, bottom: 90 },
-      tooltip: { trigger: 'axis' },
-      xAxis: { type: 'category', data: units.map((u) => u.name), axisLabel: { rotate: 60 } },
-      yAxis: { type: 'value', name: 'channels' },
-      series: [
-        { type: 'bar', name: 'widest (step 0)', data: units.map((u) => u.max), itemStyle: { color: '#cbd5e1' } },
-        { type: 'bar', name: `step ${step.index}`, barGap: '-100%', data: units.map((u) => step.channels[u.members[0]!]), itemStyle: { color: '#2563eb' } },
-      ],
-    }),
+    () =>
+      unitWidthChart(units, [
+        { name: 'widest (step 0)', widths: units.map((u) => u.max), color: '#cbd5e1' },
+        { name: `step ${step.index}`, widths: widthsOf(units, step.channels), color: '#2563eb', barGap: '-100%' },
+      ]),
     [units, step],
   );
   return <Chart option={option} height={320} label={`per-unit widths at step ${step.index} against the widest config`} />;
