@@ -1,11 +1,12 @@
 import { baselineModel, blockModel } from './block-model';
 import { blockInputs, type FusedBlock } from './blocks';
-import { measureDifference, type MeasurePolicy } from './measure';
+import { measureRelative, type MeasurePolicy, type Relative } from './measure';
 import { TimedSession, type ProbeSettings } from './timed-session';
 
 /**
  * Times fused blocks in context (block-model.ts): each against the baseline of its input shapes,
- * one baseline session kept open per distinct set of inputs. Release it when done.
+ * one baseline session kept open per distinct set of inputs, relative to the speed reference
+ * (reference.ts). Release it when done; the reference is the caller's.
  */
 export class BlockTimer {
   private readonly baselines = new Map<string, Promise<TimedSession>>();
@@ -14,10 +15,11 @@ export class BlockTimer {
     private readonly settings: ProbeSettings,
     private readonly batchSize: number,
     private readonly policy: MeasurePolicy,
+    private readonly reference: TimedSession,
   ) {}
 
-  /** Milliseconds the block adds over its baseline (median of paired differences). */
-  async time(block: FusedBlock, signal?: AbortSignal): Promise<number> {
+  /** What the block adds over its baseline, relative to the reference. */
+  async time(block: FusedBlock, signal?: AbortSignal): Promise<Relative> {
     signal?.throwIfAborted();
     const inputs = blockInputs(block, this.batchSize);
     const key = JSON.stringify(inputs);
@@ -28,7 +30,7 @@ export class BlockTimer {
     }
     const subject = await TimedSession.open(blockModel(block), inputs, this.settings);
     try {
-      return await measureDifference(subject, await baseline, this.policy, signal);
+      return await measureRelative(subject, await baseline, this.reference, this.policy, signal);
     } finally {
       await subject.release();
     }

@@ -12,10 +12,11 @@ import { emptyModel } from './block-model';
 import { BlockTimer } from './block-timer';
 import { blockSignature, fusedBlocks, LAYOUT_BLOCK, type FusedBlock } from './blocks';
 import { fitLatencyModel, predictWith, type LatencyModel } from './fit';
-import { measureLatency, type MeasurePolicy } from './measure';
+import { measureRelative, type MeasurePolicy, type Relative } from './measure';
+import { openReference } from './reference';
 import { blockFeatures, TABLE_FORMAT, type BlockEntry, type BlockFeatures, type GridAxis, type LatencyTableFile } from './table';
 import { TimedSession, type ProbeSettings } from './timed-session';
-import { measureConfig } from './whole-model';
+import { measureConfigRelative } from './whole-model';
 
 export interface TableOptions {
   readonly searchSpace: SearchSpaceSpec;
@@ -41,11 +42,15 @@ export interface BuildHooks {
   onState?(state: BuildState): Promise<void>;
 }
 
-/** Every timing so far, ms per round: block shapes by signature, the empty model, whole models in order. */
+/**
+ * Every timing so far, per round, as a ratio to the speed reference (reference.ts): block shapes by
+ * signature, the empty model, whole models in order; and the reference's time in each measurement.
+ */
 export interface BuildState {
   readonly blocks: Record<string, number[]>;
   readonly empty: number[];
   readonly models: number[][];
+  readonly referenceMs: number[];
 }
 
 export async function buildLatencyTable(options: TableOptions, hooks: BuildHooks = {}): Promise<LatencyTableFile> {
@@ -55,10 +60,17 @@ export async function buildLatencyTable(options: TableOptions, hooks: BuildHooks
   const shapes = new Map(grid.flatMap((g) => g.points).map((p) => [p.signature, p.block]));
   const configs = configSets(space, options);
   const all = [...configs.calibration, ...configs.validation];
+  // A state saved before timings were relative to the reference holds milliseconds: it starts over.
+  const resumed = hooks.resumed?.referenceMs ? hooks.resumed : undefined;
   const state: BuildState = {
-    blocks: Object.fromEntries([...shapes.keys()].map((s) => [s, [...(hooks.resumed?.blocks[s] ?? [])]])),
-    empty: [...(hooks.resumed?.empty ?? [])],
-    models: all.map((_, i) => [...(hooks.resumed?.models[i] ?? [])]),
+    blocks: Object.fromEntries([...shapes.keys()].map((s) => [s, [...(resumed?.blocks[s] ?? [])]])),
+    empty: [...(resumed?.empty ?? [])],
+    models: all.map((_, i) => [...(resumed?.models[i] ?? [])]),
+    referenceMs: [...(resumed?.referenceMs ?? [])],
+  };
+  const keep = (timings: number[], measured: Relative) => {
+    timings.push(measured.ratio);
+    state.referenceMs.push(measured.referenceMs);
   };
   const work = (shapes.size + 1 + all.length) * options.rounds;
   let done = [...Object.values(state.blocks), state.empty, ...state.models].reduce((n, s) => n + Math.min(s.length, options.rounds), 0);
@@ -74,50 +86,55 @@ export async function buildLatencyTable(options: TableOptions, hooks: BuildHooks
   // blocks and models see the same machine.
   const { input } = buildGraph(space.architecture, space.structure, space.options, space.structure);
   const inputDims = [1, input.channels, input.height, input.width];
-  const timer = new BlockTimer(options.settings, options.batchSize, options.policy);
+  const reference = await openReference(options.settings);
+  const timer = new BlockTimer(options.settings, options.batchSize, options.policy, reference);
   try {
     for (let round = 1; round <= options.rounds; round++) {
       const stage = `round ${round} of ${options.rounds}`;
       const order = new Rng((options.seed + round) >>> 0);
       for (const [signature, block] of shuffled([...shapes], order)) {
         if (state.blocks[signature].length >= round) continue;
-        state.blocks[signature].push(await timer.time(block, hooks.signal));
+        keep(state.blocks[signature], await timer.time(block, hooks.signal));
         await step(`${stage}: timing ${shapes.size} block shapes`);
       }
       if (state.empty.length < round) {
         const empty = await TimedSession.open(emptyModel(inputDims), [{ name: 'input', dims: [options.batchSize, ...inputDims.slice(1)] }], options.settings);
-        state.empty.push((await measureLatency(empty, options.policy, hooks.signal).finally(() => empty.release())).medianMs);
+        keep(state.empty, await measureRelative(empty, null, reference, options.policy, hooks.signal).finally(() => empty.release()));
         await step(`${stage}: timing the empty model`);
       }
       for (const [i, channels] of shuffled([...all.entries()], order)) {
         if (state.models[i].length >= round) continue;
-        state.models[i].push((await measureConfig(space, channels, options.batchSize, options.settings, options.policy, hooks.signal)).medianMs);
+        keep(state.models[i], await measureConfigRelative(space, channels, options.batchSize, options.settings, options.policy, reference, hooks.signal));
         await step(`${stage}: timing ${all.length} whole models`);
       }
     }
     // A shape whose two quickest rounds disagree was slowed in all but (at most) one of them, and
     // its minimum may be too: it is timed again, up to `rounds` more times, until two agree.
     for (let extra = 1; options.rounds >= 2 && extra <= options.rounds; extra++) {
-      const noisy = [...shapes].filter(([signature]) => unsettled(state.blocks[signature]) && state.blocks[signature].length < options.rounds + extra);
+      const msPerUnit = Math.min(...state.referenceMs);
+      const noisy = [...shapes].filter(([signature]) => unsettled(state.blocks[signature], msPerUnit) && state.blocks[signature].length < options.rounds + extra);
       if (noisy.length === 0) break;
       await hooks.progress?.(done / work, `timing ${noisy.length} block shapes whose rounds disagree again (${extra} of at most ${options.rounds})`);
       for (const [signature, block] of noisy) {
-        state.blocks[signature].push(await timer.time(block, hooks.signal));
+        keep(state.blocks[signature], await timer.time(block, hooks.signal));
         await hooks.onState?.(state);
       }
     }
   } finally {
-    await timer.release();
+    await Promise.all([timer.release(), reference.release()]);
   }
-  // Each block shape and model keeps its quietest round (the lowest of its round medians): on a
-  // shared machine another process only ever adds time, and a round it got into is not the
-  // model's latency. Medians of rounds, tried first, left validation errors of 10–35% under load.
-  const measured = Object.fromEntries(Object.entries(state.blocks).map(([s, values]) => [s, Math.min(...values)]));
+  // Ratios become milliseconds at the reference's quickest: the device undisturbed. Each block
+  // shape and model keeps its quietest round (the lowest ratio): what the reference does not
+  // share of a disturbance (another process's burst in one of the two) only ever adds time.
+  // Medians of rounds, tried first, left validation errors of 10–35% under load.
+  const referenceMs = Math.min(...state.referenceMs);
+  const quietest = (ratios: readonly number[]) => Math.min(...ratios) * referenceMs;
+  const measured = Object.fromEntries(Object.entries(state.blocks).map(([s, values]) => [s, quietest(values)]));
   const blockTable: BlockEntry[] = grid.map((g) => ({ name: g.name, axes: g.axes, latencyMs: g.points.map((p) => measured[p.signature]) }));
   const features = blockFeatures(options.searchSpace, blockTable);
-  const emptyModelMs = Math.min(...state.empty);
+  const emptyModelMs = quietest(state.empty);
 
-  const rows = all.map((channels, i) => ({ channels, ...features(channels), measuredMs: Math.min(...state.models[i]) }));
+  const rows = all.map((channels, i) => ({ channels, ...features(channels), measuredMs: quietest(state.models[i]) }));
   const calibrationRows = rows.slice(0, configs.calibration.length);
   const widest = features(uniformConfig(space.table, 1));
   const model = fitLatencyModel(calibrationRows, features(uniformConfig(space.table, 0)));
@@ -134,6 +151,7 @@ export async function buildLatencyTable(options: TableOptions, hooks: BuildHooks
     blocks: grid.length,
     measurements: shapes.size,
     emptyModelMs,
+    referenceMs,
     overheadMs: model.interceptMs,
     scale: effectiveScale(model, widest),
     calibrationConfigs: calibrationRows.length,
@@ -151,17 +169,17 @@ export async function buildLatencyTable(options: TableOptions, hooks: BuildHooks
 /** Two timings of a block agree within 5% of the quicker, or 1 µs where that is more. */
 const AGREEMENT = { relative: 0.05, absoluteMs: 0.001 };
 
-/** Whether the quickest of a shape's timings is not yet confirmed by a second within AGREEMENT. */
-export function unsettled(timings: readonly number[]): boolean {
+/** Whether the quickest of a shape's timings (in units of `msPerUnit` ms) is not yet confirmed by a second within AGREEMENT. */
+export function unsettled(timings: readonly number[], msPerUnit = 1): boolean {
   if (timings.length < 2) return false;
   const [quickest, next] = [...timings].sort((a, b) => a - b);
-  return next - quickest > Math.max(AGREEMENT.relative * quickest, AGREEMENT.absoluteMs);
+  return next - quickest > Math.max(AGREEMENT.relative * quickest, AGREEMENT.absoluteMs / msPerUnit);
 }
 
 /** The model's block coefficients averaged with the widest configuration's block latencies as weights: one scale to quote. */
 export function effectiveScale(model: LatencyModel, { kindSumsMs }: BlockFeatures): number {
   const total = kindSumsMs.reduce((s, v) => s + v, 0);
-  return total > 0 ? (predictWith(model, { kindSumsMs, layoutMelems: 0 }) - model.interceptMs) / total : 1;
+  return total > 0 ? (predictWith(model, { kindSumsMs, layoutMelems: 0, isolatedMelems: 0 }) - model.interceptMs) / total : 1;
 }
 
 interface BlockGrid {

@@ -9,31 +9,42 @@ import type { ResolvedSearchSpace } from '../search-space';
 import { BlockTimer } from './block-timer';
 import { blockSignature, fusedBlocks, type FusedBlock } from './blocks';
 import type { MeasurePolicy } from './measure';
+import { openReference } from './reference';
 import { interpolate, type BlockEntry } from './table';
 import type { ProbeSettings } from './timed-session';
-import { measureConfig } from './whole-model';
+import { measureConfigRelative } from './whole-model';
 
 export interface MeasureSetup {
   readonly space: ResolvedSearchSpace;
   readonly settings: ProbeSettings;
   readonly batchSize: number;
   readonly policy: MeasurePolicy;
+  /** The table's reference time (reference.ts), which turns ratios into its milliseconds. */
+  readonly referenceMs: number;
 }
 
 /**
  * Each configuration measured again as a table build measures it: `rounds` passes in a seeded
- * order, each keeping its quietest pass. Against the build's own measurements this is the
- * agreement a perfect predictor could reach.
+ * order, each keeping its quietest pass, in the table's milliseconds (`ms`). Against the build's
+ * own measurements this is the agreement a perfect predictor could reach. `rawMs` is the same
+ * without the reference: the machine's own time, drift included.
  */
-export async function remeasure(setup: MeasureSetup, configs: readonly ChannelList[], rounds: number, seed: number): Promise<number[]> {
-  const times = configs.map(() => Infinity);
-  for (let round = 1; round <= rounds; round++) {
-    for (const i of new Rng((seed + round) >>> 0).permutation(configs.length)) {
-      const { medianMs } = await measureConfig(setup.space, configs[i], setup.batchSize, setup.settings, setup.policy);
-      times[i] = Math.min(times[i], medianMs);
+export async function remeasure(setup: MeasureSetup, configs: readonly ChannelList[], rounds: number, seed: number): Promise<{ ms: number[]; rawMs: number[] }> {
+  const ms = configs.map(() => Infinity);
+  const rawMs = configs.map(() => Infinity);
+  const reference = await openReference(setup.settings);
+  try {
+    for (let round = 1; round <= rounds; round++) {
+      for (const i of new Rng((seed + round) >>> 0).permutation(configs.length)) {
+        const measured = await measureConfigRelative(setup.space, configs[i], setup.batchSize, setup.settings, setup.policy, reference);
+        ms[i] = Math.min(ms[i], measured.ratio * setup.referenceMs);
+        rawMs[i] = Math.min(rawMs[i], measured.rawMs);
+      }
     }
+  } finally {
+    await reference.release();
   }
-  return times;
+  return { ms, rawMs };
 }
 
 /** Every block of one configuration: timed at its exact widths, as the table interpolates it, and with its successor. */
@@ -49,13 +60,14 @@ export interface BlockLevelRow {
 export async function blockLevel(setup: MeasureSetup, entries: readonly BlockEntry[], configs: readonly ChannelList[], rounds: number): Promise<BlockLevelRow[]> {
   const { space } = setup;
   const byName = new Map(entries.map((e) => [e.name, e]));
-  const timer = new BlockTimer(setup.settings, setup.batchSize, setup.policy);
+  const reference = await openReference(setup.settings);
+  const timer = new BlockTimer(setup.settings, setup.batchSize, setup.policy, reference);
   const timed = new Map<string, number>();
   const time = async (block: FusedBlock) => {
     const signature = blockSignature(block);
     if (!timed.has(signature)) {
       let quickest = Infinity;
-      for (let round = 0; round < rounds; round++) quickest = Math.min(quickest, await timer.time(block));
+      for (let round = 0; round < rounds; round++) quickest = Math.min(quickest, (await timer.time(block)).ratio * setup.referenceMs);
       timed.set(signature, quickest);
     }
     return timed.get(signature)!;
@@ -75,7 +87,7 @@ export async function blockLevel(setup: MeasureSetup, entries: readonly BlockEnt
       }
       rows.push({
         channels: [...channels],
-        modelMs: (await measureConfig(space, channels, setup.batchSize, setup.settings, setup.policy)).medianMs,
+        modelMs: (await measureConfigRelative(space, channels, setup.batchSize, setup.settings, setup.policy, reference)).ratio * setup.referenceMs,
         blocks: blocks.map((b) => {
           const entry = byName.get(b.name)!;
           return { name: b.name, exactMs: exact.get(b.name)!, interpolatedMs: interpolate(entry, widths), onGrid: entry.axes.every((a) => a.widths.includes(widths[a.unit])) };
@@ -85,7 +97,7 @@ export async function blockLevel(setup: MeasureSetup, entries: readonly BlockEnt
     }
     return rows;
   } finally {
-    await timer.release();
+    await Promise.all([timer.release(), reference.release()]);
   }
 }
 

@@ -44,45 +44,58 @@ export async function measureLatency(session: TimedSession, policy: MeasurePolic
   };
 }
 
+/** Anything that times one inference in ms: a TimedSession. */
+export type Timed = Pick<TimedSession, 'time'>;
+
+/** A measurement against the speed reference (reference.ts). */
+export interface Relative {
+  /** Median over runs of the subject's time (less the baseline's) divided by the reference's. */
+  readonly ratio: number;
+  /** Median of the reference's runs during this measurement. */
+  readonly referenceMs: number;
+  /** Median of the subject's own time (less the baseline's) in ms, as the machine ran then. */
+  readonly rawMs: number;
+}
+
 /**
- * The latency `subject` adds over `baseline`: the two run alternately and every pair gives one
- * difference, so a slow spell of the machine hits both sides of a pair instead of one model only.
- * The spread test looks at the subject's own times. Returns the median difference in ms.
+ * The latency `subject` takes (or adds over `baseline`) relative to `reference`: they run in turn,
+ * the order rotating so no session always follows another, and every turn gives one ratio, so a
+ * drift of the machine's speed slows both sides of it alike. Measured again while the subject's
+ * own times over the reference's spread more than the policy allows.
  */
-export async function measureDifference(
-  subject: TimedSession,
-  baseline: TimedSession,
+export async function measureRelative(
+  subject: Timed,
+  baseline: Timed | null,
+  reference: Timed,
   policy: MeasurePolicy,
   signal?: AbortSignal,
-): Promise<number> {
-  let best: { diff: number; spread: number } | null = null;
+): Promise<Relative> {
+  const sessions = baseline ? [subject, baseline, reference] : [subject, reference];
+  const turn = async (i: number) => {
+    const times = new Array<number>(sessions.length);
+    for (let k = 0; k < sessions.length; k++) {
+      const at = (i + k) % sessions.length;
+      times[at] = await sessions[at].time();
+    }
+    return { own: times[0] - (baseline ? times[1] : 0), subject: times[0], reference: times[sessions.length - 1] };
+  };
+  let best: (Relative & { spread: number }) | null = null;
   for (let attempt = 0; attempt < policy.maxAttempts; attempt++) {
     signal?.throwIfAborted();
-    for (let i = 0; i < policy.warmupRuns; i++) {
-      await subject.time();
-      await baseline.time();
-    }
-    const differences: number[] = [];
-    const own: number[] = [];
-    for (let i = 0; i < policy.timedRuns; i++) {
-      // Alternating which runs first cancels what the first run of a pair pays for the second.
-      let s: number;
-      let b: number;
-      if (i % 2 === 0) {
-        s = await subject.time();
-        b = await baseline.time();
-      } else {
-        b = await baseline.time();
-        s = await subject.time();
-      }
-      differences.push(s - b);
-      own.push(s);
-    }
-    const candidate = { diff: summarize(differences).median, spread: spread(summarize(own)) };
+    for (let i = 0; i < policy.warmupRuns; i++) await turn(i);
+    const turns = [];
+    for (let i = 0; i < policy.timedRuns; i++) turns.push(await turn(i));
+    const candidate = {
+      ratio: summarize(turns.map((t) => t.own / t.reference)).median,
+      referenceMs: summarize(turns.map((t) => t.reference)).median,
+      rawMs: summarize(turns.map((t) => t.own)).median,
+      spread: spread(summarize(turns.map((t) => t.subject / t.reference))),
+    };
     if (best === null || candidate.spread < best.spread) best = candidate;
     if (candidate.spread <= policy.spreadLimit) break;
   }
-  return best!.diff;
+  const { spread: _spread, ...relative } = best!;
+  return relative;
 }
 
 function spread(stats: TimingStats): number {

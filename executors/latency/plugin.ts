@@ -126,7 +126,7 @@ export class LatencyProbePlugin implements ExecutorPlugin {
       },
     );
     const artifact = await ctx.artifacts.put('LATENCY_TABLE', `latency-table-${payload.searchSpace.architecture}-${device.fingerprint.slice(0, 12)}.json`, Buffer.from(JSON.stringify(table)));
-    const { blockTable: _blocks, format: _format, device: _device, searchSpace: _space, model: _model, calibrationRows: _calibration, retimedShapes: _retimed, ...summary } = table;
+    const { blockTable: _blocks, format: _format, device: _device, searchSpace: _space, model: _model, calibrationRows: _calibration, retimedShapes: _retimed, referenceMs: _reference, ...summary } = table;
     await ctx.report({ type: 'latencyTable', searchSpaceId: payload.searchSpaceId, artifact, summary });
     return summary;
   }

@@ -8,7 +8,7 @@
 import { buildGraph, unitWidthsOf, type ChannelList } from '../../autoslim';
 import type { DeviceProfile, LatencyTableSummary } from '../contract';
 import { resolveSearchSpace, type SearchSpaceSpec } from '../search-space';
-import { fusedBlocks, layoutConversions } from './blocks';
+import { fusedBlocks, isolatedConversions, layoutConversions } from './blocks';
 import { BLOCK_KINDS, blockKind, predictWith, type LatencyModel } from './fit';
 
 export const TABLE_FORMAT = 'slimlab.latency-table/2';
@@ -43,6 +43,11 @@ export interface LatencyTableFile extends LatencyTableSummary {
   /** How block sums become a model's latency, and the measured models it was fit on; absent from format 1. */
   readonly model?: LatencyModel;
   readonly calibrationRows?: readonly { readonly channels: readonly number[]; readonly measuredMs: number }[];
+  /**
+   * The speed reference's quickest time in the build (reference.ts): every latency in the table is
+   * the device's at that speed. Absent from tables built before timings were relative.
+   */
+  readonly referenceMs?: number;
   /** Block shapes timed beyond `rounds` because their rounds disagreed. */
   readonly retimedShapes?: number;
 }
@@ -64,6 +69,8 @@ export interface BlockFeatures {
   readonly kindSumsMs: number[];
   /** Millions of values converted between layouts where the network changes layout (blocks.ts). */
   readonly layoutMelems: number;
+  /** Millions of values its blocks convert when timed alone but not in the network (blocks.ts). */
+  readonly isolatedMelems: number;
 }
 
 export function blockFeatures(searchSpace: SearchSpaceSpec, entries: readonly BlockEntry[]): (channels: ChannelList) => BlockFeatures {
@@ -78,7 +85,7 @@ export function blockFeatures(searchSpace: SearchSpaceSpec, entries: readonly Bl
     const graph = buildGraph(architecture, channels, options, structure);
     const kindSumsMs = BLOCK_KINDS.map(() => 0);
     for (const block of fusedBlocks(graph)) kindSumsMs[BLOCK_KINDS.indexOf(blockKind(block.nodes))] += interpolate(byName.get(block.name)!, widths);
-    return { kindSumsMs, layoutMelems: layoutConversions(graph) / 1e6 };
+    return { kindSumsMs, layoutMelems: layoutConversions(graph) / 1e6, isolatedMelems: isolatedConversions(graph) / 1e6 };
   };
 }
 

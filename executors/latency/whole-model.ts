@@ -3,7 +3,7 @@ import type { LatencyStats } from '../contract';
 import { exportStandalone } from '../onnx/model';
 import { randomWeights } from '../onnx/random-weights';
 import type { ResolvedSearchSpace } from '../search-space';
-import { measureLatency, type MeasurePolicy } from './measure';
+import { measureLatency, measureRelative, type MeasurePolicy, type Relative } from './measure';
 import { TimedSession, type ProbeSettings } from './timed-session';
 
 /**
@@ -18,12 +18,34 @@ export async function measureConfig(
   policy: MeasurePolicy,
   signal?: AbortSignal,
 ): Promise<LatencyStats> {
-  const graph = buildGraph(space.architecture, channels, space.options, space.structure);
-  const { channels: c, height, width } = graph.input;
-  const session = await TimedSession.open(exportStandalone(graph, randomWeights(graph, 0), 'folded'), [{ name: 'input', dims: [batch, c, height, width] }], settings);
+  const session = await openConfig(space, channels, batch, settings);
   try {
     return await measureLatency(session, policy, signal);
   } finally {
     await session.release();
   }
+}
+
+/** The same model timed against the speed reference (reference.ts), as a table build times it. */
+export async function measureConfigRelative(
+  space: ResolvedSearchSpace,
+  channels: ChannelList,
+  batch: number,
+  settings: ProbeSettings,
+  policy: MeasurePolicy,
+  reference: TimedSession,
+  signal?: AbortSignal,
+): Promise<Relative> {
+  const session = await openConfig(space, channels, batch, settings);
+  try {
+    return await measureRelative(session, null, reference, policy, signal);
+  } finally {
+    await session.release();
+  }
+}
+
+function openConfig(space: ResolvedSearchSpace, channels: ChannelList, batch: number, settings: ProbeSettings): Promise<TimedSession> {
+  const graph = buildGraph(space.architecture, channels, space.options, space.structure);
+  const { channels: c, height, width } = graph.input;
+  return TimedSession.open(exportStandalone(graph, randomWeights(graph, 0), 'folded'), [{ name: 'input', dims: [batch, c, height, width] }], settings);
 }

@@ -1,7 +1,7 @@
 import { buildGraph, defaultChannels, unitWidthsOf } from '../../../autoslim';
 import type { GraphNode, NetworkGraph } from '../../../autoslim/graph';
 import { accuracy } from '../../../executors/latency/accuracy';
-import { fusedBlocks, layoutConversions } from '../../../executors/latency/blocks';
+import { fusedBlocks, isolatedConversions, layoutConversions } from '../../../executors/latency/blocks';
 import { effectiveScale, gridWidths, spreadConfigs, unsettled } from '../../../executors/latency/build-table';
 import { blockLevelFigures, joined } from '../../../executors/latency/error-sources';
 import { BLOCK_KINDS, blockKind, fitAt, fitLatencyModel, weightedLeastSquares } from '../../../executors/latency/fit';
@@ -11,10 +11,27 @@ import { Rng } from '../../../executors/rng';
 import { resolveSearchSpace } from '../../../executors/search-space';
 
 const OPTS = { inputSize: 28, numClasses: 10 };
-/** Features: summed block latency of NCHWc pointwise, depthwise, conv and other blocks (no NCHW ones), and layout conversions. */
-const sums = (pointwise: number, depthwise: number, conv = 0, other = 0, layoutMelems = 0) => ({
+/** Features: summed block latency of NCHWc pointwise, depthwise, conv and other blocks (no NCHW ones), and conversions. */
+const sums = (pointwise: number, depthwise: number, conv = 0, other = 0, layoutMelems = 0, isolatedMelems = 0) => ({
   kindSumsMs: BLOCK_KINDS.map((kind) => ({ pointwise, depthwise, conv, other })[kind as 'pointwise'] ?? 0),
   layoutMelems,
+  isolatedMelems,
+});
+/** A 1×1 conv of a hand-built graph. */
+const conv = (name: string, input: string, inChannels: number, outChannels: number, size: number): GraphNode => ({
+  name,
+  op: 'conv',
+  inputs: [input],
+  inShape: { channels: inChannels, height: size, width: size },
+  outShape: { channels: outChannels, height: size, width: size },
+  inChannels,
+  outChannels,
+  kernel: 1,
+  stride: 1,
+  padding: 0,
+  groups: 1,
+  batchNorm: true,
+  activation: 'relu',
 });
 const POINTWISE = BLOCK_KINDS.indexOf('pointwise');
 const DEPTHWISE = BLOCK_KINDS.indexOf('depthwise');
@@ -55,21 +72,6 @@ describe('latency lookup tables', () => {
   });
 
   it('count the values converted where a network changes between the NCHWc and the plain layout', () => {
-    const conv = (name: string, input: string, inChannels: number, outChannels: number, size: number): GraphNode => ({
-      name,
-      op: 'conv',
-      inputs: [input],
-      inShape: { channels: inChannels, height: size, width: size },
-      outShape: { channels: outChannels, height: size, width: size },
-      inChannels,
-      outChannels,
-      kernel: 1,
-      stride: 1,
-      padding: 0,
-      groups: 1,
-      batchNorm: true,
-      activation: 'relu',
-    });
     const graph: NetworkGraph = {
       architecture: 'test',
       input: { channels: 3, height: 4, width: 4 },
@@ -159,7 +161,7 @@ describe('latency lookup tables', () => {
       [0.7, 0.4, 0.3],
     ];
     const rows = points.map(([p, d, l]) => ({ ...sums(p, d, 0, 0, l), measuredMs: 0.02 + 1.1 * (p + d) + 0.8 * l }));
-    const exact = fitAt(rows, Infinity, true);
+    const exact = fitAt(rows, Infinity, { layout: true, isolated: false });
     expect(exact.interceptMs).toBeCloseTo(0.02, 10);
     expect(exact.coefficients).toEqual(BLOCK_KINDS.map(() => expect.closeTo(1.1, 10)));
     expect(exact.layoutMsPerMelem).toBeCloseTo(0.8, 10);
@@ -167,6 +169,37 @@ describe('latency lookup tables', () => {
     expect(model.looMape).toBeLessThan(1e-6);
     expect(model.layoutMsPerMelem).toBeCloseTo(0.8, 3);
     expect(fitAt(rows, Infinity).layoutMsPerMelem).toBe(0);
+  });
+
+  it('take off what blocks timed alone paid for conversions the network does not make, never add it', () => {
+    // Measured = 0.03 + 0.9 × blocks − 0.3 ms per million values the blocks converted alone.
+    const points = [
+      [0.1, 0.05, 0],
+      [0.3, 0.1, 0.2],
+      [0.2, 0.2, 0.05],
+      [0.5, 0.3, 0.4],
+      [0.4, 0.3, 0.1],
+      [0.7, 0.4, 0.3],
+    ];
+    const rows = points.map(([p, d, i]) => ({ ...sums(p, d, 0, 0, 0, i), measuredMs: 0.03 + 0.9 * (p + d) - 0.3 * i }));
+    const model = fitLatencyModel(rows, sums(0.05, 0.05));
+    expect(model.looMape).toBeLessThan(1e-6);
+    expect(model.isolatedMsPerMelem).toBeCloseTo(-0.3, 3);
+    expect(model.layoutMsPerMelem).toBe(0);
+    // Models that converted more taking longer is no conversion the network saved: the term stays out.
+    const longer = points.map(([p, d, i]) => ({ ...sums(p, d, 0, 0, 0, i), measuredMs: 0.03 + 0.9 * (p + d) + 0.3 * i }));
+    expect(fitLatencyModel(longer, sums(0.05, 0.05)).isolatedMsPerMelem).toBe(0);
+  });
+
+  it('count what blocks timed alone convert: outputs whose channels are not multiples of 16, and such inputs wider than 16', () => {
+    const graph: NetworkGraph = {
+      architecture: 'test',
+      input: { channels: 3, height: 4, width: 4 },
+      nodes: [conv('a', 'input', 3, 16, 4), conv('b', 'a', 16, 24, 4), conv('c', 'b', 24, 40, 4), conv('d', 'c', 40, 8, 4), conv('e', 'd', 8, 32, 4)],
+    };
+    // Outputs of b (24), c (40) and d (8); inputs of c (24) and d (40). e reads its 8 channels as they are, a the image.
+    expect(isolatedConversions(graph)).toBe((24 + 40 + 8 + 24 + 40) * 16);
+    expect(isolatedConversions({ ...graph, nodes: [conv('a', 'input', 3, 16, 4), conv('b', 'a', 16, 32, 4)] })).toBe(0);
   });
 
   it('never choose a fit that predicts no time for the narrowest configuration: the plain sum plus the mean difference instead', () => {
@@ -260,6 +293,9 @@ describe('latency lookup tables', () => {
     // 5% of 0.004 ms is below a microsecond: a microsecond apart still agrees.
     expect(unsettled([0.004, 0.0049])).toBe(false);
     expect(unsettled([0.004, 0.0051])).toBe(true);
+    // Ratios to a reference of 0.1 ms: the microsecond is 0.01 of them.
+    expect(unsettled([0.04, 0.0449], 0.1)).toBe(false);
+    expect(unsettled([0.04, 0.0449])).toBe(true);
   });
 
   it('summarize timings by median, p10, p90, mean and std', () => {
