@@ -86,7 +86,7 @@ export async function buildLatencyTable(options: TableOptions, hooks: BuildHooks
   // blocks and models see the same machine.
   const { input } = buildGraph(space.architecture, space.structure, space.options, space.structure);
   const inputDims = [1, input.channels, input.height, input.width];
-  const reference = await openReference(options.settings);
+  const reference = await openReference(space, options.batchSize, options.settings);
   const timer = new BlockTimer(options.settings, options.batchSize, options.policy, reference);
   try {
     for (let round = 1; round <= options.rounds; round++) {

@@ -32,7 +32,7 @@ export interface MeasureSetup {
 export async function remeasure(setup: MeasureSetup, configs: readonly ChannelList[], rounds: number, seed: number): Promise<{ ms: number[]; rawMs: number[] }> {
   const ms = configs.map(() => Infinity);
   const rawMs = configs.map(() => Infinity);
-  const reference = await openReference(setup.settings);
+  const reference = await openReference(setup.space, setup.batchSize, setup.settings);
   try {
     for (let round = 1; round <= rounds; round++) {
       for (const i of new Rng((seed + round) >>> 0).permutation(configs.length)) {
@@ -60,7 +60,7 @@ export interface BlockLevelRow {
 export async function blockLevel(setup: MeasureSetup, entries: readonly BlockEntry[], configs: readonly ChannelList[], rounds: number): Promise<BlockLevelRow[]> {
   const { space } = setup;
   const byName = new Map(entries.map((e) => [e.name, e]));
-  const reference = await openReference(setup.settings);
+  const reference = await openReference(setup.space, setup.batchSize, setup.settings);
   const timer = new BlockTimer(setup.settings, setup.batchSize, setup.policy, reference);
   const timed = new Map<string, number>();
   const time = async (block: FusedBlock) => {

@@ -7,31 +7,16 @@
  * measurement of a build runs this reference alongside and keeps the ratio, and the build turns
  * ratios into milliseconds with the reference's quickest time seen: the device's latency when
  * nothing else slows it, whenever it was measured.
+ *
+ * The reference is the search space's narrowest configuration: it slows as the network's kernels
+ * do, at their resolution and memory footprint. A fixed inverted-residual block at 28×28, tried
+ * first, did not (at 224×224 the validation models then repeated within ±5% for 40% of them).
  */
-import { OnnxGraphBuilder } from '../onnx/proto';
-import { Rng } from '../rng';
-import { TimedSession, type ProbeSettings } from './timed-session';
+import { uniformConfig } from '../../autoslim';
+import type { ResolvedSearchSpace } from '../search-space';
+import type { ProbeSettings, TimedSession } from './timed-session';
+import { openConfig } from './whole-model';
 
-const INPUT = { name: 'input', dims: [1, 32, 28, 28] } as const;
-
-/**
- * An inverted-residual block at 28×28 (expand 32 → 96, depthwise 3×3, project back, pooled):
- * compute- and memory-bound kernels both, about 0.1 ms on one CPU core.
- */
-export function referenceModel(): Uint8Array {
-  const b = new OnnxGraphBuilder();
-  const rng = new Rng(0x5eed);
-  const weights = (hint: string, dims: readonly number[]) =>
-    b.floats(hint, dims, Float32Array.from({ length: dims.reduce((a, d) => a * d, 1) }, () => rng.nextFloat() - 0.5));
-  const input = b.input({ name: INPUT.name, type: 'float32', dims: [...INPUT.dims] });
-  const expanded = b.op('Relu', [b.op('Conv', [input, weights('expand', [96, 32, 1, 1])], { kernel_shape: [1, 1] })]);
-  const filtered = b.op('Relu', [b.op('Conv', [expanded, weights('depthwise', [96, 1, 3, 3])], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], group: 96 })]);
-  const projected = b.op('Conv', [filtered, weights('project', [32, 96, 1, 1])], { kernel_shape: [1, 1] });
-  b.alias(b.op('GlobalAveragePool', [projected]), 'out');
-  b.output({ name: 'out', type: 'float32', dims: [1, 32, 1, 1] });
-  return b.encode('speed reference');
-}
-
-export function openReference(settings: ProbeSettings): Promise<TimedSession> {
-  return TimedSession.open(referenceModel(), [INPUT], settings);
+export function openReference(space: ResolvedSearchSpace, batch: number, settings: ProbeSettings): Promise<TimedSession> {
+  return openConfig(space, uniformConfig(space.table, 0), batch, settings);
 }

@@ -44,7 +44,8 @@ export async function measureConfigRelative(
   }
 }
 
-function openConfig(space: ResolvedSearchSpace, channels: ChannelList, batch: number, settings: ProbeSettings): Promise<TimedSession> {
+/** The configuration's deployable model in a session, for batches of `batch`. */
+export function openConfig(space: ResolvedSearchSpace, channels: ChannelList, batch: number, settings: ProbeSettings): Promise<TimedSession> {
   const graph = buildGraph(space.architecture, channels, space.options, space.structure);
   const { channels: c, height, width } = graph.input;
   return TimedSession.open(exportStandalone(graph, randomWeights(graph, 0), 'folded'), [{ name: 'input', dims: [batch, c, height, width] }], settings);
