@@ -13,7 +13,7 @@
  * repeatability (the validation configurations measured a second time), the per-model overhead
  * (the empty model, the fit's intercept), the grid's interpolation error and what adjacent blocks
  * cost together beyond their sum (both from every block of `--block-configs` validation
- * configurations timed at its exact widths). At the end, the median and range over the runs, as
+ * configurations timed at its exact widths; 0 leaves this out). At the end, the median and range over the runs, as
  * a markdown table for bench/results/latency.md and, on the last line, one JSON object.
  *
  * Measurements are only as quiet as the machine: run it idle.
@@ -91,7 +91,8 @@ interface RunFigures extends PredictionAccuracy {
   /** The second measurement in the machine's own milliseconds, without the speed reference, against the table's. */
   readonly rawRepeatability: PredictionAccuracy;
   readonly referenceMs: number;
-  readonly blockLevel: BlockLevelFigures;
+  /** Null with `--block-configs 0`. */
+  readonly blockLevel: BlockLevelFigures | null;
   readonly loadAverage: readonly number[];
 }
 
@@ -145,8 +146,8 @@ async function runOnce(scaleName: string, scale: Scale, run: number): Promise<Ru
   const byCost = [...rows].sort((a, b) => a.measuredMs - b.measuredMs);
   const count = Math.min(Number(values['block-configs']), byCost.length);
   const picked = Array.from({ length: count }, (_, i) => byCost[Math.round((i * (byCost.length - 1)) / Math.max(1, count - 1))]);
-  await progress('blocks')(0, `timing every block and adjacent pair of ${count} validation models`);
-  const blocks = await blockLevel(setup, table.blockTable, picked.map((r) => parse(r.channels)), rounds);
+  if (count > 0) await progress('blocks')(0, `timing every block and adjacent pair of ${count} validation models`);
+  const blocks = count > 0 ? await blockLevel(setup, table.blockTable, picked.map((r) => parse(r.channels)), rounds) : [];
   process.stderr.write('\n');
 
   const model = table.model!;
@@ -174,7 +175,7 @@ async function runOnce(scaleName: string, scale: Scale, run: number): Promise<Ru
     repeatability: accuracy(measured, again.ms),
     rawRepeatability: accuracy(measured, again.rawMs),
     referenceMs: table.referenceMs!,
-    blockLevel: blockLevelFigures(blocks),
+    blockLevel: blocks.length > 0 ? blockLevelFigures(blocks) : null,
     loadAverage: loadavg(),
   };
 }
@@ -199,9 +200,11 @@ function printRun(scale: string, f: RunFigures): void {
   console.log(
     `  error sources: repeatability MAPE ${pct(f.repeatability.mape)}, within ±5% ${pct(f.repeatability.within5)}, τ ${num(f.repeatability.kendallTau)} ` +
       `(without the speed reference: MAPE ${pct(f.rawRepeatability.mape)}, within ±5% ${pct(f.rawRepeatability.within5)}; reference ${num(f.referenceMs, 4)} ms); ` +
-      `empty model ${num(f.emptyModelMs, 4)} ms, intercept ${num(f.model.interceptMs, 4)} ms; ` +
-      `interpolation: sum ${pct(b.interpolationSumMape)}, off-grid blocks ${pct(b.interpolationBlockMape)} (${b.offGridBlocks}), on-grid blocks timed twice ${pct(b.onGridBlockMape)}; ` +
-      `adjacent pairs: together − alone ${pct(b.pairGapMean)} of the pairs' sum, ${pct(b.pairGapShareOfModel)} of the model; sum of blocks ${pct(b.blockSumShareOfModel)} of the model`,
+      `empty model ${num(f.emptyModelMs, 4)} ms, intercept ${num(f.model.interceptMs, 4)} ms` +
+      (b
+        ? `; interpolation: sum ${pct(b.interpolationSumMape)}, off-grid blocks ${pct(b.interpolationBlockMape)} (${b.offGridBlocks}), on-grid blocks timed twice ${pct(b.onGridBlockMape)}; ` +
+          `adjacent pairs: together − alone ${pct(b.pairGapMean)} of the pairs' sum, ${pct(b.pairGapShareOfModel)} of the model; sum of blocks ${pct(b.blockSumShareOfModel)} of the model`
+        : '; blocks not timed one by one (--block-configs 0)'),
   );
 }
 
@@ -231,12 +234,12 @@ const SUMMARY: readonly [string, (f: RunFigures) => number | null, (v: number | 
   ['fit intercept (ms)', (f) => f.model.interceptMs, (v) => num(v, 4)],
   ['fit: ms per million values converted between layouts', (f) => f.model.layoutMsPerMelem, (v) => num(v, 3)],
   ['fit: ms per million values the blocks converted alone', (f) => f.model.isolatedMsPerMelem, (v) => num(v, 3)],
-  ['interpolation: sum error', (f) => f.blockLevel.interpolationSumMape, pct],
-  ['interpolation: off-grid block error', (f) => f.blockLevel.interpolationBlockMape, pct],
-  ['on-grid block timed twice: error', (f) => f.blockLevel.onGridBlockMape, pct],
-  ['adjacent pairs: gap / their sum alone', (f) => f.blockLevel.pairGapMean, pct],
-  ['adjacent pairs: gap / model', (f) => f.blockLevel.pairGapShareOfModel, pct],
-  ['sum of blocks / model', (f) => f.blockLevel.blockSumShareOfModel, pct],
+  ['interpolation: sum error', (f) => f.blockLevel?.interpolationSumMape ?? null, pct],
+  ['interpolation: off-grid block error', (f) => f.blockLevel?.interpolationBlockMape ?? null, pct],
+  ['on-grid block timed twice: error', (f) => f.blockLevel?.onGridBlockMape ?? null, pct],
+  ['adjacent pairs: gap / their sum alone', (f) => f.blockLevel?.pairGapMean ?? null, pct],
+  ['adjacent pairs: gap / model', (f) => f.blockLevel?.pairGapShareOfModel ?? null, pct],
+  ['sum of blocks / model', (f) => f.blockLevel?.blockSumShareOfModel ?? null, pct],
 ];
 
 async function main(): Promise<void> {
