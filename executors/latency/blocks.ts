@@ -55,7 +55,12 @@ export function blockSignature(block: FusedBlock): string {
  */
 export const LAYOUT_BLOCK = 16;
 
-/** Whether ORT runs the node in NCHWc: every channel count a multiple of LAYOUT_BLOCK, the image's excepted. */
+/**
+ * Whether every channel count of the node is a multiple of LAYOUT_BLOCK, the image's excepted: then
+ * ORT runs it in NCHWc without converting anything, alone or in a network. Otherwise, alone, it
+ * converts around itself; in a network ORT 1.30 pads the channels and stays in NCHWc, converting
+ * only where a conv reads fewer channels than the block (isolatedConversions, and the profile there).
+ */
 export function runsBlocked(node: GraphNode): boolean {
   return node.op !== 'linear' && node.outShape.channels % LAYOUT_BLOCK === 0 && (node.inputs.includes('input') || node.inShape.channels % LAYOUT_BLOCK === 0);
 }

@@ -18,8 +18,10 @@ import { runsBlocked } from './blocks';
 
 /**
  * What a block's kernels do, as far as their cost per millisecond timed alone is concerned: the
- * operation, and the layout ORT runs it in (blocks.ts): in NCHW, between neighbours in NCHWc, a
- * block costs the network other than it costs alone.
+ * operation, and whether its channels are multiples of the NCHWc block (blocks.ts, runsBlocked;
+ * `/nchw` where they are not). Timed alone, such a block converts between layouts around itself,
+ * which in the network it mostly does not (isolatedConversions): it costs the network other than
+ * it costs alone.
  */
 export const BLOCK_KINDS = [
   'pointwise',
