@@ -33,6 +33,15 @@ const conv = (name: string, input: string, inChannels: number, outChannels: numb
   batchNorm: true,
   activation: 'relu',
 });
+/** Calibration models as [pointwise ms, depthwise ms, millions of values converted], the conversions not in step with the blocks. */
+const CONVERTING = [
+  [0.1, 0.05, 0],
+  [0.3, 0.1, 0.2],
+  [0.2, 0.2, 0.05],
+  [0.5, 0.3, 0.4],
+  [0.4, 0.3, 0.1],
+  [0.7, 0.4, 0.3],
+];
 const POINTWISE = BLOCK_KINDS.indexOf('pointwise');
 const DEPTHWISE = BLOCK_KINDS.indexOf('depthwise');
 
@@ -152,15 +161,7 @@ describe('latency lookup tables', () => {
 
   it('fit the cost of layout conversions when the models that convert more take longer than their blocks say', () => {
     // Measured = 0.02 + 1.1 × blocks + 0.8 ms per million values converted.
-    const points = [
-      [0.1, 0.05, 0],
-      [0.3, 0.1, 0.2],
-      [0.2, 0.2, 0.05],
-      [0.5, 0.3, 0.4],
-      [0.4, 0.3, 0.1],
-      [0.7, 0.4, 0.3],
-    ];
-    const rows = points.map(([p, d, l]) => ({ ...sums(p, d, 0, 0, l), measuredMs: 0.02 + 1.1 * (p + d) + 0.8 * l }));
+    const rows = CONVERTING.map(([p, d, l]) => ({ ...sums(p, d, 0, 0, l), measuredMs: 0.02 + 1.1 * (p + d) + 0.8 * l }));
     const exact = fitAt(rows, Infinity, { layout: true, isolated: false });
     expect(exact.interceptMs).toBeCloseTo(0.02, 10);
     expect(exact.coefficients).toEqual(BLOCK_KINDS.map(() => expect.closeTo(1.1, 10)));
@@ -173,21 +174,13 @@ describe('latency lookup tables', () => {
 
   it('take off what blocks timed alone paid for conversions the network does not make, never add it', () => {
     // Measured = 0.03 + 0.9 × blocks − 0.3 ms per million values the blocks converted alone.
-    const points = [
-      [0.1, 0.05, 0],
-      [0.3, 0.1, 0.2],
-      [0.2, 0.2, 0.05],
-      [0.5, 0.3, 0.4],
-      [0.4, 0.3, 0.1],
-      [0.7, 0.4, 0.3],
-    ];
-    const rows = points.map(([p, d, i]) => ({ ...sums(p, d, 0, 0, 0, i), measuredMs: 0.03 + 0.9 * (p + d) - 0.3 * i }));
+    const rows = CONVERTING.map(([p, d, i]) => ({ ...sums(p, d, 0, 0, 0, i), measuredMs: 0.03 + 0.9 * (p + d) - 0.3 * i }));
     const model = fitLatencyModel(rows, sums(0.05, 0.05));
     expect(model.looMape).toBeLessThan(1e-6);
     expect(model.isolatedMsPerMelem).toBeCloseTo(-0.3, 3);
     expect(model.layoutMsPerMelem).toBe(0);
     // Models that converted more taking longer is no conversion the network saved: the term stays out.
-    const longer = points.map(([p, d, i]) => ({ ...sums(p, d, 0, 0, 0, i), measuredMs: 0.03 + 0.9 * (p + d) + 0.3 * i }));
+    const longer = CONVERTING.map(([p, d, i]) => ({ ...sums(p, d, 0, 0, 0, i), measuredMs: 0.03 + 0.9 * (p + d) + 0.3 * i }));
     expect(fitLatencyModel(longer, sums(0.05, 0.05)).isolatedMsPerMelem).toBe(0);
   });
 
