@@ -49,7 +49,7 @@ export type Timed = Pick<TimedSession, 'time'>;
 
 /** A measurement against the speed reference (reference.ts). */
 export interface Relative {
-  /** Median over runs of the subject's time (less the baseline's) divided by the reference's. */
+  /** Median over turns of the subject's time (less the baseline's) divided by the reference's. */
   readonly ratio: number;
   /** Median of the reference's runs during this measurement. */
   readonly referenceMs: number;
@@ -57,11 +57,19 @@ export interface Relative {
   readonly rawMs: number;
 }
 
+/** Timed runs of each session per turn, after one untimed run that brings its weights back into cache. */
+export const BURST_RUNS = 5;
+
 /**
- * The latency `subject` takes (or adds over `baseline`) relative to `reference`: they run in turn,
- * the order rotating so no session always follows another, and every turn gives one ratio, so a
- * drift of the machine's speed slows both sides of it alike. Measured again while the subject's
- * own times over the reference's spread more than the policy allows.
+ * The latency `subject` takes (or adds over `baseline`) relative to `reference`. They run in turns,
+ * each session in a burst of back-to-back runs whose first is not timed, and every turn gives one
+ * ratio (the subject's median over the reference's), so a drift of the machine's speed slows both
+ * sides of it alike. Bursts, not single runs in turn: a session run right after another finds its
+ * weights evicted, and with single runs in a rotating order half the turns timed the subject
+ * evicted and the reference warm and half the reverse; the median then fell anywhere between the
+ * two (7% apart at 28×28, 15% at 224×224 on an AMD EPYC) from one measurement to the next. Warm
+ * runs are also what measureLatency times. Measured again while the subject's runs over their
+ * turn's reference spread more than the policy allows.
  */
 export async function measureRelative(
   subject: Timed,
@@ -70,26 +78,39 @@ export async function measureRelative(
   policy: MeasurePolicy,
   signal?: AbortSignal,
 ): Promise<Relative> {
-  const sessions = baseline ? [subject, baseline, reference] : [subject, reference];
-  const turn = async (i: number) => {
-    const times = new Array<number>(sessions.length);
-    for (let k = 0; k < sessions.length; k++) {
-      const at = (i + k) % sessions.length;
-      times[at] = await sessions[at].time();
-    }
-    return { own: times[0] - (baseline ? times[1] : 0), subject: times[0], reference: times[sessions.length - 1] };
+  const burst = async (session: Timed) => {
+    await session.time();
+    const times: number[] = [];
+    for (let i = 0; i < BURST_RUNS; i++) times.push(await session.time());
+    return times;
   };
+  const turns = Math.ceil(policy.timedRuns / BURST_RUNS);
   let best: (Relative & { spread: number }) | null = null;
   for (let attempt = 0; attempt < policy.maxAttempts; attempt++) {
     signal?.throwIfAborted();
-    for (let i = 0; i < policy.warmupRuns; i++) await turn(i);
-    const turns = [];
-    for (let i = 0; i < policy.timedRuns; i++) turns.push(await turn(i));
+    for (let i = 0; i < policy.warmupRuns; i++) {
+      await subject.time();
+      await baseline?.time();
+    }
+    const own: number[] = [];
+    const ratios: number[] = [];
+    const references: number[] = [];
+    const relativeRuns: number[] = [];
+    for (let t = 0; t < turns; t++) {
+      const subjectTimes = await burst(subject);
+      const baselineMs = baseline ? summarize(await burst(baseline)).median : 0;
+      const referenceTimes = await burst(reference);
+      const referenceMs = summarize(referenceTimes).median;
+      own.push(summarize(subjectTimes).median - baselineMs);
+      ratios.push(own[t] / referenceMs);
+      references.push(...referenceTimes);
+      relativeRuns.push(...subjectTimes.map((ms) => ms / referenceMs));
+    }
     const candidate = {
-      ratio: summarize(turns.map((t) => t.own / t.reference)).median,
-      referenceMs: summarize(turns.map((t) => t.reference)).median,
-      rawMs: summarize(turns.map((t) => t.own)).median,
-      spread: spread(summarize(turns.map((t) => t.subject / t.reference))),
+      ratio: summarize(ratios).median,
+      referenceMs: summarize(references).median,
+      rawMs: summarize(own).median,
+      spread: spread(summarize(relativeRuns)),
     };
     if (best === null || candidate.spread < best.spread) best = candidate;
     if (candidate.spread <= policy.spreadLimit) break;
