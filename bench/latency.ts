@@ -41,8 +41,8 @@ interface Scale {
 }
 
 const SCALES: Record<'small' | 'mobilenet', Scale> = {
-  small: { architecture: 'mbv2-fmnist', inputSize: 28, numClasses: 10, width: 1.5, gridPoints: null, rounds: 3, calibration: 30 },
-  mobilenet: { architecture: 'mobilenet-v2', inputSize: 224, numClasses: 1000, width: 1, gridPoints: 4, rounds: 3, calibration: 30 },
+  small: { architecture: 'mbv2-fmnist', inputSize: 28, numClasses: 10, width: 1.5, gridPoints: null, rounds: 3, calibration: 60 },
+  mobilenet: { architecture: 'mobilenet-v2', inputSize: 224, numClasses: 1000, width: 1, gridPoints: 4, rounds: 3, calibration: 60 },
 };
 
 const { values } = parseArgs({

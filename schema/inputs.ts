@@ -316,7 +316,7 @@ export class BuildLatencyTableInput extends LatencyTimingInput {
   @Field(() => Int, {
     description: 'Whole models timed to fit the overhead and the per-kind coefficients: the narrowest, the widest, and configs spread over the cost range.',
   })
-  calibrationConfigs: number = 30;
+  calibrationConfigs: number = 60;
   @Field(() => Int, { description: 'Configs spread over the cost range, none used for calibration, predicted against measured.' })
   validationConfigs: number = 30;
   @Field(() => Int, { description: 'Passes over every block and model; each keeps its quietest (fastest) pass.' })
