@@ -42,11 +42,14 @@ describe('a worker SIGKILLed mid-run', () => {
   });
 
   it('real tfjs trainer: resumes on another worker from the last checkpoint, with every step once', async () => {
-    const STEPS_PER_EPOCH = 6;
+    // Epochs long enough for the poll below to see a loss point past a checkpoint: metrics go out
+    // every 200 ms and a checkpoint takes them along, so with 6 steps an epoch (256 images) a fast
+    // machine (an AMD EPYC, Zen 5) showed one for a few ms an epoch and the job finished unseen.
+    const STEPS_PER_EPOCH = 24;
     const EPOCHS = 4;
     const replica = await cluster.replica();
     const first = await cluster.worker([replica], { plugins: ['tfjs'] });
-    const { spaceId, datasetId } = await seedTinySearch(replica, 'sigkill-tfjs');
+    const { spaceId, datasetId } = await seedTinySearch(replica, 'sigkill-tfjs', { trainSize: 1024 });
     const queued = await queueTraining(replica, spaceId, datasetId, 'sn', EPOCHS, 32);
     const runId = queued.payload.runId;
     // Kill it once it has checkpointed an epoch and trained past it.
