@@ -7,7 +7,11 @@ import { seedTinySearch } from '../../support/fixtures';
 import { TEST_TRAINING_OPTIONS } from '../../support/plugins';
 import { TestServer, eventually } from '../../support/server';
 
-const STEPS_PER_EPOCH = 6;
+// Epochs long enough for the poll below to see a loss point past a checkpoint: metrics are stored
+// in batches and a checkpoint takes them along, so with 6 steps an epoch (256 images) a fast
+// machine (an AMD EPYC, Zen 5) showed one for a few ms an epoch and the job finished unseen.
+const TRAIN_SIZE = 1024;
+const STEPS_PER_EPOCH = 24;
 const EPOCHS = 4;
 const parallelPlugin = () => new TfjsTrainingPlugin({ ...TEST_TRAINING_OPTIONS, workers: 2 });
 
@@ -17,7 +21,7 @@ describe('a supernet training job on two data-parallel workers', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'slimlab-parallel-'));
     const reuse = { database: scratch.target, dataDir };
     const first = await TestServer.start('sqlite', [parallelPlugin()], reuse);
-    const { datasetId, spaceId } = await seedTinySearch(first, 'parallel');
+    const { datasetId, spaceId } = await seedTinySearch(first, 'parallel', { trainSize: TRAIN_SIZE });
     const { trainSupernet: job } = await first.gql(
       `mutation($s: ID!, $d: ID!) { trainSupernet(input: { name: "sn", searchSpaceId: $s, datasetId: $d, recipe: { epochs: ${EPOCHS}, batchSize: 32 } }) { id payload } }`,
       { s: spaceId, d: datasetId },

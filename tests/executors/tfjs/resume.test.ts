@@ -8,7 +8,11 @@ import { seedTinySearch } from '../../support/fixtures';
 import { TEST_TRAINING_OPTIONS } from '../../support/plugins';
 import { TestServer, eventually } from '../../support/server';
 
-const STEPS_PER_EPOCH = 6;
+// Epochs long enough for the poll below to see a loss point past a checkpoint: metrics are stored
+// in batches and a checkpoint takes them along, so with 6 steps an epoch (256 images) a fast
+// machine (an AMD EPYC, Zen 5) showed one for a few ms an epoch and the job finished unseen.
+const TRAIN_SIZE = 1024;
+const STEPS_PER_EPOCH = 24;
 const EPOCHS = 4;
 
 describe('a supernet training killed mid-run', () => {
@@ -16,7 +20,7 @@ describe('a supernet training killed mid-run', () => {
     const scratch = await scratchDatabase('sqlite');
     const dataDir = mkdtempSync(join(tmpdir(), 'slimlab-resume-'));
     const child = await ChildServer.start(scratch.target, dataDir, 'tfjs');
-    const { datasetId, spaceId } = await seedTinySearch(child, 'resume');
+    const { datasetId, spaceId } = await seedTinySearch(child, 'resume', { trainSize: TRAIN_SIZE });
     const { trainSupernet: job } = await child.gql(
       `mutation($s: ID!, $d: ID!) { trainSupernet(input: { name: "sn", searchSpaceId: $s, datasetId: $d, recipe: { epochs: ${EPOCHS}, batchSize: 32 } }) { id payload } }`,
       { s: spaceId, d: datasetId },
