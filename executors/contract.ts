@@ -165,6 +165,12 @@ export interface LatencyMeasurementReport {
   readonly stats: LatencyStats;
   /** The latest latency table's prediction for this config on this device, if one exists. */
   readonly predictedMs: number | null;
+  /**
+   * The config timed against that table's speed reference, in the table's milliseconds: its latency
+   * with the machine's drift taken out, as the table's build would have measured it, to set beside
+   * predictedMs. Null without a table, or with one built before tables had a reference.
+   */
+  readonly undisturbedMs: number | null;
 }
 
 /** Predicted against measured latency over configs the table was not calibrated on. */

@@ -13,6 +13,7 @@ import { Migration20261130173504 as SqliteRunDataset } from './sqlite/Migration2
 import { Migration20261130174019 as SqliteTrajectoryPicks } from './sqlite/Migration20261130174019';
 import { Migration20261130200451 as SqliteDemoPipelines } from './sqlite/Migration20261130200451';
 import { Migration20261130201500 as SqliteRunBackends } from './sqlite/Migration20261130201500';
+import { Migration20261201030201 as SqliteUndisturbedLatency } from './sqlite/Migration20261201030201';
 import { Migration20261128062452 as PostgresqlInitial } from './postgresql/Migration20261128062452';
 import { Migration20261128070041 as PostgresqlExportJobs } from './postgresql/Migration20261128070041';
 import { Migration20261128071832 as PostgresqlLatency } from './postgresql/Migration20261128071832';
@@ -27,6 +28,7 @@ import { Migration20261130173504 as PostgresqlRunDataset } from './postgresql/Mi
 import { Migration20261130174019 as PostgresqlTrajectoryPicks } from './postgresql/Migration20261130174019';
 import { Migration20261130200451 as PostgresqlDemoPipelines } from './postgresql/Migration20261130200451';
 import { Migration20261130201500 as PostgresqlRunBackends } from './postgresql/Migration20261130201500';
+import { Migration20261201030201 as PostgresqlUndisturbedLatency } from './postgresql/Migration20261201030201';
 
 /** Listed explicitly so migrations load the same way from TypeScript sources and compiled JS. */
 export const SQLITE_MIGRATIONS: MigrationObject[] = [
@@ -44,6 +46,7 @@ export const SQLITE_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261130174019', class: SqliteTrajectoryPicks },
   { name: 'Migration20261130200451', class: SqliteDemoPipelines },
   { name: 'Migration20261130201500', class: SqliteRunBackends },
+  { name: 'Migration20261201030201', class: SqliteUndisturbedLatency },
 ];
 
 export const POSTGRESQL_MIGRATIONS: MigrationObject[] = [
@@ -61,4 +64,5 @@ export const POSTGRESQL_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261130174019', class: PostgresqlTrajectoryPicks },
   { name: 'Migration20261130200451', class: PostgresqlDemoPipelines },
   { name: 'Migration20261130201500', class: PostgresqlRunBackends },
+  { name: 'Migration20261201030201', class: PostgresqlUndisturbedLatency },
 ];

@@ -520,6 +520,12 @@ export class LatencyMeasurement {
   @Field(() => Int, { description: 'More than 1 when the spread (p90 / p10) was too wide and it was measured again.' }) attempts!: number;
   @Field(() => Boolean, { description: 'Even the last attempt was too noisy; the least noisy one is kept.' }) noisy!: boolean;
   @Field(() => Float, { nullable: true, description: 'The latest table\'s prediction, if one existed.' }) predictedMs!: number | null;
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      'The config timed against that table\'s speed reference, in the table\'s milliseconds: its latency with the machine\'s speed drift taken out, as the table measures, to compare with predictedMs. medianMs is the machine\'s own time, drift included. Null without a table, or with one built before tables had a reference.',
+  })
+  undisturbedMs!: number | null;
   @Field(() => DateTime) createdAt!: Date;
 }
 

@@ -11,6 +11,7 @@ import { describeDevice } from './device';
 import { DEFAULT_POLICY, type MeasurePolicy } from './measure';
 import { latencyPredictor, parseTable } from './table';
 import type { ProbeSettings } from './timed-session';
+import { measureUndisturbed } from './reference';
 import { measureConfig } from './whole-model';
 
 interface Timing {
@@ -134,10 +135,16 @@ export class LatencyProbePlugin implements ExecutorPlugin {
   private async measure(payload: Extract<LatencyPayload, { task: 'measure' }>, ctx: JobContext, settings: ProbeSettings, policy: MeasurePolicy) {
     const space = resolveSearchSpace(payload.searchSpace);
     const channels = parseChannelList(space.architecture, payload.channels, space.options, space.structure);
+    const table = payload.table ? parseTable(await ctx.artifacts.read(payload.table)) : null;
     await ctx.progress(0, `timing ${policy.warmupRuns} + ${policy.timedRuns} runs at batch ${payload.batchSize}`);
     const stats = await measureConfig(space, channels, payload.batchSize, settings, policy, ctx.signal);
-    const predictedMs = payload.table ? latencyPredictor(parseTable(await ctx.artifacts.read(payload.table)))(channels) : null;
-    const measurement = { searchSpaceId: payload.searchSpaceId, candidateId: payload.candidateId, channels: [...channels], batchSize: payload.batchSize, stats, predictedMs };
+    let undisturbedMs: number | null = null;
+    if (table?.referenceMs) {
+      await ctx.progress(0.5, 'timing it again against the table\'s speed reference');
+      undisturbedMs = await measureUndisturbed(space, channels, payload.batchSize, settings, policy, table.referenceMs, ctx.signal);
+    }
+    const predictedMs = table ? latencyPredictor(table)(channels) : null;
+    const measurement = { searchSpaceId: payload.searchSpaceId, candidateId: payload.candidateId, channels: [...channels], batchSize: payload.batchSize, stats, predictedMs, undisturbedMs };
     await ctx.report({ type: 'latencyMeasured', measurement });
     return measurement;
   }

@@ -12,11 +12,34 @@
  * do, at their resolution and memory footprint. A fixed inverted-residual block at 28×28, tried
  * first, did not (at 224×224 the validation models then repeated within ±5% for 40% of them).
  */
-import { uniformConfig } from '../../autoslim';
+import { uniformConfig, type ChannelList } from '../../autoslim';
 import type { ResolvedSearchSpace } from '../search-space';
+import type { MeasurePolicy } from './measure';
 import type { ProbeSettings, TimedSession } from './timed-session';
-import { openConfig } from './whole-model';
+import { measureConfigRelative, openConfig } from './whole-model';
 
 export function openReference(space: ResolvedSearchSpace, batch: number, settings: ProbeSettings): Promise<TimedSession> {
   return openConfig(space, uniformConfig(space.table, 0), batch, settings);
+}
+
+/**
+ * The configuration's latency as a table build measures it: timed against a fresh
+ * session of the table's speed reference, in the table's milliseconds (`referenceMs`, the
+ * reference's quickest time in that build).
+ */
+export async function measureUndisturbed(
+  space: ResolvedSearchSpace,
+  channels: ChannelList,
+  batch: number,
+  settings: ProbeSettings,
+  policy: MeasurePolicy,
+  referenceMs: number,
+  signal?: AbortSignal,
+): Promise<number> {
+  const reference = await openReference(space, batch, settings);
+  try {
+    return (await measureConfigRelative(space, channels, batch, settings, policy, reference, signal)).ratio * referenceMs;
+  } finally {
+    await reference.release();
+  }
 }

@@ -146,4 +146,7 @@ export class LatencyMeasurement extends BaseEntity {
 
   @Property({ type: 'double', nullable: true })
   predictedMs: number | null = null;
+
+  @Property({ type: 'double', nullable: true })
+  undisturbedMs: number | null = null;
 }

@@ -57,6 +57,8 @@ export async function saveLatencyMeasurement(em: EntityManager, job: Job, event:
     batchSize: m.batchSize,
     ...{ medianMs, p10Ms, p90Ms, meanMs, stdMs, warmupRuns, timedRuns, attempts, noisy },
     predictedMs: m.predictedMs,
+    // A worker of a version before this field sends none.
+    undisturbedMs: m.undisturbedMs ?? null,
   });
   if (candidate) {
     candidate.measuredLatencyMs = medianMs;

@@ -188,6 +188,10 @@ describe.each(DATABASES)('the latency probe through GraphQL on %s', (kind) => {
     expect(stats.attempts).toBeGreaterThanOrEqual(1);
     expect(stats.attempts).toBeLessThanOrEqual(3);
     expect(result.predictedMs).toBeGreaterThan(0);
+    // Timed again against the table's speed reference: the same model, so the same order of time
+    // as its own median whatever the machine's drift (a loose bound: the test machine is shared).
+    expect(result.undisturbedMs / stats.medianMs).toBeGreaterThan(1 / 3);
+    expect(result.undisturbedMs / stats.medianMs).toBeLessThan(3);
 
     const { importCandidate: candidate } = await server.gql(`mutation($s: ID!, $c: [Int!]!) { importCandidate(input: { searchSpaceId: $s, channels: $c }) { id } }`, {
       s: spaceId,
@@ -201,12 +205,13 @@ describe.each(DATABASES)('the latency probe through GraphQL on %s', (kind) => {
     await succeeded(server, measured.id);
     const { candidate: after } = await server.gql(
       `query($id: ID!) { candidate(id: $id) { measuredLatencyMs predictedLatencyMs latencyTargetMissed
-        latencyMeasurements { medianMs p10Ms p90Ms meanMs stdMs timedRuns attempts noisy predictedMs device { id } candidate { id } } } }`,
+        latencyMeasurements { medianMs p10Ms p90Ms meanMs stdMs timedRuns attempts noisy predictedMs undisturbedMs device { id } candidate { id } } } }`,
       { id: candidate.id },
     );
     expect(after.latencyMeasurements).toHaveLength(1);
     const [m] = after.latencyMeasurements;
     expect(m).toMatchObject({ timedRuns: 60, device: { id: deviceId }, candidate: { id: candidate.id } });
+    expect(m.undisturbedMs).toBeGreaterThan(0);
     expect(after).toMatchObject({ measuredLatencyMs: m.medianMs, predictedLatencyMs: m.predictedMs, latencyTargetMissed: null });
 
     // A job for another device runs on that device's probe only, and without a table there, predicts nothing.
@@ -215,7 +220,7 @@ describe.each(DATABASES)('the latency probe through GraphQL on %s', (kind) => {
       c: candidate.id,
     });
     const other = await succeeded(server, elsewhere.id);
-    expect(other).toMatchObject({ executorName: 'latency-probe-2t', result: { predictedMs: null } });
+    expect(other).toMatchObject({ executorName: 'latency-probe-2t', result: { predictedMs: null, undisturbedMs: null } });
     const { candidate: twice } = await server.gql(
       `query($id: ID!) { candidate(id: $id) { measuredLatencyMs predictedLatencyMs latencyMeasurements { device { id } }
         predictedLatencyTable { version device { id } validation { configs within5 kendallTau } } } }`,
