@@ -1,6 +1,6 @@
 import { ATTEMPT_METRIC } from '../support/cluster-plugins';
 import { Cluster, jobOf, jobWhen, queueTraining, series, steps } from '../support/cluster';
-import { seedTinySearch } from '../support/fixtures';
+import { INTERRUPTIBLE_TRAINING, seedTinySearch } from '../support/fixtures';
 import { eventually } from '../support/server';
 
 describe('a worker SIGKILLed mid-run', () => {
@@ -42,14 +42,11 @@ describe('a worker SIGKILLed mid-run', () => {
   });
 
   it('real tfjs trainer: resumes on another worker from the last checkpoint, with every step once', async () => {
-    // Epochs long enough for the poll below to see a loss point past a checkpoint: metrics go out
-    // every 200 ms and a checkpoint takes them along, so with 6 steps an epoch (256 images) a fast
-    // machine (an AMD EPYC, Zen 5) showed one for a few ms an epoch and the job finished unseen.
-    const STEPS_PER_EPOCH = 24;
+    const { trainSize, stepsPerEpoch: STEPS_PER_EPOCH } = INTERRUPTIBLE_TRAINING;
     const EPOCHS = 4;
     const replica = await cluster.replica();
     const first = await cluster.worker([replica], { plugins: ['tfjs'] });
-    const { spaceId, datasetId } = await seedTinySearch(replica, 'sigkill-tfjs', { trainSize: 1024 });
+    const { spaceId, datasetId } = await seedTinySearch(replica, 'sigkill-tfjs', { trainSize });
     const queued = await queueTraining(replica, spaceId, datasetId, 'sn', EPOCHS, 32);
     const runId = queued.payload.runId;
     // Kill it once it has checkpointed an epoch and trained past it.

@@ -60,6 +60,14 @@ export async function trainSupernet(server: GraphQLClient, searchSpaceId: string
 }
 
 /**
+ * seedTinySearch's training set for a test that stops a training once it has checkpointed an epoch
+ * and stored a loss point past it, at batch 32. Metrics are stored in batches and a checkpoint takes
+ * them along: with 6 steps an epoch (256 images) a fast machine (an AMD EPYC, Zen 5) showed such a
+ * point for a few ms an epoch, and the job finished before a poll saw one. 24 steps take about 1 s.
+ */
+export const INTERRUPTIBLE_TRAINING = { trainSize: 1024, stepsPerEpoch: 24 } as const;
+
+/**
  * A problem the real executors solve in seconds: 8×8 synthetic images of 4 classes (a quarter held
  * out for the search) and mbv2-fmnist at 0.35x.
  */

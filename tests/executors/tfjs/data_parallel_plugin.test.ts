@@ -3,15 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TfjsTrainingPlugin } from '../../../executors/tfjs/plugin';
 import { scratchDatabase } from '../../support/databases';
-import { seedTinySearch } from '../../support/fixtures';
+import { INTERRUPTIBLE_TRAINING, seedTinySearch } from '../../support/fixtures';
 import { TEST_TRAINING_OPTIONS } from '../../support/plugins';
 import { TestServer, eventually } from '../../support/server';
 
-// Epochs long enough for the poll below to see a loss point past a checkpoint: metrics are stored
-// in batches and a checkpoint takes them along, so with 6 steps an epoch (256 images) a fast
-// machine (an AMD EPYC, Zen 5) showed one for a few ms an epoch and the job finished unseen.
-const TRAIN_SIZE = 1024;
-const STEPS_PER_EPOCH = 24;
+const { trainSize: TRAIN_SIZE, stepsPerEpoch: STEPS_PER_EPOCH } = INTERRUPTIBLE_TRAINING;
 const EPOCHS = 4;
 const parallelPlugin = () => new TfjsTrainingPlugin({ ...TEST_TRAINING_OPTIONS, workers: 2 });
 
